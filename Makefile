@@ -1,0 +1,50 @@
+# bmap: top-level build.  Each part builds in its own directory; this file
+# only orders them and holds the two commands the README promises.
+#
+#   make            build libbmap, bmapfs, bmapctl and the test programs
+#   make test       install missing Debian packages, build, run every test
+#   make bench      run the benchmarks and write bench/REPORT.md
+#   make install    PREFIX=/usr/local DESTDIR= : library, headers, tools, man
+#   make demo       create an image, mount it with bmapfs, show seal/lease/recall
+#   make kernel / kernel-check / kernel-test   the Linux 6.12 series under QEMU
+
+PREFIX ?= /usr/local
+export PREFIX DESTDIR
+
+SUBDIRS := libbmap fuse tools tests/unit tests/conformance
+
+.PHONY: all deps test bench install clean demo kernel kernel-check kernel-test \
+	$(SUBDIRS)
+
+all: $(SUBDIRS)
+
+$(SUBDIRS):
+	$(MAKE) -C $@
+
+fuse tools tests/unit tests/conformance: libbmap
+
+deps:
+	scripts/deps.sh
+
+test: deps
+	$(MAKE) all
+	scripts/run-tests.sh
+
+bench: deps all
+	$(MAKE) -C bench
+
+install: all
+	$(MAKE) -C libbmap install
+	$(MAKE) -C fuse install
+	$(MAKE) -C tools install
+
+demo: deps all
+	scripts/demo.sh
+
+kernel kernel-check kernel-test: deps
+	$(MAKE) -C kernel $(subst kernel-,,$(subst kernel,build,$@))
+
+clean:
+	for d in $(SUBDIRS) bench kernel; do \
+		[ -f $$d/Makefile ] && $(MAKE) -C $$d clean; done; \
+	rm -rf tests/out

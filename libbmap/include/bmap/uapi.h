@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR LGPL-2.1-or-later) */
+/*
+ * bmap - block map seals and layout leases: the ioctl ABI.
+ *
+ * One header, byte for byte the same in user space (libbmap installs it as
+ * <bmap/uapi.h>) and in the kernel series (include/uapi/linux/bmap.h).  Every
+ * argument has a fixed size so that FUSE can forward it without knowing it,
+ * and every structure has reserved space that callers must zero and that
+ * the filesystem must check is zero (EINVAL otherwise), so it can grow.
+ *
+ * All offsets and lengths are in bytes.  Device offsets are relative to the
+ * start of the device (or image file) that BMAP_IOC_DEVICE names.
+ */
+#ifndef _UAPI_LINUX_BMAP_H
+#define _UAPI_LINUX_BMAP_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define BMAP_IOC_MAGIC		0xbb
+
+/*
+ * On-disk seal flag.  ext4 keeps it in i_flags; the bit is invisible to
+ * FS_IOC_GETFLAGS (outside EXT4_FL_USER_VISIBLE), not settable through
+ * FS_IOC_SETFLAGS, ignored by e2fsck 1.47 and preserved by the kernel.
+ */
+#define BMAP_EXT4_IOMAP_IMMUTABLE_FL	0x00800000
+
+/*
+ * Seal state, for BMAP_IOC_GETSTATE.
+ */
+#define BMAP_STATE_SEALED	(1U << 0)	/* block map is immutable */
+
+struct bmap_state {
+	__u32	flags;		/* out: BMAP_STATE_* */
+	__u32	nr_leases;	/* out: leases on this file, every holder */
+	__u32	nr_pin;		/* out: pin leases among them */
+	__u32	reserved0;
+	__u64	size;		/* out: file size in bytes */
+	__u64	reserved[4];
+};
+
+/*
+ * Seal (S1) and unseal (S5) the block map of the file the descriptor refers
+ * to.  Both are idempotent.  Seal fills every hole in [0, size) with
+ * unwritten extents first.
+ *   EINVAL  not a regular file
+ *   EPERM   caller is neither the owner nor CAP_LINUX_IMMUTABLE
+ *   ENOSPC  holes could not be filled (the file is unchanged)
+ *   ETXTBSY (unseal) a pin lease exists
+ */
+#define BMAP_IOC_SEAL		_IO(BMAP_IOC_MAGIC, 0x01)
+#define BMAP_IOC_UNSEAL		_IO(BMAP_IOC_MAGIC, 0x02)
+#define BMAP_IOC_GETSTATE	_IOR(BMAP_IOC_MAGIC, 0x03, struct bmap_state)
+
+/*
+ * Identity of the device that extent device offsets refer to.
+ */
+#define BMAP_DEVICE_PATH_MAX	256
+
+struct bmap_device {
+	__u8	uuid[16];	/* out: filesystem UUID */
+	__u32	block_size;	/* out: allocation unit in bytes */
+	__u32	reserved0;
+	__u64	generation;	/* out: changes when the device is remounted */
+	__u64	reserved[4];
+	char	path[BMAP_DEVICE_PATH_MAX];	/* out: NUL-terminated */
+};
+
+#define BMAP_IOC_DEVICE		_IOR(BMAP_IOC_MAGIC, 0x04, struct bmap_device)
+
+/*
+ * Layout leases (L1).  A lease belongs to the open file description it was
+ * taken on; closing it (or the holder's death) releases the lease (L5).
+ */
+#define BMAP_LEASE_READ		1	/* may read the device at mapped offsets */
+#define BMAP_LEASE_WRITE	2	/* may allocate and write; fd open for write */
+#define BMAP_LEASE_PIN		3	/* sealed files only; never recalled */
+
+#define BMAP_LEASE_TO_EOF	(~0ULL)	/* length: to the largest offset */
+
+struct bmap_lease_args {
+	__u64	offset;		/* in */
+	__u64	length;		/* in: bytes, or BMAP_LEASE_TO_EOF */
+	__u32	mode;		/* in: BMAP_LEASE_* */
+	__u32	flags;		/* in: must be 0 */
+	__u64	lease_id;	/* out: non-zero, unique on this filesystem */
+	__u64	reserved[4];
+};
+
+/*
+ *   EINVAL  unknown mode or flags, length 0, offset + length overflows
+ *   EBADF   write lease on a descriptor not open for writing
+ *   EPERM   pin lease on a file that is not sealed
+ */
+#define BMAP_IOC_LEASE		_IOWR(BMAP_IOC_MAGIC, 0x10, struct bmap_lease_args)
+
+/*
+ * Map (L2).  Returns the extents covering [offset, offset + length), at most
+ * BMAP_MAP_MAX_EXTENTS per call; next_offset says where to continue and
+ * equals offset + length (clipped to the lease) once the range is covered.
+ */
+#define BMAP_EXT_HOLE		0	/* no blocks; dev_offset is undefined */
+#define BMAP_EXT_UNWRITTEN	1	/* allocated, reads as zeroes until committed */
+#define BMAP_EXT_MAPPED		2	/* allocated and written */
+
+#define BMAP_MAP_ALLOCATE	(1U << 0)	/* turn holes into unwritten extents */
+
+#define BMAP_MAP_MAX_EXTENTS	32
+
+struct bmap_extent {
+	__u64	file_offset;
+	__u64	dev_offset;
+	__u64	length;
+	__u32	type;		/* BMAP_EXT_* */
+	__u32	reserved;
+};
+
+struct bmap_map_args {
+	__u64	lease_id;	/* in */
+	__u64	offset;		/* in */
+	__u64	length;		/* in */
+	__u32	flags;		/* in: BMAP_MAP_* */
+	__u32	nr_extents;	/* out */
+	__u64	next_offset;	/* out */
+	__u64	generation;	/* out: bmap_device.generation */
+	__u8	dev_uuid[16];	/* out: bmap_device.uuid */
+	__u64	reserved[2];
+	struct bmap_extent extents[BMAP_MAP_MAX_EXTENTS];	/* out */
+};
+
+/*
+ *   EINVAL  range outside the lease, unknown flags, ALLOCATE on a read lease
+ *   ENOENT  no such lease on this descriptor
+ *   ESTALE  the lease was revoked (L7)
+ *   EDQUOT  the pin limit of the lease's owner would be exceeded (L9)
+ *   ENOSPC  allocation failed
+ */
+#define BMAP_IOC_MAP		_IOWR(BMAP_IOC_MAGIC, 0x11, struct bmap_map_args)
+
+/*
+ * Commit (L4): unwritten extents in the range become written; the file grows
+ * to new_size when BMAP_COMMIT_SIZE is set and new_size is larger.  Durable
+ * on return.  Errors as for BMAP_IOC_MAP; EBADF on a read or pin lease.
+ */
+#define BMAP_COMMIT_SIZE	(1U << 0)
+
+struct bmap_commit_args {
+	__u64	lease_id;	/* in */
+	__u64	offset;		/* in */
+	__u64	length;		/* in */
+	__u64	new_size;	/* in: with BMAP_COMMIT_SIZE */
+	__u32	flags;		/* in: BMAP_COMMIT_* */
+	__u32	reserved0;
+	__u64	reserved[3];
+};
+
+#define BMAP_IOC_COMMIT		_IOW(BMAP_IOC_MAGIC, 0x12, struct bmap_commit_args)
+
+/*
+ * Release (L5).  ENOENT when the descriptor holds no such lease.  Releasing a
+ * revoked lease succeeds and ends its quarantine.
+ */
+struct bmap_release_args {
+	__u64	lease_id;	/* in */
+	__u64	reserved[3];
+};
+
+#define BMAP_IOC_RELEASE	_IOW(BMAP_IOC_MAGIC, 0x13, struct bmap_release_args)
+
+/*
+ * Events (L6, L7).  A pending event makes the descriptor readable for poll()
+ * with POLLPRI | POLLIN.  Each call returns and consumes up to
+ * BMAP_EVENTS_MAX events of the leases held through this descriptor.
+ */
+#define BMAP_RECALL_TRUNCATE	1
+#define BMAP_RECALL_PUNCH	2
+#define BMAP_RECALL_COLLAPSE	3
+#define BMAP_RECALL_INSERT	4
+#define BMAP_RECALL_ZERO	5
+#define BMAP_RECALL_UNLINK	6
+#define BMAP_RECALL_UNSEAL	7
+#define BMAP_RECALL_COW		8
+#define BMAP_RECALL_RENAME	9
+#define BMAP_RECALL_OTHER	15
+
+#define BMAP_EVENT_RECALL	(1U << 0)	/* give the lease back by deadline */
+#define BMAP_EVENT_REVOKED	(1U << 1)	/* the lease is dead; release it */
+
+#define BMAP_EVENTS_MAX		16
+
+struct bmap_event {
+	__u64	lease_id;
+	__u64	offset;		/* range the operation changes */
+	__u64	length;
+	__u64	deadline_ns;	/* CLOCK_MONOTONIC */
+	__u32	reason;		/* BMAP_RECALL_* */
+	__u32	flags;		/* BMAP_EVENT_* */
+};
+
+struct bmap_events_args {
+	__u32	nr_events;	/* out */
+	__u32	flags;		/* in: must be 0 */
+	__u64	reserved[3];
+	struct bmap_event events[BMAP_EVENTS_MAX];	/* out */
+};
+
+#define BMAP_IOC_EVENTS		_IOWR(BMAP_IOC_MAGIC, 0x14, struct bmap_events_args)
+
+/*
+ * Filesystem-wide status (L9), on any file or directory of the filesystem.
+ * Limits of 0 mean unlimited.
+ */
+struct bmap_status {
+	__u64	nr_leases;		/* live and revoked, every mode */
+	__u64	nr_read;
+	__u64	nr_write;
+	__u64	nr_pin;
+	__u64	nr_revoked;		/* revoked, not yet released */
+	__u64	pinned_bytes;		/* mapped through live leases, all users */
+	__u64	quarantined_bytes;
+	__u64	user_pinned_bytes;	/* the caller's */
+	__u64	pin_limit;		/* per user */
+	__u64	quarantine_limit;
+	__u64	lease_break_time_ms;
+	__u64	nr_recalls;		/* since mount */
+	__u64	nr_revokes;		/* since mount */
+	__u64	reserved[7];
+};
+
+#define BMAP_IOC_STATUS		_IOR(BMAP_IOC_MAGIC, 0x20, struct bmap_status)
+
+/*
+ * fallocate(2) modes and the fsxattr flag the kernel series adds (S6).
+ * FUSE forwards neither, so bmapfs answers the ioctls above instead.
+ */
+#ifndef FALLOC_FL_SEAL_BLOCK_MAP
+#define FALLOC_FL_SEAL_BLOCK_MAP	0x100
+#endif
+#ifndef FALLOC_FL_UNSEAL_BLOCK_MAP
+#define FALLOC_FL_UNSEAL_BLOCK_MAP	0x200
+#endif
+#ifndef FS_XFLAG_IOMAP_IMMUTABLE
+#define FS_XFLAG_IOMAP_IMMUTABLE	0x00100000
+#endif
+
+#endif /* _UAPI_LINUX_BMAP_H */
