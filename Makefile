@@ -41,8 +41,12 @@ install: all
 demo: deps all
 	scripts/demo.sh
 
-kernel kernel-check kernel-test: deps
-	$(MAKE) -C kernel $(subst kernel-,,$(subst kernel,build,$@))
+kernel: deps
+	$(MAKE) -C kernel build
+kernel-check: deps
+	$(MAKE) -C kernel check
+kernel-test: deps
+	$(MAKE) -C kernel test
 
 clean:
 	for d in $(SUBDIRS) bench kernel; do \
