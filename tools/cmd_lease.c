@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * bmapctl lease: hold a layout lease the way a well-behaved DMA user does,
+ * so that tests and people can watch recalls and revokes happen (L1-L8).
+ *
+ * One line per event on stdout, flushed at once, so a script can wait for
+ * "held" and then trigger a recall:
+ *   held lease ID mode MODE range OFF:LEN
+ *   mapped N extents B bytes                          (--map, --allocate)
+ *   recall lease ID reason WHY range OFF:LEN deadline_ms N
+ *   released lease ID
+ *   revoked lease ID
+ * The signals that end the tool (INT, TERM, HUP) stay blocked except inside
+ * ppoll(), so one arriving between two checks is never lost.  Events are
+ * also read once a second without a wakeup, for filesystems whose poll()
+ * does not report POLLPRI.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bmap/client.h>
+#include "bmapctl.h"
+
+struct lease_opts {
+	uint32_t	mode;
+	uint64_t	off;
+	uint64_t	len;		/* UINT64_MAX = to EOF */
+	bool		ignore_recall;
+	bool		hold_revoked;
+	bool		map;
+	bool		allocate;
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static int
+lease_usage(void)
+{
+	puts("Usage: bmapctl lease [-m read|write|pin] [-r OFF:LEN] [OPTIONS] FILE\n\n"
+	     "Take a layout lease on FILE and hold it.  Prints 'held ...' once\n"
+	     "held; on a recall prints 'recall ...', releases and exits 0.\n"
+	     "SIGINT/SIGTERM release the lease and exit 0.\n"
+	     "  -m, --mode MODE      read (default), write or pin\n"
+	     "  -r, --range OFF:LEN  leased byte range (default 0:eof)\n"
+	     "      --map            map the range once held (pins its bytes)\n"
+	     "      --allocate       map with allocation (write leases)\n"
+	     "      --ignore-recall  keep holding after a recall until revoked,\n"
+	     "                       then print 'revoked' and exit 3\n"
+	     "      --hold-revoked   after 'revoked', keep the dead lease (and\n"
+	     "                       its quarantine) until a signal");
+	return BMAPCTL_EXIT_OK;
+}
+
+static int
+parse_mode(const char *s, uint32_t *mode)
+{
+	if (!strcmp(s, "read"))
+		*mode = BMAP_LEASE_READ;
+	else if (!strcmp(s, "write"))
+		*mode = BMAP_LEASE_WRITE;
+	else if (!strcmp(s, "pin"))
+		*mode = BMAP_LEASE_PIN;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const char *
+mode_name(uint32_t mode)
+{
+	return mode == BMAP_LEASE_WRITE ? "write" :
+	       mode == BMAP_LEASE_PIN ? "pin" : "read";
+}
+
+/* Return: -1 to run, else the exit code (help or usage error). */
+static int
+lease_parse(int argc, char **argv, struct lease_opts *o)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "range", required_argument, NULL, 'r' },
+		{ "map", no_argument, NULL, 'M' },
+		{ "allocate", no_argument, NULL, 'A' },
+		{ "ignore-recall", no_argument, NULL, 'I' },
+		{ "hold-revoked", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->mode = BMAP_LEASE_READ;
+	o->len = UINT64_MAX;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:r:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (parse_mode(optarg, &o->mode))
+				return bmapctl_usage_error("lease",
+					"bad mode '%s' (read, write or pin)",
+					optarg);
+			break;
+		case 'r':
+			if (bmapctl_parse_range(optarg, &o->off, &o->len))
+				return bmapctl_usage_error("lease",
+					"bad range '%s' (want OFF:LEN)", optarg);
+			break;
+		case 'M':
+			o->map = true;
+			break;
+		case 'A':
+			o->map = o->allocate = true;
+			break;
+		case 'I':
+			o->ignore_recall = true;
+			break;
+		case 'H':
+			o->ignore_recall = o->hold_revoked = true;
+			break;
+		case 'h':
+			return lease_usage();
+		default:
+			return bmapctl_usage_error("lease", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return bmapctl_usage_error("lease", optind >= argc ?
+			"missing FILE" : "exactly one FILE expected");
+	return -1;
+}
+
+static void
+say(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static int
+lease_map(const char *path, struct bmap_client_lease *l,
+	  const struct lease_opts *o)
+{
+	struct bmap_client_map *map;
+	uint64_t bytes = 0;
+	size_t i;
+	int err;
+
+	err = bmap_client_map(l, o->off, o->len, o->allocate ?
+			      BMAP_MAP_ALLOCATE : 0, &map);
+	if (err) {
+		bmapctl_err(path, err);
+		return err;
+	}
+	for (i = 0; i < map->nr_extents; i++)
+		if (map->extents[i].type != BMAP_EXT_HOLE)
+			bytes += map->extents[i].length;
+	say("mapped %zu extents %" PRIu64 " bytes\n", map->nr_extents, bytes);
+	bmap_client_map_free(map);
+	return 0;
+}
+
+static int64_t
+ms_until(uint64_t deadline_ns)
+{
+	struct timespec now;
+	uint64_t now_ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	now_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
+	return deadline_ns > now_ns ? (int64_t)((deadline_ns - now_ns) / 1000000)
+				    : 0;
+}
+
+/* Return: -1 to keep holding, else the exit code. */
+static int
+handle_event(struct bmap_client_lease *l, const struct bmap_event *ev,
+	     const struct lease_opts *o)
+{
+	char buf[24];
+
+	if (ev->lease_id != l->id)
+		return -1;
+	if (ev->flags & BMAP_EVENT_REVOKED) {
+		say("revoked lease %" PRIu64 "\n", (uint64_t)ev->lease_id);
+		l->revoked = true;
+		return o->hold_revoked ? -1 : BMAPCTL_EXIT_REVOKED;
+	}
+	if (!(ev->flags & BMAP_EVENT_RECALL))
+		return -1;
+	say("recall lease %" PRIu64 " reason %s range %" PRIu64 ":%s "
+	    "deadline_ms %" PRId64 "\n", (uint64_t)ev->lease_id,
+	    bmap_client_recall_reason_name(ev->reason), (uint64_t)ev->offset,
+	    bmapctl_fmt_len(ev->length, buf, sizeof(buf)),
+	    ms_until(ev->deadline_ns));
+	return o->ignore_recall ? -1 : BMAPCTL_EXIT_OK;
+}
+
+static int
+drain_events(const char *path, struct bmap_client_lease *l,
+	     const struct lease_opts *o, bool *events_ok)
+{
+	struct bmap_event ev[BMAP_EVENTS_MAX];
+	int i, n, ret = -1;
+
+	n = bmap_client_events(l->fd, ev, BMAP_EVENTS_MAX);
+	if (bmap_client_is_unsupported(n)) {
+		*events_ok = false;
+		return -1;
+	}
+	if (n < 0) {
+		bmapctl_err(path, n);
+		return BMAPCTL_EXIT_FAIL;
+	}
+	for (i = 0; i < n && ret < 0; i++)
+		ret = handle_event(l, &ev[i], o);
+	return ret;
+}
+
+static int
+hold(const char *path, struct bmap_client_lease *l, const struct lease_opts *o)
+{
+	struct timespec tick = { .tv_sec = 1 };
+	struct pollfd pfd = { .fd = l->fd, .events = POLLPRI };
+	bool events_ok = true;
+	sigset_t none;
+	int ret = -1;
+
+	sigemptyset(&none);
+	while (ret < 0) {
+		if (ppoll(&pfd, 1, events_ok ? &tick : NULL, &none) < 0 &&
+		    errno != EINTR) {
+			bmapctl_err(path, -errno);
+			return BMAPCTL_EXIT_FAIL;
+		}
+		if (got_signal)
+			return l->revoked ? BMAPCTL_EXIT_REVOKED
+					  : BMAPCTL_EXIT_OK;
+		if (events_ok)
+			ret = drain_events(path, l, o, &events_ok);
+	}
+	return ret;
+}
+
+static void
+block_signals(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+int
+cmd_lease(int argc, char **argv)
+{
+	struct bmap_client_lease l;
+	struct lease_opts o;
+	const char *path;
+	char buf[24];
+	uint64_t id;
+	int fd, err, ret;
+
+	ret = lease_parse(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	path = argv[optind];
+	block_signals();
+	fd = bmapctl_open(path, o.mode == BMAP_LEASE_WRITE ? O_RDWR : O_RDONLY);
+	if (fd < 0) {
+		bmapctl_err(path, -errno);
+		return BMAPCTL_EXIT_FAIL;
+	}
+	err = bmap_client_lease_acquire(fd, o.mode, o.off,
+					o.len == UINT64_MAX ? BMAP_LEASE_TO_EOF
+							    : o.len, &l);
+	if (err) {
+		bmapctl_err(path, err);
+		close(fd);
+		return BMAPCTL_EXIT_FAIL;
+	}
+	say("held lease %" PRIu64 " mode %s range %" PRIu64 ":%s\n", l.id,
+	    mode_name(o.mode), o.off, bmapctl_fmt_len(o.len, buf, sizeof(buf)));
+	if (o.map && lease_map(path, &l, &o))
+		ret = l.revoked ? BMAPCTL_EXIT_REVOKED : BMAPCTL_EXIT_FAIL;
+	else
+		ret = hold(path, &l, &o);
+	id = l.id;
+	err = bmap_client_release(&l);
+	if (err && ret == BMAPCTL_EXIT_OK)
+		bmapctl_err(path, err);
+	else if (!err)
+		say("released lease %" PRIu64 "\n", id);
+	close(fd);
+	return err && ret == BMAPCTL_EXIT_OK ? BMAPCTL_EXIT_FAIL : ret;
+}

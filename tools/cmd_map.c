@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * bmapctl map: print the extent map of a file, in the spirit of
+ * xfs_io -c "fiemap -v", but in bytes and with holes and unwritten extents
+ * named.  Works on every filesystem: through a read lease and BMAP_IOC_MAP
+ * where the filesystem answers it, through FS_IOC_FIEMAP elsewhere (the
+ * "source" line says which).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <bmap/client.h>
+#include "bmapctl.h"
+
+static const char *
+source_name(uint32_t source)
+{
+	return source == BMAP_CLIENT_SRC_LEASE ? "lease" : "fiemap";
+}
+
+static void
+print_text(const char *path, const struct bmap_client_map *map)
+{
+	char uuid[37], fr[48], dr[48];
+	size_t i;
+
+	fmt_uuid(map->uuid, uuid);
+	printf("%s: %zu extents, source %s\n", path, map->nr_extents,
+	       source_name(map->source));
+	printf(" device %s uuid %s generation %" PRIu64 " block size %u\n",
+	       map->dev_path[0] ? map->dev_path : "unknown", uuid,
+	       map->generation, map->block_size);
+	printf(" %4s  %-27s %-27s %12s  %s\n", "EXT", "FILE-OFFSET",
+	       "DEVICE-OFFSET", "LENGTH", "TYPE");
+	for (i = 0; i < map->nr_extents; i++) {
+		const struct bmap_extent *e = &map->extents[i];
+		uint64_t fo = e->file_offset, dev = e->dev_offset;
+		uint64_t len = e->length;
+
+		snprintf(fr, sizeof(fr), "[%" PRIu64 "..%" PRIu64 "]:",
+			 fo, fo + len - 1);
+		if (e->type == BMAP_EXT_HOLE)
+			snprintf(dr, sizeof(dr), "hole");
+		else
+			snprintf(dr, sizeof(dr), "[%" PRIu64 "..%" PRIu64 "]",
+				 dev, dev + len - 1);
+		printf(" %4zu: %-27s %-27s %12" PRIu64 "  %s\n", i, fr, dr,
+		       len, bmap_client_ext_type_name(e->type));
+	}
+}
+
+static void
+print_json(const char *path, const struct bmap_client_map *map)
+{
+	bool first = true, ef;
+	size_t i;
+
+	fputc('{', stdout);
+	json_kv_str(stdout, &first, "file", path);
+	json_kv_str(stdout, &first, "source", source_name(map->source));
+	json_kv_str(stdout, &first, "device", map->dev_path);
+	json_key(stdout, &first, "uuid");
+	json_uuid(stdout, map->uuid);
+	json_kv_u64(stdout, &first, "generation", map->generation);
+	json_kv_u64(stdout, &first, "block_size", map->block_size);
+	json_kv_u64(stdout, &first, "offset", map->offset);
+	json_kv_u64(stdout, &first, "length", map->length);
+	json_key(stdout, &first, "extents");
+	fputc('[', stdout);
+	for (i = 0; i < map->nr_extents; i++) {
+		const struct bmap_extent *e = &map->extents[i];
+
+		ef = true;
+		fputs(i ? ",\n  {" : "\n  {", stdout);
+		json_kv_u64(stdout, &ef, "ext", i);
+		json_kv_u64(stdout, &ef, "file_offset", e->file_offset);
+		json_key(stdout, &ef, "dev_offset");
+		if (e->type == BMAP_EXT_HOLE)
+			fputs("null", stdout);
+		else
+			printf("%" PRIu64, (uint64_t)e->dev_offset);
+		json_kv_u64(stdout, &ef, "length", e->length);
+		json_kv_str(stdout, &ef, "type",
+			    bmap_client_ext_type_name(e->type));
+		fputc('}', stdout);
+	}
+	fputs(map->nr_extents ? "\n]}\n" : "]}\n", stdout);
+}
+
+static int
+map_usage(void)
+{
+	puts("Usage: bmapctl map [-r OFF:LEN] [--json] FILE\n\n"
+	     "Print the extent map of FILE: extent number, file and device\n"
+	     "byte ranges, length and type (hole, unwritten, mapped).\n"
+	     "  -r, --range OFF:LEN  only this byte range (LEN 'eof' or\n"
+	     "                       empty: to the end; k/m/g/t suffixes)\n"
+	     "  -j, --json           one JSON object instead of the table");
+	return BMAPCTL_EXIT_OK;
+}
+
+int
+cmd_map(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "range", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bmap_client_map *map;
+	uint64_t off = 0, len = UINT64_MAX;
+	bool json = false;
+	const char *path;
+	struct stat st;
+	int c, fd, err;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (bmapctl_parse_range(optarg, &off, &len))
+				return bmapctl_usage_error("map",
+					"bad range '%s' (want OFF:LEN)", optarg);
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			return map_usage();
+		default:
+			return bmapctl_usage_error("map", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return bmapctl_usage_error("map", optind >= argc ?
+			"missing FILE" : "exactly one FILE expected");
+	path = argv[optind];
+	fd = bmapctl_open(path, O_RDONLY);
+	if (fd < 0) {
+		bmapctl_err(path, -errno);
+		return BMAPCTL_EXIT_FAIL;
+	}
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		bmapctl_errmsg(path, "not a regular file");
+		return BMAPCTL_EXIT_FAIL;
+	}
+	err = bmap_client_file_extents(fd, off, len, &map);
+	close(fd);
+	if (err) {
+		if (err == -ENOTTY || err == -EOPNOTSUPP)
+			bmapctl_errmsg(path, "filesystem reports no extent map "
+				       "(neither bmap ioctls nor FIEMAP)");
+		else
+			bmapctl_err(path, err);
+		return BMAPCTL_EXIT_FAIL;
+	}
+	if (json)
+		print_json(path, map);
+	else
+		print_text(path, map);
+	bmap_client_map_free(map);
+	return BMAPCTL_EXIT_OK;
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * bmapctl status: the filesystem-wide lease, pin and quarantine counters
+ * (L9) of the filesystem a path lives on, as text or JSON.  Limits of 0
+ * mean unlimited and are printed as such.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bmap/client.h>
+#include "bmapctl.h"
+
+static const char *
+fmt_limit(uint64_t v, char *buf, size_t size)
+{
+	if (!v)
+		return "unlimited";
+	snprintf(buf, size, "%" PRIu64, v);
+	return buf;
+}
+
+static void
+print_text(const char *path, const struct bmap_status *st)
+{
+	char a[24], b[24];
+
+	printf("%s:\n", path);
+	printf("  leases:             %" PRIu64 " (read %" PRIu64 ", write %"
+	       PRIu64 ", pin %" PRIu64 ", revoked %" PRIu64 ")\n",
+	       (uint64_t)st->nr_leases, (uint64_t)st->nr_read, (uint64_t)st->nr_write, (uint64_t)st->nr_pin,
+	       (uint64_t)st->nr_revoked);
+	printf("  pinned bytes:       %" PRIu64 " (yours %" PRIu64 ")\n",
+	       (uint64_t)st->pinned_bytes, (uint64_t)st->user_pinned_bytes);
+	printf("  quarantined bytes:  %" PRIu64 "\n", (uint64_t)st->quarantined_bytes);
+	printf("  pin limit:          %s per user\n",
+	       fmt_limit((uint64_t)st->pin_limit, a, sizeof(a)));
+	printf("  quarantine limit:   %s\n",
+	       fmt_limit((uint64_t)st->quarantine_limit, b, sizeof(b)));
+	printf("  lease_break_time:   %" PRIu64 ".%03" PRIu64 " s\n",
+	       (uint64_t)st->lease_break_time_ms / 1000, (uint64_t)st->lease_break_time_ms % 1000);
+	printf("  recalls:            %" PRIu64 " since mount\n",
+	       (uint64_t)st->nr_recalls);
+	printf("  revokes:            %" PRIu64 " since mount\n",
+	       (uint64_t)st->nr_revokes);
+}
+
+static void
+print_json(const char *path, const struct bmap_status *st)
+{
+	bool f = true;
+
+	fputc('{', stdout);
+	json_kv_str(stdout, &f, "path", path);
+	json_kv_u64(stdout, &f, "leases", st->nr_leases);
+	json_kv_u64(stdout, &f, "read", st->nr_read);
+	json_kv_u64(stdout, &f, "write", st->nr_write);
+	json_kv_u64(stdout, &f, "pin", st->nr_pin);
+	json_kv_u64(stdout, &f, "revoked", st->nr_revoked);
+	json_kv_u64(stdout, &f, "pinned_bytes", st->pinned_bytes);
+	json_kv_u64(stdout, &f, "user_pinned_bytes", st->user_pinned_bytes);
+	json_kv_u64(stdout, &f, "quarantined_bytes", st->quarantined_bytes);
+	json_kv_u64(stdout, &f, "pin_limit", st->pin_limit);
+	json_kv_u64(stdout, &f, "quarantine_limit", st->quarantine_limit);
+	json_kv_u64(stdout, &f, "lease_break_time_ms",
+		    st->lease_break_time_ms);
+	json_kv_u64(stdout, &f, "recalls", st->nr_recalls);
+	json_kv_u64(stdout, &f, "revokes", st->nr_revokes);
+	fputs("}\n", stdout);
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bmap_status st;
+	bool json = false;
+	const char *path;
+	int c, fd, err;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			puts("Usage: bmapctl status [--json] MOUNTPOINT\n\n"
+			     "Print lease counts (by mode, revoked), pinned and "
+			     "quarantined bytes,\nthe pin and quarantine limits "
+			     "(0 = unlimited) and lease_break_time\nof the "
+			     "filesystem MOUNTPOINT (or any path in it) is on.");
+			return BMAPCTL_EXIT_OK;
+		default:
+			return bmapctl_usage_error("status", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return bmapctl_usage_error("status", optind >= argc ?
+			"missing MOUNTPOINT" : "exactly one MOUNTPOINT expected");
+	path = argv[optind];
+	fd = bmapctl_open(path, O_RDONLY);
+	if (fd < 0) {
+		bmapctl_err(path, -errno);
+		return BMAPCTL_EXIT_FAIL;
+	}
+	err = bmap_client_status(fd, &st);
+	close(fd);
+	if (err) {
+		bmapctl_err(path, err);
+		return BMAPCTL_EXIT_FAIL;
+	}
+	if (json)
+		print_json(path, &st);
+	else
+		print_text(path, &st);
+	return BMAPCTL_EXIT_OK;
+}

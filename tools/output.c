@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * bmapctl output helpers: the one error format every command uses, number
+ * and range parsing, and a JSON writer small enough to read in a minute.
+ *
+ * Errors always read "bmapctl: FILE: reason" so scripts can match them; the
+ * reason for a filesystem without the bmap ioctls says so in words instead
+ * of "Inappropriate ioctl for device".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bmap/client.h>
+#include "bmapctl.h"
+
+static const char *
+reason(int err)
+{
+	if (bmap_client_is_unsupported(err))
+		return "filesystem does not support bmap seals or leases";
+	return strerror(-err);
+}
+
+void
+bmapctl_err(const char *file, int err)
+{
+	fprintf(stderr, "bmapctl: %s: %s\n", file, reason(err));
+}
+
+void
+bmapctl_errmsg(const char *file, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "bmapctl: %s: ", file);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+bmapctl_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("bmapctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'bmapctl %s%s--help'.\n", cmd ? cmd : "",
+		cmd ? " " : "");
+	return BMAPCTL_EXIT_USAGE;
+}
+
+int
+bmapctl_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return errno == ERANGE ? -ERANGE : -EINVAL;
+	switch (*end) {
+	case 'k': case 'K':
+		shift = 10;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		break;
+	case 't': case 'T':
+		shift = 40;
+		break;
+	case '\0':
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end && end[1])
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int
+bmapctl_parse_range(const char *s, uint64_t *off, uint64_t *len)
+{
+	const char *colon = strchr(s, ':');
+	char buf[64];
+	int err;
+
+	*len = UINT64_MAX;
+	if (!colon)
+		return bmapctl_parse_size(s, off);
+	if ((size_t)(colon - s) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, colon - s);
+	buf[colon - s] = '\0';
+	err = bmapctl_parse_size(buf, off);
+	if (err)
+		return err;
+	if (!colon[1] || !strcmp(colon + 1, "eof"))
+		return 0;
+	err = bmapctl_parse_size(colon + 1, len);
+	if (err)
+		return err;
+	if (*len == 0 || *off + *len < *off)
+		return -ERANGE;
+	return 0;
+}
+
+const char *
+bmapctl_fmt_len(uint64_t len, char *buf, size_t size)
+{
+	if (len == UINT64_MAX)
+		return "eof";
+	snprintf(buf, size, "%" PRIu64, len);
+	return buf;
+}
+
+int
+bmapctl_open(const char *path, int flags)
+{
+	return open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
+void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void
+json_key(FILE *f, bool *first, const char *key)
+{
+	if (!*first)
+		fputc(',', f);
+	*first = false;
+	json_str(f, key);
+	fputc(':', f);
+}
+
+void
+json_kv_str(FILE *f, bool *first, const char *key, const char *val)
+{
+	json_key(f, first, key);
+	json_str(f, val);
+}
+
+void
+json_kv_u64(FILE *f, bool *first, const char *key, uint64_t val)
+{
+	json_key(f, first, key);
+	fprintf(f, "%" PRIu64, val);
+}
+
+void
+json_kv_bool(FILE *f, bool *first, const char *key, bool val)
+{
+	json_key(f, first, key);
+	fputs(val ? "true" : "false", f);
+}
+
+void
+fmt_uuid(const uint8_t u[16], char out[37])
+{
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+void
+json_uuid(FILE *f, const uint8_t uuid[16])
+{
+	char s[37];
+
+	fmt_uuid(uuid, s);
+	json_str(f, s);
+}
