@@ -57,3 +57,9 @@ void bmap_rcu_barrier(void)
 	bmap_rcu_register();
 	urcu_memb_barrier();
 }
+
+void bmap_rcu_synchronize(void)
+{
+	bmap_rcu_register();
+	urcu_memb_synchronize_rcu();
+}

@@ -45,6 +45,22 @@ static inline void bmap_rcu_read_unlock(void)
 }
 
 /*
+ * bmap_rcu_publish / bmap_rcu_deref - rcu_assign_pointer and
+ * rcu_dereference for a pointer slot, spelled as C11 release store and
+ * acquire load.  On x86 and arm64 they compile to the same instructions as
+ * liburcu's macros; unlike liburcu's inline-asm barriers, ThreadSanitizer
+ * understands them, so the publication of a node is not reported as a race.
+ */
+#define bmap_rcu_publish(slot, val) __atomic_store_n((slot), (val), __ATOMIC_RELEASE)
+#define bmap_rcu_deref(slot) __atomic_load_n((slot), __ATOMIC_ACQUIRE)
+
+/*
+ * bmap_rcu_synchronize - wait for a grace period.  Must not be called
+ * inside a read-side critical section.
+ */
+void bmap_rcu_synchronize(void);
+
+/*
  * bmap_call_rcu - run @fn(@head) after a grace period.  May be called
  * inside or outside a read-side critical section.
  */

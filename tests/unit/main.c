@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Entry point of the libbmap unit tests: one Check runner, every suite.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "unit.h"
+
+static unsigned int seed;
+
+unsigned int unit_seed(void)
+{
+	return seed;
+}
+
+unsigned int unit_scale(unsigned int normal, unsigned int slow)
+{
+	return getenv("BMAP_UNIT_SLOW") ? slow : normal;
+}
+
+int main(void)
+{
+	const char *s = getenv("BMAP_SEED");
+	SRunner *sr;
+	int failed;
+
+	seed = s ? (unsigned int)strtoul(s, NULL, 0) : (unsigned int)time(NULL);
+	printf("bmap-unit: random seed %u (set BMAP_SEED to repeat)\n", seed);
+	fflush(stdout);
+
+	sr = srunner_create(xmap_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
