@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fallocate: preallocate, punch hole, zero range.
+ *
+ * The engine changes maps only in whole blocks; here a byte range is
+ * split into the whole blocks inside it, which go to the engine (seal
+ * policy, lease recall, quarantine), and the partial blocks at its
+ * edges, which are zeroed in place if they hold written data.  A sealed
+ * file is refused up front, before any edge is touched, so ETXTBSY
+ * changes nothing (S3).  Other modes (collapse, insert, unshare) are
+ * EOPNOTSUPP, which is also what the kernel answers for them over FUSE.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+
+#include "bmapfs.h"
+
+/* Zero [off, end) inside one block, if that block holds written data. */
+static int zero_partial(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
+			uint64_t end)
+{
+	struct bmap_extent x;
+	char *zero;
+	int ret = 0;
+
+	if (off >= end)
+		return 0;
+	zero = calloc(1, end - off);
+	if (!zero)
+		return -ENOMEM;
+	bmap_file_io_begin(bf);
+	bmap_file_lookup(bf, off, &x);
+	if (x.type == BMAP_EXT_MAPPED &&
+	    pwrite(b->img_fd, zero, end - off,
+		   x.dev_offset + (off - x.file_offset)) != (ssize_t)(end - off))
+		ret = -EIO;
+	bmap_file_io_end(bf);
+	free(zero);
+	return ret;
+}
+
+static int zero_edges(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
+		      uint64_t end, uint64_t *in_start, uint64_t *in_end)
+{
+	uint64_t bs = b->block_size;
+	uint64_t s = (off + bs - 1) / bs * bs, e = end / bs * bs;
+	int ret;
+
+	if (s >= e) {	/* no whole block inside */
+		*in_start = *in_end = 0;
+		return zero_partial(b, bf, off, end);
+	}
+	ret = zero_partial(b, bf, off, s);
+	if (!ret)
+		ret = zero_partial(b, bf, e, end);
+	*in_start = s;
+	*in_end = e;
+	return ret;
+}
+
+static int grow(struct bmap_file *bf, uint64_t end)
+{
+	if (end <= bmap_file_size(bf))
+		return 0;
+	return bmap_file_truncate(bf, end, 0);
+}
+
+static int do_fallocate(struct bmapfs *b, struct bmap_file *bf, int mode,
+			uint64_t off, uint64_t len)
+{
+	uint64_t bs = b->block_size, end = off + len, s, e;
+	bool keep = mode & FALLOC_FL_KEEP_SIZE;
+	int ret;
+
+	if (end < off || end > (uint64_t)0xffffffff * bs)
+		return -EFBIG;
+	switch (mode & ~FALLOC_FL_KEEP_SIZE) {
+	case 0:
+		if (bmap_file_sealed(bf) && end <= bmap_file_size(bf))
+			return 0;
+		s = off / bs * bs;
+		e = (end + bs - 1) / bs * bs;
+		ret = bmap_file_allocate(bf, s, e - s, true, 0);
+		if (!ret && !keep)
+			ret = grow(bf, end);
+		return ret;
+	case FALLOC_FL_PUNCH_HOLE:
+		if (!keep)
+			return -EOPNOTSUPP;
+		if (bmap_file_sealed(bf))
+			return -ETXTBSY;
+		ret = zero_edges(b, bf, off, end, &s, &e);
+		if (!ret && s < e)
+			ret = bmap_file_punch(bf, s, e - s, 0);
+		return ret;
+	case FALLOC_FL_ZERO_RANGE:
+		if (bmap_file_sealed(bf))
+			return -ETXTBSY;
+		ret = zero_edges(b, bf, off, end, &s, &e);
+		if (!ret && s < e)
+			ret = bmap_file_zero(bf, s, e - s, BMAP_KEEP_SIZE);
+		if (!ret && !keep)
+			ret = grow(bf, end);
+		return ret;
+	}
+	return -EOPNOTSUPP;
+}
+
+void bmapfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
+			 off_t off, off_t len, struct fuse_file_info *fi)
+{
+	struct bmapfs_handle *h = (struct bmapfs_handle *)fi->fh;
+	int ret;
+
+	(void)ino;
+	if (off < 0 || len <= 0)
+		ret = -EINVAL;
+	else if (!h->bf)
+		ret = -ENODEV;
+	else
+		ret = do_fallocate(bmapfs_of(req), h->bf, mode, off, len);
+	fuse_reply_err(req, -ret);
+}

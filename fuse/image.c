@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Opening and closing the ext4 image.
+ *
+ * Open refuses, with one reason for the "bmapfs: IMAGE: reason" line,
+ * anything that is not a clean ext4 filesystem bmapfs can serve: no
+ * extents, bigalloc, inline data, a journal that needs recovery, an
+ * image that is mounted elsewhere or already served.  While mounted the
+ * superblock says "not clean", so a crash leaves an image that e2fsck
+ * checks in full (P3); a clean unmount marks it clean again (P2).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bmapfs.h"
+
+static int why_fail(char *why, size_t len, const char *fmt, const char *arg)
+{
+	snprintf(why, len, fmt, arg);
+	return -1;
+}
+
+static int check_features(ext2_filsys fs, char *why, size_t len)
+{
+	struct ext2_super_block *sb = fs->super;
+
+	if (!ext2fs_has_feature_extents(sb))
+		return why_fail(why, len, "%s", "not an ext4 filesystem "
+				"(no extents feature)");
+	if (ext2fs_has_feature_bigalloc(sb))
+		return why_fail(why, len, "%s", "bigalloc is not supported");
+	if (ext2fs_has_feature_inline_data(sb))
+		return why_fail(why, len, "%s",
+				"inline_data is not supported");
+	if (ext2fs_has_feature_journal_needs_recovery(sb))
+		return why_fail(why, len, "%s", "journal needs recovery "
+				"(run e2fsck)");
+	if (!(sb->s_state & EXT2_VALID_FS) || (sb->s_state & EXT2_ERROR_FS))
+		return why_fail(why, len, "%s", "filesystem is not clean "
+				"(run e2fsck)");
+	return 0;
+}
+
+static int open_fs(struct bmapfs *b, char *why, size_t len)
+{
+	int flags = EXT2_FLAG_RW | EXT2_FLAG_64BITS | EXT2_FLAG_THREADS;
+	errcode_t err;
+
+	err = ext2fs_open2(b->image_path, NULL, flags, 0, 0, unix_io_manager,
+			   &b->fs);
+	if (err == EXT2_ET_BAD_MAGIC || err == EXT2_ET_SB_CSUM_INVALID ||
+	    err == EXT2_ET_CORRUPT_SUPERBLOCK || err == EXT2_ET_SHORT_READ)
+		return why_fail(why, len, "%s", "not an ext4 filesystem");
+	if (err)
+		return why_fail(why, len, "%s", error_message(err));
+	if (check_features(b->fs, why, len))
+		goto out_close;
+	err = ext2fs_read_bitmaps(b->fs);
+	if (err) {
+		why_fail(why, len, "cannot read bitmaps: %s",
+			 error_message(err));
+		goto out_close;
+	}
+	return 0;
+
+out_close:
+	ext2fs_close_free(&b->fs);
+	return -1;
+}
+
+/*
+ * bmapfs_image_open - open (or with -o create, make) the image named in
+ * b->opts.image, for data I/O and through libext2fs.
+ * Return: 0; -1 with a one-line reason in @why.
+ */
+int bmapfs_image_open(struct bmapfs *b, char *why, size_t len)
+{
+	const char *image = b->opts.image;
+	struct stat st;
+	int mflags = 0;
+
+	if (stat(image, &st)) {
+		if (errno != ENOENT || !b->opts.create)
+			return why_fail(why, len, "%s", strerror(errno));
+		if (bmapfs_mkimage(image, b->opts.create_size, why, len))
+			return -1;
+		if (stat(image, &st))
+			return why_fail(why, len, "%s", strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return why_fail(why, len, "%s",
+				"not a regular file or block device");
+	if (!realpath(image, b->image_path))
+		return why_fail(why, len, "%s", strerror(errno));
+	if (strlen(b->image_path) >= BMAP_DEVICE_PATH_MAX)
+		return why_fail(why, len, "%s", "image path too long");
+	if (!ext2fs_check_if_mounted(b->image_path, &mflags) &&
+	    (mflags & EXT2_MF_MOUNTED))
+		return why_fail(why, len, "%s", "is mounted");
+	b->img_fd = open(b->image_path, O_RDWR | O_CLOEXEC);
+	if (b->img_fd < 0)
+		return why_fail(why, len, "%s", strerror(errno));
+	if (flock(b->img_fd, LOCK_EX | LOCK_NB))
+		goto out_busy;
+	if (open_fs(b, why, len))
+		goto out_close;
+	b->block_size = b->fs->blocksize;
+	if (getrandom(&b->generation, sizeof(b->generation), 0) !=
+	    sizeof(b->generation))
+		b->generation = (uint64_t)time(NULL) << 20 ^ getpid();
+
+	b->fs->super->s_state &= ~EXT2_VALID_FS;
+	b->fs->super->s_mnt_count++;
+	b->fs->super->s_mtime = time(NULL);
+	b->fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;
+	ext2fs_mark_super_dirty(b->fs);
+	if (ext2fs_flush2(b->fs, 0) || fsync(b->img_fd)) {
+		why_fail(why, len, "%s", "cannot write superblock");
+		goto out_fs;
+	}
+	return 0;
+
+out_busy:
+	why_fail(why, len, "%s", "already in use by another bmapfs");
+	goto out_close;
+out_fs:
+	ext2fs_close_free(&b->fs);
+out_close:
+	close(b->img_fd);
+	b->img_fd = -1;
+	return -1;
+}
+
+/*
+ * bmapfs_image_close - write everything back and close.  @clean marks the
+ * filesystem clean; quarantined blocks are given back first (no lease
+ * outlives the mount).
+ */
+void bmapfs_image_close(struct bmapfs *b, bool clean)
+{
+	errcode_t err;
+
+	if (!b->fs)
+		return;
+	bmapfs_lock(b);
+	bmapfs_unquarantine_all(b);
+	if (clean)
+		b->fs->super->s_state |= EXT2_VALID_FS;
+	b->fs->flags &= ~EXT2_FLAG_MASTER_SB_ONLY;
+	ext2fs_mark_super_dirty(b->fs);
+	err = ext2fs_close_free(&b->fs);
+	if (err)
+		fprintf(stderr, "bmapfs: %s: close: %s\n", b->opts.image,
+			error_message(err));
+	bmapfs_unlock(b);
+	fsync(b->img_fd);
+	close(b->img_fd);
+	b->img_fd = -1;
+}
+
+/*
+ * bmapfs_sync_inode - make the data and metadata of @ino durable: the
+ * image's data blocks, then libext2fs's dirty inode table, bitmaps and
+ * superblock.  The whole-filesystem flush is coarse but keeps the image
+ * repairable by e2fsck after a crash (P3).  Takes the lock itself.
+ */
+int bmapfs_sync_inode(struct bmapfs *b, ext2_ino_t ino)
+{
+	errcode_t err;
+
+	(void)ino;
+	if (fdatasync(b->img_fd))
+		return -errno;
+	bmapfs_lock(b);
+	err = ext2fs_flush2(b->fs, 0);
+	bmapfs_unlock(b);
+	return bmapfs_err(err);
+}

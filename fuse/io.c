@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The data path: read, write, lseek(SEEK_DATA/SEEK_HOLE).
+ *
+ * No libext2fs here.  Each request brackets itself with
+ * bmap_file_io_begin/end (so no block it looked up can be freed under
+ * it), finds extents with the engine's lock-free lookup and moves bytes
+ * with pread/pwrite on the image.  Holes and unwritten extents read as
+ * zeroes.  A write asks the engine to allocate (holes become unwritten),
+ * zeroes the parts of unwritten blocks it does not cover, writes, and
+ * lets the engine convert the blocks and grow the size.  The kernel
+ * serialises writes to one inode, so two writes never zero each other's
+ * half of a block.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bmapfs.h"
+
+static struct bmapfs_handle *handle_of(struct fuse_file_info *fi)
+{
+	return (struct bmapfs_handle *)fi->fh;
+}
+
+static int pread_full(int fd, char *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pread(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			memset(buf, 0, len);	/* past the image end */
+			return 0;
+		}
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int pwrite_full(int fd, const char *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EIO;
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Read [off, off + len) of the file, which lies inside its size. */
+static int read_range(struct bmapfs *b, struct bmap_file *bf, char *buf,
+		      uint64_t off, size_t len)
+{
+	struct bmap_extent x;
+	uint64_t n, end = off + len;
+	int ret;
+
+	while (off < end) {
+		ret = bmap_file_lookup(bf, off, &x);
+		if (ret)
+			return ret;
+		n = x.file_offset + x.length - off;
+		if (x.length == 0 || n > end - off)
+			n = end - off;
+		if (x.type == BMAP_EXT_MAPPED)
+			ret = pread_full(b->img_fd, buf, n, x.dev_offset +
+					 (off - x.file_offset));
+		else
+			memset(buf, 0, n);
+		if (ret)
+			return ret;
+		buf += n;
+		off += n;
+	}
+	return 0;
+}
+
+void bmapfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct bmapfs *b = bmapfs_of(req);
+	struct bmap_file *bf = handle_of(fi)->bf;
+	uint64_t fsize;
+	char *buf;
+	int ret = 0;
+
+	(void)ino;
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	bmap_file_io_begin(bf);
+	fsize = bmap_file_size(bf);
+	if ((uint64_t)off >= fsize)
+		size = 0;
+	else if (size > fsize - off)
+		size = fsize - off;
+	if (size)
+		ret = read_range(b, bf, buf, off, size);
+	bmap_file_io_end(bf);
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_buf(req, buf, size);
+	free(buf);
+}
+
+/*
+ * Zero the parts of the first and last block of [off, end) that the
+ * write does not cover, where those blocks are unwritten: once written
+ * they must read as zeroes there, not as stale disk contents.
+ */
+static int zero_edges(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
+		      uint64_t end, char *zero)
+{
+	uint64_t bs = b->block_size, edge[2] = { off, end - 1 };
+	uint64_t bstart, from, to;
+	struct bmap_extent x;
+	int ret;
+
+	for (int i = 0; i < 2; i++) {
+		if (i == 1 && edge[1] / bs == edge[0] / bs)
+			break;
+		bstart = edge[i] - edge[i] % bs;
+		ret = bmap_file_lookup(bf, bstart, &x);
+		if (ret)
+			return ret;
+		if (x.type != BMAP_EXT_UNWRITTEN)
+			continue;
+		from = bstart;
+		to = bstart + bs;
+		/* head: [bstart, off); tail: [end, bstart + bs) */
+		if (off > from && off < to) {
+			ret = pwrite_full(b->img_fd, zero, off - from,
+					  x.dev_offset + (from - x.file_offset));
+			if (ret)
+				return ret;
+		}
+		if (end > from && end < to) {
+			ret = pwrite_full(b->img_fd, zero, to - end,
+					  x.dev_offset + (end - x.file_offset));
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int write_range(struct bmapfs *b, struct bmap_file *bf,
+		       const char *buf, uint64_t off, size_t len)
+{
+	struct bmap_extent x;
+	uint64_t n, end = off + len;
+	int ret;
+
+	while (off < end) {
+		ret = bmap_file_lookup(bf, off, &x);
+		if (ret)
+			return ret;
+		if (x.type == BMAP_EXT_HOLE)
+			return -EIO;	/* write_begin allocated it */
+		n = x.file_offset + x.length - off;
+		if (n > end - off)
+			n = end - off;
+		ret = pwrite_full(b->img_fd, buf, n,
+				  x.dev_offset + (off - x.file_offset));
+		if (ret)
+			return ret;
+		buf += n;
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * The caller wrote: update mtime/ctime, and clear set-user-ID (and
+ * set-group-ID with group execute) for writers other than root, as
+ * ext4 does.
+ */
+static void after_write(struct bmapfs *b, ext2_ino_t ino, uint32_t uid)
+{
+	struct ext2_inode_large in;
+
+	bmapfs_lock(b);
+	if (!bmapfs_read_inode(b, ino, &in)) {
+		if (uid && (in.i_mode & S_ISUID))
+			in.i_mode &= ~S_ISUID;
+		if (uid && (in.i_mode & (S_ISGID | S_IXGRP)) ==
+		    (S_ISGID | S_IXGRP))
+			in.i_mode &= ~S_ISGID;
+		bmapfs_touch(&in, BMAPFS_MTIME | BMAPFS_CTIME);
+		bmapfs_write_inode(b, ino, &in);
+	}
+	bmapfs_unlock(b);
+}
+
+static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
+		    size_t size, uint64_t off)
+{
+	char *zero;
+	int ret;
+
+	if (off + size < off ||
+	    off + size > (uint64_t)0xffffffff * b->block_size)
+		return -EFBIG;
+	zero = calloc(1, b->block_size);
+	if (!zero)
+		return -ENOMEM;
+	bmap_file_io_begin(bf);
+	ret = bmap_file_write_begin(bf, off, size);
+	if (!ret)
+		ret = zero_edges(b, bf, off, off + size, zero);
+	if (!ret)
+		ret = write_range(b, bf, buf, off, size);
+	if (!ret)
+		ret = bmap_file_write_end(bf, off, size);
+	bmap_file_io_end(bf);
+	free(zero);
+	return ret;
+}
+
+void bmapfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct bmapfs *b = bmapfs_of(req);
+	struct bmapfs_handle *h = handle_of(fi);
+	int ret = 0;
+
+	if (size)
+		ret = do_write(b, h->bf, buf, size, off);
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	after_write(b, bmapfs_ino(ino), fuse_req_ctx(req)->uid);
+	fuse_reply_write(req, size);
+}
+
+/* SEEK_DATA / SEEK_HOLE over the engine's map; unwritten counts as data. */
+static int do_lseek(struct bmap_file *bf, uint64_t off, int whence,
+		    uint64_t *res)
+{
+	uint64_t size = bmap_file_size(bf);
+	struct bmap_extent x;
+	int ret;
+
+	if (off >= size)
+		return -ENXIO;
+	while (off < size) {
+		ret = bmap_file_lookup(bf, off, &x);
+		if (ret)
+			return ret;
+		if ((x.type == BMAP_EXT_HOLE) == (whence == SEEK_HOLE)) {
+			*res = off;
+			return 0;
+		}
+		if (!x.length || x.file_offset + x.length <= off)
+			break;
+		off = x.file_offset + x.length;
+	}
+	if (whence == SEEK_DATA)
+		return -ENXIO;
+	*res = size;
+	return 0;
+}
+
+void bmapfs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	uint64_t res = 0;
+	int ret;
+
+	(void)ino;
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (off < 0) {
+		fuse_reply_err(req, ENXIO);
+		return;
+	}
+	ret = do_lseek(handle_of(fi)->bf, off, whence, &res);
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_lseek(req, res);
+}

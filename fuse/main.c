@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * bmapfs: serve an ext4 image over FUSE with leased, sealable block maps.
+ *
+ * The server is a libfuse3 low-level, multi-threaded daemon.  Metadata
+ * goes through libext2fs under one lock; file data never does: reads and
+ * writes look the extent up in libbmap's lock-free map and pread/pwrite
+ * the image directly, and every change of a block map goes through the
+ * engine, which applies the seal policy and recalls layout leases first.
+ *
+ * This file holds the ops vector and main(); each op lives in the
+ * ops_*.c file named after its area.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bmapfs.h"
+
+_Static_assert(sizeof(fuse_ino_t) >= sizeof(ext2_ino_t),
+	      "ext2 inode numbers must fit fuse_ino_t");
+
+static const struct fuse_lowlevel_ops bmapfs_ops = {
+	.init		= bmapfs_op_init,
+	.destroy	= bmapfs_op_destroy,
+	.lookup		= bmapfs_op_lookup,
+	.getattr	= bmapfs_op_getattr,
+	.setattr	= bmapfs_op_setattr,
+	.readlink	= bmapfs_op_readlink,
+	.mknod		= bmapfs_op_mknod,
+	.mkdir		= bmapfs_op_mkdir,
+	.unlink		= bmapfs_op_unlink,
+	.rmdir		= bmapfs_op_rmdir,
+	.symlink	= bmapfs_op_symlink,
+	.rename		= bmapfs_op_rename,
+	.link		= bmapfs_op_link,
+	.open		= bmapfs_op_open,
+	.read		= bmapfs_op_read,
+	.write		= bmapfs_op_write,
+	.flush		= bmapfs_op_flush,
+	.release	= bmapfs_op_release,
+	.fsync		= bmapfs_op_fsync,
+	.opendir	= bmapfs_op_opendir,
+	.readdir	= bmapfs_op_readdir,
+	.releasedir	= bmapfs_op_releasedir,
+	.fsyncdir	= bmapfs_op_fsyncdir,
+	.statfs		= bmapfs_op_statfs,
+	.setxattr	= bmapfs_op_setxattr,
+	.getxattr	= bmapfs_op_getxattr,
+	.listxattr	= bmapfs_op_listxattr,
+	.removexattr	= bmapfs_op_removexattr,
+	.create		= bmapfs_op_create,
+	.ioctl		= bmapfs_op_ioctl,
+	.poll		= bmapfs_op_poll,
+	.fallocate	= bmapfs_op_fallocate,
+	.lseek		= bmapfs_op_lseek,
+};
+
+void bmapfs_op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	if (conn->capable & FUSE_CAP_IOCTL_DIR)
+		conn->want |= FUSE_CAP_IOCTL_DIR;
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* writeback caching would let extending writes past a seal */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+	conn->max_write = 1U << 20;
+}
+
+void bmapfs_op_destroy(void *userdata)
+{
+	(void)userdata;
+}
+
+static const struct bmap_frontend_ops bmapfs_frontend_ops = {
+	.notify = bmapfs_notify,
+};
+
+static int start_engine(struct bmapfs *b)
+{
+	struct bmap_engine_config cfg = {
+		.block_size = b->block_size,
+		.lease_break_time_ms = b->opts.lease_break_time * 1000,
+		.pin_limit = b->opts.pin_limit,
+		.quarantine_limit = b->opts.quarantine_limit,
+	};
+
+	if (!cfg.lease_break_time_ms)
+		cfg.lease_break_time_ms = 1;
+	b->engine = bmap_engine_new(&cfg, &bmapfs_ext4_ops, b,
+				    &bmapfs_frontend_ops);
+	return b->engine ? 0 : -errno;
+}
+
+static int serve(struct bmapfs *b, struct fuse_args *args)
+{
+	struct fuse_cmdline_opts copts = { 0 };
+	struct fuse_loop_config *lc;
+	int ret = 1;
+
+	if (fuse_parse_cmdline(args, &copts))
+		return 1;
+	b->se = fuse_session_new(args, &bmapfs_ops, sizeof(bmapfs_ops), b);
+	if (!b->se)
+		goto out_free;
+	if (fuse_set_signal_handlers(b->se))
+		goto out_destroy;
+	if (fuse_session_mount(b->se, b->opts.mountpoint)) {
+		fprintf(stderr, "bmapfs: %s: cannot mount on %s\n",
+			b->opts.image, b->opts.mountpoint);
+		goto out_signals;
+	}
+	fuse_daemonize(copts.foreground);
+	if (copts.singlethread) {
+		ret = fuse_session_loop(b->se);
+	} else {
+		lc = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_max_threads(lc, 16);
+		fuse_loop_cfg_set_idle_threads(lc, 8);
+		ret = fuse_session_loop_mt(b->se, lc);
+		fuse_loop_cfg_destroy(lc);
+	}
+	fuse_session_unmount(b->se);
+	ret = ret ? 1 : 0;
+out_signals:
+	fuse_remove_signal_handlers(b->se);
+out_destroy:
+	fuse_session_destroy(b->se);
+	b->se = NULL;
+out_free:
+	free(copts.mountpoint);
+	return ret;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct bmapfs b = { .img_fd = -1 };
+	char why[512];
+	int ret = 1;
+
+	pthread_mutex_init(&b.lock, NULL);
+	pthread_mutex_init(&b.itab_lock, NULL);
+	if (bmapfs_parse_opts(&args, &b.opts))
+		goto out_args;
+	if (b.opts.show_help || b.opts.show_version) {
+		if (b.opts.show_help)
+			bmapfs_usage(argv[0]);
+		else
+			printf("bmapfs 0.1 (libfuse %s)\n", fuse_pkgversion());
+		ret = 0;
+		goto out_args;
+	}
+	/* fuse_parse_cmdline wants the mount point back as an argument */
+	if (fuse_opt_add_arg(&args, b.opts.mountpoint))
+		goto out_args;
+	if (bmapfs_image_open(&b, why, sizeof(why))) {
+		fprintf(stderr, "bmapfs: %s: %s\n", b.opts.image, why);
+		goto out_args;
+	}
+	ret = start_engine(&b);
+	if (ret) {
+		fprintf(stderr, "bmapfs: %s: cannot start engine: %s\n",
+			b.opts.image, strerror(-ret));
+		bmapfs_image_close(&b, true);
+		ret = 1;
+		goto out_args;
+	}
+	ret = serve(&b, &args);
+	bmap_engine_free(b.engine);
+	bmapfs_image_close(&b, true);
+out_args:
+	fuse_opt_free_args(&args);
+	free(b.opts.image);
+	free(b.opts.mountpoint);
+	return ret;
+}

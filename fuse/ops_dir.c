@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Namespace operations: lookup, mknod, mkdir, symlink, link, unlink,
+ * rmdir.
+ *
+ * All of them are metadata under bmapfs.lock, except one step: removing
+ * the last link of a regular file first asks the engine (outside the
+ * lock), which refuses a sealed file with ETXTBSY (S3) and recalls its
+ * leases (L6).  An unlinked inode that is still open is freed by its last
+ * release, as in ext4.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmapfs.h"
+
+#define BMAPFS_TIMEOUT 1.0
+
+static int fill_entry(struct bmapfs *b, ext2_ino_t ino,
+		      struct fuse_entry_param *e)
+{
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	ret = bmapfs_stat(b, ino, &e->attr);
+	e->ino = bmapfs_fuse_ino(ino);
+	e->attr.st_ino = e->ino;
+	e->attr_timeout = BMAPFS_TIMEOUT;
+	e->entry_timeout = BMAPFS_TIMEOUT;
+	return ret;
+}
+
+static void reply_entry(fuse_req_t req, int ret, struct fuse_entry_param *e)
+{
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_entry(req, e);
+}
+
+void bmapfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct bmapfs *b = bmapfs_of(req);
+	struct fuse_entry_param e;
+	ext2_ino_t ino;
+	int ret;
+
+	ret = bmapfs_check_name(name);
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	bmapfs_lock(b);
+	ret = bmapfs_lookup_name(b, bmapfs_ino(parent), name, &ino);
+	if (!ret)
+		ret = fill_entry(b, ino, &e);
+	bmapfs_unlock(b);
+	reply_entry(req, ret, &e);
+}
+
+/* Common start of every create: valid name, not there yet.  Lock held. */
+static int may_create(struct bmapfs *b, ext2_ino_t dir, const char *name)
+{
+	ext2_ino_t ino;
+	int ret;
+
+	ret = bmapfs_check_name(name);
+	if (ret)
+		return ret;
+	ret = bmapfs_lookup_name(b, dir, name, &ino);
+	if (!ret)
+		return -EEXIST;
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static int do_mknod(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
+		    const char *name, mode_t mode, dev_t rdev,
+		    struct fuse_entry_param *e)
+{
+	struct ext2_inode_large in;
+	ext2_ino_t ino;
+	int ret;
+
+	switch (mode & S_IFMT) {
+	case S_IFREG: case S_IFIFO: case S_IFCHR: case S_IFBLK: case S_IFSOCK:
+		break;
+	default:
+		return -EINVAL;
+	}
+	ret = may_create(b, dir, name);
+	if (ret)
+		return ret;
+	ret = bmapfs_new_inode(b, req, dir, mode, rdev, &ino, &in);
+	if (ret)
+		return ret;
+	ret = bmapfs_add_link(b, dir, name, ino, mode);
+	if (ret) {
+		in.i_links_count = 0;
+		bmapfs_write_inode(b, ino, &in);
+		bmapfs_free_inode(b, ino);
+		return ret;
+	}
+	bmapfs_touch_dir(b, dir);
+	return fill_entry(b, ino, e);
+}
+
+void bmapfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, dev_t rdev)
+{
+	struct bmapfs *b = bmapfs_of(req);
+	struct fuse_entry_param e;
+	int ret;
+
+	bmapfs_lock(b);
+	ret = do_mknod(b, req, bmapfs_ino(parent), name, mode, rdev, &e);
+	bmapfs_unlock(b);
+	reply_entry(req, ret, &e);
+}
+
+/* Give a freshly made inode the caller's ownership, @mode and times. */
+static int own_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
+		     ext2_ino_t ino, mode_t mode)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct ext2_inode_large in, d;
+	int ret;
+
+	ret = bmapfs_read_inode(b, dir, &d);
+	if (!ret)
+		ret = bmapfs_read_inode(b, ino, &in);
+	if (ret)
+		return ret;
+	in.i_mode = (in.i_mode & S_IFMT) | (mode & 07777);
+	inode_set_uid(in, ctx->uid);
+	inode_set_gid(in, ctx->gid);
+	if (d.i_mode & S_ISGID) {
+		inode_set_gid(in, inode_gid(d));
+		if (LINUX_S_ISDIR(in.i_mode))
+			in.i_mode |= S_ISGID;
+	}
+	bmapfs_touch(&in, BMAPFS_ATIME | BMAPFS_MTIME | BMAPFS_CTIME);
+	ret = bmapfs_write_inode(b, ino, &in);
+	if (!ret)
+		ret = bmapfs_touch_dir(b, dir);
+	return ret;
+}
+
+static int do_mkdir(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
+		    const char *name, mode_t mode, struct fuse_entry_param *e)
+{
+	ext2_ino_t ino;
+	errcode_t err;
+	int ret;
+
+	ret = may_create(b, dir, name);
+	if (ret)
+		return ret;
+	err = ext2fs_mkdir(b->fs, dir, 0, name);
+	if (err == EXT2_ET_DIR_NO_SPACE) {
+		err = ext2fs_expand_dir(b->fs, dir);
+		if (!err)
+			err = ext2fs_mkdir(b->fs, dir, 0, name);
+	}
+	ret = bmapfs_err(err);
+	if (!ret)
+		ret = bmapfs_lookup_name(b, dir, name, &ino);
+	if (!ret)
+		ret = own_inode(b, req, dir, ino, mode);
+	if (!ret)
+		ret = fill_entry(b, ino, e);
+	return ret;
+}
+
+void bmapfs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	struct bmapfs *b = bmapfs_of(req);
+	struct fuse_entry_param e;
+	int ret;
+
+	bmapfs_lock(b);
+	ret = do_mkdir(b, req, bmapfs_ino(parent), name, mode, &e);
+	bmapfs_unlock(b);
+	reply_entry(req, ret, &e);
+}
+
+static int do_symlink(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
+		      const char *name, const char *target,
+		      struct fuse_entry_param *e)
+{
+	ext2_ino_t ino;
+	errcode_t err;
+	int ret;
+
+	ret = may_create(b, dir, name);
+	if (ret)
+		return ret;
+	if (strlen(target) >= b->block_size)
+		return -ENAMETOOLONG;
+	err = ext2fs_symlink(b->fs, dir, 0, name, target);
+	if (err == EXT2_ET_DIR_NO_SPACE) {
+		err = ext2fs_expand_dir(b->fs, dir);
+		if (!err)
+			err = ext2fs_symlink(b->fs, dir, 0, name, target);
+	}
+	ret = bmapfs_err(err);
+	if (!ret)
+		ret = bmapfs_lookup_name(b, dir, name, &ino);
+	if (!ret)
+		ret = own_inode(b, req, dir, ino, 0777);
+	if (!ret)
+		ret = fill_entry(b, ino, e);
+	return ret;
+}
+
+void bmapfs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
+{
+	struct bmapfs *b = bmapfs_of(req);
+	struct fuse_entry_param e;
+	int ret;
+
+	bmapfs_lock(b);
+	ret = do_symlink(b, req, bmapfs_ino(parent), name, link, &e);
+	bmapfs_unlock(b);
+	reply_entry(req, ret, &e);
+}
+
+static int do_link(struct bmapfs *b, ext2_ino_t ino, ext2_ino_t dir,
+		   const char *name, struct fuse_entry_param *e)
+{
+	struct ext2_inode_large in;
+	int ret;
+
+	ret = may_create(b, dir, name);
+	if (ret)
+		return ret;
+	ret = bmapfs_read_inode(b, ino, &in);
+	if (ret)
+		return ret;
+	if (LINUX_S_ISDIR(in.i_mode))
+		return -EPERM;
+	if (!in.i_links_count)
+		return -ENOENT;
+	ret = bmapfs_adjust_links(b, ino, +1);
+	if (ret)
+		return ret;
+	ret = bmapfs_add_link(b, dir, name, ino, in.i_mode);
+	if (ret) {
+		bmapfs_adjust_links(b, ino, -1);
+		return ret;
+	}
+	bmapfs_touch_dir(b, dir);
+	return fill_entry(b, ino, e);
+}
+
+void bmapfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	struct bmapfs *b = bmapfs_of(req);
+	struct fuse_entry_param e;
+	int ret;
+
+	bmapfs_lock(b);
+	ret = do_link(b, bmapfs_ino(ino), bmapfs_ino(newparent), newname, &e);
+	bmapfs_unlock(b);
+	reply_entry(req, ret, &e);
+}
+
+/*
+ * bmapfs_last_link_check - if @ino is a regular file about to lose its
+ * last link, ask the engine (S3 seal, L6 recall).  Takes the lock itself
+ * to look; calls the engine without it.
+ */
+int bmapfs_last_link_check(struct bmapfs *b, ext2_ino_t ino,
+			   unsigned int flags)
+{
+	struct ext2_inode_large in;
+	struct bmap_file *bf;
+	int ret;
+
+	bmapfs_lock(b);
+	ret = bmapfs_read_inode(b, ino, &in);
+	bmapfs_unlock(b);
+	if (ret || !LINUX_S_ISREG(in.i_mode) || in.i_links_count > 1)
+		return ret;
+	bf = bmap_file_get(b->engine, ino);
+	if (!bf)
+		return -errno;
+	ret = bmap_file_unlink(bf, flags);
+	bmap_file_put(bf);
+	return ret;
+}
+
+/*
+ * bmapfs_forget_inode - @ino lost its last link: free it now, or at its
+ * last release if it is open.  Lock held.
+ */
+int bmapfs_forget_inode(struct bmapfs *b, ext2_ino_t ino)
+{
+	if (bmapfs_mark_unlinked(b, ino))
+		return 0;
+	return bmapfs_free_inode(b, ino);
+}
+
+static int do_remove(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
+		     const char *name, bool rmdir)
+{
+	struct ext2_inode_large in;
+	ext2_ino_t ino;
+	bool last;
+	int ret;
+
+	ret = bmapfs_check_name(name);
+	if (ret)
+		return ret;
+	bmapfs_lock(b);
+	ret = bmapfs_lookup_name(b, dir, name, &ino);
+	if (!ret)
+		ret = bmapfs_may_delete(b, req, dir, ino);
+	if (!ret)
+		ret = bmapfs_read_inode(b, ino, &in);
+	bmapfs_unlock(b);
+	if (ret)
+		return ret;
+	if (rmdir && !LINUX_S_ISDIR(in.i_mode))
+		return -ENOTDIR;
+	if (!rmdir && LINUX_S_ISDIR(in.i_mode))
+		return -EISDIR;
+	if (!rmdir) {
+		ret = bmapfs_last_link_check(b, ino, 0);
+		if (ret)
+			return ret;
+	}
+
+	bmapfs_lock(b);
+	if (rmdir) {
+		ret = bmapfs_dir_is_empty(b, ino);
+		if (ret)
+			goto out_unlock;
+	}
+	ret = bmapfs_err(ext2fs_unlink(b->fs, dir, name, ino, 0));
+	if (ret)
+		goto out_unlock;
+	ret = bmapfs_drop_link(b, ino, &last);
+	if (!ret && rmdir)
+		ret = bmapfs_adjust_links(b, dir, -1);
+	if (!ret)
+		ret = bmapfs_touch_dir(b, dir);
+	if (!ret && last)
+		ret = bmapfs_forget_inode(b, ino);
+out_unlock:
+	bmapfs_unlock(b);
+	return ret;
+}
+
+void bmapfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, -do_remove(bmapfs_of(req), req, bmapfs_ino(parent),
+				       name, false));
+}
+
+void bmapfs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, -do_remove(bmapfs_of(req), req, bmapfs_ino(parent),
+				       name, true));
+}

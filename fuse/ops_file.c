@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Open, create, release, fsync of regular files.
+ *
+ * Opening a regular file takes an engine reference that the handle keeps
+ * until release; O_TRUNC goes through the engine (a sealed file refuses
+ * it with ETXTBSY, S3).  The data path itself is in io.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+
+#include "bmapfs.h"
+
+#define BMAPFS_TIMEOUT 1.0
+
+/*
+ * bmapfs_engine_trunc - set the size of @ino through the engine, which
+ * recalls leases past the new EOF and refuses sealed files.  @bf may be
+ * NULL.  Never call with a lock held.
+ */
+int bmapfs_engine_trunc(struct bmapfs *b, ext2_ino_t ino, uint64_t size,
+			struct bmap_file *bf)
+{
+	struct bmap_file *own = NULL;
+	int ret;
+
+	if (size > (uint64_t)0xffffffff * b->block_size)
+		return -EFBIG;
+	if (!bf) {
+		own = bmap_file_get(b->engine, ino);
+		if (!own)
+			return -errno;
+		bf = own;
+	}
+	ret = bmap_file_truncate(bf, size, 0);
+	bmap_file_put(own);
+	return ret;
+}
+
+static int do_open_file(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	struct bmapfs_handle *h;
+	int ret;
+
+	h = bmapfs_handle_new(b, req, ino, fi->flags);
+	if (!h)
+		return -ENOMEM;
+	h->bf = bmap_file_get(b->engine, ino);
+	if (!h->bf) {
+		ret = -errno;
+		goto out_free;
+	}
+	if ((fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY) {
+		ret = bmap_file_truncate(h->bf, 0, 0);
+		if (ret)
+			goto out_free;
+	}
+	fi->fh = (uintptr_t)h;
+	fi->keep_cache = 0;
+	return 0;
+
+out_free:
+	bmapfs_handle_free(b, h);
+	return ret;
+}
+
+static int do_open(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
+		   struct fuse_file_info *fi)
+{
+	struct stat st;
+	int ret;
+
+	bmapfs_lock(b);
+	ret = bmapfs_stat(b, ino, &st);
+	bmapfs_unlock(b);
+	if (ret)
+		return ret;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -ENXIO;
+	return do_open_file(b, req, ino, fi);
+}
+
+void bmapfs_op_open(fuse_req_t req, fuse_ino_t ino,
+		    struct fuse_file_info *fi)
+{
+	int ret = do_open(bmapfs_of(req), req, bmapfs_ino(ino), fi);
+
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else if (fuse_reply_open(req, fi) == -ENOENT)
+		bmapfs_handle_free(bmapfs_of(req),
+				   (struct bmapfs_handle *)fi->fh);
+}
+
+/* Make a new regular file @name in @parent; fills @e. */
+static int do_create_inode(struct bmapfs *b, fuse_req_t req,
+			   ext2_ino_t parent, const char *name, mode_t mode,
+			   struct fuse_entry_param *e)
+{
+	struct ext2_inode_large in;
+	ext2_ino_t ino;
+	int ret;
+
+	ret = bmapfs_check_name(name);
+	if (ret)
+		return ret;
+	bmapfs_lock(b);
+	ret = bmapfs_lookup_name(b, parent, name, &ino);
+	if (!ret)
+		ret = -EEXIST;
+	if (ret != -ENOENT)
+		goto out_unlock;
+	ret = bmapfs_new_inode(b, req, parent, S_IFREG | (mode & 07777), 0,
+			       &ino, &in);
+	if (ret)
+		goto out_unlock;
+	ret = bmapfs_add_link(b, parent, name, ino, S_IFREG);
+	if (ret) {
+		in.i_links_count = 0;
+		bmapfs_write_inode(b, ino, &in);
+		bmapfs_free_inode(b, ino);
+		goto out_unlock;
+	}
+	bmapfs_touch_dir(b, parent);
+	bmapfs_fill_stat(b, ino, &in, &e->attr);
+	e->ino = bmapfs_fuse_ino(ino);
+	e->attr_timeout = BMAPFS_TIMEOUT;
+	e->entry_timeout = BMAPFS_TIMEOUT;
+out_unlock:
+	bmapfs_unlock(b);
+	return ret;
+}
+
+void bmapfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	struct bmapfs *b = bmapfs_of(req);
+	struct fuse_entry_param e = { 0 };
+	int ret;
+
+	ret = do_create_inode(b, req, bmapfs_ino(parent), name, mode, &e);
+	if (!ret)
+		ret = do_open_file(b, req, bmapfs_ino(e.ino), fi);
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else if (fuse_reply_create(req, &e, fi) == -ENOENT)
+		bmapfs_handle_free(b, (struct bmapfs_handle *)fi->fh);
+}
+
+void bmapfs_op_release(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	bmapfs_handle_free(bmapfs_of(req), (struct bmapfs_handle *)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+void bmapfs_op_flush(fuse_req_t req, fuse_ino_t ino,
+		     struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+void bmapfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, -bmapfs_sync_inode(bmapfs_of(req),
+					       bmapfs_ino(ino)));
+}

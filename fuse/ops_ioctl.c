@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The bmap ioctls (<bmap/uapi.h>): seal, unseal, state, device identity,
+ * and the layout lease calls lease / map / commit / release / events /
+ * status.
+ *
+ * Every argument has a fixed size, so the kernel hands the whole input to
+ * us and copies our reply back (restricted FUSE ioctls).  Reserved fields
+ * must be zero (EINVAL).  Leases belong to the open file description the
+ * ioctl came through: its handle's engine owner (L5).  After a commit the
+ * kernel's cached pages of the range are dropped, so reads through the
+ * mount see what the lease holder wrote to the device (L3).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bmapfs.h"
+
+struct ioctl_ctx {
+	struct bmapfs		*b;
+	fuse_req_t		req;
+	fuse_ino_t		ino;
+	struct bmapfs_handle	*h;
+	struct fuse_file_info	*fi;
+	const void		*in;
+	void			*out;	/* union below */
+	size_t			out_len;
+};
+
+union ioctl_buf {
+	struct bmap_state	state;
+	struct bmap_device	dev;
+	struct bmap_lease_args	lease;
+	struct bmap_map_args	map;
+	struct bmap_commit_args	commit;
+	struct bmap_release_args rel;
+	struct bmap_events_args	events;
+	struct bmap_status	status;
+};
+
+static bool all_zero(const void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	while (len--)
+		if (*c++)
+			return false;
+	return true;
+}
+
+static struct bmap_cred cred_of(fuse_req_t req)
+{
+	uint32_t uid = fuse_req_ctx(req)->uid;
+
+	return (struct bmap_cred){ .uid = uid, .cap_immutable = uid == 0 };
+}
+
+static int need_file(struct ioctl_ctx *c)
+{
+	return c->h->bf ? 0 : -EINVAL;
+}
+
+static int ioc_seal(struct ioctl_ctx *c, bool seal)
+{
+	struct bmap_cred cred = cred_of(c->req);
+	int ret = need_file(c);
+
+	if (ret)
+		return ret;
+	return seal ? bmap_file_seal(c->h->bf, &cred) :
+		      bmap_file_unseal(c->h->bf, &cred);
+}
+
+static int ioc_getstate(struct ioctl_ctx *c, union ioctl_buf *o)
+{
+	struct stat st;
+	int ret;
+
+	if (c->h->bf) {
+		bmap_file_state(c->h->bf, &o->state);
+	} else {
+		bmapfs_lock(c->b);
+		ret = bmapfs_stat(c->b, c->h->inode->ino, &st);
+		bmapfs_unlock(c->b);
+		if (ret)
+			return ret;
+		memset(&o->state, 0, sizeof(o->state));
+		o->state.size = st.st_size;
+	}
+	c->out_len = sizeof(o->state);
+	return 0;
+}
+
+static void fill_device(struct bmapfs *b, struct bmap_device *d)
+{
+	size_t n = strnlen(b->image_path, sizeof(d->path) - 1);
+
+	memset(d, 0, sizeof(*d));
+	memcpy(d->uuid, b->fs->super->s_uuid, sizeof(d->uuid));
+	d->block_size = b->block_size;
+	d->generation = b->generation;
+	/* image paths longer than the ABI allows are refused at mount */
+	memcpy(d->path, b->image_path, n);
+	d->path[n] = 0;
+}
+
+static int ioc_lease(struct ioctl_ctx *c, union ioctl_buf *o)
+{
+	const struct bmap_lease_args *in = c->in;
+	struct bmap_owner *owner;
+	uint64_t id = 0;
+	int ret = need_file(c);
+
+	if (ret)
+		return ret;
+	if (in->flags || !all_zero(in->reserved, sizeof(in->reserved)))
+		return -EINVAL;
+	if (in->mode == BMAP_LEASE_WRITE &&
+	    (c->h->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	owner = bmapfs_handle_owner(c->b, c->h);
+	if (!owner)
+		return -ENOMEM;
+	o->lease = *in;
+	ret = bmap_lease_acquire(owner, c->h->bf, in->mode, in->offset,
+				 in->length, &id);
+	o->lease.lease_id = id;
+	c->out_len = sizeof(o->lease);
+	return ret;
+}
+
+static int ioc_map(struct ioctl_ctx *c, union ioctl_buf *o)
+{
+	const struct bmap_map_args *in = c->in;
+	struct bmap_owner *owner;
+	struct bmap_map_args *m = &o->map;
+	uint32_t nr = 0;
+	uint64_t next = 0;
+	int ret = need_file(c);
+
+	if (ret)
+		return ret;
+	if (!all_zero(in->reserved, sizeof(in->reserved)))
+		return -EINVAL;
+	owner = bmapfs_handle_owner(c->b, c->h);
+	if (!owner)
+		return -ENOMEM;
+	memset(m, 0, sizeof(*m));
+	m->lease_id = in->lease_id;
+	m->offset = in->offset;
+	m->length = in->length;
+	m->flags = in->flags;
+	ret = bmap_lease_map(owner, in->lease_id, in->offset, in->length,
+			     in->flags, m->extents, BMAP_MAP_MAX_EXTENTS, &nr,
+			     &next);
+	m->nr_extents = nr;
+	m->next_offset = next;
+	m->generation = c->b->generation;
+	memcpy(m->dev_uuid, c->b->fs->super->s_uuid, sizeof(m->dev_uuid));
+	c->out_len = sizeof(*m);
+	return ret;
+}
+
+static int ioc_commit(struct ioctl_ctx *c)
+{
+	const struct bmap_commit_args *in = c->in;
+	struct bmap_owner *owner;
+	int ret = need_file(c);
+
+	if (ret)
+		return ret;
+	if (in->reserved0 || !all_zero(in->reserved, sizeof(in->reserved)))
+		return -EINVAL;
+	owner = bmapfs_handle_owner(c->b, c->h);
+	if (!owner)
+		return -ENOMEM;
+	ret = bmap_lease_commit(owner, in->lease_id, in->offset, in->length,
+				in->new_size, in->flags);
+	if (!ret)
+		fuse_lowlevel_notify_inval_inode(c->b->se, c->ino, in->offset,
+						 in->length);
+	return ret;
+}
+
+static int ioc_release(struct ioctl_ctx *c)
+{
+	const struct bmap_release_args *in = c->in;
+
+	if (!all_zero(in->reserved, sizeof(in->reserved)))
+		return -EINVAL;
+	if (!c->h->owner)
+		return -ENOENT;
+	return bmap_lease_release(c->h->owner, in->lease_id);
+}
+
+static int ioc_events(struct ioctl_ctx *c, union ioctl_buf *o)
+{
+	const struct bmap_events_args *in = c->in;
+	uint32_t nr = 0;
+	int ret = 0;
+
+	if (in->flags || !all_zero(in->reserved, sizeof(in->reserved)))
+		return -EINVAL;
+	memset(&o->events, 0, sizeof(o->events));
+	if (c->h->owner)
+		ret = bmap_owner_events(c->h->owner, o->events.events,
+					BMAP_EVENTS_MAX, &nr);
+	o->events.nr_events = nr;
+	c->out_len = sizeof(o->events);
+	return ret;
+}
+
+static int dispatch(struct ioctl_ctx *c, unsigned int cmd, size_t in_len,
+		    union ioctl_buf *o)
+{
+	if (_IOC_DIR(cmd) & _IOC_WRITE && in_len < _IOC_SIZE(cmd))
+		return -EINVAL;
+	switch (cmd) {
+	case BMAP_IOC_SEAL:
+		return ioc_seal(c, true);
+	case BMAP_IOC_UNSEAL:
+		return ioc_seal(c, false);
+	case BMAP_IOC_GETSTATE:
+		return ioc_getstate(c, o);
+	case BMAP_IOC_DEVICE:
+		fill_device(c->b, &o->dev);
+		c->out_len = sizeof(o->dev);
+		return 0;
+	case BMAP_IOC_LEASE:
+		return ioc_lease(c, o);
+	case BMAP_IOC_MAP:
+		return ioc_map(c, o);
+	case BMAP_IOC_COMMIT:
+		return ioc_commit(c);
+	case BMAP_IOC_RELEASE:
+		return ioc_release(c);
+	case BMAP_IOC_EVENTS:
+		return ioc_events(c, o);
+	case BMAP_IOC_STATUS:
+		bmap_engine_status(c->b->engine, fuse_req_ctx(c->req)->uid,
+				   &o->status);
+		c->out_len = sizeof(o->status);
+		return 0;
+	}
+	return -ENOTTY;
+}
+
+void bmapfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
+		     void *arg, struct fuse_file_info *fi, unsigned flags,
+		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	static __thread union ioctl_buf out;
+	struct ioctl_ctx c = {
+		.b = bmapfs_of(req), .req = req, .ino = ino,
+		.h = (struct bmapfs_handle *)fi->fh, .fi = fi, .in = in_buf,
+	};
+	int ret;
+
+	(void)arg;
+	if (flags & FUSE_IOCTL_COMPAT) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	ret = dispatch(&c, cmd, in_bufsz, &out);
+	if (c.out_len > out_bufsz)
+		c.out_len = out_bufsz;
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_ioctl(req, 0, c.out_len ? &out : NULL, c.out_len);
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rename, with RENAME_NOREPLACE and RENAME_EXCHANGE.
+ *
+ * The target entry is retargeted in place (bmapfs_set_entry), so the new
+ * name never disappears.  Renaming over the last link of a regular file
+ * asks the engine first, outside the lock (ETXTBSY when sealed, recall
+ * of its leases).  Moving a directory rewrites its ".." and moves one
+ * link from the old parent to the new one.  The kernel has already
+ * refused moving a directory into itself.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "bmapfs.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE	(1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE		(1 << 1)
+#endif
+
+struct rename_args {
+	ext2_ino_t		dir, ndir;
+	const char		*name, *nname;
+	unsigned int		flags;
+	ext2_ino_t		src, dst;	/* dst 0: no target */
+	struct ext2_inode_large	sin, din;
+};
+
+/* Look both names up and check what rename(2) requires.  Lock held. */
+static int rename_prepare(struct bmapfs *b, fuse_req_t req,
+			  struct rename_args *a)
+{
+	int ret;
+
+	ret = bmapfs_lookup_name(b, a->dir, a->name, &a->src);
+	if (!ret)
+		ret = bmapfs_may_delete(b, req, a->dir, a->src);
+	if (!ret)
+		ret = bmapfs_read_inode(b, a->src, &a->sin);
+	if (ret)
+		return ret;
+	ret = bmapfs_lookup_name(b, a->ndir, a->nname, &a->dst);
+	if (ret == -ENOENT) {
+		a->dst = 0;
+		return (a->flags & RENAME_EXCHANGE) ? -ENOENT : 0;
+	}
+	if (ret)
+		return ret;
+	if (a->flags & RENAME_NOREPLACE)
+		return -EEXIST;
+	ret = bmapfs_may_delete(b, req, a->ndir, a->dst);
+	if (!ret)
+		ret = bmapfs_read_inode(b, a->dst, &a->din);
+	if (ret || (a->flags & RENAME_EXCHANGE) || a->src == a->dst)
+		return ret;
+	if (LINUX_S_ISDIR(a->sin.i_mode) && !LINUX_S_ISDIR(a->din.i_mode))
+		return -ENOTDIR;
+	if (!LINUX_S_ISDIR(a->sin.i_mode) && LINUX_S_ISDIR(a->din.i_mode))
+		return -EISDIR;
+	if (LINUX_S_ISDIR(a->din.i_mode))
+		return bmapfs_dir_is_empty(b, a->dst);
+	return 0;
+}
+
+/* A directory @ino moves from @from to @to: fix ".." and link counts. */
+static int move_dir(struct bmapfs *b, ext2_ino_t ino, ext2_ino_t from,
+		    ext2_ino_t to)
+{
+	int ret;
+
+	if (from == to)
+		return 0;
+	ret = bmapfs_set_dotdot(b, ino, to);
+	if (!ret)
+		ret = bmapfs_adjust_links(b, from, -1);
+	if (!ret)
+		ret = bmapfs_adjust_links(b, to, +1);
+	return ret;
+}
+
+static int do_exchange(struct bmapfs *b, struct rename_args *a)
+{
+	int ret;
+
+	ret = bmapfs_set_entry(b, a->dir, a->name, a->dst, a->din.i_mode);
+	if (!ret)
+		ret = bmapfs_set_entry(b, a->ndir, a->nname, a->src,
+				       a->sin.i_mode);
+	if (!ret && LINUX_S_ISDIR(a->sin.i_mode))
+		ret = move_dir(b, a->src, a->dir, a->ndir);
+	if (!ret && LINUX_S_ISDIR(a->din.i_mode))
+		ret = move_dir(b, a->dst, a->ndir, a->dir);
+	if (!ret)
+		ret = bmapfs_adjust_links(b, a->src, 0);
+	if (!ret)
+		ret = bmapfs_adjust_links(b, a->dst, 0);
+	return ret;
+}
+
+static int do_move(struct bmapfs *b, struct rename_args *a)
+{
+	bool last = false;
+	int ret;
+
+	if (a->dst)
+		ret = bmapfs_set_entry(b, a->ndir, a->nname, a->src,
+				       a->sin.i_mode);
+	else
+		ret = bmapfs_add_link(b, a->ndir, a->nname, a->src,
+				      a->sin.i_mode);
+	if (ret)
+		return ret;
+	ret = bmapfs_err(ext2fs_unlink(b->fs, a->dir, a->name, a->src, 0));
+	if (!ret && LINUX_S_ISDIR(a->sin.i_mode))
+		ret = move_dir(b, a->src, a->dir, a->ndir);
+	if (!ret)
+		ret = bmapfs_adjust_links(b, a->src, 0);	/* ctime */
+	if (ret || !a->dst)
+		return ret;
+	ret = bmapfs_drop_link(b, a->dst, &last);
+	if (!ret && LINUX_S_ISDIR(a->din.i_mode))
+		ret = bmapfs_adjust_links(b, a->ndir, -1);
+	if (!ret && last)
+		ret = bmapfs_forget_inode(b, a->dst);
+	return ret;
+}
+
+static int do_rename(struct bmapfs *b, fuse_req_t req, struct rename_args *a)
+{
+	int ret;
+
+	if (a->flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) ||
+	    (a->flags & RENAME_NOREPLACE && a->flags & RENAME_EXCHANGE))
+		return -EINVAL;
+	ret = bmapfs_check_name(a->name);
+	if (!ret)
+		ret = bmapfs_check_name(a->nname);
+	if (ret)
+		return ret;
+	bmapfs_lock(b);
+	ret = rename_prepare(b, req, a);
+	bmapfs_unlock(b);
+	if (ret || a->src == a->dst)
+		return ret;
+	if (a->dst && !(a->flags & RENAME_EXCHANGE)) {
+		ret = bmapfs_last_link_check(b, a->dst, BMAP_RENAME);
+		if (ret)
+			return ret;
+	}
+
+	bmapfs_lock(b);
+	ret = rename_prepare(b, req, a);	/* the lock was dropped */
+	if (ret || a->src == a->dst)
+		goto out_unlock;
+	if (a->flags & RENAME_EXCHANGE)
+		ret = do_exchange(b, a);
+	else
+		ret = do_move(b, a);
+	if (!ret)
+		ret = bmapfs_touch_dir(b, a->dir);
+	if (!ret && a->ndir != a->dir)
+		ret = bmapfs_touch_dir(b, a->ndir);
+out_unlock:
+	bmapfs_unlock(b);
+	return ret;
+}
+
+void bmapfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	struct rename_args a = {
+		.dir = bmapfs_ino(parent), .ndir = bmapfs_ino(newparent),
+		.name = name, .nname = newname, .flags = flags,
+	};
+
+	fuse_reply_err(req, -do_rename(bmapfs_of(req), req, &a));
+}
