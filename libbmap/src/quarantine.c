@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libbmap - pinned bytes, limits and the quarantine (L7, L9).
+ *
+ * Every lease remembers the device blocks it has handed out through map
+ * (lease->mapped, a sorted set).  Those bytes are charged to the owner's
+ * uid and to a mount-wide total until the lease is released: map fails
+ * with -EDQUOT past pin_limit (per uid) or quarantine_limit (mount-wide).
+ *
+ * When an operation frees blocks of a file, every block that a lease still
+ * in the table (revoked, or about to be) had mapped is passed to the
+ * backend's free() as "keep": it stays allocated, owned by no file.  The
+ * engine records one quarantine entry per (lease, range); a block returns
+ * to the free pool (backend unquarantine) when no entry names it any more,
+ * i.e. when the last lease that had mapped it is released.  Since only
+ * mapped blocks can be quarantined and mapped bytes are capped by
+ * quarantine_limit, the quarantine is capped too.
+ *
+ * Everything here runs under eng->lease_lock, except
+ * bmap_quarantine_return(), which calls the backend and runs unlocked.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bmap/extent_map.h>
+
+#include "internal.h"
+
+int bmap_pvec_add(struct bmap_pvec *v, uint64_t pblk, uint64_t len)
+{
+	struct bmap_prange *grown;
+
+	if (!len)
+		return 0;
+	if (v->nr == v->max) {
+		size_t max = v->max ? 2 * v->max : 16;
+
+		grown = realloc(v->r, max * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		v->r = grown;
+		v->max = max;
+	}
+	v->r[v->nr].pblk = pblk;
+	v->r[v->nr].len = len;
+	v->nr++;
+	return 0;
+}
+
+void bmap_pvec_free(struct bmap_pvec *v)
+{
+	free(v->r);
+	memset(v, 0, sizeof(*v));
+}
+
+static int prange_cmp(const void *a, const void *b)
+{
+	const struct bmap_prange *x = a, *y = b;
+
+	return x->pblk < y->pblk ? -1 : x->pblk > y->pblk;
+}
+
+/* Sort and merge overlapping or adjacent ranges. */
+static void pvec_normalize(struct bmap_prange *r, size_t *nr)
+{
+	size_t i, o = 0;
+
+	if (!*nr)
+		return;
+	qsort(r, *nr, sizeof(*r), prange_cmp);
+	for (i = 1; i < *nr; i++) {
+		uint64_t end = r[o].pblk + r[o].len;
+
+		if (r[i].pblk <= end) {
+			if (r[i].pblk + r[i].len > end)
+				r[o].len = r[i].pblk + r[i].len - r[o].pblk;
+		} else {
+			r[++o] = r[i];
+		}
+	}
+	*nr = o + 1;
+}
+
+static uint64_t overlap(uint64_t s1, uint64_t l1, uint64_t s2, uint64_t l2)
+{
+	uint64_t s = s1 > s2 ? s1 : s2;
+	uint64_t e = s1 + l1 < s2 + l2 ? s1 + l1 : s2 + l2;
+
+	return e > s ? e - s : 0;
+}
+
+/* Add the parts of [pblk, pblk + len) that @l had mapped to @out. */
+static int intersect_lease(const struct bmap_lease *l, uint64_t pblk,
+			   uint64_t len, struct bmap_pvec *out)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < l->nr_mapped; i++) {
+		const struct bmap_prange *m = &l->mapped[i];
+		uint64_t s = m->pblk > pblk ? m->pblk : pblk;
+
+		if (!overlap(m->pblk, m->len, pblk, len))
+			continue;
+		ret = bmap_pvec_add(out, s, overlap(m->pblk, m->len, pblk, len));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct collect_ctx {
+	struct bmap_file	*f;
+	uint64_t		start;
+	uint64_t		end;
+	struct bmap_pvec	*keep;
+};
+
+static int collect_fn(void *arg, const struct bmap_xrec *r)
+{
+	struct collect_ctx *c = arg;
+	uint64_t s = r->lblk > c->start ? r->lblk : c->start;
+	uint64_t e = r->lblk + r->len < c->end ? r->lblk + r->len : c->end;
+	struct bmap_lease *l;
+	int ret;
+
+	list_for_each_entry(l, &c->f->leases, file_node) {
+		ret = intersect_lease(l, r->pblk + (s - r->lblk), e - s,
+				      c->keep);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * bmap_quarantine_collect - device blocks of [lblk, lblk + n) that some
+ * unreleased lease of @f has mapped: the keep[] list for backend free().
+ * Caller holds f->op_lock (the map is stable); takes lease_lock.
+ */
+int bmap_quarantine_collect(struct bmap_file *f, uint64_t lblk, uint64_t n,
+			    struct bmap_pvec *keep)
+{
+	struct collect_ctx c = { .f = f, .start = lblk, .keep = keep };
+	int ret = 0;
+
+	c.end = n > UINT64_MAX - lblk ? UINT64_MAX : lblk + n;
+	bmap_lock(&f->eng->lease_lock);
+	if (!list_empty(&f->leases))
+		ret = bmap_xmap_iter(f->map, lblk, n, collect_fn, &c);
+	bmap_unlock(&f->eng->lease_lock);
+	pvec_normalize(keep->r, &keep->nr);
+	return ret;
+}
+
+/*
+ * bmap_quarantine_add - the backend quarantined @keep: record which lease
+ * holds which part.  Takes lease_lock.  -ENOMEM leaves the blocks in
+ * quarantine with no entry (leaked until unmount) rather than freed under
+ * a holder's DMA.
+ */
+int bmap_quarantine_add(struct bmap_file *f, const struct bmap_pvec *keep)
+{
+	struct bmap_engine *eng = f->eng;
+	struct bmap_pvec parts = { 0 };
+	struct bmap_lease *l;
+	struct bmap_qent *q;
+	size_t i, j;
+	int ret = 0;
+
+	if (!keep->nr)
+		return 0;
+	bmap_lock(&eng->lease_lock);
+	for (i = 0; i < keep->nr; i++)
+		eng->st.quarantined_bytes += keep->r[i].len << eng->bshift;
+	list_for_each_entry(l, &f->leases, file_node) {
+		parts.nr = 0;
+		for (i = 0; i < keep->nr && !ret; i++)
+			ret = intersect_lease(l, keep->r[i].pblk,
+					      keep->r[i].len, &parts);
+		for (j = 0; j < parts.nr && !ret; j++) {
+			q = malloc(sizeof(*q));
+			if (!q) {
+				ret = -ENOMEM;
+				break;
+			}
+			q->lease = l;
+			q->r = parts.r[j];
+			list_add_tail(&q->node, &eng->quarantine);
+		}
+		if (ret)
+			break;
+	}
+	bmap_unlock(&eng->lease_lock);
+	bmap_pvec_free(&parts);
+	return ret;
+}
+
+/* Subtract [s, s + len) from every range of @v (may split ranges). */
+static int pvec_subtract(struct bmap_pvec *v, uint64_t s, uint64_t len)
+{
+	size_t i, nr = v->nr;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		struct bmap_prange r = v->r[i];
+		uint64_t e = s + len, re = r.pblk + r.len;
+
+		if (!overlap(r.pblk, r.len, s, len))
+			continue;
+		/* left part stays in place, right part is appended */
+		v->r[i].len = s > r.pblk ? s - r.pblk : 0;
+		if (re > e) {
+			ret = bmap_pvec_add(v, e, re - e);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * bmap_quarantine_release - @l is being released: drop its entries and
+ * append to @out the blocks no other entry holds.  Lease_lock held.
+ */
+void bmap_quarantine_release(struct bmap_lease *l, struct bmap_pvec *out)
+{
+	struct bmap_engine *eng = l->file->eng;
+	struct bmap_qent *q, *n, *o;
+	struct bmap_pvec mine = { 0 };
+	size_t i;
+
+	list_for_each_entry_safe(q, n, &eng->quarantine, node) {
+		if (q->lease != l)
+			continue;
+		/* on ENOMEM the blocks stay quarantined: safe, not lost data */
+		if (!bmap_pvec_add(&mine, q->r.pblk, q->r.len)) {
+			list_del(&q->node);
+			free(q);
+		}
+	}
+	list_for_each_entry(o, &eng->quarantine, node)
+		if (pvec_subtract(&mine, o->r.pblk, o->r.len))
+			goto out_free;
+	pvec_normalize(mine.r, &mine.nr);
+	for (i = 0; i < mine.nr; i++) {
+		if (bmap_pvec_add(out, mine.r[i].pblk, mine.r[i].len))
+			break;
+		eng->st.quarantined_bytes -= mine.r[i].len << eng->bshift;
+	}
+out_free:
+	bmap_pvec_free(&mine);
+}
+
+/* Give released quarantine back to the backend.  No engine lock held. */
+void bmap_quarantine_return(struct bmap_engine *eng, struct bmap_pvec *v)
+{
+	if (v->nr)
+		eng->ops->unquarantine(eng->be, v->r, v->nr);
+	bmap_pvec_free(v);
+}
+
+static struct bmap_uid_usage *usage_of(struct bmap_engine *eng, uint32_t uid)
+{
+	struct bmap_uid_usage *u;
+	size_t i;
+
+	for (i = 0; i < eng->nr_usage; i++)
+		if (eng->usage[i].uid == uid)
+			return &eng->usage[i];
+	u = realloc(eng->usage, (eng->nr_usage + 1) * sizeof(*u));
+	if (!u)
+		return NULL;
+	eng->usage = u;
+	u = &eng->usage[eng->nr_usage++];
+	u->uid = uid;
+	u->bytes = 0;
+	return u;
+}
+
+/*
+ * bmap_pin_charge - charge the device blocks @phys that a map call is
+ * about to return through @l.  Blocks @l had mapped before are free.
+ * Lease_lock held.  Returns 0 or -EDQUOT / -ENOMEM (nothing charged).
+ */
+int bmap_pin_charge(struct bmap_lease *l, const struct bmap_pvec *phys)
+{
+	struct bmap_engine *eng = l->file->eng;
+	struct bmap_uid_usage *u;
+	uint64_t fresh = 0, covered, bytes;
+	struct bmap_prange *grown;
+	size_t i, j, want;
+
+	for (i = 0; i < phys->nr; i++) {
+		covered = 0;
+		for (j = 0; j < l->nr_mapped; j++)
+			covered += overlap(phys->r[i].pblk, phys->r[i].len,
+					   l->mapped[j].pblk, l->mapped[j].len);
+		fresh += phys->r[i].len - covered;
+	}
+	if (!fresh)
+		return 0;
+	bytes = fresh << eng->bshift;
+	u = usage_of(eng, l->owner->uid);
+	if (!u)
+		return -ENOMEM;
+	if (eng->cfg.pin_limit && u->bytes + bytes > eng->cfg.pin_limit)
+		return -EDQUOT;
+	if (eng->cfg.quarantine_limit &&
+	    eng->st.pinned_bytes + bytes > eng->cfg.quarantine_limit)
+		return -EDQUOT;
+	want = l->nr_mapped + phys->nr;
+	if (want > l->max_mapped) {
+		grown = realloc(l->mapped, want * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		l->mapped = grown;
+		l->max_mapped = want;
+	}
+	memcpy(&l->mapped[l->nr_mapped], phys->r, phys->nr * sizeof(*grown));
+	l->nr_mapped = want;
+	pvec_normalize(l->mapped, &l->nr_mapped);
+	l->mapped_bytes += bytes;
+	u->bytes += bytes;
+	eng->st.pinned_bytes += bytes;
+	return 0;
+}
+
+/* The lease is gone: its mapped bytes no longer count.  Lease_lock held. */
+void bmap_pin_uncharge(struct bmap_lease *l)
+{
+	struct bmap_engine *eng = l->file->eng;
+	struct bmap_uid_usage *u = usage_of(eng, l->owner->uid);
+
+	if (u)
+		u->bytes -= l->mapped_bytes;
+	eng->st.pinned_bytes -= l->mapped_bytes;
+	free(l->mapped);
+	l->mapped = NULL;
+	l->nr_mapped = 0;
+	l->max_mapped = 0;
+	l->mapped_bytes = 0;
+}
