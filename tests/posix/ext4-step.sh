@@ -1,0 +1,74 @@
+#!/bin/bash
+# Validate bmap-posix itself on kernel ext4, where every check must pass:
+# make a scratch ext4 image, loop-mount it, run the suite as root and as
+# the unprivileged user bmaptest (created if missing), unmount.
+#
+# Prints every check line prefixed with who ran it, then exactly one
+# closing "N passed, N failed" line for both runs together (the per-run
+# summaries are folded into it).  Exit status 0 iff nothing failed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bin=$top/tests/posix/bmap-posix
+
+fail_setup() {
+	echo "posix-ext4: $*" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+make -s -C "$top/tests/posix" >/dev/null || fail_setup "build failed"
+[ "$(id -u)" -eq 0 ] || fail_setup "needs root (loop mount)"
+
+tmp=$(mktemp -d /tmp/bmap-posix-ext4.XXXXXX) || fail_setup "mktemp"
+mnt=$tmp/mnt
+cleanup() {
+	mountpoint -q "$mnt" && umount "$mnt"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+chmod 755 "$tmp"
+
+# 256-byte inodes: nanosecond and post-2038 timestamps need them.
+truncate -s 1G "$tmp/ext4.img" &&
+	mkfs.ext4 -q -F -I 256 -b 4096 "$tmp/ext4.img" &&
+	mkdir "$mnt" && mount -o loop "$tmp/ext4.img" "$mnt" ||
+	fail_setup "cannot make or mount the scratch ext4 image"
+
+if ! id bmaptest >/dev/null 2>&1; then
+	useradd --system --no-create-home --shell /usr/sbin/nologin bmaptest ||
+		fail_setup "cannot create user bmaptest"
+fi
+mkdir "$mnt/user" && chown bmaptest: "$mnt/user" || fail_setup "user dir"
+
+pass=0
+fail=0
+run() {
+	local who=$1 rc line p f
+	shift
+	"$@" > "$tmp/$who.log" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+			p=${BASH_REMATCH[1]}
+			f=${BASH_REMATCH[2]}
+			pass=$((pass + p))
+			fail=$((fail + f))
+		else
+			echo "[$who] $line"
+		fi
+	done < "$tmp/$who.log"
+	if [ -z "${p:-}" ]; then
+		echo "[$who] bmap-posix ended without a summary (exit $rc)"
+		fail=$((fail + 1))
+	elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "[$who] bmap-posix exited $rc"
+		fail=$((fail + 1))
+	fi
+}
+
+run root "$bin" "$mnt"
+run bmaptest runuser -u bmaptest -- "$bin" "$mnt/user"
+
+umount "$mnt" || fail=$((fail + 1))
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Permissions and ownership.
+ *
+ * As root, files are set up with chown and then exercised by children
+ * running as two unprivileged users (uid1 owns things, uid2 is "someone
+ * else"), plus a third gid for setgid directories.  As an ordinary user
+ * only what that user can arrange is checked: its own mode bits, setgid
+ * directories of its own group, suid clearing on its own writes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "posix.h"
+
+/* One operation a child performs; returns errno. */
+struct child_op {
+	int		(*fn)(struct child_op *op);
+	const char	*a;
+	const char	*b;
+	int		flags;
+	mode_t		mode;
+	uid_t		uid;
+};
+
+static int
+do_open(struct child_op *op)
+{
+	int fd = open(op->a, op->flags, 0644);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static int
+do_write(struct child_op *op)
+{
+	int fd = open(op->a, O_WRONLY), err;
+
+	if (fd < 0)
+		return errno;
+	err = ERR(write(fd, "w", 1));
+	close(fd);
+	return err;
+}
+
+static int
+do_unlink(struct child_op *op)
+{
+	return ERR(unlink(op->a));
+}
+
+static int
+do_rename(struct child_op *op)
+{
+	return ERR(rename(op->a, op->b));
+}
+
+static int
+do_mkdir(struct child_op *op)
+{
+	return ERR(mkdir(op->a, 0777));
+}
+
+static int
+do_stat(struct child_op *op)
+{
+	struct stat st;
+
+	return ERR(stat(op->a, &st));
+}
+
+static int
+do_chmod(struct child_op *op)
+{
+	return ERR(chmod(op->a, op->mode));
+}
+
+static int
+do_chown(struct child_op *op)
+{
+	return ERR(chown(op->a, op->uid, -1));
+}
+
+static int
+child_fn(void *arg)
+{
+	struct child_op *op = arg;
+
+	return op->fn(op);
+}
+
+static int
+as(uid_t uid, struct child_op op)
+{
+	return posix_run_as(uid, uid, child_fn, &op);
+}
+
+static void
+mkfile(const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	posix_write_file(path, "data", 4, O_EXCL, 0644);
+	if (chown(path, uid, gid) < 0 || chmod(path, mode) < 0)
+		report(false, errno_name(errno), "perms: setup of %s", path);
+}
+
+static void
+mkdir_as(const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	if (mkdir(path, 0755) < 0 || chown(path, uid, gid) < 0 ||
+	    chmod(path, mode) < 0)
+		report(false, errno_name(errno), "perms: setup of %s", path);
+}
+
+static mode_t
+mode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_mode : 0;
+}
+
+static void
+perms_access(struct posix *p)
+{
+	char f600[PATH_MAX], f644[PATH_MAX], d[PATH_MAX], in[PATH_MAX + 8];
+
+	posix_path(p, "f600", f600, sizeof(f600));
+	posix_path(p, "f644", f644, sizeof(f644));
+	posix_path(p, "d700", d, sizeof(d));
+	mkfile(f600, p->uid1, p->uid1, 0600);
+	mkfile(f644, p->uid1, p->uid1, 0644);
+	report_errno(as(p->uid2, (struct child_op){ .fn = do_open, .a = f600, .flags = O_RDONLY }),
+		     EACCES, "perms: read of another user's 0600 file -> EACCES");
+	report_errno(as(p->uid2, (struct child_op){ .fn = do_open, .a = f600, .flags = O_WRONLY }),
+		     EACCES, "perms: write of another user's 0600 file -> EACCES");
+	report_errno(as(p->uid1, (struct child_op){ .fn = do_open, .a = f600, .flags = O_RDWR }),
+		     0, "perms: owner opens its 0600 file read-write");
+	report_errno(as(p->uid2, (struct child_op){ .fn = do_open, .a = f644, .flags = O_RDONLY }),
+		     0, "perms: read of another user's 0644 file");
+	report_errno(as(p->uid2, (struct child_op){ .fn = do_open, .a = f644, .flags = O_WRONLY }),
+		     EACCES, "perms: write of another user's 0644 file -> EACCES");
+	report_errno(as(p->uid2, (struct child_op){ .fn = do_chmod, .a = f644, .mode = 0666 }),
+		     EPERM, "perms: chmod of another user's file -> EPERM");
+	report_errno(as(p->uid1, (struct child_op){ .fn = do_chown, .a = f644, .uid = p->uid2 }),
+		     EPERM, "perms: chown to another user without privilege "
+		     "-> EPERM");
+	mkdir_as(d, p->uid1, p->uid1, 0700);
+	snprintf(in, sizeof(in), "%s/in", d);
+	report_errno(as(p->uid1, (struct child_op){ .fn = do_open, .a = in,
+			.flags = O_CREAT | O_EXCL | O_WRONLY }),
+		     0, "perms: owner creates in its 0700 directory");
+	report_errno(as(p->uid2, (struct child_op){ .fn = do_stat, .a = in }), EACCES,
+		     "perms: lookup in another user's 0700 directory -> EACCES");
+	chmod(d, 0755);
+	snprintf(in, sizeof(in), "%s/in2", d);
+	report_errno(as(p->uid2, (struct child_op){ .fn = do_open, .a = in,
+			.flags = O_CREAT | O_EXCL | O_WRONLY }),
+		     EACCES, "perms: create in another user's 0755 directory "
+		     "-> EACCES");
+}
+
+static void
+perms_sticky(struct posix *p)
+{
+	char s[PATH_MAX], f[PATH_MAX + 8], g[PATH_MAX + 8];
+
+	posix_path(p, "sticky", s, sizeof(s));
+	mkdir_as(s, 0, 0, 01777);
+	snprintf(f, sizeof(f), "%s/f1", s);
+	snprintf(g, sizeof(g), "%s/f2", s);
+	report_errno(as(p->uid1, (struct child_op){ .fn = do_open, .a = f,
+			.flags = O_CREAT | O_EXCL | O_WRONLY }),
+		     0, "perms: user creates a file in a sticky 1777 directory");
+	report_errno(as(p->uid2, (struct child_op){ .fn = do_unlink, .a = f }), EPERM,
+		     "perms: sticky directory: unlink of another's file -> EPERM");
+	report_errno(as(p->uid2, (struct child_op){ .fn = do_rename, .a = f, .b = g }), EPERM,
+		     "perms: sticky directory: rename of another's file -> EPERM");
+	report_errno(as(p->uid1, (struct child_op){ .fn = do_unlink, .a = f }), 0,
+		     "perms: sticky directory: owner unlinks its file");
+	chmod(s, 0777);
+	as(p->uid1, (struct child_op){ .fn = do_open, .a = f, .flags = O_CREAT | O_WRONLY });
+	report_errno(as(p->uid2, (struct child_op){ .fn = do_unlink, .a = f }), 0,
+		     "perms: without the sticky bit anyone may unlink in 0777");
+}
+
+static void
+perms_ownership(struct posix *p)
+{
+	char s[PATH_MAX], f[PATH_MAX + 8], g[PATH_MAX], sub[PATH_MAX + 8];
+	struct stat st;
+
+	posix_path(p, "own", s, sizeof(s));
+	mkdir_as(s, 0, 0, 0777);
+	snprintf(f, sizeof(f), "%s/f", s);
+	as(p->uid2, (struct child_op){ .fn = do_open, .a = f, .flags = O_CREAT | O_WRONLY });
+	report(stat(f, &st) == 0 && st.st_uid == p->uid2 &&
+	       st.st_gid == p->uid2, "wrong owner",
+	       "perms: new file gets the caller's uid and gid");
+	posix_path(p, "setgid", g, sizeof(g));
+	mkdir_as(g, 0, p->group, 02777);
+	snprintf(f, sizeof(f), "%s/f", g);
+	snprintf(sub, sizeof(sub), "%s/sub", g);
+	as(p->uid2, (struct child_op){ .fn = do_open, .a = f, .flags = O_CREAT | O_WRONLY });
+	report(stat(f, &st) == 0 && st.st_uid == p->uid2 &&
+	       st.st_gid == p->group, "wrong group",
+	       "perms: file in a setgid directory gets the directory's gid");
+	as(p->uid2, (struct child_op){ .fn = do_mkdir, .a = sub });
+	report(stat(sub, &st) == 0 && st.st_gid == p->group &&
+	       (st.st_mode & S_ISGID), "no gid or S_ISGID",
+	       "perms: directory in a setgid directory inherits gid and "
+	       "S_ISGID");
+}
+
+static void
+perms_suid(struct posix *p)
+{
+	char f[PATH_MAX], g[PATH_MAX], h[PATH_MAX];
+
+	posix_path(p, "suid-chown", f, sizeof(f));
+	mkfile(f, 0, 0, 06755);
+	report(chown(f, p->uid1, p->uid1) == 0 && !(mode_of(f) & 06000),
+	       "bits kept", "perms: chown clears S_ISUID and S_ISGID");
+	posix_path(p, "suid-write", g, sizeof(g));
+	mkfile(g, 0, 0, 06777);
+	report_errno(as(p->uid2, (struct child_op){ .fn = do_write, .a = g }), 0,
+		     "perms: non-owner writes a 06777 file");
+	report(!(mode_of(g) & 06000), "bits kept",
+	       "perms: write by a non-owner clears S_ISUID and S_ISGID");
+	posix_path(p, "sgid-chmod", h, sizeof(h));
+	mkfile(h, p->uid1, p->group, 0644);
+	report_errno(as(p->uid1, (struct child_op){ .fn = do_chmod, .a = h, .mode = 02755 }),
+		     0, "perms: owner chmods g+s on a file of a foreign group");
+	report((mode_of(h) & 07777) == 0755, "S_ISGID kept",
+	       "perms: chmod g+s by a non-member of the group drops S_ISGID");
+}
+
+/* The same ideas with only the caller's own identity. */
+static void
+perms_self(struct posix *p)
+{
+	char f[PATH_MAX], d[PATH_MAX], in[PATH_MAX + 8];
+	struct stat st;
+
+	posix_path(p, "self", f, sizeof(f));
+	posix_write_file(f, "data", 4, O_EXCL, 0644);
+	report(stat(f, &st) == 0 && st.st_uid == geteuid() &&
+	       st.st_gid == getegid(), "wrong owner",
+	       "perms: new file gets the caller's uid and gid");
+	chmod(f, 0);
+	report_errno(ERR(open(f, O_RDONLY)), EACCES,
+		     "perms: owner without read permission -> EACCES");
+	chmod(f, 04755);
+	report((mode_of(f) & 07777) == 04755, "mode not set",
+	       "perms: owner sets mode 04755");
+	posix_write_file(f, "x", 1, 0, 0644);
+	report(!(mode_of(f) & S_ISUID), "S_ISUID kept",
+	       "perms: write without CAP_FSETID clears S_ISUID");
+	report_errno(ERR(chown(f, 0, -1)), EPERM,
+		     "perms: chown to root without privilege -> EPERM");
+	posix_path(p, "self-d", d, sizeof(d));
+	mkdir(d, 0500);
+	snprintf(in, sizeof(in), "%s/in", d);
+	report_errno(ERR(open(in, O_CREAT | O_WRONLY, 0644)), EACCES,
+		     "perms: create in own 0500 directory -> EACCES");
+	chmod(d, 02775);
+	report(mode_of(d) & S_ISGID, "S_ISGID refused",
+	       "perms: owner sets S_ISGID on a directory of its group");
+	mkdir(in, 0755);
+	report(stat(in, &st) == 0 && (st.st_mode & S_ISGID) &&
+	       st.st_gid == getegid(), "not inherited",
+	       "perms: subdirectory inherits S_ISGID");
+}
+
+void
+posix_perms(struct posix *p)
+{
+	if (!p->root) {
+		perms_self(p);
+		return;
+	}
+	perms_access(p);
+	perms_sticky(p);
+	perms_ownership(p);
+	perms_suid(p);
+}
