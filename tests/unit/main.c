@@ -31,6 +31,11 @@ int main(void)
 	fflush(stdout);
 
 	sr = srunner_create(xmap_suite());
+	srunner_add_suite(sr, seal_suite());
+	srunner_add_suite(sr, lease_suite());
+	srunner_add_suite(sr, recall_suite());
+	srunner_add_suite(sr, quarantine_suite());
+	srunner_add_suite(sr, stress_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

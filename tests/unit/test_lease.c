@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Lease table: modes and ranges (L1), map (L2), commit (L4), release and
+ * owner teardown (L5), status counters (L9).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "unit.h"
+
+START_TEST(L1_modes_ranges_and_overlap)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder a, b;
+	struct bmap_status st;
+	struct bmap_state fs;
+	uint64_t id1, id2, id3, id4;
+
+	fx_init(&fx, 64, 1000, 0, 0);
+	f = fx_file(&fx, 10, 8 * BS, 0);
+	holder_init(&a, &fx, 1000);
+	holder_init(&b, &fx, 1001);
+	/* any number of leases on the same range, any holders, any mode */
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
+					    8 * BS, &id1), 0);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_WRITE, 0,
+					    8 * BS, &id2), 0);
+	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_WRITE, BS,
+					    BMAP_LEASE_TO_EOF, &id3), 0);
+	ck_assert_uint_ne(id1, 0);
+	ck_assert_uint_ne(id1, id2);
+	ck_assert_uint_ne(id2, id3);
+	/* bad arguments */
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, 0, 0, BS, &id4),
+			 -EINVAL);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, 4, 0, BS, &id4),
+			 -EINVAL);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0, 0,
+					    &id4), -EINVAL);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ,
+					    UINT64_MAX - 5, 10, &id4), -EINVAL);
+	/* pin only on sealed files */
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_PIN, 0, BS,
+					    &id4), -EPERM);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.nr_leases, 3);
+	ck_assert_uint_eq(st.nr_read, 1);
+	ck_assert_uint_eq(st.nr_write, 2);
+	bmap_file_state(f, &fs);
+	ck_assert_uint_eq(fs.nr_leases, 3);
+	ck_assert_uint_eq(fs.nr_pin, 0);
+	holder_fini(&a);
+	holder_fini(&b);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L2_map_reports_extents_and_allocates)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct bmap_extent ext[8];
+	uint32_t nr;
+	uint64_t id, rid, next;
+
+	fx_init(&fx, 64, 1000, 0, 0);
+	f = fx_file(&fx, 10, 8 * BS, 2 * BS);
+	holder_init(&h, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
+					    8 * BS, &id), 0);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
+					    8 * BS, &rid), 0);
+	/* without ALLOCATE: mapped, then a hole, clipped to the range */
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 100, 4 * BS, 0, ext, 8,
+					&nr, &next), 0);
+	ck_assert_uint_eq(nr, 2);
+	ck_assert_uint_eq(ext[0].file_offset, 100);
+	ck_assert_uint_eq(ext[0].length, 2 * BS - 100);
+	ck_assert_uint_eq(ext[0].type, BMAP_EXT_MAPPED);
+	ck_assert_uint_eq(ext[0].dev_offset % BS, 100);
+	ck_assert_uint_eq(ext[1].type, BMAP_EXT_HOLE);
+	ck_assert_uint_eq(ext[1].file_offset + ext[1].length, 100 + 4 * BS);
+	ck_assert_uint_eq(next, 100 + 4 * BS);
+	/* max 1: continue from next */
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 4 * BS, 0, ext, 1,
+					&nr, &next), 0);
+	ck_assert_uint_eq(nr, 1);
+	ck_assert_uint_eq(next, 2 * BS);
+	/* ALLOCATE turns the holes into unwritten extents */
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 8 * BS,
+					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
+			 0);
+	ck_assert_uint_ge(nr, 2);
+	ck_assert_uint_eq(ext[nr - 1].type, BMAP_EXT_UNWRITTEN);
+	ck_assert_uint_eq(ext[nr - 1].file_offset + ext[nr - 1].length, 8 * BS);
+	/* errors */
+	ck_assert_int_eq(bmap_lease_map(h.owner, rid, 0, BS, BMAP_MAP_ALLOCATE,
+					ext, 8, &nr, &next), -EINVAL);
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 7 * BS, 2 * BS, 0, ext, 8,
+					&nr, &next), -EINVAL);
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, BS, 0x80, ext, 8, &nr,
+					&next), -EINVAL);
+	ck_assert_int_eq(bmap_lease_map(h.owner, 999, 0, BS, 0, ext, 8, &nr,
+					&next), -ENOENT);
+	holder_fini(&h);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L2_map_allocate_enospc)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct bmap_extent ext[8];
+	uint32_t nr;
+	uint64_t id, next;
+
+	fx_init(&fx, 4, 1000, 0, 0);
+	f = fx_file(&fx, 10, 0, 0);
+	holder_init(&h, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
+					    64 * BS, &id), 0);
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 8 * BS,
+					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
+			 -ENOSPC);
+	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), 4);
+	holder_fini(&h);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L4_commit_converts_and_grows_size)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct bmap_extent ext[8], e;
+	uint32_t nr;
+	uint64_t id, rid, next;
+
+	fx_init(&fx, 64, 1000, 0, 0);
+	f = fx_file(&fx, 10, 0, 0);
+	holder_init(&h, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
+					    BMAP_LEASE_TO_EOF, &id), 0);
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 4 * BS,
+					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
+			 0);
+	ck_assert_uint_eq(ext[0].type, BMAP_EXT_UNWRITTEN);
+	ck_assert_uint_eq(bmap_file_size(f), 0);
+	ck_assert_int_eq(bmap_lease_commit(h.owner, id, 0, 4 * BS, 3 * BS + 7,
+					   BMAP_COMMIT_SIZE), 0);
+	ck_assert_uint_eq(bmap_file_size(f), 3 * BS + 7);
+	ck_assert_int_eq(bmap_file_lookup(f, BS, &e), 0);
+	ck_assert_uint_eq(e.type, BMAP_EXT_MAPPED);
+	ck_assert_uint_eq(e.dev_offset + (BS - e.file_offset),
+			  ext[0].dev_offset + BS);
+	/* a smaller new size never shrinks */
+	ck_assert_int_eq(bmap_lease_commit(h.owner, id, 0, BS, 1,
+					   BMAP_COMMIT_SIZE), 0);
+	ck_assert_uint_eq(bmap_file_size(f), 3 * BS + 7);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
+					    BS, &rid), 0);
+	ck_assert_int_eq(bmap_lease_commit(h.owner, rid, 0, BS, 0, 0), -EBADF);
+	ck_assert_int_eq(bmap_lease_commit(h.owner, id, 0, BS, 0, 4), -EINVAL);
+	holder_fini(&h);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L5_release_and_owner_free_end_leases)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder a, b;
+	struct bmap_status st;
+	struct bmap_extent ext[4];
+	uint32_t nr;
+	uint64_t id1, id2, next;
+
+	fx_init(&fx, 64, 1000, 0, 0);
+	f = fx_file(&fx, 10, 4 * BS, 4 * BS);
+	holder_init(&a, &fx, 1000);
+	holder_init(&b, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
+					    4 * BS, &id1), 0);
+	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 0,
+					    4 * BS, &id2), 0);
+	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
+					&nr, &next), 0);
+	/* a lease belongs to its owner only */
+	ck_assert_int_eq(bmap_lease_release(b.owner, id1), -ENOENT);
+	ck_assert_int_eq(bmap_lease_release(a.owner, id1), 0);
+	ck_assert_int_eq(bmap_lease_release(a.owner, id1), -ENOENT);
+	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, BS, 0, ext, 4, &nr,
+					&next), -ENOENT);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.nr_leases, 1);
+	ck_assert_uint_eq(st.pinned_bytes, 0);
+	/* closing the descriptor: the owner goes, and so do its leases */
+	holder_fini(&b);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.nr_leases, 0);
+	holder_fini(&a);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L9_status_counts_pinned_bytes)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder a;
+	struct bmap_status st;
+	struct bmap_extent ext[4];
+	uint32_t nr;
+	uint64_t id1, id2, next;
+
+	fx_init(&fx, 64, 1234, 100 * BS, 200 * BS);
+	f = fx_file(&fx, 10, 4 * BS, 4 * BS);
+	holder_init(&a, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
+					    4 * BS, &id1), 0);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
+					    4 * BS, &id2), 0);
+	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 3 * BS, 0, ext, 4,
+					&nr, &next), 0);
+	/* mapping the same blocks again through the same lease: no charge */
+	ck_assert_int_eq(bmap_lease_map(a.owner, id1, BS, 2 * BS, 0, ext, 4,
+					&nr, &next), 0);
+	/* through another lease: charged once per lease */
+	ck_assert_int_eq(bmap_lease_map(a.owner, id2, 0, BS, 0, ext, 4, &nr,
+					&next), 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.pinned_bytes, 4 * BS);
+	ck_assert_uint_eq(st.user_pinned_bytes, 4 * BS);
+	ck_assert_uint_eq(st.pin_limit, 100 * BS);
+	ck_assert_uint_eq(st.quarantine_limit, 200 * BS);
+	ck_assert_uint_eq(st.lease_break_time_ms, 1234);
+	bmap_engine_status(fx.eng, 7, &st);
+	ck_assert_uint_eq(st.user_pinned_bytes, 0);
+	ck_assert_int_eq(bmap_lease_release(a.owner, id1), 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.pinned_bytes, BS);
+	holder_fini(&a);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L9_pin_limit_edquot_per_uid)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder a, b;
+	struct bmap_extent ext[4];
+	uint32_t nr;
+	uint64_t id1, id2, next;
+
+	fx_init(&fx, 64, 1000, 4 * BS, 0);
+	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
+	holder_init(&a, &fx, 1000);
+	holder_init(&b, &fx, 1001);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
+					    8 * BS, &id1), 0);
+	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 0,
+					    8 * BS, &id2), 0);
+	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
+					&nr, &next), 0);
+	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 4 * BS, 1, 0, ext, 4,
+					&nr, &next), -EDQUOT);
+	/* already-mapped blocks cost nothing more */
+	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
+					&nr, &next), 0);
+	/* another uid has its own budget */
+	ck_assert_int_eq(bmap_lease_map(b.owner, id2, 4 * BS, 4 * BS, 0, ext,
+					4, &nr, &next), 0);
+	ck_assert_int_eq(bmap_lease_release(a.owner, id1), 0);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
+					    8 * BS, &id1), 0);
+	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 4 * BS, 4 * BS, 0, ext,
+					4, &nr, &next), 0);
+	holder_fini(&a);
+	holder_fini(&b);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L9_quarantine_limit_edquot_mount_wide)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder a, b;
+	struct bmap_extent ext[4];
+	uint32_t nr;
+	uint64_t id1, id2, next;
+
+	fx_init(&fx, 64, 1000, 0, 6 * BS);
+	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
+	holder_init(&a, &fx, 1000);
+	holder_init(&b, &fx, 1001);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
+					    8 * BS, &id1), 0);
+	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 0,
+					    8 * BS, &id2), 0);
+	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
+					&nr, &next), 0);
+	ck_assert_int_eq(bmap_lease_map(b.owner, id2, 0, 3 * BS, 0, ext, 4,
+					&nr, &next), -EDQUOT);
+	ck_assert_int_eq(bmap_lease_map(b.owner, id2, 0, 2 * BS, 0, ext, 4,
+					&nr, &next), 0);
+	holder_fini(&a);
+	holder_fini(&b);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+Suite *lease_suite(void)
+{
+	Suite *s = suite_create("lease");
+	TCase *tc = tcase_create("lease");
+
+	tcase_add_test(tc, L1_modes_ranges_and_overlap);
+	tcase_add_test(tc, L2_map_reports_extents_and_allocates);
+	tcase_add_test(tc, L2_map_allocate_enospc);
+	tcase_add_test(tc, L4_commit_converts_and_grows_size);
+	tcase_add_test(tc, L5_release_and_owner_free_end_leases);
+	tcase_add_test(tc, L9_status_counts_pinned_bytes);
+	tcase_add_test(tc, L9_pin_limit_edquot_per_uid);
+	tcase_add_test(tc, L9_quarantine_limit_edquot_mount_wide);
+	suite_add_tcase(s, tc);
+	return s;
+}

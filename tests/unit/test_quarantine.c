@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Quarantine (L7, L9): blocks a revoked lease had mapped are never handed
+ * to anyone else until that lease is released.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "unit.h"
+
+/* Map [0, 4 blocks) of file 10 through a write lease, then go silent. */
+static uint64_t map_and_go_silent(struct fx *fx, struct bmap_file *f,
+				  struct holder *h, uint64_t *pblk)
+{
+	struct bmap_extent ext[4];
+	uint32_t nr;
+	uint64_t id, next;
+
+	ck_assert_int_eq(bmap_lease_acquire(h->owner, f, BMAP_LEASE_WRITE, 0,
+					    4 * BS, &id), 0);
+	ck_assert_int_eq(bmap_lease_map(h->owner, id, 0, 4 * BS,
+					BMAP_MAP_ALLOCATE, ext, 4, &nr, &next),
+			 0);
+	ck_assert_uint_eq(nr, 1);
+	ck_assert_uint_eq(ext[0].length, 4 * BS);
+	*pblk = ext[0].dev_offset / BS;
+	(void)fx;
+	return id;
+}
+
+START_TEST(L7_revoked_blocks_quarantined_until_release)
+{
+	struct fx fx;
+	struct bmap_file *f, *g;
+	struct holder h;
+	struct bmap_status st;
+	uint64_t id, pblk, b, free_before;
+	struct bmap_extent e;
+
+	fx_init(&fx, 8, 100, 0, 0);
+	f = fx_file(&fx, 10, 4 * BS, 0);
+	g = fx_file(&fx, 11, 0, 0);
+	holder_init(&h, &fx, 1000);
+	id = map_and_go_silent(&fx, f, &h, &pblk);
+	free_before = bmap_mem_free_blocks(fx.mem);
+	ck_assert_int_eq(bmap_file_punch(f, 0, 4 * BS, 0), 0);
+	for (b = pblk; b < pblk + 4; b++)
+		ck_assert_uint_eq(bmap_mem_block_owner(fx.mem, b), QUARANTINED);
+	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), free_before);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.quarantined_bytes, 4 * BS);
+	/* the device has 4 free blocks, not 8: the quarantine is not reused */
+	ck_assert_int_eq(bmap_file_allocate(g, 0, 8 * BS, false, 0), -ENOSPC);
+	ck_assert_int_eq(bmap_file_allocate(g, 0, 4 * BS, false, 0), 0);
+	for (b = pblk; b < pblk + 4; b++)
+		ck_assert_uint_eq(bmap_mem_block_owner(fx.mem, b), QUARANTINED);
+	/* release: back to the free pool, usable again */
+	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.quarantined_bytes, 0);
+	ck_assert_uint_eq(bmap_mem_quarantined_blocks(fx.mem), 0);
+	ck_assert_int_eq(bmap_file_allocate(g, 4 * BS, 4 * BS, false, 0), 0);
+	ck_assert_int_eq(bmap_file_lookup(g, 5 * BS, &e), 0);
+	ck_assert_uint_eq(e.type, BMAP_EXT_UNWRITTEN);
+	holder_fini(&h);
+	bmap_file_put(f);
+	bmap_file_put(g);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* Two revoked leases share blocks: free only after both are released. */
+START_TEST(L7_shared_quarantine_held_by_last_lease)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder a, b;
+	struct bmap_extent ext[4];
+	uint32_t nr;
+	uint64_t ida, idb, pblk, next;
+
+	fx_init(&fx, 16, 100, 0, 0);
+	f = fx_file(&fx, 10, 4 * BS, 0);
+	holder_init(&a, &fx, 1000);
+	holder_init(&b, &fx, 1001);
+	ida = map_and_go_silent(&fx, f, &a, &pblk);
+	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 2 * BS,
+					    2 * BS, &idb), 0);
+	ck_assert_int_eq(bmap_lease_map(b.owner, idb, 2 * BS, 2 * BS, 0, ext, 4,
+					&nr, &next), 0);
+	ck_assert_int_eq(bmap_file_truncate(f, 0, 0), 0);
+	ck_assert_uint_eq(bmap_mem_quarantined_blocks(fx.mem), 4);
+	ck_assert_int_eq(bmap_lease_release(a.owner, ida), 0);
+	/* blocks 0-1 only a had; 2-3 b still holds */
+	ck_assert_uint_eq(bmap_mem_quarantined_blocks(fx.mem), 2);
+	ck_assert_uint_eq(bmap_mem_block_owner(fx.mem, pblk + 1), 0);
+	ck_assert_uint_eq(bmap_mem_block_owner(fx.mem, pblk + 2), QUARANTINED);
+	holder_fini(&b);	/* owner teardown releases too (L5) */
+	ck_assert_uint_eq(bmap_mem_quarantined_blocks(fx.mem), 0);
+	holder_fini(&a);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+/* A holder that releases in time leaves nothing in quarantine. */
+START_TEST(L7_released_in_time_nothing_quarantined)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	uint64_t id, pblk;
+
+	fx_init(&fx, 16, 10000, 0, 0);
+	f = fx_file(&fx, 10, 4 * BS, 0);
+	holder_init(&h, &fx, 1000);
+	id = map_and_go_silent(&fx, f, &h, &pblk);
+	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
+	ck_assert_int_eq(bmap_file_zero(f, 0, 4 * BS, 0), 0);
+	ck_assert_uint_eq(bmap_mem_quarantined_blocks(fx.mem), 0);
+	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), 12);
+	holder_fini(&h);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L9_quarantine_bounded_by_limit)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct bmap_extent ext[4];
+	struct bmap_status st;
+	uint32_t nr;
+	uint64_t id, next;
+
+	/* a mount-wide cap of 3 blocks: a 4-block map is refused */
+	fx_init(&fx, 16, 100, 0, 3 * BS);
+	f = fx_file(&fx, 10, 4 * BS, 4 * BS);
+	holder_init(&h, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
+					    4 * BS, &id), 0);
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 4 * BS, 0, ext, 4, &nr,
+					&next), -EDQUOT);
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 3 * BS, 0, ext, 4, &nr,
+					&next), 0);
+	ck_assert_int_eq(bmap_file_punch(f, 0, 4 * BS, 0), 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_le(st.quarantined_bytes, 3 * BS);
+	ck_assert_uint_eq(st.quarantined_bytes, 3 * BS);
+	holder_fini(&h);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+Suite *quarantine_suite(void)
+{
+	Suite *s = suite_create("quarantine");
+	TCase *tc = tcase_create("quarantine");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, L7_revoked_blocks_quarantined_until_release);
+	tcase_add_test(tc, L7_shared_quarantine_held_by_last_lease);
+	tcase_add_test(tc, L7_released_in_time_nothing_quarantined);
+	tcase_add_test(tc, L9_quarantine_bounded_by_limit);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Recall and revoke (L6, L7, L8): who is notified, who waits, for how
+ * long, and what a revoked lease can still do.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "fixture.h"
+#include "unit.h"
+
+struct punch_arg {
+	struct bmap_file *f;
+	uint64_t off, len;
+	unsigned int flags;
+};
+
+static int do_punch(void *arg)
+{
+	struct punch_arg *p = arg;
+
+	return bmap_file_punch(p->f, p->off, p->len, p->flags);
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+START_TEST(L6_recall_notifies_once_and_waits_for_release)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct bmap_event ev[4];
+	struct punch_arg pa;
+	struct bg bg;
+	uint64_t id, t0;
+	uint32_t nr;
+
+	fx_init(&fx, 64, 10000, 0, 0);
+	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
+	holder_init(&h, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
+					    4 * BS, &id), 0);
+	ck_assert(!bmap_owner_pending(h.owner));
+	pa = (struct punch_arg){ f, 2 * BS, 4 * BS, 0 };
+	t0 = mono_ns();
+	bg_start(&bg, do_punch, &pa);
+	ck_assert(holder_wait_notified(&h, 1, 5000));
+	ck_assert(bmap_owner_pending(h.owner));
+	ck_assert_int_eq(bmap_owner_events(h.owner, ev, 4, &nr), 0);
+	ck_assert_uint_eq(nr, 1);
+	ck_assert_uint_eq(ev[0].lease_id, id);
+	ck_assert_uint_eq(ev[0].flags, BMAP_EVENT_RECALL);
+	ck_assert_uint_eq(ev[0].reason, BMAP_RECALL_PUNCH);
+	ck_assert_uint_eq(ev[0].offset, 2 * BS);
+	ck_assert_uint_eq(ev[0].length, 4 * BS);
+	ck_assert_uint_ge(ev[0].deadline_ns, t0 + 10000ULL * 1000000);
+	ck_assert_uint_le(ev[0].deadline_ns, mono_ns() + 10000ULL * 1000000);
+	/* the punch waits for us */
+	sleep_ms(100);
+	ck_assert(!__atomic_load_n(&bg.done, __ATOMIC_ACQUIRE));
+	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
+	ck_assert_int_eq(bg_join(&bg), 0);
+	ck_assert_uint_lt(mono_ns() - t0, 5000ULL * 1000000);
+	ck_assert_uint_eq(holder_notified(&h), 1);
+	ck_assert(!bmap_owner_pending(h.owner));
+	holder_fini(&h);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L6_no_wait_outside_leased_range)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	uint64_t id, t0;
+
+	fx_init(&fx, 64, 10000, 0, 0);
+	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
+	holder_init(&h, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
+					    4 * BS, &id), 0);
+	t0 = now_ms();
+	ck_assert_int_eq(bmap_file_punch(f, 4 * BS, 4 * BS, 0), 0);
+	ck_assert_int_eq(bmap_file_zero(f, 8 * BS, 2 * BS, 0), 0);
+	ck_assert_int_eq(bmap_file_truncate(f, 12 * BS, 0), 0);
+	ck_assert_int_eq(bmap_file_truncate(f, 4 * BS, 0), 0);
+	ck_assert_uint_lt(now_ms() - t0, 2000);
+	ck_assert_uint_eq(holder_notified(&h), 0);
+	ck_assert(!bmap_owner_pending(h.owner));
+	holder_fini(&h);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L6_nonblock_notifies_and_ewouldblock)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct bmap_event ev[4];
+	struct bmap_extent e;
+	uint64_t id;
+	uint32_t nr;
+
+	fx_init(&fx, 64, 10000, 0, 0);
+	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
+	holder_init(&h, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
+					    8 * BS, &id), 0);
+	ck_assert_int_eq(bmap_file_punch(f, 0, BS, BMAP_NONBLOCK),
+			 -EWOULDBLOCK);
+	ck_assert_uint_eq(holder_notified(&h), 1);
+	ck_assert_int_eq(bmap_owner_events(h.owner, ev, 4, &nr), 0);
+	ck_assert_uint_eq(nr, 1);
+	ck_assert_uint_eq(ev[0].flags, BMAP_EVENT_RECALL);
+	/* nothing changed */
+	ck_assert_int_eq(bmap_file_lookup(f, 0, &e), 0);
+	ck_assert_uint_eq(e.type, BMAP_EXT_MAPPED);
+	/* a second try does not notify again (one event per lease) */
+	ck_assert_int_eq(bmap_file_truncate(f, 0, BMAP_NONBLOCK), -EWOULDBLOCK);
+	ck_assert_uint_eq(holder_notified(&h), 1);
+	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
+	ck_assert_int_eq(bmap_file_punch(f, 0, BS, BMAP_NONBLOCK), 0);
+	holder_fini(&h);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+struct acq_arg {
+	struct holder *h;
+	struct bmap_file *f;
+	uint64_t off, len, id;
+};
+
+static int do_acquire(void *arg)
+{
+	struct acq_arg *a = arg;
+
+	return bmap_lease_acquire(a->h->owner, a->f, BMAP_LEASE_READ, a->off,
+				  a->len, &a->id);
+}
+
+START_TEST(L6_new_lease_waits_while_range_is_broken)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h, n;
+	struct punch_arg pa;
+	struct acq_arg aa;
+	struct bg punch, acq;
+	uint64_t id, id2;
+
+	fx_init(&fx, 64, 10000, 0, 0);
+	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
+	holder_init(&h, &fx, 1000);
+	holder_init(&n, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
+					    4 * BS, &id), 0);
+	pa = (struct punch_arg){ f, 0, 4 * BS, 0 };
+	bg_start(&punch, do_punch, &pa);
+	ck_assert(holder_wait_notified(&h, 1, 5000));
+	aa = (struct acq_arg){ &n, f, 2 * BS, BS, 0 };
+	bg_start(&acq, do_acquire, &aa);
+	/* elsewhere in the file leases are granted at once */
+	ck_assert_int_eq(bmap_lease_acquire(n.owner, f, BMAP_LEASE_READ,
+					    8 * BS, BS, &id2), 0);
+	sleep_ms(100);
+	ck_assert(!__atomic_load_n(&acq.done, __ATOMIC_ACQUIRE));
+	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
+	ck_assert_int_eq(bg_join(&punch), 0);
+	ck_assert_int_eq(bg_join(&acq), 0);
+	/* the new lease came after the punch: it sees the hole */
+	{
+		struct bmap_extent ext[2];
+		uint32_t nr;
+		uint64_t next;
+
+		ck_assert_int_eq(bmap_lease_map(n.owner, aa.id, 2 * BS, BS, 0,
+						ext, 2, &nr, &next), 0);
+		ck_assert_uint_eq(ext[0].type, BMAP_EXT_HOLE);
+	}
+	holder_fini(&h);
+	holder_fini(&n);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+struct trunc_arg {
+	struct bmap_file *f;
+	uint64_t size;
+};
+
+static int do_truncate(void *arg)
+{
+	struct trunc_arg *t = arg;
+
+	return bmap_file_truncate(t->f, t->size, 0);
+}
+
+static int do_unlink(void *arg)
+{
+	return bmap_file_unlink(arg, 0);
+}
+
+static int do_unseal(void *arg)
+{
+	static const struct bmap_cred cred = { .uid = 1000 };
+
+	return bmap_file_unseal(arg, &cred);
+}
+
+/* Each trigger recalls with its own reason; the holder answers. */
+static void recall_reason(int (*fn)(void *), void *arg, struct fx *fx,
+			  struct bmap_file *f, uint32_t want_reason)
+{
+	struct holder h;
+	struct bmap_event ev[2];
+	struct bg bg;
+	uint64_t id;
+	uint32_t nr;
+
+	holder_init(&h, fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
+					    BMAP_LEASE_TO_EOF, &id), 0);
+	bg_start(&bg, fn, arg);
+	ck_assert(holder_wait_notified(&h, 1, 5000));
+	ck_assert_int_eq(bmap_owner_events(h.owner, ev, 2, &nr), 0);
+	ck_assert_uint_eq(nr, 1);
+	ck_assert_uint_eq(ev[0].reason, want_reason);
+	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
+	ck_assert_int_eq(bg_join(&bg), 0);
+	holder_fini(&h);
+}
+
+START_TEST(L6_truncate_unlink_unseal_recall)
+{
+	static const struct bmap_cred cred = { .uid = 1000 };
+	struct trunc_arg ta;
+	struct fx fx;
+	struct bmap_file *f;
+
+	fx_init(&fx, 64, 10000, 0, 0);
+	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
+	ta = (struct trunc_arg){ f, BS };
+	recall_reason(do_truncate, &ta, &fx, f, BMAP_RECALL_TRUNCATE);
+	ck_assert_uint_eq(bmap_file_size(f), BS);
+	recall_reason(do_unlink, f, &fx, f, BMAP_RECALL_UNLINK);
+	ck_assert_int_eq(bmap_file_seal(f, &cred), 0);
+	recall_reason(do_unseal, f, &fx, f, BMAP_RECALL_UNSEAL);
+	ck_assert(!bmap_file_sealed(f));
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L7_silent_holder_revoked_after_break_time)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct bmap_event ev[4];
+	struct bmap_extent ext[4];
+	struct bmap_status st;
+	uint64_t id, t0, next;
+	uint32_t nr;
+
+	fx_init(&fx, 64, 300, 0, 0);
+	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
+	holder_init(&h, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
+					    8 * BS, &id), 0);
+	t0 = now_ms();
+	ck_assert_int_eq(bmap_file_punch(f, 0, 2 * BS, 0), 0);
+	ck_assert_uint_ge(now_ms() - t0, 290);
+	ck_assert_uint_lt(now_ms() - t0, 5000);
+	ck_assert_int_eq(bmap_owner_events(h.owner, ev, 4, &nr), 0);
+	ck_assert_uint_eq(nr, 2);
+	ck_assert_uint_eq(ev[0].flags, BMAP_EVENT_RECALL);
+	ck_assert_uint_eq(ev[1].flags, BMAP_EVENT_REVOKED);
+	ck_assert_uint_eq(ev[1].lease_id, id);
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, BS, 0, ext, 4, &nr,
+					&next), -ESTALE);
+	ck_assert_int_eq(bmap_lease_commit(h.owner, id, 0, BS, 0, 0), -ESTALE);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.nr_revoked, 1);
+	ck_assert_uint_eq(st.nr_revokes, 1);
+	ck_assert_uint_eq(st.nr_recalls, 1);
+	/* a revoked lease is released normally */
+	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.nr_revoked, 0);
+	ck_assert_uint_eq(st.nr_leases, 0);
+	holder_fini(&h);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(L8_pin_lease_refuses_recall_at_once)
+{
+	static const struct bmap_cred cred = { .uid = 1000 };
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h, r;
+	uint64_t pin, rid, t0;
+	struct bmap_extent ext[4];
+	uint32_t nr;
+	uint64_t next;
+
+	fx_init(&fx, 64, 10000, 0, 0);
+	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
+	ck_assert_int_eq(bmap_file_seal(f, &cred), 0);
+	holder_init(&h, &fx, 1000);
+	holder_init(&r, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_PIN, 0,
+					    8 * BS, &pin), 0);
+	ck_assert_int_eq(bmap_lease_acquire(r.owner, f, BMAP_LEASE_READ, 0,
+					    8 * BS, &rid), 0);
+	/* pin leases map (they are how M2P tables are built) */
+	ck_assert_int_eq(bmap_lease_map(h.owner, pin, 0, 8 * BS, 0, ext, 4,
+					&nr, &next), 0);
+	ck_assert_int_eq(bmap_lease_map(h.owner, pin, 0, 8 * BS,
+					BMAP_MAP_ALLOCATE, ext, 4, &nr, &next),
+			 -EINVAL);
+	ck_assert_int_eq(bmap_lease_commit(h.owner, pin, 0, BS, 0, 0), -EBADF);
+	t0 = now_ms();
+	ck_assert_int_eq(bmap_file_unseal(f, &cred), -ETXTBSY);
+	ck_assert_uint_lt(now_ms() - t0, 2000);
+	/* nobody was disturbed by the refused operation */
+	ck_assert_uint_eq(holder_notified(&h), 0);
+	ck_assert_uint_eq(holder_notified(&r), 0);
+	holder_fini(&h);
+	holder_fini(&r);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
+Suite *recall_suite(void)
+{
+	Suite *s = suite_create("recall");
+	TCase *tc = tcase_create("recall");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, L6_recall_notifies_once_and_waits_for_release);
+	tcase_add_test(tc, L6_no_wait_outside_leased_range);
+	tcase_add_test(tc, L6_nonblock_notifies_and_ewouldblock);
+	tcase_add_test(tc, L6_new_lease_waits_while_range_is_broken);
+	tcase_add_test(tc, L6_truncate_unlink_unseal_recall);
+	tcase_add_test(tc, L7_silent_holder_revoked_after_break_time);
+	tcase_add_test(tc, L8_pin_lease_refuses_recall_at_once);
+	suite_add_tcase(s, tc);
+	return s;
+}
