@@ -16,6 +16,8 @@ pkgs=(
 	# benchmarks
 	fio gnuplot-nox
 )
+# bmapctl's step checks --json output with jq
+pkgs+=(jq)
 
 missing=()
 for p in "${pkgs[@]}"; do

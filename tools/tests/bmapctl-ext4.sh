@@ -1,0 +1,160 @@
+#!/bin/bash
+# bmapctl's command line, error format and exit codes (bmapctl(8)), and
+# its map command on a kernel ext4 loop mount, where it must fall back to
+# FIEMAP and agree with xfs_io's fiemap.  One PASS/FAIL line per check,
+# then exactly one "N passed, N failed" line; exit 0 iff nothing failed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+B=$top/tools/bmapctl
+pass=0
+fail=0
+
+check() {	# check NAME CONDITION-COMMAND...
+	local name=$1
+	shift
+	if "$@"; then
+		echo "PASS bmapctl: $name"
+		pass=$((pass + 1))
+	else
+		echo "FAIL bmapctl: $name"
+		fail=$((fail + 1))
+	fi
+}
+
+# run CMD...: sets $rc, $out, $err
+run() {
+	out=$("$@" 2> "$tmp/stderr")
+	rc=$?
+	err=$(cat "$tmp/stderr")
+}
+
+has() { grep -q -- "$2" <<< "$1"; }
+
+finish() {
+	echo "$pass passed, $fail failed"
+	[ $fail -eq 0 ]
+	exit
+}
+
+make -s -C "$top/libbmap" >/dev/null && make -s -C "$top/tools" >/dev/null ||
+	{ echo "bmapctl: build failed" >&2; echo "0 passed, 1 failed"; exit 1; }
+tmp=$(mktemp -d /tmp/bmapctl-test.XXXXXX)
+mnt=$tmp/mnt
+cleanup() {
+	mountpoint -q "$mnt" && umount "$mnt"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# --- command line and exit codes, no filesystem needed ---------------
+run "$B"
+check "no command -> exit 2 with a hint" \
+	test $rc -eq 2 -a -n "$(has "$err" "missing command" && echo y)"
+run "$B" --help
+missing=$rc
+for c in seal unseal chattr lsattr map lease status; do
+	has "$out" "  $c " || missing=$((missing + 1))
+done
+check "--help lists every command" test $missing -eq 0
+for c in seal unseal chattr lsattr map lease status; do
+	run "$B" "$c" --help
+	check "$c --help -> usage, exit 0" \
+		test $rc -eq 0 -a -n "$(has "$out" "Usage: bmapctl $c" && echo y)"
+done
+run "$B" help map
+check "help map -> map usage" test $rc -eq 0 -a -n "$(has "$out" "Usage: bmapctl map" && echo y)"
+run "$B" frobnicate
+check "unknown command -> exit 2" \
+	test $rc -eq 2 -a -n "$(has "$err" "unknown command 'frobnicate'" && echo y)"
+for args in "seal" "unseal" "lsattr" "map" "status" "lease" "chattr" \
+	    "chattr +m" "chattr +x f" "chattr m f" "map -r bad f" \
+	    "map -r 10:0 f" "map -r 1:x f" "map -r 18446744073709551615:2 f" \
+	    "map f g" "lease -m bogus f" "lease f g" "status a b" \
+	    "map --bogus f" "lsattr --bogus f"; do
+	# shellcheck disable=SC2086
+	run "$B" $args
+	check "'$args' -> usage error, exit 2" \
+		test $rc -eq 2 -a -n "$(has "$err" "^Try 'bmapctl" && echo y)"
+done
+
+# --- errors on files --------------------------------------------------
+run "$B" map /nonexistent/f
+check "missing file -> 'bmapctl: FILE: reason', exit 1" \
+	test $rc -eq 1 -a "$err" = "bmapctl: /nonexistent/f: No such file or directory"
+run "$B" seal /nonexistent/a /nonexistent/b
+check "seal of two missing files -> two errors, exit 1" \
+	test $rc -eq 1 -a "$(grep -c '^bmapctl: /nonexistent/.: ' <<< "$err")" -eq 2
+
+# --- a kernel ext4 without the bmap ioctls -----------------------------
+truncate -s 256M "$tmp/ext4.img" && mkfs.ext4 -q -F -b 4096 "$tmp/ext4.img" &&
+	mkdir "$mnt" && mount -o loop "$tmp/ext4.img" "$mnt" ||
+	{ echo "FAIL bmapctl: scratch ext4 mount"; fail=$((fail + 1)); finish; }
+f=$mnt/f
+dd if=/dev/urandom of="$f" bs=64k count=1 status=none
+fallocate -o 192k -l 64k "$f"
+truncate -s 320k "$f"
+sync
+
+for c in seal unseal "chattr +m" "chattr -m"; do
+	# shellcheck disable=SC2086
+	run "$B" $c "$f"
+	check "$c on ext4 -> 'not supported', exit 1" \
+		test $rc -eq 1 -a "$err" = "bmapctl: $f: filesystem does not support bmap seals or leases"
+done
+run "$B" status "$mnt"
+check "status on ext4 -> 'not supported', exit 1" \
+	test $rc -eq 1 -a "$err" = "bmapctl: $mnt: filesystem does not support bmap seals or leases"
+run "$B" lease "$f"
+check "lease on ext4 -> 'not supported', exit 1" \
+	test $rc -eq 1 -a -n "$(has "$err" "does not support" && echo y)"
+run "$B" lsattr "$f" "$mnt"
+check "lsattr on ext4: unsealed flag column via fsxattr" \
+	test $rc -eq 0 -a "$out" = "---------------- $f
+---------------- $mnt"
+run "$B" lsattr --json "$f"
+check "lsattr --json is valid JSON with sealed=false" \
+	test "$(jq -r '.[0].sealed' <<< "$out" 2>/dev/null)" = false
+run "$B" map "$mnt"
+check "map of a directory -> exit 1" \
+	test $rc -eq 1 -a "$err" = "bmapctl: $mnt: not a regular file"
+
+# --- map: FIEMAP fallback, checked against xfs_io ---------------------
+run "$B" map "$f"
+check "map on ext4 uses FIEMAP" test $rc -eq 0 -a -n "$(has "$out" "source fiemap" && echo y)"
+loopdev=$(losetup -j "$tmp/ext4.img" | cut -d: -f1)
+check "map names the loop device" test -n "$(has "$out" "device $loopdev " && echo y)"
+run "$B" map --json "$f"
+types=$(jq -r '[.extents[].type] | join(",")' <<< "$out" 2>/dev/null)
+check "map --json: mapped, hole, unwritten, hole" test "$types" = "mapped,hole,unwritten,hole"
+check "map --json: extent lengths" test \
+	"$(jq -r '[.extents[].length] | join(",")' <<< "$out")" = "65536,131072,65536,65536"
+check "map --json: holes have null device offsets" test \
+	"$(jq -r '[.extents[] | select(.type == "hole") | .dev_offset] | join(",")' <<< "$out")" = ","
+# xfs_io prints 512-byte units: "0: [0..127]: 20482..20609"
+want=$(xfs_io -r -c fiemap "$f" | awk -F'[ .:]+' '$4 ~ /^[0-9]+$/ { printf "%s,", $4 * 512 }')
+got=$(jq -r '[.extents[] | select(.type != "hole") | .dev_offset | tostring] | join(",")' <<< "$out")
+check "map device offsets agree with xfs_io fiemap" test "$got," = "$want"
+run "$B" map -r 64k:8k --json "$f"
+check "map -r 64k:8k: one hole extent" test \
+	"$(jq -r '[.extents[] | "\(.file_offset):\(.length):\(.type)"] | join(",")' <<< "$out")" = "65536:8192:hole"
+run "$B" map -r 196608:4096 --json "$f"
+check "map -r inside the fallocated range: unwritten" test \
+	"$(jq -r '.extents[0].type' <<< "$out")" = unwritten
+: > "$mnt/empty"
+run "$B" map --json "$mnt/empty"
+check "map of an empty file: no extents" test "$(jq '.extents | length' <<< "$out")" = 0
+
+# Many extents: FIEMAP is read in batches; nothing may be lost or merged.
+g=$mnt/many
+for i in $(seq 0 2 198); do
+	dd if=/dev/urandom of="$g" bs=4k seek=$i count=1 conv=notrunc status=none
+done
+sync
+run "$B" map --json "$g"
+check "map of 100 separate data blocks: 100 mapped + 99 holes" test \
+	"$(jq '[.extents[] | select(.type == "mapped")] | length' <<< "$out"),$(jq '[.extents[] | select(.type == "hole")] | length' <<< "$out")" = "100,99"
+want=$(xfs_io -r -c fiemap "$g" | awk -F'[ .:]+' '$4 ~ /^[0-9]+$/ { printf "%s,", $4 * 512 }')
+got=$(jq -r '[.extents[] | select(.type != "hole") | .dev_offset | tostring] | join(",")' <<< "$out")
+check "map of 100 extents agrees with xfs_io fiemap" test "$got," = "$want"
+umount "$mnt" || { echo "FAIL bmapctl: umount"; fail=$((fail + 1)); }
+finish
