@@ -197,15 +197,18 @@ int bmap_recall(struct bmap_file *f, uint64_t start, uint64_t end,
 		ret = -ETXTBSY;
 		goto out_unlock;
 	}
-	first = recall_pass(f, start, end, reason, &ns);
-	notify_run(eng, &ns);
-	if (first && (flags & BMAP_NONBLOCK)) {
-		ret = -EWOULDBLOCK;
-		goto out_unlock;
-	}
+	/* before anyone hears of it, so no new lease slips in meanwhile */
 	brk->start = start;
 	brk->end = end;
 	list_add_tail(&brk->node, &f->breaks);
+	first = recall_pass(f, start, end, reason, &ns);
+	notify_run(eng, &ns);
+	if (first && (flags & BMAP_NONBLOCK)) {
+		list_del(&brk->node);
+		pthread_cond_broadcast(&f->cond);
+		ret = -EWOULDBLOCK;
+		goto out_unlock;
+	}
 	while (first) {
 		wait_until(f, first);
 		first = recall_pass(f, start, end, reason, &ns);

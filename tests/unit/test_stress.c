@@ -208,6 +208,7 @@ START_TEST(L10_concurrent_holders_changers_readers)
 	struct stress *s = calloc(1, sizeof(*s));
 	pthread_t th[10];
 	struct worker w[10];
+	struct bmap_status st;
 	void *(*fn[10])(void *) = {
 		holder_main, holder_main, holder_main, holder_main,
 		changer_main, changer_main, changer_main,
@@ -231,15 +232,20 @@ START_TEST(L10_concurrent_holders_changers_readers)
 	}
 	for (i = 0; i < 10; i++)
 		pthread_join(th[i], NULL);
+	bmap_engine_status(s->fx.eng, 0, &st);
 	printf("stress: seed %u: %lu maps, %lu ESTALE, %lu map changes, "
-	       "%lu lookups\n", s->seed, s->maps, s->revoked, s->ops,
-	       s->lookups);
+	       "%lu lookups, %llu recalls, %llu revokes\n", s->seed, s->maps,
+	       s->revoked, s->ops, s->lookups,
+	       (unsigned long long)st.nr_recalls,
+	       (unsigned long long)st.nr_revokes);
 	fflush(stdout);
 	ck_assert_msg(s->bad == 0, "seed %u: %d failures", s->seed, s->bad);
 	/* the run must have exercised the interesting paths */
 	ck_assert_uint_gt(s->maps, 0);
 	ck_assert_uint_gt(s->ops, 0);
 	ck_assert_uint_gt(s->lookups, 0);
+	ck_assert_uint_gt(st.nr_recalls, 0);
+	ck_assert_uint_gt(st.nr_revokes, 0);
 	for (i = 0; i < NR_FILES; i++)
 		bmap_file_put(s->f[i]);
 	fx_fini(&s->fx);
