@@ -13,6 +13,8 @@ pkgs=(
 	# kernel mirror
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev ccache dwarves
 	cpio busybox-static qemu-system-x86 kmod
+	# kernel mirror: checkpatch's SPDX check (spdxcheck.py)
+	python3-ply python3-git
 	# benchmarks
 	fio gnuplot-nox
 )

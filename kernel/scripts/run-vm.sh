@@ -1,0 +1,201 @@
+#!/bin/bash
+# make -C kernel test: boot the patched kernel under QEMU (TCG) and check the
+# seal on XFS and ext4 there, then check the images on the host.
+#
+#   vda  xfs.img         XFS, reflink=1: bmap-conform --swap --remount-cmd
+#   vdb  ext4.img        ext4: bmap-conform --swap --remount-cmd
+#   vdc  xcheck.img      ext4 with a file sealed by bmapfs (P1 across
+#                        implementations): bmap-probe check
+#   vdd  xfs-sealed.img  XFS with a file left sealed, for the host's
+#                        xfs_repair (see kernel-xfs/README)
+#
+# Afterwards: xfs_repair -n and e2fsck -fn on the images, the map bmapfs
+# sealed compared with the map the kernel reports, and the console log
+# searched for oopses and warnings.  The VM's own lines are printed indented
+# so that the test runner counts only the one closing "N passed, N failed".
+#
+# Usage: run-vm.sh WORKDIR BZIMAGE INITRAMFS
+set -uo pipefail
+
+work=$1
+kernel=$2
+initrd=$3
+top=$(cd "$(dirname "$0")/../.." && pwd)
+timeout=${BMAP_VM_TIMEOUT:-1200}
+passed=0
+failed=0
+
+result() {
+	local rc=$1
+
+	shift
+	if [ "$rc" -eq 0 ]; then
+		echo "PASS $*"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $*"
+		failed=$((failed + 1))
+	fi
+}
+
+mkimages() {
+	truncate -s 512M "$work/xfs.img" "$work/xfs-sealed.img" \
+		"$work/ext4.img" &&
+	mkfs.xfs -q -m reflink=1 "$work/xfs.img" &&
+	mkfs.xfs -q -m reflink=1 "$work/xfs-sealed.img" &&
+	mkfs.ext4 -q -F -b 4096 "$work/ext4.img"
+}
+
+# An ext4 image with /sealed: 256 KiB of data, then a hole to 1 MiB, sealed
+# by bmapfs (which fills the hole with unwritten extents).  Without a usable
+# bmapfs, debugfs sets the same on-disk bit as a stand-in (and says so).
+mkxcheck() {
+	local img=$work/xcheck.img mnt=$work/xcheck.mnt pid
+
+	truncate -s 64M "$img" && mkfs.ext4 -q -F -b 4096 "$img" || return 1
+	head -c 262144 /dev/urandom >"$work/xcheck.data"
+	if [ -x "$top/fuse/bmapfs" ] && [ -x "$top/tools/bmapctl" ] &&
+	   [ -c /dev/fuse ]; then
+		mkdir -p "$mnt"
+		"$top/fuse/bmapfs" -f "$img" "$mnt" &
+		pid=$!
+		for _ in $(seq 50); do
+			mountpoint -q "$mnt" && break
+			sleep 0.1
+		done
+		cp "$work/xcheck.data" "$mnt/sealed" &&
+			truncate -s 1M "$mnt/sealed" &&
+			"$top/tools/bmapctl" seal "$mnt/sealed" >/dev/null
+		local rc=$?
+		fusermount3 -u "$mnt"
+		wait "$pid"
+		[ $rc -eq 0 ] && echo "bmapfs" && return 0
+		return 1
+	fi
+	debugfs -w -R "write $work/xcheck.data sealed" "$img" >/dev/null 2>&1 &&
+	debugfs -w -R "set_inode_field sealed flags 0x880000" "$img" \
+		>/dev/null 2>&1 && echo "debugfs" && return 0
+	return 1
+}
+
+# debugfs's leaf extents of FILE in IMG as "EXT logical physical length
+# type" in bytes, physically contiguous extents of one type merged, as
+# bmap-probe prints them.
+debugfs_map() {
+	debugfs -R "ex -l $2" "$1" 2>/dev/null | awk -v bs=4096 '
+		$1 ~ /\/$/ && $6 == "-" {
+			t = ($12 == "Uninit") ? "unwritten" : "mapped"
+			l = $5 * bs; p = $8 * bs; n = $11 * bs
+			if (c && t == lt && ll + ln == l && lp + ln == p) {
+				ln += n; next
+			}
+			if (c) print "EXT", ll, lp, ln, lt
+			ll = l; lp = p; ln = n; lt = t; c = 1
+		}
+		END { if (c) print "EXT", ll, lp, ln, lt }'
+}
+
+# The lines of part NAME of the VM's results.
+vm_part() {
+	sed -n "/^BMAPVM: begin $1\$/,/^BMAPVM: end $1 rc=/p" \
+		"$work/results.log"
+}
+
+vm_summary() {
+	local name=$1 out rc sum p f
+
+	out=$(vm_part "$name")
+	echo "$out" | grep -v '^BMAPVM:' | sed "s/^/    $name: /"
+	rc=$(echo "$out" | sed -n "s/^BMAPVM: end $name rc=\([0-9]*\)$/\1/p")
+	sum=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+	if [ -z "$rc" ] || [ -z "$sum" ]; then
+		result 1 "VM $name: no result (see $work/results.log)"
+		return
+	fi
+	p=${sum%% passed*}
+	f=${sum#*, }
+	f=${f%% failed}
+	passed=$((passed + p))
+	failed=$((failed + f))
+	# A non-zero exit with nothing failed is a failure of its own.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		result 1 "VM $name exited $rc"
+	fi
+	echo "VM $name: $p passed / $f failed"
+}
+
+rm -rf "$work"
+mkdir -p "$work"
+
+uapi=$("$(dirname "$0")/check-uapi.sh")
+rc=$?
+[ $rc -eq 0 ] || echo "$uapi" | grep -v ' passed, ' | sed 's/^/    /'
+result $rc "X1 include/uapi/linux/bmap.h of the series is" \
+	"libbmap's uapi.h byte for byte"
+
+t0=$(date +%s)
+mkimages
+result $? "host: mkfs of the test images"
+method=$(mkxcheck)
+result $? "host: ext4 image with a file sealed by ${method:-nothing}"
+if [ "$method" = debugfs ]; then
+	echo "NOTE: bmapfs not usable here; debugfs set the seal bit" \
+		"(0x00800000) as a stand-in"
+fi
+host_map=$(debugfs_map "$work/xcheck.img" sealed)
+
+t1=$(date +%s)
+timeout "$timeout" qemu-system-x86_64 -accel tcg -m 1024 -nodefaults \
+	-display none -no-reboot \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=7" \
+	-serial "file:$work/console.log" -serial "file:$work/results.log" \
+	-drive "file=$work/xfs.img,if=virtio,format=raw" \
+	-drive "file=$work/ext4.img,if=virtio,format=raw" \
+	-drive "file=$work/xcheck.img,if=virtio,format=raw" \
+	-drive "file=$work/xfs-sealed.img,if=virtio,format=raw"
+qrc=$?
+t2=$(date +%s)
+touch "$work/results.log" "$work/console.log"
+result $qrc "VM: qemu exited cleanly ($((t2 - t1)) s under TCG)"
+grep -q '^BMAPVM: done$' "$work/results.log"
+result $? "VM: init ran to the end"
+
+vm_summary xfs
+vm_summary ext4
+vm_summary xcheck
+
+bad=$(grep -nE 'Oops|BUG|WARNING|Call Trace|Kernel panic|general protection' \
+	"$work/console.log")
+[ -z "$bad" ] || echo "$bad" | head -20 | sed 's/^/    console: /'
+result "$([ -z "$bad" ] && echo 0 || echo 1)" \
+	"VM: no oops, BUG, WARNING or call trace on the console"
+
+vm_map=$(vm_part xcheck | grep '^EXT ')
+[ -n "$host_map" ] && [ "$host_map" = "$vm_map" ]
+result $? "P1 the map the patched kernel reports equals the map" \
+	"${method:-nobody} sealed"
+if [ -n "$host_map" ] && [ "$host_map" != "$vm_map" ]; then
+	echo "    host: $host_map"
+	echo "    vm:   $vm_map"
+fi
+
+vm_part xfs-sealed | grep -q '^BMAPVM: end xfs-sealed rc=0$'
+result $? "VM: file left sealed on xfs-sealed.img"
+
+xfs_repair -n "$work/xfs.img" >"$work/xfs_repair.log" 2>&1
+result $? "P2 host xfs_repair -n: XFS image after bmap-conform is clean"
+e2fsck -fn "$work/ext4.img" >"$work/e2fsck-ext4.log" 2>&1
+result $? "P2 host e2fsck -fn: ext4 image after bmap-conform is clean"
+e2fsck -fn "$work/xcheck.img" >"$work/e2fsck-xcheck.log" 2>&1
+result $? "P2 host e2fsck -fn: image with the sealed file is clean"
+xfs_repair -n "$work/xfs-sealed.img" >"$work/xfs_repair-sealed.log" 2>&1
+"$(dirname "$0")/xfs-repair-verdict.sh" "$work/xfs_repair-sealed.log" \
+	"$?" "$work/xfs_repair.log"
+result $? "P2 host xfs_repair -n on an XFS image with a sealed file:" \
+	"only the known flags2 report (kernel-xfs/README)"
+
+echo "times: images+bmapfs $((t1 - t0)) s, VM $((t2 - t1)) s," \
+	"host checks $(($(date +%s) - t2)) s"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

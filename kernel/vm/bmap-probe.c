@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * bmap-probe - small checks for the kernel VM that bmap-conform does not
+ * cover, because they concern a file made somewhere else: an ext4 image in
+ * which bmapfs sealed a file (P1 across implementations), and an XFS file
+ * left sealed for the host's xfs_repair.
+ *
+ *   bmap-probe seal FILE     seal through BMAP_IOC_SEAL
+ *   bmap-probe unseal FILE   unseal through BMAP_IOC_UNSEAL
+ *   bmap-probe map FILE      print the extent map, one "EXT" line each
+ *   bmap-probe check FILE    FILE must be sealed; map-changing calls must
+ *                            fail with ETXTBSY and leave the map alone
+ *
+ * "check" prints PASS/FAIL lines and one "N passed, N failed" line.  Exit
+ * status 0 on success, 1 on a failed check or error, 2 on a usage error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+
+#include <bmap/uapi.h>
+
+#define MAX_EXTENTS	256
+
+struct extent {
+	uint64_t	logical;
+	uint64_t	physical;
+	uint64_t	length;
+	bool		unwritten;
+};
+
+struct map {
+	unsigned int	nr;
+	struct extent	ext[MAX_EXTENTS];
+};
+
+static unsigned int passed, failed;
+
+static void
+report(bool ok, const char *what, const char *why)
+{
+	printf("%s %s%s%s%s\n", ok ? "PASS" : "FAIL", what,
+	       why ? " (" : "", why ? why : "", why ? ")" : "");
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+/* Physically contiguous extents of one type are merged: layouts differ. */
+static int
+map_read(int fd, struct map *m)
+{
+	struct {
+		struct fiemap		fm;
+		struct fiemap_extent	fe[MAX_EXTENTS];
+	} req;
+	struct extent *last;
+	unsigned int i;
+
+	memset(&req, 0, sizeof(req));
+	memset(m, 0, sizeof(*m));
+	req.fm.fm_length = FIEMAP_MAX_OFFSET;
+	req.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	req.fm.fm_extent_count = MAX_EXTENTS;
+	if (ioctl(fd, FS_IOC_FIEMAP, &req.fm) < 0)
+		return -errno;
+	for (i = 0; i < req.fm.fm_mapped_extents; i++) {
+		const struct fiemap_extent *fe = &req.fe[i];
+		bool unwritten = fe->fe_flags & FIEMAP_EXTENT_UNWRITTEN;
+
+		last = m->nr ? &m->ext[m->nr - 1] : NULL;
+		if (last && last->unwritten == unwritten &&
+		    last->logical + last->length == fe->fe_logical &&
+		    last->physical + last->length == fe->fe_physical) {
+			last->length += fe->fe_length;
+			continue;
+		}
+		m->ext[m->nr].logical = fe->fe_logical;
+		m->ext[m->nr].physical = fe->fe_physical;
+		m->ext[m->nr].length = fe->fe_length;
+		m->ext[m->nr].unwritten = unwritten;
+		m->nr++;
+	}
+	return 0;
+}
+
+static void
+map_print(const struct map *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr; i++)
+		printf("EXT %llu %llu %llu %s\n",
+		       (unsigned long long)m->ext[i].logical,
+		       (unsigned long long)m->ext[i].physical,
+		       (unsigned long long)m->ext[i].length,
+		       m->ext[i].unwritten ? "unwritten" : "mapped");
+}
+
+/* Unwritten extents may become written (S4); locations may not move. */
+static bool
+map_same(const struct map *a, const struct map *b)
+{
+	unsigned int i;
+
+	if (a->nr != b->nr)
+		return false;
+	for (i = 0; i < a->nr; i++)
+		if (a->ext[i].logical != b->ext[i].logical ||
+		    a->ext[i].physical != b->ext[i].physical ||
+		    a->ext[i].length != b->ext[i].length)
+			return false;
+	return true;
+}
+
+static void
+expect_etxtbsy(const char *what, int ret)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "%s", ret < 0 ? strerror(errno) :
+		 "succeeded");
+	report(ret < 0 && errno == ETXTBSY, what, why);
+}
+
+static int
+check(const char *path)
+{
+	struct bmap_state st;
+	struct fsxattr fsx;
+	struct map before, after;
+	struct stat sb;
+	char buf[4096];
+	int fd, afd;
+
+	fd = open(path, O_RDWR);
+	if (fd < 0 || fstat(fd, &sb) < 0 || map_read(fd, &before) < 0) {
+		perror(path);
+		return 1;
+	}
+	map_print(&before);
+
+	memset(&st, 0, sizeof(st));
+	report(ioctl(fd, BMAP_IOC_GETSTATE, &st) == 0 &&
+	       (st.flags & BMAP_STATE_SEALED),
+	       "P1 file sealed elsewhere is sealed (BMAP_IOC_GETSTATE)", NULL);
+	memset(&fsx, 0, sizeof(fsx));
+	report(ioctl(fd, FS_IOC_FSGETXATTR, &fsx) == 0 &&
+	       (fsx.fsx_xflags & FS_XFLAG_IOMAP_IMMUTABLE),
+	       "P1 S6 FS_IOC_FSGETXATTR reports FS_XFLAG_IOMAP_IMMUTABLE",
+	       NULL);
+
+	expect_etxtbsy("P1 S3 ftruncate -> ETXTBSY", ftruncate(fd, 0));
+	expect_etxtbsy("P1 S3 punch hole -> ETXTBSY",
+		       fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 0, 4096));
+	expect_etxtbsy("P1 S3 pwrite past EOF -> ETXTBSY",
+		       pwrite(fd, "x", 1, sb.st_size));
+	afd = open(path, O_WRONLY | O_APPEND);
+	expect_etxtbsy("P1 S3 O_APPEND write -> ETXTBSY",
+		       afd < 0 ? afd : write(afd, "a", 1));
+	if (afd >= 0)
+		close(afd);
+	expect_etxtbsy("P1 S3 unlink of the last link -> ETXTBSY",
+		       unlink(path));
+	report(pread(fd, buf, sizeof(buf), 0) >= 0, "P1 S4 read works",
+	       NULL);
+
+	if (map_read(fd, &after) < 0)
+		memset(&after, 0, sizeof(after));
+	report(map_same(&before, &after),
+	       "P1 S2 map unchanged after the refused calls", NULL);
+	close(fd);
+
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct map m;
+	int fd, ret = 0;
+
+	if (argc != 3) {
+		fputs("usage: bmap-probe seal|unseal|map|check FILE\n", stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "check"))
+		return check(argv[2]);
+
+	fd = open(argv[2], O_RDONLY);
+	if (fd < 0) {
+		perror(argv[2]);
+		return 1;
+	}
+	if (!strcmp(argv[1], "seal"))
+		ret = ioctl(fd, BMAP_IOC_SEAL);
+	else if (!strcmp(argv[1], "unseal"))
+		ret = ioctl(fd, BMAP_IOC_UNSEAL);
+	else if (!strcmp(argv[1], "map"))
+		ret = map_read(fd, &m) ? -1 : (map_print(&m), 0);
+	else
+		ret = -2;
+	close(fd);
+	if (ret == -2) {
+		fputs("usage: bmap-probe seal|unseal|map|check FILE\n", stderr);
+		return 2;
+	}
+	if (ret < 0) {
+		perror(argv[1]);
+		return 1;
+	}
+	return 0;
+}
