@@ -16,7 +16,10 @@ fi
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt}
+# mktemp makes the root 0700; the conformance checks run as a second user.
+chmod 0755 "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,mnt}
+install -d -m 1777 "$root/tmp"
 cp "$busybox" "$root/bin/busybox"
 install -m 0755 "$init" "$root/init"
 install -m 0755 "$conform" "$root/bin/bmap-conform"

@@ -98,7 +98,7 @@ debugfs_map() {
 # The lines of part NAME of the VM's results.
 vm_part() {
 	sed -n "/^BMAPVM: begin $1\$/,/^BMAPVM: end $1 rc=/p" \
-		"$work/results.log"
+		"$work/results.txt"
 }
 
 vm_summary() {
@@ -157,8 +157,10 @@ timeout "$timeout" qemu-system-x86_64 -accel tcg -m 1024 -nodefaults \
 qrc=$?
 t2=$(date +%s)
 touch "$work/results.log" "$work/console.log"
+# The serial port ends lines with CR LF.
+tr -d '\r' <"$work/results.log" >"$work/results.txt"
 result $qrc "VM: qemu exited cleanly ($((t2 - t1)) s under TCG)"
-grep -q '^BMAPVM: done$' "$work/results.log"
+grep -q '^BMAPVM: done$' "$work/results.txt"
 result $? "VM: init ran to the end"
 
 vm_summary xfs
@@ -190,8 +192,9 @@ result $? "P2 host e2fsck -fn: ext4 image after bmap-conform is clean"
 e2fsck -fn "$work/xcheck.img" >"$work/e2fsck-xcheck.log" 2>&1
 result $? "P2 host e2fsck -fn: image with the sealed file is clean"
 xfs_repair -n "$work/xfs-sealed.img" >"$work/xfs_repair-sealed.log" 2>&1
-"$(dirname "$0")/xfs-repair-verdict.sh" "$work/xfs_repair-sealed.log" \
-	"$?" "$work/xfs_repair.log"
+rc=$?
+"$(dirname "$0")/xfs-repair-verdict.sh" "$work/xfs_repair-sealed.log" $rc \
+	"$work/xfs_repair.log"
 result $? "P2 host xfs_repair -n on an XFS image with a sealed file:" \
 	"only the known flags2 report (kernel-xfs/README)"
 
