@@ -592,6 +592,7 @@ static void xretire_free(struct rcu_head *head)
 	struct xretire *b = caa_container_of(head, struct xretire, rcu);
 	size_t i;
 
+	bmap_rcu_callback_enter(head);
 	for (i = 0; i < b->nr; i++)
 		free(b->node[i]);
 	free(b);

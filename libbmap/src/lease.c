@@ -415,9 +415,11 @@ int bmap_owner_events(struct bmap_owner *o, struct bmap_event *ev,
 
 	bmap_lock(&o->eng->lease_lock);
 	n = o->nr_ev < max ? o->nr_ev : max;
-	memcpy(ev, o->ev, n * sizeof(*ev));
-	memmove(o->ev, o->ev + n, (o->nr_ev - n) * sizeof(*ev));
-	o->nr_ev -= n;
+	if (n) {
+		memcpy(ev, o->ev, n * sizeof(*ev));
+		memmove(o->ev, o->ev + n, (o->nr_ev - n) * sizeof(*ev));
+		o->nr_ev -= n;
+	}
 	bmap_unlock(&o->eng->lease_lock);
 	*nr = n;
 	return 0;

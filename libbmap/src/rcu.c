@@ -17,6 +17,10 @@
 
 __thread bool bmap_rcu_registered;
 
+#ifdef BMAP_TSAN
+char bmap_rcu_tsan_gp;
+#endif
+
 static pthread_key_t bmap_rcu_key;
 static pthread_once_t bmap_rcu_once = PTHREAD_ONCE_INIT;
 
@@ -49,6 +53,7 @@ void _bmap_rcu_register_slow(void)
 void bmap_call_rcu(struct rcu_head *head, void (*fn)(struct rcu_head *head))
 {
 	bmap_rcu_register();
+	bmap_tsan_handover(head);
 	urcu_memb_call_rcu(head, fn);
 }
 
@@ -62,4 +67,5 @@ void bmap_rcu_synchronize(void)
 {
 	bmap_rcu_register();
 	urcu_memb_synchronize_rcu();
+	bmap_tsan_grace_done(NULL);
 }
