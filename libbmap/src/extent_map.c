@@ -60,18 +60,31 @@ struct xinner {
 };
 
 struct bmap_xmap {
-	struct xnode	*root;		/* published; RCU; never NULL */
-	pthread_mutex_t	lock;		/* serializes writers; leaf lock */
+	/*
+	 * Alone on its cache line: readers load it on every lookup, and the
+	 * writer-side fields below change on every update.
+	 */
+	struct xnode	*root __attribute__((aligned(64)));	/* RCU */
+	pthread_mutex_t	lock __attribute__((aligned(64)));	/* writers */
 	uint64_t	gen;		/* protected by lock */
 	size_t		count;		/* records, updated at commit */
 	size_t		bytes;		/* node bytes, updated at commit */
+	struct xretire	*pend;		/* lock: retired, not yet queued */
 };
 
-/* One batch of nodes retired by a commit, freed after a grace period. */
+/*
+ * A batch of retired nodes, freed after a grace period.  Commits fill the
+ * map's pending batch; a full batch goes to call_rcu.  Batching makes
+ * grace periods (and the call_rcu thread's wakeups, which compete with
+ * readers for CPUs) XBATCH times rarer than commits.
+ */
+#define XBATCH	32
+
 struct xretire {
 	struct rcu_head	rcu;
+	struct xretire	*next;		/* full batches of one commit */
 	size_t		nr;
-	struct xnode	*node[];
+	struct xnode	*node[XBATCH];
 };
 
 struct xtxn {
@@ -124,36 +137,46 @@ static inline uint64_t rec_end(const struct bmap_xrec *r)
 	return r->lblk + r->len;
 }
 
-/* Index of the child whose key range holds @lblk. */
-static unsigned int inner_index(const struct xinner *in, uint64_t lblk)
+/*
+ * Number of keys in the sorted @keys[0..n) that are <= @key.  Branch-free
+ * (the compiler turns the step into a conditional move): random lookups
+ * would otherwise mispredict at every step.
+ */
+static inline unsigned int count_le(const uint64_t *keys, unsigned int n,
+				    uint64_t key)
 {
-	unsigned int lo = 1, hi = in->hdr.nr;
+	const uint64_t *base = keys;
 
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
+	if (!n)
+		return 0;
+	while (n > 1) {
+		unsigned int half = n / 2;
 
-		if (in->key[mid] <= lblk)
-			lo = mid + 1;
-		else
-			hi = mid;
+		base = base[half] <= key ? base + half : base;
+		n -= half;
 	}
-	return lo - 1;
+	return (base - keys) + (*base <= key);
+}
+
+/* Ask for every cache line of a key array at once: one miss, not four. */
+static inline void prefetch_keys(const uint64_t *keys, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i += 64 / sizeof(*keys))
+		__builtin_prefetch(&keys[i]);
+}
+
+/* Index of the child whose key range holds @lblk. */
+static inline unsigned int inner_index(const struct xinner *in, uint64_t lblk)
+{
+	return count_le(&in->key[1], in->hdr.nr - 1, lblk);
 }
 
 /* Number of records with lblk <= @lblk (insert position after them). */
-static unsigned int leaf_upper(const struct xleaf *l, uint64_t lblk)
+static inline unsigned int leaf_upper(const struct xleaf *l, uint64_t lblk)
 {
-	unsigned int lo = 0, hi = l->hdr.nr;
-
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
-
-		if (l->lblk[mid] <= lblk)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return count_le(l->lblk, l->hdr.nr, lblk);
 }
 
 /*
@@ -614,7 +637,8 @@ static void xfree_private(uint64_t gen, struct xnode *n)
 static int xtxn_end(struct xtxn *t)
 {
 	struct bmap_xmap *map = t->map;
-	struct xretire *b;
+	struct xretire *b, *full = NULL;
+	size_t i, nr_sync = 0;
 
 	if (t->failed) {
 		if (t->root != map->root)
@@ -628,24 +652,35 @@ static int xtxn_end(struct xtxn *t)
 		__atomic_store_n(&map->count, t->count, __ATOMIC_RELAXED);
 		__atomic_store_n(&map->bytes, t->bytes, __ATOMIC_RELAXED);
 	}
+	for (i = 0; i < t->nr_retired; i++) {
+		if (!map->pend) {
+			map->pend = malloc(sizeof(*map->pend));
+			if (!map->pend) {
+				/* freed below, after a synchronous wait */
+				t->retired[nr_sync++] = t->retired[i];
+				continue;
+			}
+			map->pend->nr = 0;
+		}
+		map->pend->node[map->pend->nr++] = t->retired[i];
+		if (map->pend->nr == XBATCH) {
+			map->pend->next = full;
+			full = map->pend;
+			map->pend = NULL;
+		}
+	}
 	pthread_mutex_unlock(&map->lock);
 
-	if (!t->nr_retired)
-		goto out_free;
-	b = malloc(sizeof(*b) + t->nr_retired * sizeof(b->node[0]));
-	if (!b) {
-		/* no memory for the batch: wait for the readers instead */
-		size_t i;
-
-		bmap_rcu_synchronize();
-		for (i = 0; i < t->nr_retired; i++)
-			free(t->retired[i]);
-		goto out_free;
+	while (full) {
+		b = full;
+		full = b->next;
+		bmap_call_rcu(&b->rcu, xretire_free);
 	}
-	b->nr = t->nr_retired;
-	memcpy(b->node, t->retired, b->nr * sizeof(b->node[0]));
-	bmap_call_rcu(&b->rcu, xretire_free);
-out_free:
+	if (nr_sync) {
+		bmap_rcu_synchronize();
+		for (i = 0; i < nr_sync; i++)
+			free(t->retired[i]);
+	}
 	free(t->retired);
 	return 0;
 }
@@ -730,11 +765,14 @@ static bool rec_valid(const struct bmap_xrec *rec)
 
 struct bmap_xmap *bmap_xmap_new(void)
 {
-	struct bmap_xmap *map = calloc(1, sizeof(*map));
+	struct bmap_xmap *map;
 	struct xnode *root;
 
-	if (!map)
+	if (posix_memalign((void **)&map, 64, sizeof(*map))) {
+		errno = ENOMEM;
 		return NULL;
+	}
+	memset(map, 0, sizeof(*map));
 	root = calloc(1, sizeof(struct xleaf));
 	if (!root) {
 		free(map);
@@ -763,20 +801,69 @@ void bmap_xmap_free(struct bmap_xmap *map)
 	if (!map)
 		return;
 	xfree_all(map->root);
+	if (map->pend) {
+		size_t i;
+
+		/* no reader can exist any more (see the header) */
+		for (i = 0; i < map->pend->nr; i++)
+			free(map->pend->node[i]);
+		free(map->pend);
+	}
 	pthread_mutex_destroy(&map->lock);
 	free(map);
+}
+
+/*
+ * The common case of a lookup: straight down to the leaf whose key range
+ * holds @lblk, prefetching each node's keys before searching them.  Sets
+ * *@le to the last record <= @lblk and *@ge to the first > @lblk when that
+ * leaf has them; *@have says which (bit 0: le, bit 1: ge).  The slow
+ * searches backtrack only for what is missing.
+ */
+static void find_fast(const struct xnode *n, uint64_t lblk,
+		      struct bmap_xrec *le, struct bmap_xrec *ge,
+		      unsigned int *have)
+{
+	const struct xleaf *l;
+	unsigned int i;
+
+	while (!n->leaf) {
+		const struct xinner *in = (const struct xinner *)n;
+
+		prefetch_keys(&in->key[1], in->hdr.nr - 1);
+		n = in->child[inner_index(in, lblk)];
+	}
+	l = (const struct xleaf *)n;
+	/* the record's pblk and len lines too: all misses overlap */
+	prefetch_keys(l->lblk, l->hdr.nr);
+	prefetch_keys(l->pblk, l->hdr.nr);
+	prefetch_keys((const uint64_t *)l->len, (l->hdr.nr + 1) / 2);
+	i = leaf_upper(l, lblk);
+	*have = 0;
+	if (i) {
+		leaf_get(l, i - 1, le);
+		*have |= 1;
+	}
+	if (i < l->hdr.nr) {
+		leaf_get(l, i, ge);
+		*have |= 2;
+	}
 }
 
 int bmap_xmap_lookup(const struct bmap_xmap *map, uint64_t lblk,
 		     struct bmap_xrec *out)
 {
 	const struct xnode *root;
-	struct bmap_xrec r;
+	struct bmap_xrec r, nx;
+	unsigned int have;
 	int ret = -ENOENT;
 
 	bmap_rcu_read_lock();
 	root = bmap_rcu_deref(&map->root);
-	if (find_le(root, lblk, &r) && rec_end(&r) > lblk) {
+	find_fast(root, lblk, &r, &nx, &have);
+	if (!(have & 1) && find_le(root, lblk, &r))
+		have |= 1;
+	if ((have & 1) && rec_end(&r) > lblk) {
 		*out = r;
 		ret = 0;
 	} else {
@@ -784,10 +871,10 @@ int bmap_xmap_lookup(const struct bmap_xmap *map, uint64_t lblk,
 		out->pblk = 0;
 		out->flags = 0;
 		out->len = 0;
-		if (find_ge(root, lblk, &r))
-			out->len = r.lblk - lblk > BMAP_XREC_MAX_LEN ?
+		if ((have & 2) || find_ge(root, lblk + 1, &nx))
+			out->len = nx.lblk - lblk > BMAP_XREC_MAX_LEN ?
 					   BMAP_XREC_MAX_LEN :
-					   r.lblk - lblk;
+					   nx.lblk - lblk;
 	}
 	bmap_rcu_read_unlock();
 	return ret;
