@@ -2,8 +2,9 @@
 # make -C kernel test: boot the patched kernel under QEMU (TCG) and check the
 # seal on XFS and ext4 there, then check the images on the host.
 #
-#   vda  xfs.img         XFS, reflink=1: bmap-conform --swap --remount-cmd
-#   vdb  ext4.img        ext4: bmap-conform --swap --remount-cmd
+#   vda  xfs.img         XFS, reflink=1: bmap-conform --swap --remount-cmd,
+#                        then bmap-probe extra
+#   vdb  ext4.img        ext4: the same
 #   vdc  xcheck.img      ext4 with a file sealed by bmapfs (P1 across
 #                        implementations): bmap-probe check
 #   vdd  xfs-sealed.img  XFS with a file left sealed, for the host's
@@ -164,7 +165,9 @@ grep -q '^BMAPVM: done$' "$work/results.txt"
 result $? "VM: init ran to the end"
 
 vm_summary xfs
+vm_summary xfs-extra
 vm_summary ext4
+vm_summary ext4-extra
 vm_summary xcheck
 
 bad=$(grep -nE 'Oops|BUG|WARNING|Call Trace|Kernel panic|general protection' \

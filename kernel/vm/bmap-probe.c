@@ -10,8 +10,12 @@
  *   bmap-probe map FILE      print the extent map, one "EXT" line each
  *   bmap-probe check FILE    FILE must be sealed; map-changing calls must
  *                            fail with ETXTBSY and leave the map alone
+ *   bmap-probe extra DIR     kernel-only details on a new file in DIR:
+ *                            attribute ioctls keep the seal, and an active
+ *                            swapfile cannot be unsealed
  *
- * "check" prints PASS/FAIL lines and one "N passed, N failed" line.  Exit
+ * "check" and "extra" print PASS/FAIL lines and one "N passed, N failed"
+ * line.  Exit
  * status 0 on success, 1 on a failed check or error, 2 on a usage error.
  */
 #define _GNU_SOURCE
@@ -24,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <unistd.h>
 #include <linux/falloc.h>
 #include <linux/fiemap.h>
@@ -188,6 +193,85 @@ check(const char *path)
 	return failed ? 1 : 0;
 }
 
+static bool
+is_sealed(int fd)
+{
+	struct bmap_state st;
+
+	memset(&st, 0, sizeof(st));
+	return ioctl(fd, BMAP_IOC_GETSTATE, &st) == 0 &&
+	       (st.flags & BMAP_STATE_SEALED);
+}
+
+/* Page 0 of a swap area: version 1, last_page, the magic at its end. */
+static int
+write_swapfile(int fd, long psize, uint32_t pages)
+{
+	char *page = calloc(1, psize);
+	uint32_t v;
+	int ret = -1;
+
+	if (!page)
+		return -1;
+	v = 1;
+	memcpy(page + 1024, &v, 4);
+	v = pages - 1;
+	memcpy(page + 1028, &v, 4);
+	memcpy(page + psize - 10, "SWAPSPACE2", 10);
+	if (pwrite(fd, page, psize, 0) == psize &&
+	    fallocate(fd, 0, psize, (off_t)(pages - 1) * psize) == 0 &&
+	    fsync(fd) == 0)
+		ret = 0;
+	free(page);
+	return ret;
+}
+
+static int
+extra(const char *dir)
+{
+	char path[4096];
+	struct fsxattr fsx;
+	long psize = sysconf(_SC_PAGESIZE);
+	unsigned int flags;
+	int fd, on;
+
+	snprintf(path, sizeof(path), "%s/bmap-probe-extra", dir);
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write_swapfile(fd, psize, 256) < 0 ||
+	    ioctl(fd, BMAP_IOC_SEAL) < 0) {
+		perror(path);
+		return 1;
+	}
+
+	memset(&fsx, 0, sizeof(fsx));
+	report(ioctl(fd, FS_IOC_FSGETXATTR, &fsx) == 0 &&
+	       ioctl(fd, FS_IOC_FSSETXATTR, &fsx) == 0 && is_sealed(fd),
+	       "S6 FS_IOC_FSSETXATTR round trip keeps the seal", NULL);
+	fsx.fsx_xflags &= ~FS_XFLAG_IOMAP_IMMUTABLE;
+	report(ioctl(fd, FS_IOC_FSSETXATTR, &fsx) == 0 && is_sealed(fd),
+	       "S6 FS_IOC_FSSETXATTR without the flag does not unseal", NULL);
+	report(ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
+	       ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0 && is_sealed(fd),
+	       "S6 FS_IOC_SETFLAGS round trip keeps the seal", NULL);
+
+	on = swapon(path, 0) == 0;
+	report(on, "K1 swapon of a sealed file", on ? NULL : strerror(errno));
+	expect_etxtbsy("S5 unseal of an active swapfile -> ETXTBSY",
+		       ioctl(fd, BMAP_IOC_UNSEAL));
+	expect_etxtbsy("S5 fallocate unseal of an active swapfile -> ETXTBSY",
+		       fallocate(fd, FALLOC_FL_UNSEAL_BLOCK_MAP, 0, 1));
+	report(is_sealed(fd), "S5 active swapfile stays sealed", NULL);
+	report(on && swapoff(path) == 0, "K1 swapoff", NULL);
+	report(ioctl(fd, BMAP_IOC_UNSEAL) == 0 && !is_sealed(fd),
+	       "S5 unseal after swapoff succeeds", NULL);
+	close(fd);
+	report(unlink(path) == 0, "S5 unlink after unseal succeeds", NULL);
+
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -195,11 +279,14 @@ main(int argc, char **argv)
 	int fd, ret = 0;
 
 	if (argc != 3) {
-		fputs("usage: bmap-probe seal|unseal|map|check FILE\n", stderr);
+		fputs("usage: bmap-probe seal|unseal|map|check FILE | extra DIR\n",
+		      stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "check"))
 		return check(argv[2]);
+	if (!strcmp(argv[1], "extra"))
+		return extra(argv[2]);
 
 	fd = open(argv[2], O_RDONLY);
 	if (fd < 0) {
@@ -216,7 +303,8 @@ main(int argc, char **argv)
 		ret = -2;
 	close(fd);
 	if (ret == -2) {
-		fputs("usage: bmap-probe seal|unseal|map|check FILE\n", stderr);
+		fputs("usage: bmap-probe seal|unseal|map|check FILE | extra DIR\n",
+		      stderr);
 		return 2;
 	}
 	if (ret < 0) {
