@@ -71,6 +71,35 @@ static struct bmap_xmap *build(uint64_t n)
 	return m;
 }
 
+/* The same n extents inserted in random order: leaves fill ~70 %. */
+static double random_build_bytes(uint64_t n)
+{
+	struct bmap_xmap *m = bmap_xmap_new();
+	struct bmap_xrec r = { .len = 1 };
+	uint64_t *perm = malloc(n * sizeof(*perm)), seed = 777, i, j, t;
+	double bpe;
+
+	if (!m || !perm)
+		exit(1);
+	for (i = 0; i < n; i++)
+		perm[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		j = xorshift(&seed) % (i + 1);
+		t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	for (i = 0; i < n; i++) {
+		r.lblk = 2 * perm[i];
+		r.pblk = 3 * perm[i];
+		bmap_xmap_set(m, &r);
+	}
+	bpe = (double)bmap_xmap_bytes(m) / n;
+	bmap_xmap_free(m);
+	free(perm);
+	return bpe;
+}
+
 /* Lookups of random mapped blocks for @ms milliseconds; ns per lookup. */
 static double lookup_ns(struct bmap_xmap *m, uint64_t n, unsigned int ms)
 {
@@ -237,6 +266,7 @@ int main(int argc, char **argv)
 	const char *path = "out/xmap.txt";
 	unsigned int ms = 1000;
 	double at1m_ns = 0, at1m_ratio = 0, at1m_bytes = 0, at1m_seq = 0;
+	double rnd_bytes;
 	FILE *f;
 	size_t s;
 	int opt;
@@ -295,13 +325,17 @@ int main(int argc, char **argv)
 		}
 		bmap_xmap_free(w.map);
 	}
+	rnd_bytes = random_build_bytes(1000000);
+	out(f, "1M extents inserted in random order: %.1f B/extent\n",
+	    rnd_bytes);
 	out(f, "goals at 1M extents: random lookup %.1f ns, sequential %.1f ns "
 	       "(< 200: %s); reader ratio with a 10k/s writer %.3f "
-	       "(>= 0.90: %s); %.1f B/extent (<= 32: %s)\n",
+	       "(>= 0.90: %s); %.1f B/extent (<= 32: %s; random order %.1f)\n",
 	    at1m_ns, at1m_seq, at1m_ns < 200 ? "met" :
 	    at1m_seq < 200 ? "met for sequential only" : "MISSED",
 	    at1m_ratio, at1m_ratio >= 0.9 ? "met" : "MISSED", at1m_bytes,
-	    at1m_bytes <= 32 ? "met" : "MISSED");
+	    at1m_bytes <= 32 && rnd_bytes <= 32 ? "met" : "MISSED",
+	    rnd_bytes);
 	if (f)
 		fclose(f);
 	return 0;

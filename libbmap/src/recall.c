@@ -10,7 +10,7 @@
  *   3. marks each overlapping live lease recalled, with a CLOCK_MONOTONIC
  *      deadline of now + lease_break_time (a lease recalled earlier keeps
  *      its first deadline), queues one RECALL event per lease on its owner
- *      and calls the frontend's notify hook once per owner, unlocked;
+ *      and, unlocked, calls the frontend's notify hook once per event;
  *   4. waits on file->cond until no overlapping live lease remains; a
  *      lease still there at its deadline is revoked (REVOKED event): it
  *      stays in the table, useless (map/commit -> ESTALE), until released.
@@ -25,7 +25,7 @@
 
 #include "internal.h"
 
-/* A set of owners to notify once each, outside lease_lock. */
+/* The owners to notify, outside lease_lock. */
 struct notify_set {
 	struct bmap_owner	**o;
 	size_t			nr;
@@ -49,13 +49,9 @@ int bmap_owner_queue(struct bmap_owner *o, const struct bmap_event *ev)
 	return 0;
 }
 
+/* One notify call per event (so per lease), as the kernel's lease breaks do. */
 static void notify_add(struct notify_set *ns, struct bmap_owner *o)
 {
-	size_t i;
-
-	for (i = 0; i < ns->nr; i++)
-		if (ns->o[i] == o)
-			return;
 	if (ns->nr == ns->max) {
 		size_t max = ns->max ? 2 * ns->max : 8;
 		struct bmap_owner **grown = realloc(ns->o, max * sizeof(*grown));

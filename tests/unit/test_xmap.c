@@ -419,6 +419,42 @@ START_TEST(xmap_readers_see_atomic_updates)
 }
 END_TEST
 
+/*
+ * Short-lived reader threads (like libfuse's workers): each registers with
+ * liburcu on its first lookup and must be unregistered when it exits, or
+ * the grace periods below would walk a dead thread's reader state (a hang
+ * or a use-after-free under ASan/valgrind).
+ */
+static void *one_lookup(void *arg)
+{
+	struct bmap_xrec r;
+
+	return (void *)(long)bmap_xmap_lookup(arg, 0, &r);
+}
+
+START_TEST(xmap_threads_come_and_go)
+{
+	struct bmap_xmap *m = bmap_xmap_new();
+	struct bmap_xrec r = xr(0, 10, 1, 0);
+	unsigned int i, k;
+	pthread_t th;
+	void *ret;
+
+	ck_assert_int_eq(bmap_xmap_set(m, &r), 0);
+	for (i = 0; i < unit_scale(200, 40); i++) {
+		ck_assert_int_eq(pthread_create(&th, NULL, one_lookup, m), 0);
+		pthread_join(th, &ret);
+		ck_assert_int_eq((long)ret, 0);
+		/* enough updates to send batches through grace periods */
+		for (k = 0; k < 40; k++) {
+			r.pblk = 10 + (k & 1);
+			ck_assert_int_eq(bmap_xmap_set(m, &r), 0);
+		}
+	}
+	bmap_xmap_free(m);
+}
+END_TEST
+
 Suite *xmap_suite(void)
 {
 	Suite *s = suite_create("xmap");
@@ -435,6 +471,7 @@ Suite *xmap_suite(void)
 	tcase_add_test(tc, xmap_node_splits_and_merges);
 	tcase_add_loop_test(tc, xmap_random_ops_vs_reference, 0, 4);
 	tcase_add_test(tc, xmap_readers_see_atomic_updates);
+	tcase_add_test(tc, xmap_threads_come_and_go);
 	suite_add_tcase(s, tc);
 	return s;
 }
