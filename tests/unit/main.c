@@ -35,6 +35,7 @@ int main(void)
 	srunner_add_suite(sr, lease_suite());
 	srunner_add_suite(sr, recall_suite());
 	srunner_add_suite(sr, quarantine_suite());
+	srunner_add_suite(sr, faults_suite());
 	srunner_add_suite(sr, stress_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

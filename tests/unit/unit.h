@@ -20,5 +20,6 @@ Suite *lease_suite(void);
 Suite *recall_suite(void);
 Suite *quarantine_suite(void);
 Suite *stress_suite(void);
+Suite *faults_suite(void);
 
 #endif
