@@ -17,7 +17,7 @@
 #include "internal.h"
 
 /* Free [lblk, lblk + n) with quarantine.  op_lock held. */
-static int free_blocks(struct bmap_file *f, uint64_t lblk, uint64_t n)
+int bmap_free_blocks(struct bmap_file *f, uint64_t lblk, uint64_t n)
 {
 	struct bmap_engine *eng = f->eng;
 	struct bmap_pvec keep = { 0 };
@@ -97,7 +97,7 @@ int bmap_file_truncate(struct bmap_file *f, uint64_t new_size,
 		ret = set_size(f, new_size);
 	first = bmap_lblk_up(eng, new_size);
 	if (!ret)
-		ret = free_blocks(f, first, UINT64_MAX - first);
+		ret = bmap_free_blocks(f, first, UINT64_MAX - first);
 	if (!ret)
 		ret = bmap_file_refresh(f, first, UINT64_MAX - first);
 	unlock_change(f, true);
@@ -127,7 +127,7 @@ int bmap_file_punch(struct bmap_file *f, uint64_t off, uint64_t len,
 	lock_change(f, true);
 	ret = bmap_seal_check(f, BMAP_OP_PUNCH, off, len);
 	if (!ret)
-		ret = free_blocks(f, lblk, n);
+		ret = bmap_free_blocks(f, lblk, n);
 	if (!ret)
 		ret = bmap_file_refresh(f, lblk, n);
 	unlock_change(f, true);
@@ -157,7 +157,7 @@ int bmap_file_zero(struct bmap_file *f, uint64_t off, uint64_t len,
 	lock_change(f, true);
 	ret = bmap_seal_check(f, BMAP_OP_ZERO, off, len);
 	if (!ret)
-		ret = free_blocks(f, lblk, n);
+		ret = bmap_free_blocks(f, lblk, n);
 	if (!ret)
 		ret = eng->ops->alloc_unwritten(eng->be, f->ino, lblk, n);
 	if (!ret && !(flags & BMAP_KEEP_SIZE) && off + len > f->size)

@@ -159,6 +159,9 @@ static inline bool bmap_overlaps(uint64_t s1, uint64_t e1, uint64_t s2,
 	return s1 < e2 && s2 < e1;
 }
 
+/* fileops.c */
+int bmap_free_blocks(struct bmap_file *f, uint64_t lblk, uint64_t n);
+
 /* seal.c */
 enum bmap_op {
 	BMAP_OP_TRUNCATE,

@@ -12,6 +12,8 @@
  */
 #include <errno.h>
 
+#include <bmap/extent_map.h>
+
 #include "internal.h"
 #include "rcu.h"
 
@@ -55,6 +57,47 @@ static int bmap_seal_perm(struct bmap_file *f, const struct bmap_cred *cred)
 	return 0;
 }
 
+struct holes {
+	uint64_t		pos;	/* end of the last extent seen */
+	struct bmap_pvec	v;	/* holes, as (first lblk, blocks) */
+};
+
+static int hole_fn(void *arg, const struct bmap_xrec *r)
+{
+	struct holes *h = arg;
+	int ret = 0;
+
+	if (r->lblk > h->pos)
+		ret = bmap_pvec_add(&h->v, h->pos, r->lblk - h->pos);
+	if (r->lblk + r->len > h->pos)
+		h->pos = r->lblk + r->len;
+	return ret;
+}
+
+/*
+ * The holes of [0, @nblk), so a failed seal can give back exactly the
+ * blocks it allocated.  op_lock held.
+ */
+static int find_holes(struct bmap_file *f, uint64_t nblk, struct holes *h)
+{
+	int ret = bmap_xmap_iter(f->map, 0, nblk, hole_fn, h);
+
+	if (!ret && h->pos < nblk)
+		ret = bmap_pvec_add(&h->v, h->pos, nblk - h->pos);
+	return ret;
+}
+
+/* Undo the hole filling of a seal that failed afterwards.  op_lock held. */
+static void unfill_holes(struct bmap_file *f, struct holes *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->v.nr; i++) {
+		bmap_free_blocks(f, h->v.r[i].pblk, h->v.r[i].len);
+		bmap_file_refresh(f, h->v.r[i].pblk, h->v.r[i].len);
+	}
+}
+
 static void bmap_set_sealed(struct bmap_file *f, bool sealed)
 {
 	bmap_lock(&f->eng->lease_lock);
@@ -65,6 +108,7 @@ static void bmap_set_sealed(struct bmap_file *f, bool sealed)
 int bmap_file_seal(struct bmap_file *f, const struct bmap_cred *cred)
 {
 	struct bmap_engine *eng = f->eng;
+	struct holes h = { 0 };
 	uint64_t nblk;
 	int ret;
 
@@ -76,22 +120,31 @@ int bmap_file_seal(struct bmap_file *f, const struct bmap_cred *cred)
 		goto out_unlock;
 	nblk = bmap_lblk_up(eng, f->size);
 	if (nblk) {
+		ret = find_holes(f, nblk, &h);
+		if (ret)
+			goto out_unlock;
 		/* all or nothing: the backend allocates no block on ENOSPC */
 		ret = eng->ops->alloc_unwritten(eng->be, f->ino, 0, nblk);
 		if (ret)
 			goto out_unlock;
 		ret = bmap_file_refresh(f, 0, nblk);
 		if (ret)
-			goto out_unlock;
+			goto out_unfill;
 	}
 	ret = eng->ops->set_seal(eng->be, f->ino, true);
-	if (ret)
-		goto out_unlock;
-	if (eng->ops->sync)
+	if (!ret && eng->ops->sync)
 		ret = eng->ops->sync(eng->be, f->ino);
+	if (ret)
+		goto out_unfill;
 	bmap_set_sealed(f, true);
+	goto out_unlock;
+out_unfill:
+	/* no partial effect: give back the blocks this call allocated */
+	eng->ops->set_seal(eng->be, f->ino, false);
+	unfill_holes(f, &h);
 out_unlock:
 	bmap_unlock(&f->op_lock);
+	bmap_pvec_free(&h.v);
 	return ret;
 }
 

@@ -189,7 +189,8 @@ struct bmap_cred {
  * flag.  Idempotent.
  *
  * Return: 0; -EINVAL not a regular file; -EPERM neither owner nor
- * cap_immutable; -ENOSPC holes could not be filled (file unchanged); -EIO.
+ * cap_immutable; -ENOSPC holes could not be filled; -EIO.  On any error
+ * the file is unchanged: blocks this call allocated are given back.
  */
 int bmap_file_seal(struct bmap_file *file, const struct bmap_cred *cred);
 
