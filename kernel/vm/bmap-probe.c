@@ -231,6 +231,7 @@ extra(const char *dir)
 {
 	char path[4096];
 	struct fsxattr fsx;
+	struct stat before, after;
 	long psize = sysconf(_SC_PAGESIZE);
 	unsigned int flags;
 	int fd, on;
@@ -239,10 +240,15 @@ extra(const char *dir)
 	unlink(path);
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (fd < 0 || write_swapfile(fd, psize, 256) < 0 ||
-	    ioctl(fd, BMAP_IOC_SEAL) < 0) {
+	    fstat(fd, &before) < 0 || ioctl(fd, BMAP_IOC_SEAL) < 0 ||
+	    fstat(fd, &after) < 0) {
 		perror(path);
 		return 1;
 	}
+	/* Sealing changes no data: mtime stays, ctime moves (as chattr). */
+	report(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+	       before.st_mtim.tv_nsec == after.st_mtim.tv_nsec,
+	       "S6 seal leaves mtime alone", NULL);
 
 	memset(&fsx, 0, sizeof(fsx));
 	report(ioctl(fd, FS_IOC_FSGETXATTR, &fsx) == 0 &&
