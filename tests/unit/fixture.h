@@ -53,7 +53,7 @@ struct bg {
 	int		(*fn)(void *arg);
 	void		*arg;
 	int		ret;
-	volatile bool	done;
+	bool		done;	/* atomic */
 };
 void bg_start(struct bg *b, int (*fn)(void *arg), void *arg);
 int bg_join(struct bg *b);

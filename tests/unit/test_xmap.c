@@ -363,7 +363,7 @@ END_TEST
  */
 struct rw_ctx {
 	struct bmap_xmap *m;
-	volatile bool stop;
+	bool stop;	/* atomic */
 	int bad;
 	unsigned long lookups;
 };
@@ -375,7 +375,7 @@ static void *xmap_reader(void *arg)
 	unsigned long n = 0;
 	uint64_t l;
 
-	while (!c->stop) {
+	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
 		l = n % 2048;
 		if (bmap_xmap_lookup(c->m, l, &r) ||
 		    (r.pblk + (l - r.lblk) != 100000 + l &&
@@ -410,7 +410,7 @@ START_TEST(xmap_readers_see_atomic_updates)
 
 		ck_assert_int_eq(bmap_xmap_replace(c.m, l, 40, &r, 1), 0);
 	}
-	c.stop = true;
+	__atomic_store_n(&c.stop, true, __ATOMIC_RELEASE);
 	for (i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
 	ck_assert_int_eq(c.bad, 0);
