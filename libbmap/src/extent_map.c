@@ -23,7 +23,7 @@
  * arrays, 20 bytes a record.  Splits are half/half, except at either end
  * of a node, where the full node is kept whole (sequential loads then fill
  * leaves completely).  Underfull nodes merge with a neighbour when both
- * fit in one.
+ * fit in one.  Nodes come from xalloc.c (huge-page chunks).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,6 +35,7 @@
 #include <bmap/extent_map.h>
 
 #include "rcu.h"
+#include "xalloc.h"
 
 #define XCAP		64		/* records per leaf, children per inner */
 #define XMIN		(XCAP / 4)	/* below this, try to merge */
@@ -239,10 +240,16 @@ static bool find_from(const struct xnode *root, uint64_t lblk,
  * Transactions.
  */
 
+static void xnode_free(struct xnode *n)
+{
+	bmap_xfree(n->leaf ? BMAP_XCLASS_LEAF : BMAP_XCLASS_INNER, n);
+}
+
 static struct xnode *xnode_alloc(struct xtxn *t, bool leaf)
 {
 	size_t size = leaf ? sizeof(struct xleaf) : sizeof(struct xinner);
-	struct xnode *n = malloc(size);
+	struct xnode *n = bmap_xalloc(leaf ? BMAP_XCLASS_LEAF :
+					     BMAP_XCLASS_INNER, size);
 
 	if (!n) {
 		t->failed = true;
@@ -260,7 +267,7 @@ static void xnode_drop(struct xtxn *t, struct xnode *n)
 {
 	t->bytes -= xnode_size(n);
 	if (n->gen == t->gen) {
-		free(n);
+		xnode_free(n);
 		return;
 	}
 	/* published: retire; the array was grown before any change */
@@ -617,7 +624,7 @@ static void xretire_free(struct rcu_head *head)
 
 	bmap_rcu_callback_enter(head);
 	for (i = 0; i < b->nr; i++)
-		free(b->node[i]);
+		xnode_free(b->node[i]);
 	free(b);
 }
 
@@ -631,7 +638,7 @@ static void xfree_private(uint64_t gen, struct xnode *n)
 	if (!n->leaf)
 		for (i = 0; i < n->nr; i++)
 			xfree_private(gen, to_inner(n)->child[i]);
-	free(n);
+	xnode_free(n);
 }
 
 static int xtxn_end(struct xtxn *t)
@@ -679,7 +686,7 @@ static int xtxn_end(struct xtxn *t)
 	if (nr_sync) {
 		bmap_rcu_synchronize();
 		for (i = 0; i < nr_sync; i++)
-			free(t->retired[i]);
+			xnode_free(t->retired[i]);
 	}
 	free(t->retired);
 	return 0;
@@ -773,7 +780,11 @@ struct bmap_xmap *bmap_xmap_new(void)
 		return NULL;
 	}
 	memset(map, 0, sizeof(*map));
-	root = calloc(1, sizeof(struct xleaf));
+	bmap_xalloc_init(BMAP_XCLASS_LEAF, sizeof(struct xleaf));
+	bmap_xalloc_init(BMAP_XCLASS_INNER, sizeof(struct xinner));
+	root = bmap_xalloc(BMAP_XCLASS_LEAF, sizeof(struct xleaf));
+	if (root)
+		memset(root, 0, sizeof(struct xleaf));
 	if (!root) {
 		free(map);
 		errno = ENOMEM;
@@ -793,7 +804,7 @@ static void xfree_all(struct xnode *n)
 	if (!n->leaf)
 		for (i = 0; i < n->nr; i++)
 			xfree_all(to_inner(n)->child[i]);
-	free(n);
+	xnode_free(n);
 }
 
 void bmap_xmap_free(struct bmap_xmap *map)
@@ -806,7 +817,7 @@ void bmap_xmap_free(struct bmap_xmap *map)
 
 		/* no reader can exist any more (see the header) */
 		for (i = 0; i < map->pend->nr; i++)
-			free(map->pend->node[i]);
+			xnode_free(map->pend->node[i]);
 		free(map->pend);
 	}
 	pthread_mutex_destroy(&map->lock);
