@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * bs_recall: how long a truncate waits for cooperating lease holders.
+ *
+ *   bs_recall bmap FILE HOLDERS ROUNDS    bmap read leases, ftruncate(0)
+ *   bs_recall kernel FILE HOLDERS ROUNDS  F_SETLEASE F_RDLCK leases,
+ *                                         open(O_WRONLY | O_TRUNC)
+ *
+ * HOLDERS child processes each open FILE, take a lease on all of it and
+ * wait: bmap holders poll() for POLLPRI, read the event and release;
+ * kernel holders wait for SIGIO and drop the lease with F_UNLCK.  Each
+ * round the parent waits until every holder holds its lease, then times
+ * the truncating call (which returns only once all leases are gone), puts
+ * 64 KiB back and starts the next round.  Prints p50_ns, p99_ns, max_ns.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <bmap/client.h>
+
+#include "bench.h"
+
+#define REFILL	(64 << 10)
+
+static const char *prog = "bs_recall";
+static bool kernel_mode;
+
+static void holder_take(int fd, struct bmap_client_lease *lease)
+{
+	int err;
+
+	if (kernel_mode) {
+		if (fcntl(fd, F_SETLEASE, F_RDLCK))
+			bench_die("F_SETLEASE: %s", strerror(errno));
+		return;
+	}
+	err = bmap_client_lease_acquire(fd, BMAP_LEASE_READ, 0,
+					BMAP_LEASE_TO_EOF, lease);
+	if (err)
+		bench_die("read lease: %s", strerror(-err));
+}
+
+static void holder_wait_and_give_back(int fd, struct bmap_client_lease *l,
+				      const sigset_t *sigs)
+{
+	struct timespec to = { .tv_sec = 60 };
+	struct bmap_event ev[BMAP_EVENTS_MAX];
+	int n;
+
+	if (kernel_mode) {
+		if (sigtimedwait(sigs, NULL, &to) < 0)
+			bench_die("holder: no lease break: %s", strerror(errno));
+		if (fcntl(fd, F_SETLEASE, F_UNLCK))
+			bench_die("F_UNLCK: %s", strerror(errno));
+		return;
+	}
+	n = bmap_client_wait(fd, 60000);
+	if (n <= 0)
+		bench_die("holder: no recall (%d)", n);
+	n = bmap_client_events(fd, ev, BMAP_EVENTS_MAX);
+	if (n < 0)
+		bench_die("events: %s", strerror(-n));
+	bmap_client_release(l);
+}
+
+static void holder_main(const char *path, int cmd, int ready)
+{
+	struct bmap_client_lease lease;
+	sigset_t sigs;
+	char c;
+	int fd;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGIO);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		bench_die("holder: %s: %s", path, strerror(errno));
+	if (kernel_mode && fcntl(fd, F_SETOWN, getpid()))
+		bench_die("F_SETOWN: %s", strerror(errno));
+	while (read(cmd, &c, 1) == 1 && c == 'g') {
+		holder_take(fd, &lease);
+		if (write(ready, "r", 1) != 1)
+			bench_die("ready pipe: %s", strerror(errno));
+		holder_wait_and_give_back(fd, &lease, &sigs);
+	}
+	close(fd);
+	_exit(0);
+}
+
+static void refill(int fd)
+{
+	static char buf[REFILL];
+
+	memset(buf, 'x', sizeof(buf));
+	if (pwrite(fd, buf, sizeof(buf), 0) != sizeof(buf))
+		bench_die("refill: %s", strerror(errno));
+}
+
+/* One round's breaking call; returns its latency. */
+static uint64_t break_once(const char *path, int rwfd)
+{
+	uint64_t t;
+	int fd;
+
+	if (!kernel_mode) {
+		t = bench_now_ns();
+		if (ftruncate(rwfd, 0))
+			bench_die("ftruncate: %s", strerror(errno));
+		t = bench_now_ns() - t;
+		refill(rwfd);
+		return t;
+	}
+	t = bench_now_ns();
+	fd = open(path, O_WRONLY | O_TRUNC);
+	t = bench_now_ns() - t;
+	if (fd < 0)
+		bench_die("open O_TRUNC: %s", strerror(errno));
+	refill(fd);
+	close(fd);
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int holders, rounds, i, r;
+	int ready[2], *cmd, rwfd = -1;
+	uint64_t *s;
+	char c;
+
+	if (argc != 5)
+		bench_die("usage: bs_recall bmap|kernel FILE HOLDERS ROUNDS");
+	kernel_mode = !strcmp(argv[1], "kernel");
+	holders = strtoul(argv[3], NULL, 0);
+	rounds = strtoul(argv[4], NULL, 0);
+	if (!holders || !rounds)
+		bench_die("HOLDERS and ROUNDS must be >= 1");
+	alarm(300);
+	rwfd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (rwfd < 0)
+		bench_die("%s: %s", argv[2], strerror(errno));
+	refill(rwfd);
+	if (kernel_mode) {
+		/* an open writer would make every F_RDLCK fail with EAGAIN */
+		close(rwfd);
+		rwfd = -1;
+	}
+	cmd = calloc(holders, sizeof(*cmd));
+	s = calloc(rounds, sizeof(*s));
+	if (!cmd || !s || pipe(ready))
+		bench_die("setup: %s", strerror(errno));
+	for (i = 0; i < holders; i++) {
+		int p[2];
+
+		if (pipe(p))
+			bench_die("pipe: %s", strerror(errno));
+		if (fork() == 0) {
+			close(p[1]);
+			close(ready[0]);
+			if (rwfd >= 0)
+				close(rwfd);
+			holder_main(argv[2], p[0], ready[1]);
+		}
+		close(p[0]);
+		cmd[i] = p[1];
+	}
+	close(ready[1]);
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < holders; i++)
+			if (write(cmd[i], "g", 1) != 1)
+				bench_die("cmd pipe: %s", strerror(errno));
+		for (i = 0; i < holders; i++)
+			if (read(ready[0], &c, 1) != 1)
+				bench_die("a holder died");
+		s[r] = break_once(argv[2], rwfd);
+	}
+	for (i = 0; i < holders; i++)
+		close(cmd[i]);
+	while (wait(NULL) > 0)
+		;
+	qsort(s, rounds, sizeof(*s), bench_cmp_u64);
+	printf("p50_ns %llu\n", (unsigned long long)bench_pct(s, rounds, 50));
+	printf("p99_ns %llu\n", (unsigned long long)bench_pct(s, rounds, 99));
+	printf("max_ns %llu\n", (unsigned long long)s[rounds - 1]);
+	return 0;
+}

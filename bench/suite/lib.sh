@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bench/suite/lib.sh: mounting the filesystems under test, one at a time,
+# and recording results.  Sourced by run.sh.
+#
+# Every mount is registered in MOUNTS so the EXIT trap can undo it; FUSE
+# daemons run in the foreground (-f) as our children so that unmounting
+# can wait for them to finish writing the image before the next filesystem
+# opens it.
+
+MOUNTS=()
+declare -A FUSE_PID
+
+log() {
+	printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"
+}
+
+drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
+
+# record SECTION VARIANT TEST PARAM REP VALUE UNIT
+record() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"
+}
+
+# note SECTION TEXT: a line the report prints under that section
+note() {
+	printf '%s\t%s\n' "$1" "$2" >>"$NOTES"
+}
+
+wait_mounted() {
+	local mnt=$1 i
+
+	for i in $(seq 300); do
+		mountpoint -q "$mnt" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# mount_fs KIND IMAGE MNT [extra bmapfs options]
+mount_fs() {
+	local kind=$1 img=$2 mnt=$3 opts=${4:-}
+
+	mkdir -p "$mnt"
+	case $kind in
+	bmapfs)
+		"$BMAPFS" -f -o "lease_break_time=5${opts:+,$opts}" \
+			"$img" "$mnt" 2>>"$OUT/bmapfs.log" &
+		FUSE_PID[$mnt]=$!
+		;;
+	bmapfs-callgrind)
+		valgrind -q --tool=callgrind \
+			--callgrind-out-file="$OUT/callgrind.out" \
+			"$BMAPFS" -f -o lease_break_time=5 "$img" "$mnt" \
+			2>>"$OUT/bmapfs.log" &
+		FUSE_PID[$mnt]=$!
+		;;
+	fuse2fs)
+		fuse2fs -f "$img" "$mnt" -o rw 2>>"$OUT/fuse2fs.log" &
+		FUSE_PID[$mnt]=$!
+		;;
+	ext4)
+		mount -t ext4 -o loop "$img" "$mnt" || return 1
+		;;
+	xfs)
+		mount -t xfs -o loop "$img" "$mnt" || return 1
+		;;
+	esac
+	MOUNTS+=("$mnt")
+	if ! wait_mounted "$mnt"; then
+		log "$kind: $img did not mount on $mnt"
+		umount_fs "$mnt"
+		return 1
+	fi
+}
+
+# Abort a FUSE connection whose daemon no longer answers.
+fuse_abort() {
+	local mnt=$1 dev
+
+	dev=$(stat -c %d "$mnt" 2>/dev/null) || return 0
+	[ -e "/sys/fs/fuse/connections/$((dev & 0xff))/abort" ] &&
+		echo 1 >"/sys/fs/fuse/connections/$((dev & 0xff))/abort"
+	return 0
+}
+
+umount_fs() {
+	local mnt=$1 pid=${FUSE_PID[$1]:-} i
+
+	if [ -n "$pid" ]; then
+		if mountpoint -q "$mnt" &&
+		   ! timeout 30 fusermount3 -u "$mnt" 2>/dev/null; then
+			fuse_abort "$mnt"
+			fusermount3 -uz "$mnt" 2>/dev/null
+		fi
+		for i in $(seq 300); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		unset "FUSE_PID[$mnt]"
+	elif mountpoint -q "$mnt"; then
+		umount "$mnt" || umount -l "$mnt"
+	fi
+	return 0
+}
+
+umount_all() {
+	local m
+
+	for m in "${MOUNTS[@]}"; do
+		umount_fs "$m"
+	done
+	MOUNTS=()
+}
+
+# mkimage PATH SIZE KIND: a fresh sparse image (ext4 as bmapfs makes it)
+mkimage() {
+	rm -f "$1"
+	truncate -s "$2" "$1"
+	case $3 in
+	ext4)
+		mkfs.ext4 -q -F -t ext4 -b 4096 -E nodiscard -L bench "$1" ;;
+	xfs)
+		mkfs.xfs -q -f "$1" ;;
+	esac
+}
+
+# guard SECONDS CMD...: run a command that may hang on a broken mount
+guard() {
+	local t=$1
+
+	shift
+	timeout -k 5 "$t" "$@"
+}

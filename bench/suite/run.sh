@@ -1,0 +1,305 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bench/suite/run.sh: run every benchmark side by side, write bench/REPORT.md.
+#
+#   QUICK=1        one repetition, small sizes (development)
+#   SECTIONS="..." a subset of: data meta dma map recall scale profile
+#   REPS=N         repetitions (default 5; QUICK: 1)
+#
+# Runs as root.  Images live in bench/out/suite/; everything mounted is
+# unmounted on exit.  Raw samples go to bench/out/suite/results.tsv (one
+# line per figure and repetition); report.py turns them into the report.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+OUT=$ROOT/bench/out/suite
+BMAPFS=$ROOT/fuse/bmapfs
+RES=$OUT/results.tsv
+NOTES=$OUT/notes.tsv
+. "$HERE/lib.sh"
+
+if [ "${QUICK:-0}" != 0 ] && [ -n "${QUICK:-}" ]; then
+	QUICK=1
+	REPS=${REPS:-1} DATA_MB=32 RUNTIME=1 META_N=1000 DMA_MB=32
+	FRAG="1 1000 10000" MAP_ITERS=300 RECALL_ROUNDS=20 SCALE_N=100000
+else
+	QUICK=0
+	REPS=${REPS:-5} DATA_MB=256 RUNTIME=3 META_N=10000 DMA_MB=256
+	FRAG="1 1000 100000" MAP_ITERS=1000 RECALL_ROUNDS=100 SCALE_N=1000000
+fi
+SECTIONS=${SECTIONS:-data meta dma map recall scale profile}
+HOLDERS="1 10 100"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: must run as root (loop mounts, drop_caches)" >&2
+	exit 1
+fi
+for p in "$BMAPFS" "$HERE/bs_dma" fio fuse2fs gnuplot jq python3; do
+	command -v "$p" >/dev/null || {
+		echo "bench: missing $p (run make at the top first)" >&2
+		exit 1
+	}
+done
+
+mkdir -p "$OUT"
+trap 'umount_all' EXIT
+trap 'exit 130' INT TERM
+: >"$RES"
+: >"$NOTES"
+: >"$OUT/bmapfs.log"
+: >"$OUT/fuse2fs.log"
+T0=$(date +%s)
+note meta "reps $REPS quick $QUICK data_mb $DATA_MB runtime_s $RUNTIME"
+note meta "host $(nproc) cpus, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+DATA_IMG=$OUT/data.img
+MAP_IMG=$OUT/map-ext4.img
+XFS_IMG=$OUT/map-xfs.img
+MNT=$OUT/mnt
+
+# fio_one FS RW JOBS REP: one fio run on the mounted $MNT
+fio_one() {
+	local fs=$1 rw=$2 jobs=$3 rep=$4 bs=1M dir=write test val json
+
+	case $rw in
+	randread|randwrite) bs=4k ;;
+	esac
+	case $rw in
+	read|randread) dir=read ;;
+	esac
+	test=$rw
+	[ "$rw" = read ] && test=seqread
+	[ "$rw" = write ] && test=seqwrite
+	drop_caches
+	json=$(guard $((RUNTIME * 4 + 120)) fio --name=bench \
+		--directory="$MNT" --filename_format='f.$jobnum' \
+		--rw="$rw" --bs=$bs --size=${DATA_MB}M --numjobs="$jobs" \
+		--runtime="$RUNTIME" --time_based --direct=1 \
+		--ioengine=psync --group_reporting \
+		--output-format=json 2>>"$OUT/fio.err") || {
+		log "fio $fs $test $jobs failed"
+		note data "fio $test with $jobs job(s) failed on $fs"
+		return 1
+	}
+	if [ "$bs" = 4k ]; then
+		val=$(jq ".jobs[0].$dir.iops" <<<"$json")
+		record data "$fs" "$test" "$jobs" "$rep" "$val" IOPS
+	else
+		val=$(jq ".jobs[0].$dir.bw_bytes / 1048576" <<<"$json")
+		record data "$fs" "$test" "$jobs" "$rep" "$val" MiB/s
+	fi
+}
+
+# meta_one FS REP
+meta_one() {
+	local fs=$1 rep=$2 out k v
+
+	out=$(guard 600 "$HERE/bs_meta" "$MNT" "$META_N") || {
+		note meta_ops "bs_meta failed on $fs"
+		return 1
+	}
+	while read -r k v; do
+		record metadata "$fs" "${k%_ns}" "$META_N" "$rep" \
+			"$(awk -v n="$META_N" -v ns="$v" \
+				'BEGIN { printf "%.0f", n / (ns / 1e9) }')" ops/s
+	done <<<"$out"
+}
+
+# Data path and metadata: the same image, each filesystem in turn, the
+# repetitions interleaved so that background load hits all three alike.
+section_data_meta() {
+	local rep fs rw jobs do_data=$1 do_meta=$2
+
+	log "data/metadata: image $DATA_IMG, ${DATA_MB} MiB per job, ${RUNTIME}s per run, $REPS reps"
+	mkimage "$DATA_IMG" 4G ext4
+	for rep in $(seq "$REPS"); do
+		for fs in ext4 fuse2fs bmapfs; do
+			mount_fs "$fs" "$DATA_IMG" "$MNT" || {
+				note data "$fs did not mount"
+				continue
+			}
+			if [ "$do_data" = 1 ]; then
+				log "data: rep $rep/$REPS on $fs"
+				for rw in write read randwrite randread; do
+					for jobs in 1 2; do
+						fio_one "$fs" "$rw" "$jobs" "$rep"
+					done
+				done
+				rm -f "$MNT"/f.*
+			fi
+			if [ "$do_meta" = 1 ]; then
+				log "metadata: rep $rep/$REPS on $fs ($META_N files)"
+				meta_one "$fs" "$rep"
+			fi
+			umount_fs "$MNT"
+		done
+	done
+}
+
+section_dma() {
+	local rep out k v
+
+	log "dma: ${DMA_MB} MiB, lease path vs raw image vs mount, $REPS reps"
+	[ -f "$DATA_IMG" ] || mkimage "$DATA_IMG" 4G ext4
+	mount_fs bmapfs "$DATA_IMG" "$MNT" || {
+		note dma "bmapfs did not mount"
+		return 1
+	}
+	for rep in $(seq "$REPS"); do
+		out=$(guard 600 "$HERE/bs_dma" "$MNT/dma" "$DMA_MB" \
+			2>>"$OUT/dma.err") || {
+			note dma "bs_dma failed (rep $rep): $(tail -1 "$OUT/dma.err")"
+			continue
+		}
+		while read -r k v; do
+			case $k in
+			*_ns)
+				record dma bmapfs "${k%_ns}" "$DMA_MB" "$rep" \
+					"$(awk -v mb="$DMA_MB" -v ns="$v" \
+					'BEGIN { printf "%.1f", mb / (ns / 1e9) }')" MiB/s
+				;;
+			extents)
+				record dma bmapfs extents "$DMA_MB" "$rep" "$v" n ;;
+			esac
+		done <<<"$out"
+	done
+	umount_fs "$MNT"
+}
+
+# map_measure VARIANT MODE DIR REP
+map_measure() {
+	local variant=$1 mode=$2 dir=$3 rep=$4 n out k v
+
+	for n in $FRAG; do
+		out=$(guard 300 "$HERE/bs_mapcall" "$mode" "$dir/frag$n" \
+			"$MAP_ITERS" 2>>"$OUT/map.err") || {
+			note map "$variant: map of $n extents failed: $(tail -1 "$OUT/map.err")"
+			continue
+		}
+		while read -r k v; do
+			case $k in
+			point_ns|whole_ns)
+				record map "$variant" "${k%_ns}" "$n" "$rep" "$v" ns ;;
+			extents)
+				record map "$variant" extents "$n" "$rep" "$v" n ;;
+			esac
+		done <<<"$out"
+	done
+}
+
+make_frag_files() {
+	local dir=$1 n
+
+	for n in $FRAG; do
+		guard 600 "$HERE/bs_frag" "$dir/frag$n" "$n" >/dev/null || return 1
+	done
+}
+
+# Map calls: fragmented files made once on kernel ext4, then mapped through
+# FIEMAP (kernel ext4) and BMAP_IOC_MAP (bmapfs on the same image); XFS
+# gets the same layout on its own image.
+section_map() {
+	local rep n out k v
+
+	log "map: files of $FRAG extents"
+	mkimage "$MAP_IMG" 2G ext4
+	mkimage "$XFS_IMG" 2G xfs
+	mount_fs ext4 "$MAP_IMG" "$MNT" && make_frag_files "$MNT" ||
+		note map "could not make fragmented files on ext4"
+	umount_fs "$MNT"
+	mount_fs xfs "$XFS_IMG" "$MNT" && make_frag_files "$MNT" ||
+		note map "could not make fragmented files on xfs"
+	umount_fs "$MNT"
+	for rep in $(seq "$REPS"); do
+		log "map: rep $rep/$REPS"
+		mount_fs ext4 "$MAP_IMG" "$MNT" &&
+			map_measure fiemap-ext4 fiemap "$MNT" "$rep"
+		umount_fs "$MNT"
+		mount_fs xfs "$XFS_IMG" "$MNT" &&
+			map_measure fiemap-xfs fiemap "$MNT" "$rep"
+		umount_fs "$MNT"
+		mount_fs bmapfs "$MAP_IMG" "$MNT" &&
+			map_measure bmapfs-ioctl lease "$MNT" "$rep"
+		umount_fs "$MNT"
+		for n in $FRAG; do
+			for k in xmap engine; do
+				out=$("$HERE/bs_mapcall" $k "$n" 200000) || continue
+				v=$(awk '$1 == "point_ns" { print $2 }' <<<"$out")
+				record map "libbmap-$k" point "$n" "$rep" "$v" ns
+			done
+		done
+	done
+}
+
+# recall_measure VARIANT MODE FILE REP
+recall_measure() {
+	local variant=$1 mode=$2 file=$3 rep=$4 h out k v
+
+	for h in $HOLDERS; do
+		out=$(guard 300 "$HERE/bs_recall" "$mode" "$file" "$h" \
+			"$RECALL_ROUNDS" 2>>"$OUT/recall.err") || {
+			note recall "$variant with $h holders failed: $(tail -1 "$OUT/recall.err")"
+			continue
+		}
+		while read -r k v; do
+			record recall "$variant" "${k%_ns}" "$h" "$rep" "$v" ns
+		done <<<"$out"
+	done
+}
+
+section_recall() {
+	local rep
+
+	log "recall: $HOLDERS holders, $RECALL_ROUNDS rounds each"
+	[ -f "$DATA_IMG" ] || mkimage "$DATA_IMG" 4G ext4
+	for rep in $(seq "$REPS"); do
+		log "recall: rep $rep/$REPS"
+		mount_fs bmapfs "$DATA_IMG" "$MNT" &&
+			recall_measure bmapfs bmap "$MNT/recall" "$rep"
+		umount_fs "$MNT"
+		mount_fs ext4 "$DATA_IMG" "$MNT" &&
+			recall_measure kernel-ext4 kernel "$MNT/recall" "$rep"
+		umount_fs "$MNT"
+	done
+}
+
+section_scale() {
+	local rep out k v iters=500000
+
+	log "scale: xmap lookups at $SCALE_N extents, idle and with a writer"
+	for rep in $(seq "$REPS"); do
+		out=$(guard 300 "$HERE/bs_mapcall" xmapw "$SCALE_N" $iters) ||
+			continue
+		while read -r k v; do
+			case $k in
+			idle_point_ns) record scale xmap idle "$SCALE_N" "$rep" "$v" ns ;;
+			point_ns) record scale xmap writer "$SCALE_N" "$rep" "$v" ns ;;
+			writer_ops_per_s) record scale xmap writer_ops "$SCALE_N" "$rep" "$v" ops/s ;;
+			bytes_per_extent) record scale xmap bytes_per_extent "$SCALE_N" "$rep" "$v" B ;;
+			esac
+		done <<<"$out"
+	done
+}
+
+. "$HERE/profile.sh"
+
+want() {
+	[[ " $SECTIONS " == *" $1 "* ]]
+}
+
+d=0 m=0
+want data && d=1
+want meta && m=1
+[ $d = 1 ] || [ $m = 1 ] && section_data_meta $d $m
+want dma && section_dma
+want map && section_map
+want recall && section_recall
+want scale && section_scale
+want profile && section_profile
+umount_all
+note meta "suite wall time $(($(date +%s) - T0)) s"
+
+log "writing report"
+python3 "$HERE/report.py" "$RES" "$NOTES" "$ROOT/bench" || exit 1
+log "done: $ROOT/bench/REPORT.md"
