@@ -82,6 +82,41 @@ START_TEST(L10_bad_ranges_einval)
 }
 END_TEST
 
+/* Size effects of the fallocate family and the write path. */
+START_TEST(L10_sizes_of_allocate_zero_write)
+{
+	struct fx fx;
+	struct bmap_file *f;
+
+	fx_init(&fx, 64, 1000, 0, 0);
+	f = fx_file(&fx, 10, 2 * BS, 0);
+	ck_assert_int_eq(bmap_file_allocate(f, 0, 4 * BS, true, 0), 0);
+	ck_assert_uint_eq(bmap_file_size(f), 2 * BS);
+	assert_type(f, 3 * BS, BMAP_EXT_UNWRITTEN);
+	ck_assert_int_eq(bmap_file_allocate(f, 4 * BS, BS, false, 0), 0);
+	ck_assert_uint_eq(bmap_file_size(f), 5 * BS);
+	ck_assert_int_eq(bmap_file_zero(f, 4 * BS, 2 * BS, BMAP_KEEP_SIZE), 0);
+	ck_assert_uint_eq(bmap_file_size(f), 5 * BS);
+	assert_type(f, 5 * BS, BMAP_EXT_UNWRITTEN);
+	ck_assert_int_eq(bmap_file_zero(f, 6 * BS, BS, 0), 0);
+	ck_assert_uint_eq(bmap_file_size(f), 7 * BS);
+	ck_assert_int_eq(bmap_file_write_begin(f, 9 * BS + 5, 10), 0);
+	ck_assert_uint_eq(bmap_file_size(f), 7 * BS);
+	assert_type(f, 9 * BS, BMAP_EXT_UNWRITTEN);
+	ck_assert_int_eq(bmap_file_write_end(f, 9 * BS + 5, 10), 0);
+	ck_assert_uint_eq(bmap_file_size(f), 9 * BS + 15);
+	assert_type(f, 9 * BS, BMAP_EXT_MAPPED);
+	assert_type(f, 8 * BS, BMAP_EXT_HOLE);
+	/* shrinking frees the blocks past the new end, keeps the rest */
+	ck_assert_int_eq(bmap_file_truncate(f, 3 * BS + 1, 0), 0);
+	assert_type(f, 3 * BS, BMAP_EXT_UNWRITTEN);
+	assert_type(f, 4 * BS, BMAP_EXT_HOLE);
+	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), 64 - 4);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
 Suite *faults_suite(void)
 {
 	Suite *s = suite_create("faults");
@@ -89,6 +124,7 @@ Suite *faults_suite(void)
 
 	tcase_add_test(tc, L10_backend_errors_change_nothing);
 	tcase_add_test(tc, L10_bad_ranges_einval);
+	tcase_add_test(tc, L10_sizes_of_allocate_zero_write);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -251,6 +251,16 @@ static void recall_reason(int (*fn)(void *), void *arg, struct fx *fx,
 	holder_fini(&h);
 }
 
+static int do_zero(void *arg)
+{
+	return bmap_file_zero(arg, 0, BS, 0);
+}
+
+static int do_rename(void *arg)
+{
+	return bmap_file_unlink(arg, BMAP_RENAME);
+}
+
 START_TEST(L6_truncate_unlink_unseal_recall)
 {
 	static const struct bmap_cred cred = { .uid = 1000 };
@@ -264,6 +274,8 @@ START_TEST(L6_truncate_unlink_unseal_recall)
 	recall_reason(do_truncate, &ta, &fx, f, BMAP_RECALL_TRUNCATE);
 	ck_assert_uint_eq(bmap_file_size(f), BS);
 	recall_reason(do_unlink, f, &fx, f, BMAP_RECALL_UNLINK);
+	recall_reason(do_rename, f, &fx, f, BMAP_RECALL_RENAME);
+	recall_reason(do_zero, f, &fx, f, BMAP_RECALL_ZERO);
 	ck_assert_int_eq(bmap_file_seal(f, &cred), 0);
 	recall_reason(do_unseal, f, &fx, f, BMAP_RECALL_UNSEAL);
 	ck_assert(!bmap_file_sealed(f));
