@@ -165,6 +165,8 @@ void bmap_file_state(struct bmap_file *file, struct bmap_state *st);
  * extent inside the bracket may read/write its device blocks safely.  Never
  * call a map-changing operation, seal or unseal inside the bracket (it
  * would wait for itself); lookup, write_begin and write_end are fine.
+ * Brackets must not nest in one thread: a map change waiting for the
+ * lock holds back new brackets, so a nested one would wait for ever.
  */
 void bmap_file_io_begin(struct bmap_file *file);
 
