@@ -13,7 +13,9 @@
  * random block offsets), "whole_ns" (median of ITERS/100+1 maps of the
  * whole file) and "extents".  FIEMAP gets a buffer large enough for the
  * whole file in one call (its best case); BMAP_IOC_MAP returns at most
- * BMAP_MAP_MAX_EXTENTS per call, as the ABI says.  The in-process modes
+ * BMAP_MAP_MAX_EXTENTS per call, as the ABI says.  Lease mode also prints
+ * "rtt_ns", the median of BMAP_IOC_GETSTATE calls: the cost of an ioctl
+ * round trip through FUSE that does no mapping work.  The in-process modes
  * print "point_ns" as the mean of a batch of lookups.
  */
 #include <fcntl.h>
@@ -144,6 +146,14 @@ static void run_lease(int fd, uint64_t size, size_t iters)
 		s[i] = bench_now_ns() - t;
 	}
 	print_median("point_ns", s, iters);
+	for (i = 0; i < iters; i++) {
+		struct bmap_state st;
+
+		t = bench_now_ns();
+		bmap_client_get_state(fd, &st);
+		s[i] = bench_now_ns() - t;
+	}
+	print_median("rtt_ns", s, iters);
 	bmap_client_release(&lease);
 	free(s);
 	free(ma);

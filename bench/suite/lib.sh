@@ -58,7 +58,7 @@ mount_fs() {
 		FUSE_PID[$mnt]=$!
 		;;
 	fuse2fs)
-		fuse2fs -f "$img" "$mnt" -o rw 2>>"$OUT/fuse2fs.log" &
+		fuse2fs -f "$img" "$mnt" -o rw >>"$OUT/fuse2fs.log" 2>&1 &
 		FUSE_PID[$mnt]=$!
 		;;
 	ext4)

@@ -25,7 +25,7 @@ if [ "${QUICK:-0}" != 0 ] && [ -n "${QUICK:-}" ]; then
 	FRAG="1 1000 10000" MAP_ITERS=300 RECALL_ROUNDS=20 SCALE_N=100000
 else
 	QUICK=0
-	REPS=${REPS:-5} DATA_MB=256 RUNTIME=3 META_N=10000 DMA_MB=256
+	REPS=${REPS:-5} DATA_MB=256 RUNTIME=2 META_N=10000 DMA_MB=256
 	FRAG="1 1000 100000" MAP_ITERS=1000 RECALL_ROUNDS=100 SCALE_N=1000000
 fi
 SECTIONS=${SECTIONS:-data meta dma map recall scale profile}
@@ -154,6 +154,10 @@ section_dma() {
 		}
 		while read -r k v; do
 			case $k in
+			phase_*_ns)
+				record dma bmapfs "${k%_ns}" "$DMA_MB" "$rep" \
+					"$(awk -v ns="$v" 'BEGIN { printf "%.2f", ns / 1e6 }')" ms
+				;;
 			*_ns)
 				record dma bmapfs "${k%_ns}" "$DMA_MB" "$rep" \
 					"$(awk -v mb="$DMA_MB" -v ns="$v" \
@@ -179,7 +183,7 @@ map_measure() {
 		}
 		while read -r k v; do
 			case $k in
-			point_ns|whole_ns)
+			point_ns|whole_ns|rtt_ns)
 				record map "$variant" "${k%_ns}" "$n" "$rep" "$v" ns ;;
 			extents)
 				record map "$variant" extents "$n" "$rep" "$v" n ;;
