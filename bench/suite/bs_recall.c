@@ -11,7 +11,10 @@
  * kernel holders wait for SIGIO and drop the lease with F_UNLCK.  Each
  * round the parent waits until every holder holds its lease, then times
  * the truncating call (which returns only once all leases are gone), puts
- * 64 KiB back and starts the next round.  Prints p50_ns, p99_ns, max_ns.
+ * 64 KiB back and starts the next round.  Prints p50_ns, p99_ns, max_ns
+ * of that latency, and wake_p50_ns: the median time from the start of the
+ * call until the last holder learnt of the recall (the notification part
+ * of the latency; the rest is the holders giving their leases back).
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +30,7 @@
 
 static const char *prog = "bs_recall";
 static bool kernel_mode;
+static uint64_t woke_ns;	/* holder: when it learnt of the recall */
 
 static void holder_take(int fd, struct bmap_client_lease *lease)
 {
@@ -53,6 +57,7 @@ static void holder_wait_and_give_back(int fd, struct bmap_client_lease *l,
 	if (kernel_mode) {
 		if (sigtimedwait(sigs, NULL, &to) < 0)
 			bench_die("holder: no lease break: %s", strerror(errno));
+		woke_ns = bench_now_ns();
 		if (fcntl(fd, F_SETLEASE, F_UNLCK))
 			bench_die("F_UNLCK: %s", strerror(errno));
 		return;
@@ -60,13 +65,14 @@ static void holder_wait_and_give_back(int fd, struct bmap_client_lease *l,
 	n = bmap_client_wait(fd, 60000);
 	if (n <= 0)
 		bench_die("holder: no recall (%d)", n);
+	woke_ns = bench_now_ns();
 	n = bmap_client_events(fd, ev, BMAP_EVENTS_MAX);
 	if (n < 0)
 		bench_die("events: %s", strerror(-n));
 	bmap_client_release(l);
 }
 
-static void holder_main(const char *path, int cmd, int ready)
+static void holder_main(const char *path, int cmd, int ready, int woke)
 {
 	struct bmap_client_lease lease;
 	sigset_t sigs;
@@ -86,6 +92,8 @@ static void holder_main(const char *path, int cmd, int ready)
 		if (write(ready, "r", 1) != 1)
 			bench_die("ready pipe: %s", strerror(errno));
 		holder_wait_and_give_back(fd, &lease, &sigs);
+		if (write(woke, &woke_ns, sizeof(woke_ns)) != sizeof(woke_ns))
+			bench_die("woke pipe: %s", strerror(errno));
 	}
 	close(fd);
 	_exit(0);
@@ -100,21 +108,24 @@ static void refill(int fd)
 		bench_die("refill: %s", strerror(errno));
 }
 
-/* One round's breaking call; returns its latency. */
-static uint64_t break_once(const char *path, int rwfd)
+/*
+ * One round's breaking call; returns its latency and sets *start to when
+ * it began.
+ */
+static uint64_t break_once(const char *path, int rwfd, uint64_t *start)
 {
 	uint64_t t;
 	int fd;
 
 	if (!kernel_mode) {
-		t = bench_now_ns();
+		t = *start = bench_now_ns();
 		if (ftruncate(rwfd, 0))
 			bench_die("ftruncate: %s", strerror(errno));
 		t = bench_now_ns() - t;
 		refill(rwfd);
 		return t;
 	}
-	t = bench_now_ns();
+	t = *start = bench_now_ns();
 	fd = open(path, O_WRONLY | O_TRUNC);
 	t = bench_now_ns() - t;
 	if (fd < 0)
@@ -127,8 +138,8 @@ static uint64_t break_once(const char *path, int rwfd)
 int main(int argc, char **argv)
 {
 	unsigned int holders, rounds, i, r;
-	int ready[2], *cmd, rwfd = -1;
-	uint64_t *s;
+	int ready[2], woke[2], *cmd, rwfd = -1;
+	uint64_t *s, *wk, start, last, w;
 	char c;
 
 	if (argc != 5)
@@ -150,7 +161,8 @@ int main(int argc, char **argv)
 	}
 	cmd = calloc(holders, sizeof(*cmd));
 	s = calloc(rounds, sizeof(*s));
-	if (!cmd || !s || pipe(ready))
+	wk = calloc(rounds, sizeof(*wk));
+	if (!cmd || !s || !wk || pipe(ready) || pipe(woke))
 		bench_die("setup: %s", strerror(errno));
 	for (i = 0; i < holders; i++) {
 		int p[2];
@@ -160,14 +172,16 @@ int main(int argc, char **argv)
 		if (fork() == 0) {
 			close(p[1]);
 			close(ready[0]);
+			close(woke[0]);
 			if (rwfd >= 0)
 				close(rwfd);
-			holder_main(argv[2], p[0], ready[1]);
+			holder_main(argv[2], p[0], ready[1], woke[1]);
 		}
 		close(p[0]);
 		cmd[i] = p[1];
 	}
 	close(ready[1]);
+	close(woke[1]);
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < holders; i++)
 			if (write(cmd[i], "g", 1) != 1)
@@ -175,7 +189,14 @@ int main(int argc, char **argv)
 		for (i = 0; i < holders; i++)
 			if (read(ready[0], &c, 1) != 1)
 				bench_die("a holder died");
-		s[r] = break_once(argv[2], rwfd);
+		s[r] = break_once(argv[2], rwfd, &start);
+		for (last = start, i = 0; i < holders; i++) {
+			if (read(woke[0], &w, sizeof(w)) != sizeof(w))
+				bench_die("a holder died");
+			if (w > last)
+				last = w;
+		}
+		wk[r] = last - start;
 	}
 	for (i = 0; i < holders; i++)
 		close(cmd[i]);
@@ -185,5 +206,8 @@ int main(int argc, char **argv)
 	printf("p50_ns %llu\n", (unsigned long long)bench_pct(s, rounds, 50));
 	printf("p99_ns %llu\n", (unsigned long long)bench_pct(s, rounds, 99));
 	printf("max_ns %llu\n", (unsigned long long)s[rounds - 1]);
+	qsort(wk, rounds, sizeof(*wk), bench_cmp_u64);
+	printf("wake_p50_ns %llu\n",
+	       (unsigned long long)bench_pct(wk, rounds, 50));
 	return 0;
 }
