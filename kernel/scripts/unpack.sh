@@ -9,16 +9,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 want=$(cat "$here/version")
 tarball=/usr/src/linux-source-6.12.tar.xz
 
-have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
-if [ "$have" != "$want" ]; then
-	echo "kernel: linux-source-6.12 is '${have:-not installed}'," \
-		"the series are pinned to $want." >&2
-	echo "kernel: install it (apt-get install linux-source-6.12=$want)" \
-		"or re-pin: rebase kernel-xfs/ and kernel-ext4/ onto the new" \
-		"source, check them with make -C kernel check, then write the" \
-		"new version into kernel/version." >&2
-	exit 1
-fi
+"$here/scripts/check-version.sh"
 
 rm -rf "$src" "$src.tmp"
 mkdir -p "$src.tmp"
