@@ -33,6 +33,7 @@ static int ext_open(struct bmapfs *b, ext2_ino_t ino, ext2_extent_handle_t *h)
 static int ext_seek(ext2_extent_handle_t h, uint64_t lblk,
 		    struct ext2fs_extent *e)
 {
+	uint64_t prev;
 	errcode_t err;
 
 	err = ext2fs_extent_goto2(h, 0, lblk);
@@ -43,11 +44,14 @@ static int ext_seek(ext2_extent_handle_t h, uint64_t lblk,
 		return 0;
 	while (!(e->e_flags & EXT2_EXTENT_FLAGS_LEAF) ||
 	       e->e_lblk + e->e_len <= lblk) {
+		prev = e->e_lblk;
 		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, e);
 		if (err == EXT2_ET_EXTENT_NO_NEXT)
 			return 0;
 		if (err)
 			return bmapfs_err(err);
+		if (e->e_lblk < prev)
+			return 0;	/* wrapped around: nothing after lblk */
 	}
 	return 1;
 }
@@ -73,6 +77,7 @@ int bmapfs_ext_walk(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
 		    void *arg)
 {
 	uint64_t end = n > UINT64_MAX - lblk ? UINT64_MAX : lblk + n;
+	uint64_t last = 0;
 	ext2_extent_handle_t h;
 	struct ext2fs_extent e;
 	struct bmap_xrec x;
@@ -82,8 +87,11 @@ int bmapfs_ext_walk(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
 	if (ret)
 		return ret;
 	for (ret = ext_seek(h, lblk, &e); ret > 0; ret = ext_next(h, &e)) {
-		if (e.e_lblk >= end)
+		if (e.e_lblk >= end || e.e_lblk < last) {
+			ret = 0;	/* past the range, or wrapped around */
 			break;
+		}
+		last = e.e_lblk + e.e_len;
 		x.lblk = e.e_lblk;
 		x.pblk = e.e_pblk;
 		x.len = e.e_len;
@@ -91,10 +99,11 @@ int bmapfs_ext_walk(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
 			  BMAP_XREC_UNWRITTEN : 0;
 		ret = fn(arg, &x);
 		if (ret)
-			break;
+			goto out_free;	/* fn's own value */
 	}
+out_free:
 	ext2fs_extent_free(h);
-	return ret < 0 ? ret : ret;
+	return ret;
 }
 
 struct hole_count {
@@ -134,42 +143,32 @@ int bmapfs_ext_count_holes(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
 }
 
 /*
- * Split the unwritten extent @e (the handle's current one) so that the
- * part inside [@a, @b) becomes written; the parts outside stay
- * unwritten.  Physical blocks never move.
+ * Mark the part of the unwritten extent @e (the handle's current one)
+ * inside [@a, @b) written; physical blocks never move.  A wholly covered
+ * extent just loses its flag; otherwise each block is remapped in place
+ * with ext2fs_extent_set_bmap, which splits the extent and merges the
+ * written blocks into a contiguous written neighbour.  The handle is left
+ * on the extent holding the last converted block.
  */
 static int convert_one(ext2_extent_handle_t h, struct ext2fs_extent *e,
 		       uint64_t a, uint64_t bnd)
 {
-	struct ext2fs_extent piece[3];
-	uint64_t s = e->e_lblk, t = e->e_lblk + e->e_len;
-	int nr = 0, i;
-	errcode_t err;
+	uint64_t s = e->e_lblk, t = e->e_lblk + e->e_len, pblk = e->e_pblk;
+	errcode_t err = 0;
 
 	if (a < s)
 		a = s;
 	if (bnd > t)
 		bnd = t;
-	if (a > s)
-		piece[nr++] = (struct ext2fs_extent){
-			.e_lblk = s, .e_pblk = e->e_pblk, .e_len = a - s,
-			.e_flags = EXT2_EXTENT_FLAGS_UNINIT };
-	piece[nr++] = (struct ext2fs_extent){
-		.e_lblk = a, .e_pblk = e->e_pblk + (a - s),
-		.e_len = bnd - a };
-	if (bnd < t)
-		piece[nr++] = (struct ext2fs_extent){
-			.e_lblk = bnd, .e_pblk = e->e_pblk + (bnd - s),
-			.e_len = t - bnd,
-			.e_flags = EXT2_EXTENT_FLAGS_UNINIT };
-	err = ext2fs_extent_replace(h, 0, &piece[0]);
-	for (i = 1; !err && i < nr; i++)
-		err = ext2fs_extent_insert(h, EXT2_EXTENT_INSERT_AFTER,
-					   &piece[i]);
-	if (!err)
-		err = ext2fs_extent_fix_parents(h);
-	if (!err && nr > 1)
-		err = ext2fs_extent_goto2(h, 0, piece[nr - 1].e_lblk);
+	if (a == s && bnd == t && e->e_len > 64) {
+		e->e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+		err = ext2fs_extent_replace(h, 0, e);
+	} else {
+		for (uint64_t l = a; !err && l < bnd; l++)
+			err = ext2fs_extent_set_bmap(h, l, pblk + (l - s), 0);
+		if (!err)
+			err = ext2fs_extent_goto2(h, 0, bnd - 1);
+	}
 	if (!err)
 		err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, e);
 	return bmapfs_err(err);
@@ -182,7 +181,7 @@ static int convert_one(ext2_extent_handle_t h, struct ext2fs_extent *e,
 int bmapfs_ext_convert(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
 		       uint64_t n)
 {
-	uint64_t end = lblk + n;
+	uint64_t pos = lblk, end = lblk + n, next;
 	ext2_extent_handle_t h;
 	struct ext2fs_extent e;
 	int ret;
@@ -190,14 +189,18 @@ int bmapfs_ext_convert(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
 	ret = ext_open(b, ino, &h);
 	if (ret)
 		return ret;
-	for (ret = ext_seek(h, lblk, &e); ret > 0; ret = ext_next(h, &e)) {
-		if (e.e_lblk >= end)
+	/* seek afresh each time: the tree changes under the handle */
+	while (pos < end) {
+		ret = ext_seek(h, pos, &e);
+		if (ret <= 0 || e.e_lblk >= end)
 			break;
-		if (!(e.e_flags & EXT2_EXTENT_FLAGS_UNINIT))
-			continue;
-		ret = convert_one(h, &e, lblk, end);
-		if (ret)
-			break;
+		next = e.e_lblk + e.e_len;
+		if (e.e_flags & EXT2_EXTENT_FLAGS_UNINIT) {
+			ret = convert_one(h, &e, pos, end);
+			if (ret)
+				break;
+		}
+		pos = next;
 	}
 	ext2fs_extent_free(h);
 	return ret < 0 ? ret : 0;
