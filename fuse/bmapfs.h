@@ -51,6 +51,7 @@ struct bmapfs_opts {
 	int		show_help;
 	int		show_version;
 	int		no_default_permissions;
+	char		*bad_opt;	/* first option with a bad value */
 };
 
 struct bmapfs_prange_list {

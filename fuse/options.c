@@ -138,10 +138,9 @@ static int bmapfs_opt_proc(void *data, const char *arg, int key,
 	default:
 		return 1;
 	}
-	if (bad) {
-		fprintf(stderr, "bmapfs: bad option value: %s\n", arg);
-		return -1;
-	}
+	/* reported once the image name is known: "bmapfs: IMAGE: ..." */
+	if (bad && !o->bad_opt)
+		o->bad_opt = strdup(arg);
 	return 0;
 }
 
@@ -174,6 +173,11 @@ int bmapfs_parse_opts(struct fuse_args *args, struct bmapfs_opts *o)
 		return -1;
 	if (o->show_help || o->show_version)
 		return 0;
+	if (o->bad_opt) {
+		fprintf(stderr, "bmapfs: %s: bad option value: %s\n",
+			o->image ? o->image : "-", o->bad_opt);
+		return -1;
+	}
 	if (!o->image || !o->mountpoint) {
 		fprintf(stderr, "bmapfs: need IMAGE and MOUNTPOINT "
 			"(see bmapfs --help)\n");

@@ -1,0 +1,84 @@
+#!/bin/bash
+# bmapfs-create: -o create[=SIZE] and the one-line startup errors.
+#
+# A missing image without -o create, a file that is not ext4 and an ext2
+# image without extents are refused with "bmapfs: IMAGE: reason" and a
+# non-zero exit, and nothing is mounted.  -o create makes a sparse ext4
+# image of the asked size (default 1 GiB) that e2fsck accepts, and leaves
+# an existing image alone.  mount -t fuse.bmapfs works through mount.fuse3.
+. "$(dirname "$0")/lib.sh"
+need mke2fs dumpe2fs
+setup_tmp
+mnt=$tmp/mnt
+mkdir "$mnt"
+
+# refused IMAGE REASON-PATTERN NAME [OPTS]
+refused() {
+	local img=$1 pat=$2 name=$3 opts=${4:-} out rc
+	out=$("$BMAPFS" -f ${opts:+-o "$opts"} "$img" "$mnt" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && [ "$(wc -l <<< "$out")" -eq 1 ] &&
+	   [[ $out =~ ^bmapfs:\ $img:\ $pat$ ]] && ! mountpoint -q "$mnt"; then
+		ok "$name"
+	else
+		no "$name (exit $rc: $out)"
+		umount "$mnt" 2>/dev/null
+	fi
+}
+
+refused "$tmp/missing.img" "No such file or directory" \
+	"missing image without -o create is a one-line error"
+[ ! -e "$tmp/missing.img" ] && ok "missing image is not created without -o create" ||
+	no "missing image is not created without -o create"
+head -c 8M /dev/urandom > "$tmp/junk.img"
+refused "$tmp/junk.img" "not an ext4 filesystem" "random data is not ext4"
+truncate -s 64M "$tmp/ext2.img" && mke2fs -q -F -t ext2 "$tmp/ext2.img"
+refused "$tmp/ext2.img" "not an ext4 filesystem \(no extents feature\)" \
+	"ext2 image without extents is refused"
+refused "$tmp/x.img" "bad option value.*" "bad size refused" "create=12Q"
+refused "$tmp/x.img" "bad option value.*" "bad pin_limit refused" "pin_limit=abc"
+
+img=$tmp/new.img
+if mount_bmapfs "$img" "$mnt" create=64M; then
+	ok "-o create=64M mounts a new image"
+	check "new image is 64 MiB" test "$(stat -c %s "$img")" -eq $((64 << 20))
+	check "new image is sparse" test "$(du -k "$img" | cut -f1)" -lt 65536
+	echo kept > "$mnt/kept"
+	umount_bmapfs "$mnt"
+	check "new image passes e2fsck -fn" fsck_clean "$img"
+	check "new image is ext4 (extents)" \
+		grep -q extent <(dumpe2fs -h "$img" 2>/dev/null)
+	mount_bmapfs "$img" "$mnt" create=128M &&
+		check "-o create keeps an existing image" \
+			test "$(cat "$mnt/kept")" = kept
+	check "existing image keeps its size" \
+		test "$(stat -c %s "$img")" -eq $((64 << 20))
+	umount_bmapfs "$mnt"
+else
+	no "-o create=64M mounts a new image"
+fi
+
+if mount_bmapfs "$tmp/default.img" "$mnt" create; then
+	check "-o create defaults to 1 GiB" \
+		test "$(stat -c %s "$tmp/default.img")" -eq $((1 << 30))
+	umount_bmapfs "$mnt"
+else
+	no "-o create defaults to 1 GiB"
+fi
+
+# mount(8) runs mount.fuse3 with a fixed PATH (where "make install" puts
+# bmapfs); call the helper directly with ours, as mount would.
+if command -v mount.fuse3 >/dev/null; then
+	if PATH=$top/fuse:$PATH mount.fuse3 "$img" "$mnt" -t bmapfs \
+		-o allow_other 2>&1; then
+		check "mount.fuse3 -t bmapfs IMAGE MNT (fstab type fuse.bmapfs)" \
+			test "$(cat "$mnt/kept")" = kept
+		pgrep -nf "bmapfs $img" > "$tmp/bmapfs.pid"
+		umount_bmapfs "$mnt"
+	else
+		no "mount.fuse3 -t bmapfs IMAGE MNT (fstab type fuse.bmapfs)"
+	fi
+else
+	no "mount.fuse3 is missing"
+fi
+summary

@@ -1,0 +1,101 @@
+# Shared helpers of the bmapfs integration tests; source it, do not run it.
+#
+# Each test makes a private directory (mktemp) with its images and mount
+# point, counts checks with ok/no, and prints exactly one closing
+# "N passed, N failed" line from summary.  A trap unmounts and removes
+# everything on exit, also when the test fails half-way.
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BMAPFS=$top/fuse/bmapfs
+BMAPIO=$top/tests/integration/bmapio
+pass=0
+fail=0
+tmp=
+BMAPFS_PID=
+
+ok() { pass=$((pass + 1)); echo "PASS $*"; }
+no() { fail=$((fail + 1)); echo "FAIL $*"; }
+check() {	# check NAME CMD...: pass when CMD succeeds
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else no "$name"; fi
+}
+
+summary() {
+	echo "$pass passed, $fail failed"
+	[ $fail -eq 0 ]
+}
+
+# Setup failures are loud: one failed check, the summary, exit 1.
+die() {
+	echo "FAIL setup: $*"
+	fail=$((fail + 1))
+	summary
+	exit 1
+}
+
+need() {
+	[ "$(id -u)" -eq 0 ] || die "needs root"
+	[ -c /dev/fuse ] || die "/dev/fuse is missing"
+	for t in "$@" e2fsck mke2fs mountpoint fusermount3; do
+		command -v "$t" >/dev/null || die "tool $t is missing"
+	done
+	make -s -C "$top/libbmap" >/dev/null && make -s -C "$top/fuse" >/dev/null &&
+		make -s -C "$top/tests/integration" >/dev/null || die "build failed"
+}
+
+# mount_bmapfs IMAGE MNT [OPTS]: start a foreground daemon, wait for the mount.
+mount_bmapfs() {
+	local img=$1 mnt=$2 opts=${3:-}
+	"$BMAPFS" -f ${opts:+-o "$opts"} "$img" "$mnt" \
+		>/dev/null 2>>"$tmp/bmapfs.log" &
+	BMAPFS_PID=$!
+	echo $BMAPFS_PID > "$tmp/bmapfs.pid"
+	for _ in $(seq 100); do
+		mountpoint -q "$mnt" && return 0
+		kill -0 $BMAPFS_PID 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_daemon: wait (up to 30 s) until the last daemon has exited.
+wait_daemon() {
+	local pid
+	pid=$(cat "$tmp/bmapfs.pid" 2>/dev/null) || return 0
+	for _ in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+umount_bmapfs() {
+	local mnt=$1
+	mountpoint -q "$mnt" || return 0
+	umount "$mnt" || fusermount3 -u "$mnt" || return 1
+	wait_daemon
+}
+
+setup_tmp() {
+	tmp=$(mktemp -d /tmp/bmapfs-test.XXXXXX) || die "mktemp"
+	chmod 755 "$tmp"
+	trap cleanup EXIT
+}
+
+cleanup() {
+	local m pid
+	for m in "$tmp"/mnt*; do
+		[ -d "$m" ] || continue
+		mountpoint -q "$m" && { umount "$m" 2>/dev/null ||
+			umount -l "$m" 2>/dev/null; }
+	done
+	pid=$(cat "$tmp/bmapfs.pid" 2>/dev/null)
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	wait_daemon
+	[ -n "$tmp" ] && rm -rf "$tmp"
+}
+
+# fsck_clean IMAGE: e2fsck -fn finds nothing (P2).
+fsck_clean() {
+	e2fsck -fn "$1" > "$tmp/fsck.log" 2>&1 || { cat "$tmp/fsck.log"; return 1; }
+}

@@ -1,0 +1,62 @@
+#!/bin/bash
+# bmapfs-suite: the contract and POSIX programs against a fresh bmapfs.
+#
+# Creates an image with -o create, mounts it allow_other, runs
+# tests/conformance/bmap-conform (with a remount for P1), then
+# tests/posix/bmap-posix as root and as the unprivileged user bmaptest,
+# unmounts and checks the image with e2fsck -fn (P2).  The programs' own
+# PASS/FAIL lines are shown and their counts folded into one summary.
+. "$(dirname "$0")/lib.sh"
+need
+setup_tmp
+img=$tmp/img
+mnt=$tmp/mnt
+opts=allow_other,lease_break_time=5
+conform=$top/tests/conformance/bmap-conform
+posix=$top/tests/posix/bmap-posix
+
+# run WHO CMD...: run a program that prints PASS/FAIL lines and a summary
+run() {
+	local who=$1 rc line p= f=
+	shift
+	"$@" > "$tmp/$who.log" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+			p=${BASH_REMATCH[1]}
+			f=${BASH_REMATCH[2]}
+			pass=$((pass + p))
+			fail=$((fail + f))
+		else
+			echo "[$who] $line"
+		fi
+	done < "$tmp/$who.log"
+	if [ -z "$p" ]; then
+		no "$who ended without a summary (exit $rc)"
+	elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+		no "$who exited $rc"
+	fi
+}
+
+[ -x "$conform" ] || make -s -C "$top/tests/conformance" >/dev/null
+[ -x "$posix" ] || make -s -C "$top/tests/posix" >/dev/null
+[ -x "$conform" ] || die "tests/conformance/bmap-conform is missing"
+[ -x "$posix" ] || die "tests/posix/bmap-posix is missing"
+if ! id bmaptest >/dev/null 2>&1; then
+	useradd --system --no-create-home --shell /usr/sbin/nologin bmaptest ||
+		die "cannot create user bmaptest"
+fi
+
+mkdir "$mnt"
+mount_bmapfs "$img" "$mnt" "create=1G,$opts" || die "cannot mount"
+chmod 755 "$mnt"
+run conform "$conform" --remount-cmd \
+	"$top/tests/integration/remount.sh $img $mnt $tmp $opts" "$mnt"
+mountpoint -q "$mnt" || mount_bmapfs "$img" "$mnt" "$opts" ||
+	die "cannot mount after the conformance run"
+run posix-root "$posix" "$mnt"
+mkdir "$mnt/user" && chown bmaptest: "$mnt/user" || die "user directory"
+run posix-bmaptest runuser -u bmaptest -- "$posix" "$mnt/user"
+check "P2 clean unmount" umount_bmapfs "$mnt"
+check "P2 e2fsck -fn finds nothing after the suite" fsck_clean "$img"
+summary
