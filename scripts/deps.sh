@@ -18,6 +18,8 @@ pkgs=(
 	# benchmarks
 	fio gnuplot-nox
 )
+# bmapfs integration tests (dma.sh drives the page cache from python3)
+pkgs+=(python3)
 # bmapctl's step checks --json output with jq
 pkgs+=(jq)
 
