@@ -8,7 +8,7 @@
 # opens it.
 
 MOUNTS=()
-declare -A FUSE_PID
+declare -A FUSE_PID MOUNT_KIND MOUNT_IMG
 
 log() {
 	printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"
@@ -69,6 +69,8 @@ mount_fs() {
 		;;
 	esac
 	MOUNTS+=("$mnt")
+	MOUNT_KIND[$mnt]=$kind
+	MOUNT_IMG[$mnt]=$img
 	if ! wait_mounted "$mnt"; then
 		log "$kind: $img did not mount on $mnt"
 		umount_fs "$mnt"
@@ -86,8 +88,36 @@ fuse_abort() {
 	return 0
 }
 
+# check_image IMG KIND: e2fsck -fn after KIND unmounted IMG; a finding is
+# noted for the report and repaired, so the next filesystem starts clean.
+check_image() {
+	local img=$1 kind=$2 out rc
+
+	out=$(e2fsck -fn "$img" 2>&1)
+	rc=$?
+	record fsck "$kind" problems 1 1 $((rc != 0)) n
+	[ $rc -eq 0 ] && return 0
+	note fsck "after $kind unmounted $(basename "$img"): e2fsck -fn exit $rc: $(grep -vE '^(Pass|e2fsck|Warning: skipping)|^$' <<<"$out" | head -3 | tr '\n' ' ')"
+	log "fsck: $kind left $(basename "$img") inconsistent; repairing with e2fsck -fy"
+	e2fsck -fy "$img" >/dev/null 2>&1
+	return 0
+}
+
 umount_fs() {
-	local mnt=$1 pid=${FUSE_PID[$1]:-} i
+	local mnt=$1 pid=${FUSE_PID[$1]:-} kind=${MOUNT_KIND[$1]:-}
+	local img=${MOUNT_IMG[$1]:-} i
+
+	umount_one "$mnt" "$pid"
+	unset "MOUNT_KIND[$mnt]" "MOUNT_IMG[$mnt]"
+	case $kind in
+	bmapfs|bmapfs-callgrind|fuse2fs|ext4)
+		check_image "$img" "$kind" ;;
+	esac
+	return 0
+}
+
+umount_one() {
+	local mnt=$1 pid=$2 i
 
 	if [ -n "$pid" ]; then
 		if mountpoint -q "$mnt" &&
