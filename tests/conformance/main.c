@@ -37,6 +37,8 @@ usage(FILE *f)
 	      "(default 65534)\n"
 	      "  --no-enospc        do not fill the filesystem for S1 ENOSPC\n"
 	      "  --keep             keep the private directory\n"
+	      "  --timeout SEC      fail and stop when no check finishes for\n"
+	      "                     SEC seconds (default 300, 0 = never)\n"
 	      "  -h, --help         this text\n\n"
 	      "Prints PASS/FAIL (N/A where leases are not implemented on a\n"
 	      "kernel filesystem) per check and one 'N passed, N failed' line;\n"
@@ -44,7 +46,8 @@ usage(FILE *f)
 }
 
 static int
-parse(int argc, char **argv, struct conform *c, bool *keep)
+parse(int argc, char **argv, struct conform *c, bool *keep,
+      unsigned int *timeout)
 {
 	static const struct option opts[] = {
 		{ "remount-cmd", required_argument, NULL, 'R' },
@@ -52,6 +55,7 @@ parse(int argc, char **argv, struct conform *c, bool *keep)
 		{ "uid", required_argument, NULL, 'u' },
 		{ "no-enospc", no_argument, NULL, 'E' },
 		{ "keep", no_argument, NULL, 'k' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -76,6 +80,11 @@ parse(int argc, char **argv, struct conform *c, bool *keep)
 			break;
 		case 'k':
 			*keep = true;
+			break;
+		case 't':
+			*timeout = strtoul(optarg, &end, 10);
+			if (*end)
+				goto bad;
 			break;
 		case 'h':
 			usage(stdout);
@@ -153,10 +162,11 @@ int
 main(int argc, char **argv)
 {
 	struct conform c = { .other_uid = 65534, .enospc = true };
+	unsigned int timeout = 300;
 	bool keep = false;
 	int err;
 
-	if (parse(argc, argv, &c, &keep))
+	if (parse(argc, argv, &c, &keep, &timeout))
 		return 2;
 	err = detect(&c);
 	if (err) {
@@ -176,6 +186,7 @@ main(int argc, char **argv)
 			strerror(errno));
 		return 2;
 	}
+	report_watchdog(timeout, c.dir);
 	probe_leases(&c);
 	report_info("filesystem %s, %s, block size %u, leases %s, uid %d",
 		    conform_fs_name(c.fs), c.kernel ? "kernel" : "FUSE",

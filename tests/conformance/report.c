@@ -3,13 +3,32 @@
  * Check reporting: one line per check, one closing count.  See report.h.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 
 #include "report.h"
 
+#define FUSE_MAGIC	0x65735546
+
+/* Written by the checking thread, read by the watchdog: atomics. */
 static unsigned int nr_pass, nr_fail;
+static time_t last_progress;
+static unsigned int watchdog_secs;
+static char fuse_abort[64];	/* fusectl abort file of DIR's mount */
+
+static void
+progress(void)
+{
+	__atomic_store_n(&last_progress, time(NULL), __ATOMIC_RELAXED);
+}
 
 static void
 vline(const char *tag, const char *fmt, va_list ap, const char *tail)
@@ -20,6 +39,7 @@ vline(const char *tag, const char *fmt, va_list ap, const char *tail)
 		printf(" (%s)", tail);
 	fputc('\n', stdout);
 	fflush(stdout);
+	progress();
 }
 
 bool
@@ -30,10 +50,7 @@ report(bool ok, const char *got, const char *fmt, ...)
 	va_start(ap, fmt);
 	vline(ok ? "PASS " : "FAIL ", fmt, ap, ok ? NULL : got);
 	va_end(ap);
-	if (ok)
-		nr_pass++;
-	else
-		nr_fail++;
+	__atomic_add_fetch(ok ? &nr_pass : &nr_fail, 1, __ATOMIC_RELAXED);
 	return ok;
 }
 
@@ -48,10 +65,7 @@ report_errno(int got, int want, const char *fmt, ...)
 	va_start(ap, fmt);
 	vline(ok ? "PASS " : "FAIL ", fmt, ap, ok ? NULL : buf);
 	va_end(ap);
-	if (ok)
-		nr_pass++;
-	else
-		nr_fail++;
+	__atomic_add_fetch(ok ? &nr_pass : &nr_fail, 1, __ATOMIC_RELAXED);
 	return ok;
 }
 
@@ -63,7 +77,7 @@ report_pass_note(const char *note, const char *fmt, ...)
 	va_start(ap, fmt);
 	vline("PASS ", fmt, ap, note);
 	va_end(ap);
-	nr_pass++;
+	__atomic_add_fetch(&nr_pass, 1, __ATOMIC_RELAXED);
 }
 
 void
@@ -92,6 +106,71 @@ report_summary(void)
 	printf("%u passed, %u failed\n", nr_pass, nr_fail);
 	fflush(stdout);
 	return nr_fail ? 1 : 0;
+}
+
+/*
+ * The checking thread may be stuck in an uninterruptible filesystem call
+ * holding nothing of ours but possibly the stdout lock, so the watchdog
+ * formats by hand and uses write(2), then _exit() kills every thread.
+ */
+static void
+abort_fuse(void)
+{
+	int fd;
+
+	if (!fuse_abort[0])
+		return;
+	fd = open(fuse_abort, O_WRONLY);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		dprintf(STDERR_FILENO, "watchdog: cannot abort the FUSE "
+			"connection (%s)\n", fuse_abort);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void *
+watchdog_main(void *arg)
+{
+	char buf[256];
+	int n;
+
+	(void)arg;
+	for (;;) {
+		sleep(1);
+		if (time(NULL) - __atomic_load_n(&last_progress,
+						 __ATOMIC_RELAXED) <
+		    (time_t)watchdog_secs)
+			continue;
+		n = snprintf(buf, sizeof(buf), "FAIL watchdog: no check "
+			     "finished for %u s (a filesystem call hung)\n"
+			     "%u passed, %u failed\n", watchdog_secs,
+			     __atomic_load_n(&nr_pass, __ATOMIC_RELAXED),
+			     __atomic_load_n(&nr_fail, __ATOMIC_RELAXED) + 1);
+		if (write(STDOUT_FILENO, buf, n) < 0)
+			_exit(2);
+		abort_fuse();
+		_exit(1);
+	}
+	return NULL;
+}
+
+void
+report_watchdog(unsigned int seconds, const char *dir)
+{
+	struct statfs sf;
+	struct stat st;
+	pthread_t t;
+
+	if (!seconds)
+		return;
+	watchdog_secs = seconds;
+	if (statfs(dir, &sf) == 0 && sf.f_type == FUSE_MAGIC &&
+	    stat(dir, &st) == 0)
+		snprintf(fuse_abort, sizeof(fuse_abort),
+			 "/sys/fs/fuse/connections/%u/abort", minor(st.st_dev));
+	progress();
+	if (pthread_create(&t, NULL, watchdog_main, NULL) == 0)
+		pthread_detach(t);
 }
 
 unsigned int

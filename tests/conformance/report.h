@@ -33,6 +33,16 @@ void report_info(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 /* Print "N passed, N failed"; return the exit status (0 iff no failure). */
 int report_summary(void);
+/*
+ * Start a watchdog thread: if no check line is printed for @seconds, it
+ * prints "FAIL watchdog: ..." and the closing line and ends the process
+ * (_exit(1)).  A process stuck in a FUSE request that the server never
+ * answers cannot die until the connection goes away, so when @dir is on
+ * FUSE the watchdog also aborts that connection through fusectl
+ * (/sys/fs/fuse/connections/N/abort; root only) - the mount is dead
+ * anyway.  @seconds 0 disables the watchdog.
+ */
+void report_watchdog(unsigned int seconds, const char *dir);
 /* Number of failures so far. */
 unsigned int report_failures(void);
 

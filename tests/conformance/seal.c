@@ -51,6 +51,19 @@ child_seal(void *p)
 }
 
 static int
+child_open(void *p)
+{
+	struct child_arg *a = p;
+	int fd;
+
+	fd = open(a->path, O_RDONLY);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static int
 seal_path(const char *path, bool unseal)
 {
 	int fd, err;
@@ -181,14 +194,14 @@ static void
 seal_identities(struct conform *c)
 {
 	struct child_arg a = { .c = c };
-	char path[PATH_MAX], own[PATH_MAX];
-	int st;
-	const char *why = "needs root to act as a second user";
+	char path[PATH_MAX], own[PATH_MAX], why[96];
+	int st, err;
+	const char *no_root = "needs root to act as a second user";
 
 	if (!c->root) {
-		report_na(why, "S1 seal by a non-owner -> EPERM");
-		report_na(why, "S5 unseal by a non-owner -> EPERM");
-		report_na(why, "S1 seal by an unprivileged owner succeeds");
+		report_na(no_root, "S1 seal by a non-owner -> EPERM");
+		report_na(no_root, "S5 unseal by a non-owner -> EPERM");
+		report_na(no_root, "S1 seal by an unprivileged owner succeeds");
 		return;
 	}
 	conform_path(c, "s1-root", path, sizeof(path));
@@ -197,6 +210,15 @@ seal_identities(struct conform *c)
 		return;
 	}
 	a.path = path;
+	err = conform_run_as(c->other_uid, child_open, &a);
+	if (err) {
+		snprintf(why, sizeof(why), "got %s%s", errno_name(err),
+			 c->fs == CONFORM_FS_FUSE && err == EACCES ?
+			 "; a FUSE mount needs -o allow_other" : "");
+		report(false, why, "S1 setup: uid %u opens a 0644 file in DIR",
+		       (unsigned int)c->other_uid);
+		return;
+	}
 	report_errno(conform_run_as(c->other_uid, child_seal, &a), EPERM,
 		     "S1 seal by a non-owner -> EPERM");
 	st = sealed_state(path);

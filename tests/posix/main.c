@@ -25,7 +25,7 @@
 static void
 usage(FILE *f)
 {
-	fputs("Usage: bmap-posix [--unprivileged] [--uid UID] DIR\n\n"
+	fputs("Usage: bmap-posix [--unprivileged] [--uid UID] [--timeout SEC] DIR\n\n"
 	      "Check files, directories, links, special files, permissions,\n"
 	      "ownership, timestamps, statfs/fsync/fallocate and xattrs on the\n"
 	      "filesystem of DIR, in a private directory removed afterwards.\n"
@@ -33,6 +33,8 @@ usage(FILE *f)
 	      "                  when not root; as root, become UID first)\n"
 	      "  --uid UID       first unprivileged uid; UID+1 is the second\n"
 	      "                  user and UID+2 a foreign group (default 60001)\n"
+	      "  --timeout SEC   fail and stop when no check finishes for SEC\n"
+	      "                  seconds (default 300, 0 = never)\n"
 	      "  -h, --help      this text\n\n"
 	      "One PASS/FAIL line per check, then 'N passed, N failed'; exit\n"
 	      "status 0 iff nothing failed, 2 on a usage error.\n", f);
@@ -51,6 +53,7 @@ drop_privileges(struct posix *p)
 static int
 run_all(struct posix *p)
 {
+	report_watchdog(p->timeout, p->dir);
 	report_info("uid %d, %s checks", (int)geteuid(),
 		    p->root ? "privileged" : "unprivileged");
 	posix_files(p);
@@ -100,10 +103,12 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "unprivileged", no_argument, NULL, 'U' },
 		{ "uid", required_argument, NULL, 'u' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct posix p = { .uid1 = 60001 };
+	unsigned int timeout = 300;
 	bool unpriv = false;
 	char *end;
 	int c;
@@ -116,6 +121,11 @@ main(int argc, char **argv)
 		case 'u':
 			p.uid1 = strtoul(optarg, &end, 10);
 			if (*end || !p.uid1)
+				goto bad;
+			break;
+		case 't':
+			timeout = strtoul(optarg, &end, 10);
+			if (*end)
 				goto bad;
 			break;
 		case 'h':
@@ -139,6 +149,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bmap-posix: %s: %s\n", p.work, strerror(errno));
 		return 2;
 	}
+	p.timeout = timeout;
 	if (unpriv && p.root)
 		return run_dropped(&p);
 	return run_all(&p);

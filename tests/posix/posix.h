@@ -39,6 +39,7 @@ struct posix {
 	uid_t		uid1;		/* unprivileged identities (root mode) */
 	uid_t		uid2;
 	gid_t		group;		/* a third gid, for setgid directories */
+	unsigned int	timeout;	/* watchdog, seconds; 0 = none */
 	unsigned int	seq;
 };
 
