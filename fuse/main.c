@@ -120,7 +120,7 @@ static int serve(struct bmapfs *b, struct fuse_args *args)
 	} else {
 		lc = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_max_threads(lc, 16);
-		fuse_loop_cfg_set_idle_threads(lc, 8);
+		fuse_loop_cfg_set_idle_threads(lc, 4);
 		ret = fuse_session_loop_mt(b->se, lc);
 		fuse_loop_cfg_destroy(lc);
 	}

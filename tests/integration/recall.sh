@@ -1,0 +1,46 @@
+#!/bin/bash
+# bmapfs-recall: recall and revoke through the FUSE surface (L5-L7).
+#
+# A read lease holder is woken by poll() with POLLPRI|POLLIN when another
+# process truncates into its range, the events call names its lease and
+# the reason, and the truncate completes as soon as the lease is given
+# back; a silent holder is revoked after lease_break_time (2 s here) and
+# the truncate then completes.  Closing the descriptor ends its leases.
+. "$(dirname "$0")/lib.sh"
+need python3 truncate
+setup_tmp
+img=$tmp/img
+mnt=$tmp/mnt
+mkdir "$mnt"
+mount_bmapfs "$img" "$mnt" create=128M,lease_break_time=2 || die "cannot mount"
+
+# val KEY: a value from the last recall.py report
+val() { awk -v k="$1" '$1 == k { print $2 }' "$tmp/r.out"; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
+head -c 1M /dev/urandom > "$mnt/f"
+python3 "$top/tests/integration/recall.py" "$mnt/f" release > "$tmp/r.out" ||
+	no "recall.py (release)"
+check "L6 poll wakes the holder with POLLPRI|POLLIN" \
+	test "$(( $(val poll_revents) & 3 ))" -eq 3
+check "L6 the holder is woken at once" lt "$(val poll_secs)" 1.5
+check "L6 the event names the lease" test "$(val event_lease_ok)" = 1
+check "L6 the event says truncate" test "$(val event_reason)" = 1
+check "L6 the event starts at the new size" test "$(val event_offset)" = 4096
+check "L6 truncate completes once the lease is released" \
+	lt "$(val truncate_secs)" 1.5
+check "L6 truncate succeeded" test "$(stat -c %s "$mnt/f")" -eq 4096
+
+head -c 1M /dev/urandom > "$mnt/f"
+python3 "$top/tests/integration/recall.py" "$mnt/f" silent > "$tmp/r.out" ||
+	no "recall.py (silent)"
+check "L7 a silent holder is revoked after lease_break_time" \
+	lt 1.8 "$(val truncate_secs)"
+check "L7 the truncate then completes" test "$(val truncate_rc)" = 0
+check "L7 revoked: the truncate took effect" \
+	test "$(stat -c %s "$mnt/f")" -eq 4096
+check "L5 closing the descriptor ends its leases" \
+	test "$("$BMAPIO" status "$mnt")" = "leases=0"
+check "P2 clean unmount" umount_bmapfs "$mnt"
+check "P2 e2fsck -fn after recalls" fsck_clean "$img"
+summary
