@@ -6,6 +6,7 @@
 # the reason, and the truncate completes as soon as the lease is given
 # back; a silent holder is revoked after lease_break_time (2 s here) and
 # the truncate then completes.  Closing the descriptor ends its leases.
+# Blocks a revoked lease had mapped are quarantined until it is closed.
 . "$(dirname "$0")/lib.sh"
 need python3 truncate
 setup_tmp
@@ -41,6 +42,18 @@ check "L7 revoked: the truncate took effect" \
 	test "$(stat -c %s "$mnt/f")" -eq 4096
 check "L5 closing the descriptor ends its leases" \
 	test "$("$BMAPIO" status "$mnt")" = "leases=0"
+
+head -c 1M /dev/urandom > "$mnt/q"
+python3 "$top/tests/integration/recall.py" "$mnt/q" quarantine "$mnt/q2" \
+	> "$tmp/r.out" || no "recall.py (quarantine)"
+check "L6 punch recalls with reason punch" test "$(val event_reason)" = 2
+check "L7 punched blocks a revoked lease mapped are quarantined" \
+	test "$(val quarantined_held)" -eq "$(val mapped_bytes)" -a \
+	"$(val mapped_bytes)" -gt 0
+check "L7 quarantined blocks are not given to a new file" \
+	test "$(val reused_quarantined)" = 0
+check "L7 closing the revoked holder ends the quarantine" \
+	test "$(val quarantined_after_close)" = 0
 check "P2 clean unmount" umount_bmapfs "$mnt"
 check "P2 e2fsck -fn after recalls" fsck_clean "$img"
 summary
