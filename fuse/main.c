@@ -136,6 +136,23 @@ out_free:
 	return ret;
 }
 
+/* Refuse a bad mount point before -o create makes an image for it. */
+static int check_mountpoint(const char *mnt, char *why, size_t len)
+{
+	struct stat st;
+
+	if (stat(mnt, &st)) {
+		snprintf(why, len, "mount point %s: %s", mnt, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "mount point %s: %s", mnt,
+			 strerror(ENOTDIR));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -158,7 +175,8 @@ int main(int argc, char *argv[])
 	/* fuse_parse_cmdline wants the mount point back as an argument */
 	if (fuse_opt_add_arg(&args, b.opts.mountpoint))
 		goto out_args;
-	if (bmapfs_image_open(&b, why, sizeof(why))) {
+	if (check_mountpoint(b.opts.mountpoint, why, sizeof(why)) ||
+	    bmapfs_image_open(&b, why, sizeof(why))) {
 		fprintf(stderr, "bmapfs: %s: %s\n", b.opts.image, why);
 		goto out_args;
 	}

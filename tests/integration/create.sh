@@ -38,6 +38,14 @@ refused "$tmp/ext2.img" "not an ext4 filesystem \(no extents feature\)" \
 refused "$tmp/x.img" "bad option value.*" "bad size refused" "create=12Q"
 refused "$tmp/x.img" "bad option value.*" "bad pin_limit refused" "pin_limit=abc"
 
+out=$("$BMAPFS" -o create "$tmp/nomnt.img" "$tmp/no-such-dir" 2>&1)
+if [ $? -ne 0 ] && [[ $out =~ ^bmapfs:\ $tmp/nomnt.img:\ mount\ point ]] &&
+   [ ! -e "$tmp/nomnt.img" ]; then
+	ok "bad mount point is refused before any image is made"
+else
+	no "bad mount point is refused before any image is made ($out)"
+fi
+
 img=$tmp/new.img
 if mount_bmapfs "$img" "$mnt" create=64M; then
 	ok "-o create=64M mounts a new image"
