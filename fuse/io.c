@@ -209,6 +209,25 @@ static void after_write(struct bmapfs *b, ext2_ino_t ino, uint32_t uid)
 	bmapfs_unlock(b);
 }
 
+/*
+ * An overwrite of written blocks inside the size needs neither
+ * allocation, conversion nor a size change: the engine has nothing to do,
+ * and inside the I/O bracket those blocks cannot move.
+ */
+static bool is_overwrite(struct bmap_file *bf, uint64_t off, uint64_t end)
+{
+	struct bmap_extent x;
+
+	if (end > bmap_file_size(bf))
+		return false;
+	while (off < end) {
+		if (bmap_file_lookup(bf, off, &x) || x.type != BMAP_EXT_MAPPED)
+			return false;
+		off = x.file_offset + x.length;
+	}
+	return true;
+}
+
 static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 		    size_t size, uint64_t off)
 {
@@ -222,6 +241,10 @@ static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 	if (!zero)
 		return -ENOMEM;
 	bmap_file_io_begin(bf);
+	if (is_overwrite(bf, off, off + size)) {
+		ret = write_range(b, bf, buf, off, size);
+		goto out_end;
+	}
 	ret = bmap_file_write_begin(bf, off, size);
 	if (!ret)
 		ret = zero_edges(b, bf, off, off + size, zero);
@@ -229,6 +252,7 @@ static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 		ret = write_range(b, bf, buf, off, size);
 	if (!ret)
 		ret = bmap_file_write_end(bf, off, size);
+out_end:
 	bmap_file_io_end(bf);
 	free(zero);
 	return ret;
