@@ -3,7 +3,7 @@
 # seal on XFS and ext4 there, then check the images on the host.
 #
 #   vda  xfs.img         XFS, reflink=1: bmap-conform --swap --remount-cmd,
-#                        then bmap-probe extra
+#                        then bmap-probe extra and reflink
 #   vdb  ext4.img        ext4: the same
 #   vdc  xcheck.img      ext4 with a file sealed by bmapfs (P1 across
 #                        implementations): bmap-probe check
@@ -166,9 +166,14 @@ result $? "VM: init ran to the end"
 
 vm_summary xfs
 vm_summary xfs-extra
+vm_summary xfs-reflink
 vm_summary ext4
 vm_summary ext4-extra
 vm_summary xcheck
+for fs in xfs ext4; do
+	vm_part "$fs-umount" | grep -q "^BMAPVM: end $fs-umount rc=0\$"
+	result $? "VM: $fs unmounts cleanly after the checks"
+done
 
 bad=$(grep -nE 'Oops|BUG|WARNING|Call Trace|Kernel panic|general protection' \
 	"$work/console.log")

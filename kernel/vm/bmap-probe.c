@@ -13,8 +13,10 @@
  *   bmap-probe extra DIR     kernel-only details on a new file in DIR:
  *                            attribute ioctls keep the seal, and an active
  *                            swapfile cannot be unsealed
+ *   bmap-probe reflink DIR   (XFS) sealing a reflinked file unshares it and
+ *                            leaves the other file alone
  *
- * "check" and "extra" print PASS/FAIL lines and one "N passed, N failed"
+ * "check", "extra" and "reflink" print PASS/FAIL lines and one "N passed, N failed"
  * line.  Exit
  * status 0 on success, 1 on a failed check or error, 2 on a usage error.
  */
@@ -278,6 +280,99 @@ extra(const char *dir)
 	return failed ? 1 : 0;
 }
 
+static bool
+map_shared(int fd)
+{
+	struct {
+		struct fiemap		fm;
+		struct fiemap_extent	fe[MAX_EXTENTS];
+	} req;
+	unsigned int i;
+
+	memset(&req, 0, sizeof(req));
+	req.fm.fm_length = FIEMAP_MAX_OFFSET;
+	req.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	req.fm.fm_extent_count = MAX_EXTENTS;
+	if (ioctl(fd, FS_IOC_FIEMAP, &req.fm) < 0)
+		return true;
+	for (i = 0; i < req.fm.fm_mapped_extents; i++)
+		if (req.fe[i].fe_flags & FIEMAP_EXTENT_SHARED)
+			return true;
+	return false;
+}
+
+static bool
+same_content(int a, int b, off_t size)
+{
+	char x[4096], y[4096];
+	off_t off;
+
+	for (off = 0; off < size; off += sizeof(x))
+		if (pread(a, x, sizeof(x), off) != sizeof(x) ||
+		    pread(b, y, sizeof(y), off) != sizeof(y) ||
+		    memcmp(x, y, sizeof(x)))
+			return false;
+	return true;
+}
+
+#define REFLINK_SIZE	(256 << 10)
+
+/* XFS: a seal unshares, so no later write can copy a block elsewhere. */
+static int
+reflink(const char *dir)
+{
+	char a_path[4096], b_path[4096], buf[4096];
+	struct map a_before, a_after;
+	off_t off;
+	int a, b;
+
+	snprintf(a_path, sizeof(a_path), "%s/bmap-probe-orig", dir);
+	snprintf(b_path, sizeof(b_path), "%s/bmap-probe-clone", dir);
+	unlink(a_path);
+	unlink(b_path);
+	a = open(a_path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	b = open(b_path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	if (a < 0 || b < 0) {
+		perror(dir);
+		return 1;
+	}
+	for (off = 0; off < REFLINK_SIZE; off += sizeof(buf)) {
+		memset(buf, 'a' + (off >> 12) % 26, sizeof(buf));
+		if (pwrite(a, buf, sizeof(buf), off) != sizeof(buf)) {
+			perror(a_path);
+			return 1;
+		}
+	}
+	report(fsync(a) == 0 && ioctl(b, FICLONE, a) == 0 && map_shared(b),
+	       "S1 setup: the clone shares its blocks", NULL);
+	if (map_read(a, &a_before) < 0)
+		memset(&a_before, 0, sizeof(a_before));
+
+	report(ioctl(b, BMAP_IOC_SEAL) == 0 && is_sealed(b),
+	       "S1 seal of a reflinked file succeeds", NULL);
+	report(!map_shared(b), "S1 seal unshares: no shared extent left", NULL);
+	report(same_content(a, b, REFLINK_SIZE),
+	       "S1 seal keeps the content of the reflinked file", NULL);
+	if (map_read(a, &a_after) < 0)
+		memset(&a_after, 0, sizeof(a_after));
+	report(a_before.nr && map_same(&a_before, &a_after),
+	       "S1 seal of the clone leaves the original's map alone", NULL);
+	memset(buf, 'z', sizeof(buf));
+	report(pwrite(b, buf, sizeof(buf), 0) == sizeof(buf) &&
+	       pread(a, buf, sizeof(buf), 0) == sizeof(buf) && buf[0] == 'a',
+	       "S4 in-place write to the sealed clone leaves the original",
+	       NULL);
+
+	report(ioctl(b, BMAP_IOC_UNSEAL) == 0, "S5 unseal succeeds", NULL);
+	close(a);
+	close(b);
+	unlink(a_path);
+	unlink(b_path);
+
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -285,14 +380,16 @@ main(int argc, char **argv)
 	int fd, ret = 0;
 
 	if (argc != 3) {
-		fputs("usage: bmap-probe seal|unseal|map|check FILE | extra DIR\n",
-		      stderr);
+		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
+		      "extra|reflink DIR\n", stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "check"))
 		return check(argv[2]);
 	if (!strcmp(argv[1], "extra"))
 		return extra(argv[2]);
+	if (!strcmp(argv[1], "reflink"))
+		return reflink(argv[2]);
 
 	fd = open(argv[2], O_RDONLY);
 	if (fd < 0) {
@@ -309,8 +406,8 @@ main(int argc, char **argv)
 		ret = -2;
 	close(fd);
 	if (ret == -2) {
-		fputs("usage: bmap-probe seal|unseal|map|check FILE | extra DIR\n",
-		      stderr);
+		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
+		      "extra|reflink DIR\n", stderr);
 		return 2;
 	}
 	if (ret < 0) {
