@@ -1,0 +1,32 @@
+# Shared part of the consumer tests (K1-K3); source it, do not run it.
+#
+# Reuses the bmapfs integration helpers (mount, cleanup trap, ok/no,
+# summary) and builds what the consumer tests add: bmapctl and the
+# examples.  Every test prints exactly one closing "N passed, N failed".
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+BMAPCTL=$top/tools/bmapctl
+DMA_WRITER=$top/examples/dma_writer
+
+need_consumers() {
+	need "$@"
+	make -s -C "$top/tools" >/dev/null &&
+		make -s -C "$top/examples" >/dev/null || die "build failed"
+	[ -x "$BMAPCTL" ] || die "bmapctl was not built"
+	[ -x "$DMA_WRITER" ] || die "dma_writer was not built"
+}
+
+# status_field MNT KEY: one number of "bmapctl status --json".
+status_field() {
+	"$BMAPCTL" status --json "$1" |
+		python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
+}
+
+# timed CMD...: run CMD, set $took_ms to its duration; CMD's status.
+timed() {
+	local t0 rc
+	t0=$(date +%s%N)
+	"$@"
+	rc=$?
+	took_ms=$((($(date +%s%N) - t0) / 1000000))
+	return $rc
+}
