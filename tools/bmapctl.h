@@ -34,6 +34,10 @@ int cmd_lsattr(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_lease(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_swapfile(int argc, char **argv);
+int cmd_m2p(int argc, char **argv);
+/* cmd_swapfile.c: pin lease on FILE until SIGINT/SIGTERM/SIGHUP. */
+int bmapctl_hold_pin(int fd, const char *path);
 
 /* output.c: "bmapctl: FILE: <reason for -err>" on stderr. */
 void bmapctl_err(const char *file, int err);

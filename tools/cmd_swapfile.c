@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * bmapctl swapfile: make a sealed swap file (K1).
+ *
+ * The file is created (mode 0600), fully allocated, given the version 1
+ * swap header mkswap(8) writes, and sealed, so its blocks never move and
+ * swap may address them directly.  The header page is written through the
+ * filesystem and fsynced before the seal: swapon(2) reads it through the
+ * page cache, so it must be file data, not an unwritten extent.  The other
+ * pages may stay unwritten, as with "fallocate; mkswap" (swap writes the
+ * device directly and never reads what it did not write).
+ *
+ * Header layout (union swap_header, include/linux/swap.h): bytes 0..1023
+ * zero, then at 1024 version (1), last_page, nr_badpages (0: the kernel
+ * refuses bad pages in a regular file), 16 UUID bytes, 16 label bytes; the
+ * magic "SWAPSPACE2" ends the first page.  Integers are native-endian, as
+ * mkswap writes them by default.
+ *
+ * --pin takes a pin lease once the file is ready and holds it until
+ * SIGINT, SIGTERM or SIGHUP: while held, unseal fails with ETXTBSY (L8),
+ * so a swap user can keep the guarantee for as long as it needs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bmap/client.h>
+#include "bmapctl.h"
+
+#define SWAP_HDR_VERSION_OFF	1024
+#define SWAP_HDR_UUID_OFF	1036
+#define SWAP_HDR_LABEL_OFF	1052
+#define SWAP_LABEL_LEN		16
+#define SWAP_MAGIC		"SWAPSPACE2"
+#define SWAP_MAGIC_LEN		10
+#define SWAP_MIN_PAGES		10	/* mkswap and blkid refuse fewer */
+
+struct swap_opts {
+	bool		pin;
+	bool		force;
+	bool		have_uuid;
+	const char	*label;
+	uint8_t		uuid[16];
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+int
+bmapctl_hold_pin(int fd, const char *path)
+{
+	struct bmap_client_lease lease;
+	struct sigaction sa;
+	sigset_t block, old;
+	int err;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	/* blocked except in sigsuspend(), so no signal slips in between */
+	sigprocmask(SIG_BLOCK, &block, &old);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	err = bmap_client_lease_acquire(fd, BMAP_LEASE_PIN, 0,
+					BMAP_LEASE_TO_EOF, &lease);
+	if (err) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		bmapctl_err(path, err);
+		return BMAPCTL_EXIT_FAIL;
+	}
+	printf("pinned lease %" PRIu64 " (until SIGINT/SIGTERM)\n", lease.id);
+	fflush(stdout);
+	while (!got_signal)
+		sigsuspend(&old);
+	bmap_client_release(&lease);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	printf("released pin\n");
+	return BMAPCTL_EXIT_OK;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes in string order. */
+static int
+parse_uuid(const char *s, uint8_t out[16])
+{
+	int i = 0, hi, lo;
+
+	if (strlen(s) != 36)
+		return -EINVAL;
+	while (*s) {
+		if (*s == '-') {
+			s++;
+			continue;
+		}
+		hi = hexval(s[0]);
+		lo = s[1] ? hexval(s[1]) : -1;
+		if (hi < 0 || lo < 0 || i == 16)
+			return -EINVAL;
+		out[i++] = hi << 4 | lo;
+		s += 2;
+	}
+	return i == 16 ? 0 : -EINVAL;
+}
+
+static int
+random_uuid(uint8_t out[16])
+{
+	if (getrandom(out, 16, 0) != 16)
+		return -errno;
+	out[6] = (out[6] & 0x0f) | 0x40;	/* version 4 */
+	out[8] = (out[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	return 0;
+}
+
+static void
+build_header(uint8_t *page, size_t pagesize, uint64_t npages,
+	     const struct swap_opts *o)
+{
+	uint32_t v[3] = { 1, (uint32_t)(npages - 1), 0 };
+
+	memset(page, 0, pagesize);
+	memcpy(page + SWAP_HDR_VERSION_OFF, v, sizeof(v));
+	memcpy(page + SWAP_HDR_UUID_OFF, o->uuid, 16);
+	if (o->label)
+		strncpy((char *)page + SWAP_HDR_LABEL_OFF, o->label,
+			SWAP_LABEL_LEN);
+	memcpy(page + pagesize - SWAP_MAGIC_LEN, SWAP_MAGIC, SWAP_MAGIC_LEN);
+}
+
+/* --force on an existing file: unseal (a pin makes this fail), unlink. */
+static int
+remove_existing(const char *path)
+{
+	struct stat st;
+	int fd, err;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	err = bmap_client_unseal(fd);
+	close(fd);
+	if (err && !bmap_client_is_unsupported(err))
+		return err;
+	return unlink(path) ? -errno : 0;
+}
+
+static int
+check_and_print(int fd, const char *path, uint64_t size, size_t pagesize,
+		const struct swap_opts *o)
+{
+	struct bmap_client_map *map;
+	char uuid[37];
+	size_t i;
+	int err;
+
+	err = bmap_client_file_extents(fd, 0, size, &map);
+	if (err) {
+		bmapctl_err(path, err);
+		return err;
+	}
+	fmt_uuid(o->uuid, uuid);
+	printf("%s: swap version 1, %" PRIu64 " bytes, %" PRIu64
+	       " pages of %zu, uuid %s, label \"%.16s\", sealed\n",
+	       path, size, size / pagesize, pagesize, uuid,
+	       o->label ? o->label : "");
+	printf(" device %s\n", map->dev_path[0] ? map->dev_path : "unknown");
+	printf(" %4s  %14s  %14s  %12s  %s\n", "EXT", "FILE-OFFSET",
+	       "DEVICE-OFFSET", "LENGTH", "TYPE");
+	for (i = 0; i < map->nr_extents; i++) {
+		const struct bmap_extent *e = &map->extents[i];
+
+		printf(" %4zu: %14" PRIu64 "  %14" PRIu64 "  %12" PRIu64
+		       "  %s\n", i, (uint64_t)e->file_offset,
+		       (uint64_t)e->dev_offset, (uint64_t)e->length,
+		       bmap_client_ext_type_name(e->type));
+		if (e->type == BMAP_EXT_HOLE) {
+			bmapctl_errmsg(path, "hole at %" PRIu64 " after seal",
+				       (uint64_t)e->file_offset);
+			err = -EIO;
+		} else if ((e->file_offset | e->dev_offset | e->length) %
+			   pagesize) {
+			/* swapon would skip the partial pages */
+			bmapctl_errmsg(path, "extent %zu is not page aligned",
+				       i);
+			err = -EIO;
+		}
+	}
+	fflush(stdout);
+	bmap_client_map_free(map);
+	return err;
+}
+
+static int
+make_swapfile(const char *path, uint64_t size, size_t pagesize,
+	      const struct swap_opts *o)
+{
+	uint8_t *page;
+	ssize_t n;
+	int fd, err;
+
+	page = malloc(pagesize);
+	if (!page)
+		return -ENOMEM;
+	build_header(page, pagesize, size / pagesize, o);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		err = -errno;
+		goto out_free;
+	}
+	/* one allocation request keeps the file in few extents */
+	if (fallocate(fd, 0, 0, size) && errno != EOPNOTSUPP) {
+		err = -errno;
+		goto out_unlink;
+	}
+	n = pwrite(fd, page, pagesize, 0);
+	if (n != (ssize_t)pagesize) {
+		err = n < 0 ? -errno : -EIO;
+		goto out_unlink;
+	}
+	if (ftruncate(fd, size) || fsync(fd)) {
+		err = -errno;
+		goto out_unlink;
+	}
+	err = bmap_client_seal(fd);
+	if (err)
+		goto out_unlink;
+	err = check_and_print(fd, path, size, pagesize, o);
+	if (err)
+		goto out_unlink;
+	if (o->pin)
+		err = bmapctl_hold_pin(fd, path) ? -EIO : 0;
+	close(fd);
+	free(page);
+	return err ? -EIO : 0;
+out_unlink:
+	/* no partial effect: what we created goes again */
+	bmap_client_unseal(fd);
+	close(fd);
+	unlink(path);
+out_free:
+	free(page);
+	return err;
+}
+
+static int
+swapfile_usage(void)
+{
+	puts("Usage: bmapctl swapfile [OPTIONS] FILE SIZE\n\n"
+	     "Create FILE (mode 0600) of SIZE bytes (a multiple of the page\n"
+	     "size, at least 10 pages; k/m/g/t suffixes), allocate it, write\n"
+	     "the swap header mkswap writes (version 1), seal it and print its\n"
+	     "extent table.\n"
+	     "  -L, --label LABEL  volume label (16 bytes at most)\n"
+	     "  -U, --uuid UUID    UUID instead of a random one\n"
+	     "  -p, --pin          then take a pin lease and hold it until\n"
+	     "                     SIGINT/SIGTERM (unseal fails meanwhile)\n"
+	     "  -f, --force        replace an existing FILE (unseal, unlink)");
+	return BMAPCTL_EXIT_OK;
+}
+
+int
+cmd_swapfile(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "label", required_argument, NULL, 'L' },
+		{ "uuid", required_argument, NULL, 'U' },
+		{ "pin", no_argument, NULL, 'p' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct swap_opts o = { 0 };
+	size_t pagesize = sysconf(_SC_PAGESIZE);
+	const char *path;
+	uint64_t size;
+	int c, err;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "L:U:pfh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'L':
+			o.label = optarg;
+			break;
+		case 'U':
+			if (parse_uuid(optarg, o.uuid))
+				return bmapctl_usage_error("swapfile",
+					"bad UUID '%s'", optarg);
+			o.have_uuid = true;
+			break;
+		case 'p':
+			o.pin = true;
+			break;
+		case 'f':
+			o.force = true;
+			break;
+		case 'h':
+			return swapfile_usage();
+		default:
+			return bmapctl_usage_error("swapfile", "bad option");
+		}
+	}
+	if (argc - optind != 2)
+		return bmapctl_usage_error("swapfile", "want FILE SIZE");
+	path = argv[optind];
+	if (bmapctl_parse_size(argv[optind + 1], &size))
+		return bmapctl_usage_error("swapfile", "bad SIZE '%s'",
+					   argv[optind + 1]);
+	if (size % pagesize || size / pagesize < SWAP_MIN_PAGES)
+		return bmapctl_usage_error("swapfile", "SIZE must be a multiple"
+			" of %zu and at least %d pages", pagesize,
+			SWAP_MIN_PAGES);
+	if (size / pagesize - 1 > UINT32_MAX)
+		return bmapctl_usage_error("swapfile", "SIZE too large for a "
+					   "swap header");
+	if (o.label && strlen(o.label) > SWAP_LABEL_LEN)
+		fprintf(stderr, "bmapctl: label truncated to %d bytes\n",
+			SWAP_LABEL_LEN);
+	if (!o.have_uuid && (err = random_uuid(o.uuid))) {
+		bmapctl_err(path, err);
+		return BMAPCTL_EXIT_FAIL;
+	}
+	if (o.force) {
+		err = remove_existing(path);
+		if (err) {
+			bmapctl_errmsg(path, "cannot replace: %s",
+				       strerror(-err));
+			return BMAPCTL_EXIT_FAIL;
+		}
+	} else if (access(path, F_OK) == 0) {
+		bmapctl_errmsg(path, "exists; use --force to replace it");
+		return BMAPCTL_EXIT_FAIL;
+	}
+	err = make_swapfile(path, size, pagesize, &o);
+	if (err) {
+		if (err != -EIO)
+			bmapctl_err(path, err);
+		return BMAPCTL_EXIT_FAIL;
+	}
+	return BMAPCTL_EXIT_OK;
+}
