@@ -85,6 +85,24 @@ check "K3 size re-extended to N by commit" test "$(stat -c %s "$f")" -eq $N
 check "K3 content through the mount is the last pass" cmp "$f" "$tmp/src"
 check "K3 other file's content through the mount" cmp "$g" "$tmp/src2"
 
+# control: the break time is really short, so the writer really answered.
+# A holder that ignores its recall is revoked and the truncate proceeds.
+h=$mnt/control
+head -c 100000 /dev/urandom > "$h"
+"$BMAPCTL" lease -m write -r 0:1m --map --allocate --ignore-recall "$h" \
+	> "$tmp/ctl.out" 2>&1 &
+ctl=$!
+for _ in $(seq 100); do
+	grep -q held "$tmp/ctl.out" && break
+	sleep 0.1
+done
+timed truncate -s 0 "$h"
+wait $ctl
+rc=$?
+check "L7 control: a holder ignoring the recall is revoked (exit $rc)" \
+	test $rc -eq 3
+check "L7 control: the truncate waited about lease_break_time (${took_ms} ms)" \
+	test "$took_ms" -ge 4000
 check "P2 clean unmount" umount_bmapfs "$mnt"
 check "P2 e2fsck -fn after the DMA writers" fsck_clean "$img"
 if mount -o loop,ro -t ext4 "$img" "$tmp/mnt-k"; then
