@@ -4,14 +4,15 @@
  *
  * Plays the part of a DMA engine: it never write()s the file.  It holds a
  * write lease on [0, N) of FILE (N = size of SRC), maps it with
- * allocation, writes the bytes with pwrite() on the device itself (the
- * bmapfs image, opened O_RDWR, at the mapped device offsets) and commits
- * each chunk, growing the file to the chunk's end.  Recalls are answered by
- * a bmap_remap session (<bmap/remap.h>): between two chunks the I/O loop
- * services pending recalls, so the chunk in flight is always written and
- * committed before the lease goes back, and the next chunk uses the new
- * map.  A truncate or punch that hits the range is thus invisible to the
- * caller except for the remap count.
+ * allocation and writes the bytes with pwrite() on the device itself (the
+ * bmapfs image, opened O_RDWR, at the mapped device offsets).  Written
+ * bytes are committed, growing the file to their end, every COMMIT bytes,
+ * at the end of each pass, and whenever the lease is about to go back.
+ * Recalls are answered by a bmap_remap session (<bmap/remap.h>): between
+ * two chunks the I/O loop services pending recalls, so no write is in
+ * flight when the unmap callback commits and the lease is released, and
+ * the next chunk uses the new map.  A truncate or punch that hits the range
+ * is thus invisible to the caller except for the remap count.
  *
  * Passes: every pass rewrites the whole range.  Passes before the last
  * write SRC XOR a per-pass key (so a lost final write is visible); the
@@ -37,6 +38,9 @@
 #include <bmap/remap.h>
 
 struct writer {
+	struct bmap_remap *r;		/* NULL until the session is open */
+	uint64_t	dirty_start;	/* written, not committed: [start, end) */
+	uint64_t	dirty_end;
 	int		dev_fd;
 	char		dev_path[BMAP_DEVICE_PATH_MAX];
 	bool		verbose;
@@ -63,10 +67,26 @@ on_mapped(uint64_t lease_id, const struct bmap_client_map *map, void *arg)
 	return 0;
 }
 
+/* Commit what was written since the last commit; re-extends the file. */
+static int
+flush(struct writer *w)
+{
+	int err;
+
+	if (!w->r || w->dirty_end <= w->dirty_start)
+		return 0;
+	err = bmap_remap_commit(w->r, w->dirty_start,
+				w->dirty_end - w->dirty_start, w->dirty_end);
+	if (!err)
+		w->dirty_start = w->dirty_end = 0;
+	return err;
+}
+
 /*
- * Every chunk is committed before the loop services recalls, so nothing
- * is in flight here; a hardware user would wait for its queue to drain
- * and deregister the extents.
+ * Writes are synchronous and the loop services recalls only between them,
+ * so nothing is in flight here; a hardware user would drain its queue
+ * first.  Then commit, so the bytes are the file's before the blocks may
+ * be freed, and forget the extents.
  */
 static int
 on_unmap(uint64_t lease_id, const struct bmap_client_map *map, void *arg)
@@ -78,7 +98,7 @@ on_unmap(uint64_t lease_id, const struct bmap_client_map *map, void *arg)
 	if (w->verbose)
 		fprintf(stderr, "dma_writer: unmap lease %" PRIu64 "\n",
 			lease_id);
-	return 0;
+	return flush(w);
 }
 
 static const struct bmap_extent *
@@ -156,10 +176,12 @@ out_err:
 static void
 usage(FILE *f)
 {
-	fputs("Usage: dma_writer [-c CHUNK] [--stop-file PATH] [-v] FILE SRC\n"
+	fputs("Usage: dma_writer [-c CHUNK] [-C COMMIT] [--stop-file PATH] [-v]"
+	      " FILE SRC\n"
 	      "Write SRC into FILE through the device under a write lease,\n"
 	      "answering recalls by re-mapping.\n"
-	      "  -c, --chunk BYTES    bytes per write+commit (default 65536)\n"
+	      "  -c, --chunk BYTES    bytes per device write (default 1 MiB)\n"
+	      "  -C, --commit BYTES   commit at least every BYTES (default 4 MiB)\n"
 	      "  -s, --stop-file PATH rewrite in passes until PATH exists, then\n"
 	      "                       one last pass of SRC itself\n"
 	      "  -v, --verbose        log every map and unmap on stderr\n", f);
@@ -170,6 +192,7 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "chunk", required_argument, NULL, 'c' },
+		{ "commit", required_argument, NULL, 'C' },
 		{ "stop-file", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -178,17 +201,25 @@ main(int argc, char **argv)
 	struct bmap_remap_ops ops = { .unmap = on_unmap, .mapped = on_mapped };
 	struct writer w = { .dev_fd = -1 };
 	const char *stop_file = NULL;
-	uint64_t chunk = 65536, len, off, n, pass, total = 0;
+	uint64_t chunk = 1 << 20, every = 4 << 20, len, off, n, pass;
+	uint64_t total = 0;
 	uint8_t *src, *buf;
 	struct bmap_remap *r;
 	bool last;
 	int c, fd, err, ret = 1;
 
-	while ((c = getopt_long(argc, argv, "c:s:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:C:s:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			chunk = strtoull(optarg, NULL, 0);
 			if (!chunk) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'C':
+			every = strtoull(optarg, NULL, 0);
+			if (!every) {
 				usage(stderr);
 				return 2;
 			}
@@ -230,6 +261,7 @@ main(int argc, char **argv)
 			argv[optind], strerror(-err));
 		return 1;
 	}
+	w.r = r;
 	printf("started lease %" PRIu64 "\n", bmap_remap_lease_id(r));
 	fflush(stdout);
 
@@ -253,11 +285,19 @@ main(int argc, char **argv)
 			err = dev_write(&w, bmap_remap_map(r), data, off, n);
 			if (err)
 				goto out_err;
-			err = bmap_remap_commit(r, off, n, off + n);
-			if (err)
-				goto out_err;
+			if (w.dirty_end == w.dirty_start)
+				w.dirty_start = off;
+			w.dirty_end = off + n;
 			total += n;
+			if (w.dirty_end - w.dirty_start >= every) {
+				err = flush(&w);
+				if (err)
+					goto out_err;
+			}
 		}
+		err = flush(&w);
+		if (err)
+			goto out_err;
 		if (last)
 			break;
 	}
