@@ -102,6 +102,20 @@ refused unlink rm -f "$f"
 check "P2 clean unmount" umount_bmapfs "$mnt"
 mount_bmapfs "$img" "$mnt" || die "cannot remount"
 check "K2 S2 table identical after remount" same_table
+"$BMAPCTL" m2p --hold -o "$tmp/t.held" "$f" > "$tmp/hold.out" 2>&1 &
+holder=$!
+for _ in $(seq 100); do
+	grep -q "pinned lease" "$tmp/hold.out" && break
+	sleep 0.1
+done
+check "K2 --hold keeps a pin lease" grep -q "pinned lease" "$tmp/hold.out"
+check "K2 --hold wrote the same table" cmp -s "$tmp/t.txt" "$tmp/t.held"
+check "L8 unseal refused while the table is held" \
+	bash -c "! '$BMAPCTL' unseal '$f' 2>/dev/null"
+kill -INT $holder
+wait $holder
+check "K2 --hold: SIGINT releases, exit 0" test $? -eq 0
+check "K2 no lease left" test "$(status_field "$mnt" leases)" -eq 0
 check "P2 clean unmount" umount_bmapfs "$mnt"
 check "P2 e2fsck -fn" fsck_clean "$img"
 
