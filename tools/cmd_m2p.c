@@ -358,15 +358,11 @@ verify(const char *table, const char *path)
 				       (uint64_t)st.st_size, want.file_size);
 			goto out_free;
 		}
-		if (err == -EINVAL || want.frames[p] != now.frames[p]) {
-			/* err: the file's map no longer yields frames */
-			if (want.frames[p] != now.frames[p]) {
-				bmapctl_errmsg(path, "page %" PRIu64 ": frame %"
-					       PRIu64 " in %s, %" PRIu64 " now",
-					       p, want.frames[p], table,
-					       now.frames[p]);
-				goto out_free;
-			}
+		if (want.frames[p] != now.frames[p]) {
+			bmapctl_errmsg(path, "page %" PRIu64 ": frame %" PRIu64
+				       " in %s, %" PRIu64 " now", p,
+				       want.frames[p], table, now.frames[p]);
+			goto out_free;
 		}
 	}
 	if (now.nr_pages != want.nr_pages || now.file_size != want.file_size) {

@@ -346,9 +346,12 @@ cmd_swapfile(int argc, char **argv)
 	if (o.label && strlen(o.label) > SWAP_LABEL_LEN)
 		fprintf(stderr, "bmapctl: label truncated to %d bytes\n",
 			SWAP_LABEL_LEN);
-	if (!o.have_uuid && (err = random_uuid(o.uuid))) {
-		bmapctl_err(path, err);
-		return BMAPCTL_EXIT_FAIL;
+	if (!o.have_uuid) {
+		err = random_uuid(o.uuid);
+		if (err) {
+			bmapctl_err(path, err);
+			return BMAPCTL_EXIT_FAIL;
+		}
 	}
 	if (o.force) {
 		err = remove_existing(path);
