@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bmap/remap.h>
 
@@ -29,7 +30,20 @@ struct bmap_remap {
 	struct bmap_client_lease	lease;	/* id 0 while none is held */
 	struct bmap_client_map		*map;
 	uint64_t			nr_remaps;
+	uint64_t			last_read_ns;	/* last events call */
 };
+
+/* Read events unasked at least this often: a poll() may miss POLLPRI. */
+#define REMAP_EVENTS_EVERY_NS	1000000000ULL
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 /* Take the lease, map the range, tell the user. */
 static int
@@ -116,8 +130,11 @@ bmap_remap_service(struct bmap_remap *r, int timeout_ms)
 	int n, i, err;
 
 	n = bmap_client_wait(r->fd, timeout_ms);
-	if (n <= 0)
+	if (n < 0)
 		return n;
+	if (!n && now_ns() - r->last_read_ns < REMAP_EVENTS_EVERY_NS)
+		return 0;
+	r->last_read_ns = now_ns();
 	n = bmap_client_events(r->fd, ev, BMAP_EVENTS_MAX);
 	if (n < 0)
 		return n;

@@ -92,7 +92,9 @@ int bmap_remap_open(int fd, uint32_t mode, uint64_t offset, uint64_t length,
  * @timeout_ms: how long to wait for an event: 0 never blocks (the I/O
  *	loop's case), -1 waits forever.
  *
- * Reads the lease events of the descriptor.  On a recall of the current
+ * Reads the lease events of the descriptor (also without a poll() wakeup,
+ * at most once a second, for filesystems whose poll() misses POLLPRI).
+ * On a recall of the current
  * lease: calls @ops->unmap, releases the lease, takes a new one on the same
  * range (this waits until the recalling operation has finished), maps it
  * and calls @ops->mapped.  Events of leases that are no longer current are
