@@ -11,7 +11,7 @@
 PREFIX ?= /usr/local
 export PREFIX DESTDIR
 
-SUBDIRS := libbmap fuse tools tests/unit tests/conformance
+SUBDIRS := libbmap fuse tools examples tests/unit tests/conformance
 
 .PHONY: all deps test bench install clean demo kernel kernel-check kernel-test \
 	$(SUBDIRS)
@@ -21,7 +21,7 @@ all: $(SUBDIRS)
 $(SUBDIRS):
 	$(MAKE) -C $@
 
-fuse tools tests/unit tests/conformance: libbmap
+fuse tools examples tests/unit tests/conformance: libbmap
 
 deps:
 	scripts/deps.sh
