@@ -212,7 +212,8 @@ handle_event(struct bmap_client_lease *l, const struct bmap_event *ev,
 	say("recall lease %" PRIu64 " reason %s range %" PRIu64 ":%s "
 	    "deadline_ms %" PRId64 "\n", (uint64_t)ev->lease_id,
 	    bmap_client_recall_reason_name(ev->reason), (uint64_t)ev->offset,
-	    bmapctl_fmt_len(ev->length, buf, sizeof(buf)),
+	    bmapctl_fmt_len(ev->length >= UINT64_MAX - ev->offset ? UINT64_MAX
+						: ev->length, buf, sizeof(buf)),
 	    ms_until(ev->deadline_ns));
 	return o->ignore_recall ? -1 : BMAPCTL_EXIT_OK;
 }

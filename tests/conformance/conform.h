@@ -51,6 +51,7 @@ struct conform {
 	const char	*remount_cmd;	/* P1 */
 	bool		swap;		/* K1 */
 	bool		enospc;		/* S1 ENOSPC by filling the fs */
+	unsigned int	timeout;	/* watchdog seconds, 0 = none */
 	unsigned int	seq;		/* unique file names */
 };
 

@@ -186,6 +186,7 @@ main(int argc, char **argv)
 			strerror(errno));
 		return 2;
 	}
+	c.timeout = timeout;
 	report_watchdog(timeout, c.dir);
 	probe_leases(&c);
 	report_info("filesystem %s, %s, block size %u, leases %s, uid %d",

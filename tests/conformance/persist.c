@@ -56,6 +56,7 @@ conform_persist(struct conform *c)
 		snapshot_free(&before);
 		return;
 	}
+	report_watchdog(c->timeout, c->dir);
 	st = state_of(sealed);
 	report(st == 1, seal_state_name(st),
 	       "P1 seal survives unmount and mount");

@@ -161,13 +161,20 @@ report_watchdog(unsigned int seconds, const char *dir)
 	struct stat st;
 	pthread_t t;
 
+	static bool running;
+
 	if (!seconds)
 		return;
 	watchdog_secs = seconds;
+	/* Called again after a remount: only the connection changed. */
+	fuse_abort[0] = '\0';
 	if (statfs(dir, &sf) == 0 && sf.f_type == FUSE_MAGIC &&
 	    stat(dir, &st) == 0)
 		snprintf(fuse_abort, sizeof(fuse_abort),
 			 "/sys/fs/fuse/connections/%u/abort", minor(st.st_dev));
+	if (running)
+		return;
+	running = true;
 	progress();
 	if (pthread_create(&t, NULL, watchdog_main, NULL) == 0)
 		pthread_detach(t);

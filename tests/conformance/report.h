@@ -40,7 +40,8 @@ int report_summary(void);
  * answers cannot die until the connection goes away, so when @dir is on
  * FUSE the watchdog also aborts that connection through fusectl
  * (/sys/fs/fuse/connections/N/abort; root only) - the mount is dead
- * anyway.  @seconds 0 disables the watchdog.
+ * anyway.  @seconds 0 disables the watchdog.  Calling it again (after a
+ * remount) only updates the timeout and the connection to abort.
  */
 void report_watchdog(unsigned int seconds, const char *dir);
 /* Number of failures so far. */
