@@ -103,6 +103,36 @@ as(uid_t uid, struct child_op op)
 	return posix_run_as(uid, uid, child_fn, &op);
 }
 
+static int
+as_open(uid_t uid, const char *path, int flags)
+{
+	return as(uid, (struct child_op){ .fn = do_open, .a = path,
+					  .flags = flags });
+}
+
+static int
+as_path(uid_t uid, int (*fn)(struct child_op *op), const char *a,
+	const char *b)
+{
+	return as(uid, (struct child_op){ .fn = fn, .a = a, .b = b });
+}
+
+static int
+as_chmod(uid_t uid, const char *path, mode_t mode)
+{
+	return as(uid, (struct child_op){ .fn = do_chmod, .a = path,
+					  .mode = mode });
+}
+
+static int
+as_chown(uid_t uid, const char *path, uid_t to)
+{
+	return as(uid, (struct child_op){ .fn = do_chown, .a = path,
+					  .uid = to });
+}
+
+#define CREATE	(O_CREAT | O_EXCL | O_WRONLY)
+
 static void
 mkfile(const char *path, uid_t uid, gid_t gid, mode_t mode)
 {
@@ -137,33 +167,31 @@ perms_access(struct posix *p)
 	posix_path(p, "d700", d, sizeof(d));
 	mkfile(f600, p->uid1, p->uid1, 0600);
 	mkfile(f644, p->uid1, p->uid1, 0644);
-	report_errno(as(p->uid2, (struct child_op){ .fn = do_open, .a = f600, .flags = O_RDONLY }),
-		     EACCES, "perms: read of another user's 0600 file -> EACCES");
-	report_errno(as(p->uid2, (struct child_op){ .fn = do_open, .a = f600, .flags = O_WRONLY }),
-		     EACCES, "perms: write of another user's 0600 file -> EACCES");
-	report_errno(as(p->uid1, (struct child_op){ .fn = do_open, .a = f600, .flags = O_RDWR }),
-		     0, "perms: owner opens its 0600 file read-write");
-	report_errno(as(p->uid2, (struct child_op){ .fn = do_open, .a = f644, .flags = O_RDONLY }),
-		     0, "perms: read of another user's 0644 file");
-	report_errno(as(p->uid2, (struct child_op){ .fn = do_open, .a = f644, .flags = O_WRONLY }),
-		     EACCES, "perms: write of another user's 0644 file -> EACCES");
-	report_errno(as(p->uid2, (struct child_op){ .fn = do_chmod, .a = f644, .mode = 0666 }),
-		     EPERM, "perms: chmod of another user's file -> EPERM");
-	report_errno(as(p->uid1, (struct child_op){ .fn = do_chown, .a = f644, .uid = p->uid2 }),
-		     EPERM, "perms: chown to another user without privilege "
+	report_errno(as_open(p->uid2, f600, O_RDONLY), EACCES,
+		     "perms: read of another user's 0600 file -> EACCES");
+	report_errno(as_open(p->uid2, f600, O_WRONLY), EACCES,
+		     "perms: write of another user's 0600 file -> EACCES");
+	report_errno(as_open(p->uid1, f600, O_RDWR), 0,
+		     "perms: owner opens its 0600 file read-write");
+	report_errno(as_open(p->uid2, f644, O_RDONLY), 0,
+		     "perms: read of another user's 0644 file");
+	report_errno(as_open(p->uid2, f644, O_WRONLY), EACCES,
+		     "perms: write of another user's 0644 file -> EACCES");
+	report_errno(as_chmod(p->uid2, f644, 0666), EPERM,
+		     "perms: chmod of another user's file -> EPERM");
+	report_errno(as_chown(p->uid1, f644, p->uid2), EPERM,
+		     "perms: chown to another user without privilege "
 		     "-> EPERM");
 	mkdir_as(d, p->uid1, p->uid1, 0700);
 	snprintf(in, sizeof(in), "%s/in", d);
-	report_errno(as(p->uid1, (struct child_op){ .fn = do_open, .a = in,
-			.flags = O_CREAT | O_EXCL | O_WRONLY }),
-		     0, "perms: owner creates in its 0700 directory");
-	report_errno(as(p->uid2, (struct child_op){ .fn = do_stat, .a = in }), EACCES,
+	report_errno(as_open(p->uid1, in, CREATE), 0,
+		     "perms: owner creates in its 0700 directory");
+	report_errno(as_path(p->uid2, do_stat, in, NULL), EACCES,
 		     "perms: lookup in another user's 0700 directory -> EACCES");
 	chmod(d, 0755);
 	snprintf(in, sizeof(in), "%s/in2", d);
-	report_errno(as(p->uid2, (struct child_op){ .fn = do_open, .a = in,
-			.flags = O_CREAT | O_EXCL | O_WRONLY }),
-		     EACCES, "perms: create in another user's 0755 directory "
+	report_errno(as_open(p->uid2, in, CREATE), EACCES,
+		     "perms: create in another user's 0755 directory "
 		     "-> EACCES");
 }
 
@@ -176,18 +204,17 @@ perms_sticky(struct posix *p)
 	mkdir_as(s, 0, 0, 01777);
 	snprintf(f, sizeof(f), "%s/f1", s);
 	snprintf(g, sizeof(g), "%s/f2", s);
-	report_errno(as(p->uid1, (struct child_op){ .fn = do_open, .a = f,
-			.flags = O_CREAT | O_EXCL | O_WRONLY }),
-		     0, "perms: user creates a file in a sticky 1777 directory");
-	report_errno(as(p->uid2, (struct child_op){ .fn = do_unlink, .a = f }), EPERM,
+	report_errno(as_open(p->uid1, f, CREATE), 0,
+		     "perms: user creates a file in a sticky 1777 directory");
+	report_errno(as_path(p->uid2, do_unlink, f, NULL), EPERM,
 		     "perms: sticky directory: unlink of another's file -> EPERM");
-	report_errno(as(p->uid2, (struct child_op){ .fn = do_rename, .a = f, .b = g }), EPERM,
+	report_errno(as_path(p->uid2, do_rename, f, g), EPERM,
 		     "perms: sticky directory: rename of another's file -> EPERM");
-	report_errno(as(p->uid1, (struct child_op){ .fn = do_unlink, .a = f }), 0,
+	report_errno(as_path(p->uid1, do_unlink, f, NULL), 0,
 		     "perms: sticky directory: owner unlinks its file");
 	chmod(s, 0777);
-	as(p->uid1, (struct child_op){ .fn = do_open, .a = f, .flags = O_CREAT | O_WRONLY });
-	report_errno(as(p->uid2, (struct child_op){ .fn = do_unlink, .a = f }), 0,
+	as_open(p->uid1, f, O_CREAT | O_WRONLY);
+	report_errno(as_path(p->uid2, do_unlink, f, NULL), 0,
 		     "perms: without the sticky bit anyone may unlink in 0777");
 }
 
@@ -200,7 +227,7 @@ perms_ownership(struct posix *p)
 	posix_path(p, "own", s, sizeof(s));
 	mkdir_as(s, 0, 0, 0777);
 	snprintf(f, sizeof(f), "%s/f", s);
-	as(p->uid2, (struct child_op){ .fn = do_open, .a = f, .flags = O_CREAT | O_WRONLY });
+	as_open(p->uid2, f, O_CREAT | O_WRONLY);
 	report(stat(f, &st) == 0 && st.st_uid == p->uid2 &&
 	       st.st_gid == p->uid2, "wrong owner",
 	       "perms: new file gets the caller's uid and gid");
@@ -208,11 +235,11 @@ perms_ownership(struct posix *p)
 	mkdir_as(g, 0, p->group, 02777);
 	snprintf(f, sizeof(f), "%s/f", g);
 	snprintf(sub, sizeof(sub), "%s/sub", g);
-	as(p->uid2, (struct child_op){ .fn = do_open, .a = f, .flags = O_CREAT | O_WRONLY });
+	as_open(p->uid2, f, O_CREAT | O_WRONLY);
 	report(stat(f, &st) == 0 && st.st_uid == p->uid2 &&
 	       st.st_gid == p->group, "wrong group",
 	       "perms: file in a setgid directory gets the directory's gid");
-	as(p->uid2, (struct child_op){ .fn = do_mkdir, .a = sub });
+	as_path(p->uid2, do_mkdir, sub, NULL);
 	report(stat(sub, &st) == 0 && st.st_gid == p->group &&
 	       (st.st_mode & S_ISGID), "no gid or S_ISGID",
 	       "perms: directory in a setgid directory inherits gid and "
@@ -230,14 +257,14 @@ perms_suid(struct posix *p)
 	       "bits kept", "perms: chown clears S_ISUID and S_ISGID");
 	posix_path(p, "suid-write", g, sizeof(g));
 	mkfile(g, 0, 0, 06777);
-	report_errno(as(p->uid2, (struct child_op){ .fn = do_write, .a = g }), 0,
+	report_errno(as_path(p->uid2, do_write, g, NULL), 0,
 		     "perms: non-owner writes a 06777 file");
 	report(!(mode_of(g) & 06000), "bits kept",
 	       "perms: write by a non-owner clears S_ISUID and S_ISGID");
 	posix_path(p, "sgid-chmod", h, sizeof(h));
 	mkfile(h, p->uid1, p->group, 0644);
-	report_errno(as(p->uid1, (struct child_op){ .fn = do_chmod, .a = h, .mode = 02755 }),
-		     0, "perms: owner chmods g+s on a file of a foreign group");
+	report_errno(as_chmod(p->uid1, h, 02755), 0,
+		     "perms: owner chmods g+s on a file of a foreign group");
 	report((mode_of(h) & 07777) == 0755, "S_ISGID kept",
 	       "perms: chmod g+s by a non-member of the group drops S_ISGID");
 }
