@@ -1,7 +1,9 @@
 #!/bin/bash
-# bmapctl's command line, error format and exit codes (bmapctl(8)), and
-# its map command on a kernel ext4 loop mount, where it must fall back to
-# FIEMAP and agree with xfs_io's fiemap.  One PASS/FAIL line per check,
+# bmapctl's command line, error format and exit codes (bmapctl(8)), its
+# map command on a kernel ext4 loop mount, where it must fall back to
+# FIEMAP and agree with xfs_io's fiemap, and on a scratch bmapfs mount the
+# seal, lease and status commands and the lease map path, which must give
+# the same extents as kernel FIEMAP of the same image.  One PASS/FAIL line per check,
 # then exactly one "N passed, N failed" line; exit 0 iff nothing failed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,6 +44,8 @@ tmp=$(mktemp -d /tmp/bmapctl-test.XXXXXX)
 mnt=$tmp/mnt
 cleanup() {
 	mountpoint -q "$mnt" && umount "$mnt"
+	mountpoint -q "$tmp/fuse" && umount "$tmp/fuse"
+	[ -n "${bpid:-}" ] && kill "$bpid" 2>/dev/null && wait "$bpid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -157,4 +161,75 @@ want=$(xfs_io -r -c fiemap "$g" | awk -F'[ .:]+' '$4 ~ /^[0-9]+$/ { printf "%s,"
 got=$(jq -r '[.extents[] | select(.type != "hole") | .dev_offset | tostring] | join(",")' <<< "$out")
 check "map of 100 extents agrees with xfs_io fiemap" test "$got," = "$want"
 umount "$mnt" || { echo "FAIL bmapctl: umount"; fail=$((fail + 1)); }
+
+# --- the lease path on bmapfs, checked against kernel FIEMAP ----------
+# bmapfs serves an ext4 image; its device offsets are byte offsets in the
+# image, the same numbers kernel ext4 reports when the image is
+# loop-mounted.  A 141-extent map needs five BMAP_IOC_MAP continuations.
+bmapfs=$top/fuse/bmapfs
+fmnt=$tmp/fuse
+mkdir "$fmnt"
+"$bmapfs" -f -o create=128M "$tmp/fuse.img" "$fmnt" 2> "$tmp/bmapfs.err" &
+bpid=$!
+for _ in $(seq 50); do
+	mountpoint -q "$fmnt" && break
+	sleep 0.1
+done
+check "bmapfs mounts a scratch image" mountpoint -q "$fmnt"
+g=$fmnt/many
+for i in $(seq 0 2 140); do
+	dd if=/dev/urandom of="$g" bs=4k seek=$i count=1 conv=notrunc status=none
+done
+run "$B" map --json "$g"
+echo "$out" > "$tmp/lease.json"
+check "map on bmapfs goes through a lease" test "$(jq -r .source <<< "$out")" = lease
+check "map on bmapfs names the image as the device" test \
+	"$(jq -r .device <<< "$out")" = "$tmp/fuse.img"
+
+t=$fmnt/t
+dd if=/dev/urandom of="$t" bs=64k count=2 status=none
+run "$B" seal "$t"
+check "seal on bmapfs -> exit 0" test $rc -eq 0
+run "$B" lsattr "$t"
+check "lsattr shows m in column 14 after seal" test "$out" = "-------------m-- $t"
+timeout 60 "$B" lease -m pin "$t" > "$tmp/pin.out" &
+lpid=$!
+for _ in $(seq 50); do
+	grep -q '^held' "$tmp/pin.out" && break
+	sleep 0.1
+done
+run "$B" unseal "$t"
+check "unseal under a pin lease -> 'a pin lease is held', exit 1" \
+	test $rc -eq 1 -a "$err" = "bmapctl: $t: a pin lease is held on the file (Text file busy)"
+kill -INT $lpid
+wait $lpid
+check "lease -m pin: SIGINT releases, exit 0" test $? -eq 0 -a \
+	"$(tail -1 "$tmp/pin.out" | cut -d' ' -f1)" = released
+run "$B" chattr -m "$t"
+check "chattr -m after the pin lease ended -> exit 0" test $rc -eq 0
+timeout 60 "$B" lease -r 0:8k "$t" > "$tmp/lease.out" &
+lpid=$!
+for _ in $(seq 50); do
+	grep -q '^held' "$tmp/lease.out" && break
+	sleep 0.1
+done
+timeout 60 truncate -s 4096 "$t"
+wait $lpid
+lrc=$?
+check "lease: held, recall on truncate, released, exit 0" test $lrc -eq 0 -a \
+	"$(cut -d' ' -f1 "$tmp/lease.out" | tr '\n' ' ')" = "held recall released "
+check "lease: recall line names the reason and the deadline" \
+	grep -q '^recall lease [0-9]* reason truncate range 4096:eof deadline_ms [0-9]*$' "$tmp/lease.out"
+run "$B" status --json "$fmnt"
+check "status --json: no lease left, break time 45 s" test \
+	"$(jq -c '[.leases, .lease_break_time_ms]' <<< "$out")" = "[0,45000]"
+umount "$fmnt"
+wait $bpid
+bpid=
+mount -o loop,ro "$tmp/fuse.img" "$mnt" &&
+	"$B" map --json "$mnt/many" > "$tmp/fiemap.json"
+check "bmapfs lease map equals kernel FIEMAP of the image (141 extents)" \
+	test "$(jq -c '.extents | length' "$tmp/fiemap.json")" = 141 -a \
+	"$(jq -c '.extents' "$tmp/lease.json")" = "$(jq -c '.extents' "$tmp/fiemap.json")"
+umount "$mnt"
 finish
