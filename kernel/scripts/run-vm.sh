@@ -3,7 +3,7 @@
 # seal on XFS and ext4 there, then check the images on the host.
 #
 #   vda  xfs.img         XFS, reflink=1: bmap-conform --swap --remount-cmd,
-#                        then bmap-probe extra and reflink
+#                        then bmap-probe extra, race and reflink
 #   vdb  ext4.img        ext4: the same
 #   vdc  xcheck.img      ext4 with a file sealed by bmapfs (P1 across
 #                        implementations): bmap-probe check
@@ -166,9 +166,11 @@ result $? "VM: init ran to the end"
 
 vm_summary xfs
 vm_summary xfs-extra
+vm_summary xfs-race
 vm_summary xfs-reflink
 vm_summary ext4
 vm_summary ext4-extra
+vm_summary ext4-race
 vm_summary xcheck
 for fs in xfs ext4; do
 	vm_part "$fs-umount" | grep -q "^BMAPVM: end $fs-umount rc=0\$"

@@ -15,8 +15,12 @@
  *                            swapfile cannot be unsealed
  *   bmap-probe reflink DIR   (XFS) sealing a reflinked file unshares it and
  *                            leaves the other file alone
+ *   bmap-probe race DIR      a child keeps punching, truncating and
+ *                            extending a file while it is sealed and
+ *                            unsealed over and over; while sealed, its map
+ *                            and size must not change
  *
- * "check", "extra" and "reflink" print PASS/FAIL lines and one "N passed, N failed"
+ * "check", "extra", "reflink" and "race" print PASS/FAIL lines and one "N passed, N failed"
  * line.  Exit
  * status 0 on success, 1 on a failed check or error, 2 on a usage error.
  */
@@ -30,7 +34,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/swap.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/falloc.h>
 #include <linux/fiemap.h>
@@ -65,9 +71,12 @@ report(bool ok, const char *what, const char *why)
 		failed++;
 }
 
-/* Physically contiguous extents of one type are merged: layouts differ. */
+/*
+ * Physically contiguous extents are merged, as layouts differ; with by_type
+ * only those of one type (unwritten or not).
+ */
 static int
-map_read(int fd, struct map *m)
+__map_read(int fd, struct map *m, bool by_type)
 {
 	struct {
 		struct fiemap		fm;
@@ -88,7 +97,7 @@ map_read(int fd, struct map *m)
 		bool unwritten = fe->fe_flags & FIEMAP_EXTENT_UNWRITTEN;
 
 		last = m->nr ? &m->ext[m->nr - 1] : NULL;
-		if (last && last->unwritten == unwritten &&
+		if (last && (!by_type || last->unwritten == unwritten) &&
 		    last->logical + last->length == fe->fe_logical &&
 		    last->physical + last->length == fe->fe_physical) {
 			last->length += fe->fe_length;
@@ -101,6 +110,12 @@ map_read(int fd, struct map *m)
 		m->nr++;
 	}
 	return 0;
+}
+
+static int
+map_read(int fd, struct map *m)
+{
+	return __map_read(fd, m, true);
 }
 
 static void
@@ -373,6 +388,102 @@ reflink(const char *dir)
 	return failed ? 1 : 0;
 }
 
+#define RACE_SIZE	(1 << 20)
+#define RACE_ROUNDS	10
+
+/* The child: map-changing calls as fast as it can; errors are expected. */
+static void __attribute__((noreturn))
+race_child(const char *path)
+{
+	unsigned int seed = getpid();
+	int fd = open(path, O_RDWR);
+	off_t off;
+
+	if (fd < 0)
+		_exit(1);
+	for (;;) {
+		off = (rand_r(&seed) % (RACE_SIZE / 4096)) * 4096;
+		switch (rand_r(&seed) % 4) {
+		case 0:
+			fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  off, 8192);
+			break;
+		case 1:
+			/* Shrink or grow back to the full size. */
+			if (ftruncate(fd, rand_r(&seed) & 1 ? off : RACE_SIZE))
+				continue;
+			break;
+		case 2:
+			pwrite(fd, "x", 1, RACE_SIZE + off);
+			break;
+		default:
+			fallocate(fd, FALLOC_FL_ZERO_RANGE, off, 4096);
+			break;
+		}
+	}
+}
+
+static int
+race(const char *dir)
+{
+	char path[4096];
+	struct map m1, m2;
+	struct stat s1, s2;
+	unsigned int moved = 0, rounds = 0, i;
+	pid_t pid;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/bmap-probe-race", dir);
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	if (fd < 0 || ftruncate(fd, RACE_SIZE) < 0) {
+		perror(path);
+		return 1;
+	}
+	pid = fork();
+	if (pid == 0)
+		race_child(path);
+	for (i = 0; i < RACE_ROUNDS && pid > 0; i++) {
+		if (ioctl(fd, BMAP_IOC_SEAL) < 0)
+			continue;	/* ENOSPC and the like: next round */
+		rounds++;
+		/* Writes inside EOF may convert unwritten extents (S4). */
+		if (fstat(fd, &s1) < 0 || __map_read(fd, &m1, false) < 0)
+			break;
+		usleep(20000);		/* the child runs */
+		if (fstat(fd, &s2) < 0 || __map_read(fd, &m2, false) < 0 ||
+		    !is_sealed(fd))
+			break;
+		if (!map_same(&m1, &m2) || s1.st_size != s2.st_size) {
+			if (!moved++) {
+				printf("# sealed, size %lld, map:\n",
+				       (long long)s1.st_size);
+				map_print(&m1);
+				printf("# still sealed, size %lld, map:\n",
+				       (long long)s2.st_size);
+				map_print(&m2);
+			}
+		}
+		if (ioctl(fd, BMAP_IOC_UNSEAL) < 0)
+			break;
+		usleep(5000);
+	}
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	report(pid > 0 && i == RACE_ROUNDS && rounds > RACE_ROUNDS / 2,
+	       "S2 race setup: seal/unseal rounds against a busy writer", NULL);
+	report(!moved, "S2 no map or size change while sealed, under a "
+	       "concurrent punch/truncate/extend loop", NULL);
+	ioctl(fd, BMAP_IOC_UNSEAL);
+	close(fd);
+	unlink(path);
+
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -381,7 +492,7 @@ main(int argc, char **argv)
 
 	if (argc != 3) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink DIR\n", stderr);
+		      "extra|reflink|race DIR\n", stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "check"))
@@ -390,6 +501,8 @@ main(int argc, char **argv)
 		return extra(argv[2]);
 	if (!strcmp(argv[1], "reflink"))
 		return reflink(argv[2]);
+	if (!strcmp(argv[1], "race"))
+		return race(argv[2]);
 
 	fd = open(argv[2], O_RDONLY);
 	if (fd < 0) {
@@ -407,7 +520,7 @@ main(int argc, char **argv)
 	close(fd);
 	if (ret == -2) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink DIR\n", stderr);
+		      "extra|reflink|race DIR\n", stderr);
 		return 2;
 	}
 	if (ret < 0) {
