@@ -62,6 +62,17 @@ static int open_fs(struct bmapfs *b, char *why, size_t len)
 		return why_fail(why, len, "%s", error_message(err));
 	if (check_features(b->fs, why, len))
 		goto out_close;
+	/*
+	 * File data bypasses libext2fs (pwrite on img_fd), so its write-back
+	 * block cache must not hold a dirty copy of a block that is freed
+	 * and then reused for data: a late flush would overwrite the data.
+	 */
+	err = io_channel_set_options(b->fs->io, "cache=off");
+	if (err) {
+		why_fail(why, len, "cannot disable the block cache: %s",
+			 error_message(err));
+		goto out_close;
+	}
 	err = ext2fs_read_bitmaps(b->fs);
 	if (err) {
 		why_fail(why, len, "cannot read bitmaps: %s",
