@@ -10,7 +10,7 @@
  *   access.c   S4 reads and in-place writes
  *   persist.c  P1 seal and map across unmount/mount (--remount-cmd)
  *   swap.c     K1 swapon of a sealed swapfile (--swap, kernel only)
- * A later lease.c (L1-L10) plugs into main.c the same way.
+ *   lease*.c   L1-L10 leases (lease.h), N/A where the filesystem has none
  *
  * util.c holds what several areas need: test files with a known layout,
  * snapshots (size, map, content) and their comparison, running code as an
@@ -121,5 +121,6 @@ void conform_refuse(struct conform *c);
 void conform_access(struct conform *c);
 void conform_persist(struct conform *c);
 void conform_swap(struct conform *c);
+void conform_lease(struct conform *c);
 
 #endif /* BMAP_CONFORM_H */

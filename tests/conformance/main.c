@@ -28,7 +28,7 @@ static void
 usage(FILE *f)
 {
 	fputs("Usage: bmap-conform [OPTIONS] DIR\n\n"
-	      "Check the bmap contract (S1-S6, P1, K1) on the filesystem of\n"
+	      "Check the bmap contract (S1-S6, L1-L10, P1, K1) on the filesystem of\n"
 	      "DIR; a private directory is made inside DIR and removed after.\n"
 	      "  --remount-cmd CMD  run CMD (sh -c) to unmount and mount DIR's\n"
 	      "                     filesystem again, then check P1\n"
@@ -196,6 +196,7 @@ main(int argc, char **argv)
 	conform_seal(&c);
 	conform_refuse(&c);
 	conform_access(&c);
+	conform_lease(&c);
 	if (c.remount_cmd)
 		conform_persist(&c);
 	if (c.swap)

@@ -11,7 +11,9 @@ need
 setup_tmp
 img=$tmp/img
 mnt=$tmp/mnt
-opts=allow_other,lease_break_time=5
+# A short lease_break_time and a pin limit: bmap-conform checks L7 revoke
+# and L9 EDQUOT against them.
+opts=allow_other,lease_break_time=2,pin_limit=64M
 conform=$top/tests/conformance/bmap-conform
 posix=$top/tests/posix/bmap-posix
 

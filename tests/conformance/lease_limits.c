@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * L9 status and the pin limit, L10 many holders and operations at once.
+ *
+ * L9 needs a pin limit on the mount (the suite passes pin_limit=64M):
+ * without one, EDQUOT cannot be provoked and the check fails so the
+ * harness gets fixed.  L10 gives every operation thread a file of its own
+ * and a model of its content, so the final content is known exactly while
+ * the holders, cooperating or silent, hammer all files at once.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "lease.h"
+
+#define CHUNK		CONFORM_CHUNK
+#define NR_FILES	4
+#define NR_HOLDERS	32	/* half cooperate, half stay silent */
+#define NR_OPS		40	/* per file */
+#define FILE_MAX	(16 * CHUNK)
+
+static void
+check_counts(struct conform *c, const char *path, const char *sealed)
+{
+	struct bmap_client_lease r, w1, w2, p;
+	struct bmap_client_map *m = NULL;
+	struct bmap_status base, st;
+	int fd_rw, fd_s, err;
+
+	fd_rw = open(path, O_RDWR);
+	fd_s = open(sealed, O_RDONLY);
+	err = fd_rw < 0 || fd_s < 0 ? errno : lease_status(c, &base);
+	err = err ? err : -bmap_client_lease_acquire(fd_rw, BMAP_LEASE_READ, 0,
+						     BMAP_LEASE_TO_EOF, &r);
+	err = err ? err : -bmap_client_lease_acquire(fd_rw, BMAP_LEASE_WRITE,
+						     0, BMAP_LEASE_TO_EOF,
+						     &w1);
+	err = err ? err : -bmap_client_lease_acquire(fd_rw, BMAP_LEASE_WRITE,
+						     CHUNK, CHUNK, &w2);
+	err = err ? err : -bmap_client_lease_acquire(fd_s, BMAP_LEASE_PIN, 0,
+						     BMAP_LEASE_TO_EOF, &p);
+	if (err) {
+		report(false, errno_name(err), "L9 setup: four leases");
+		goto out;
+	}
+	lease_status(c, &st);
+	report(st.nr_read == base.nr_read + 1 &&
+	       st.nr_write == base.nr_write + 2 &&
+	       st.nr_pin == base.nr_pin + 1 &&
+	       st.nr_leases == base.nr_leases + 4 &&
+	       st.nr_leases == st.nr_read + st.nr_write + st.nr_pin,
+	       "counts disagree", "L9 status counts leases by mode");
+	report(st.pinned_bytes == base.pinned_bytes &&
+	       st.user_pinned_bytes <= st.pinned_bytes, "pinned changed",
+	       "L9 leases that mapped nothing pin nothing");
+	err = lease_map(&r, 0, CHUNK, 0, &m);
+	bmap_client_map_free(m);
+	lease_status(c, &st);
+	report(!err && st.pinned_bytes == base.pinned_bytes + CHUNK &&
+	       st.user_pinned_bytes == base.user_pinned_bytes + CHUNK,
+	       err ? errno_name(err) : "wrong pinned bytes",
+	       "L9 a map of %llu written bytes pins exactly them",
+	       (unsigned long long)CHUNK);
+	err = lease_map(&r, 0, 2 * CHUNK, 0, &m);
+	bmap_client_map_free(m);
+	lease_status(c, &st);
+	report(!err && st.pinned_bytes == base.pinned_bytes + CHUNK,
+	       "charged twice or for a hole",
+	       "L9 mapping again and mapping holes pins nothing more");
+	err = lease_map(&w1, 3 * CHUNK, CHUNK, 0, &m);
+	bmap_client_map_free(m);
+	lease_status(c, &st);
+	report(!err && st.pinned_bytes == base.pinned_bytes + 2 * CHUNK,
+	       "wrong pinned bytes", "L9 a second lease's map adds its bytes");
+	bmap_client_release(&r);
+	lease_status(c, &st);
+	report(st.pinned_bytes == base.pinned_bytes + CHUNK &&
+	       st.nr_read == base.nr_read, "not uncharged",
+	       "L9 release gives the lease's pinned bytes back");
+	bmap_client_release(&w1);
+	bmap_client_release(&w2);
+	bmap_client_release(&p);
+	lease_status(c, &st);
+	report(st.pinned_bytes == base.pinned_bytes &&
+	       st.nr_leases == base.nr_leases, "left over",
+	       "L9 status is back where it started after the releases");
+out:
+	if (fd_rw >= 0)
+		close(fd_rw);
+	if (fd_s >= 0)
+		close(fd_s);
+}
+
+/* L9: a map beyond the pin limit fails with EDQUOT and charges nothing. */
+static void
+check_pin_limit(struct conform *c, uint32_t bs)
+{
+	struct bmap_client_map *m = NULL;
+	struct bmap_client_lease w;
+	struct bmap_status base, st;
+	uint64_t room, half;
+	char path[PATH_MAX];
+	struct stat sb;
+	int fd, err;
+
+	err = lease_status(c, &base);
+	if (err || !base.pin_limit) {
+		report(false, err ? errno_name(err) : "mount with pin_limit",
+		       "L9 the mount has a pin limit to check EDQUOT against");
+		return;
+	}
+	room = base.pin_limit - base.user_pinned_bytes;
+	half = room / 2 / bs * bs;
+	report_info("pin limit %llu bytes, %llu free",
+		    (unsigned long long)base.pin_limit,
+		    (unsigned long long)room);
+	conform_path(c, "l9limit", path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	err = fd < 0 ? errno :
+	      -bmap_client_lease_acquire(fd, BMAP_LEASE_WRITE, 0,
+					 BMAP_LEASE_TO_EOF, &w);
+	err = err ? err : lease_map(&w, 0, half, BMAP_MAP_ALLOCATE, &m);
+	bmap_client_map_free(m);
+	lease_status(c, &st);
+	report(!err && st.user_pinned_bytes == base.user_pinned_bytes + half,
+	       errno_name(err), "L9 a map within the pin limit succeeds");
+	if (err)
+		goto out;
+	err = lease_map(&w, half, room - half + bs, BMAP_MAP_ALLOCATE, &m);
+	report_errno(err, EDQUOT, "L9 a map beyond the pin limit: EDQUOT");
+	bmap_client_map_free(m);
+	lease_status(c, &st);
+	report(st.user_pinned_bytes == base.user_pinned_bytes + half &&
+	       st.pinned_bytes == base.pinned_bytes + half, "charged",
+	       "L9 the refused map charged nothing");
+	report(!fstat(fd, &sb) && sb.st_size == 0, "size changed",
+	       "L9 the refused map left the size alone");
+	bmap_client_release(&w);
+	lease_status(c, &st);
+	report(st.user_pinned_bytes == base.user_pinned_bytes,
+	       "still charged", "L9 release uncharges the pin limit");
+	/* No partial effect: the refused range is still a hole. */
+	err = -bmap_client_lease_acquire(fd, BMAP_LEASE_READ, half, CHUNK, &w);
+	err = err ? err : lease_map(&w, half, CHUNK, 0, &m);
+	report(!err && lease_map_all(m, BMAP_EXT_HOLE),
+	       err ? errno_name(err) : m->nr_extents ?
+	       bmap_client_ext_type_name(m->extents[0].type) : "no extent",
+	       "L9 the refused ALLOCATE allocated nothing");
+	bmap_client_map_free(m);
+	bmap_client_release(&w);
+out:
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
+struct l10_file {
+	char		path[PATH_MAX];
+	int		fd;
+	uint8_t		*model;		/* FILE_MAX bytes */
+	uint64_t	size;
+	unsigned int	seed;
+	unsigned int	failures;	/* operations that did not succeed */
+};
+
+struct l10 {
+	struct l10_file	file[NR_FILES];
+	pthread_barrier_t start;	/* holders' first leases, then ops */
+	bool		stop;
+	unsigned int	nr_answered;	/* recalls the cooperating answered */
+	unsigned int	nr_silent_revoked;
+	unsigned int	nr_holder_errors;
+};
+
+struct l10_holder {
+	struct l10	*t;
+	unsigned int	idx;
+	unsigned int	seed;
+};
+
+static uint64_t
+rnd(unsigned int *seed, uint64_t n)
+{
+	return n ? (((uint64_t)rand_r(seed) << 16) ^ rand_r(seed)) % n : 0;
+}
+
+/* One lease on a random range of a random file; mapped. */
+static int
+l10_take(struct l10_holder *h, int *fds, struct bmap_client_lease *l,
+	 bool write)
+{
+	struct bmap_client_map *m = NULL;
+	unsigned int f = rnd(&h->seed, NR_FILES);
+	uint64_t off = rnd(&h->seed, FILE_MAX - CHUNK);
+	uint64_t len = 1 + rnd(&h->seed, 4 * CHUNK);
+	int err;
+
+	err = -bmap_client_lease_acquire(fds[f], write ? BMAP_LEASE_WRITE
+						       : BMAP_LEASE_READ,
+					 off, len, l);
+	if (err)
+		return err;
+	err = lease_map(l, off, len, write ? BMAP_MAP_ALLOCATE : 0, &m);
+	bmap_client_map_free(m);
+	/* A recall may already have revoked it: that is the holder's news. */
+	return err == ESTALE ? 0 : err;
+}
+
+static void *
+l10_silent(void *arg)
+{
+	struct l10_holder *h = arg;
+	struct l10 *t = h->t;
+	struct bmap_client_lease l;
+	struct bmap_event ev;
+	int fds[NR_FILES], i, err;
+
+	for (i = 0; i < NR_FILES; i++)
+		fds[i] = open(t->file[i].path, O_RDWR);
+	err = l10_take(h, fds, &l, true);
+	pthread_barrier_wait(&t->start);
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE))
+		usleep(20000);
+	if (err)
+		__atomic_add_fetch(&t->nr_holder_errors, 1, __ATOMIC_RELAXED);
+	else if (lease_find_event(l.fd, l.id, BMAP_EVENT_REVOKED, 0, &ev))
+		__atomic_add_fetch(&t->nr_silent_revoked, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < NR_FILES; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return NULL;
+}
+
+static void *
+l10_cooperate(void *arg)
+{
+	struct l10_holder *h = arg;
+	struct l10 *t = h->t;
+	struct bmap_event ev[BMAP_EVENTS_MAX];
+	struct bmap_client_lease l;
+	int fds[NR_FILES], i, n, err, rounds;
+	bool first = true, back;
+
+	for (i = 0; i < NR_FILES; i++)
+		fds[i] = open(t->file[i].path, O_RDWR);
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+		err = l10_take(h, fds, &l, rnd(&h->seed, 2));
+		if (first)
+			pthread_barrier_wait(&t->start);
+		first = false;
+		if (err) {
+			__atomic_add_fetch(&t->nr_holder_errors, 1,
+					   __ATOMIC_RELAXED);
+			break;
+		}
+		back = false;
+		rounds = 1 + rnd(&h->seed, 5);
+		while (!back && rounds-- &&
+		       !__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+			lease_poll_pri(l.fd, 50);
+			n = bmap_client_events(l.fd, ev, BMAP_EVENTS_MAX);
+			for (i = 0; i < n; i++)
+				if (ev[i].lease_id == l.id)
+					back = true;
+		}
+		if (back)
+			__atomic_add_fetch(&t->nr_answered, 1,
+					   __ATOMIC_RELAXED);
+		bmap_client_release(&l);
+	}
+	if (first)
+		pthread_barrier_wait(&t->start);
+	for (i = 0; i < NR_FILES; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return NULL;
+}
+
+/* One random operation on @f, applied to its model too. */
+static int
+l10_op(struct l10_file *f, unsigned int kind)
+{
+	uint64_t off = rnd(&f->seed, FILE_MAX), len, i, end;
+	uint8_t buf[4096];
+
+	switch (kind) {
+	case 0:	/* write */
+		len = 1 + rnd(&f->seed, sizeof(buf));
+		if (off + len > FILE_MAX)
+			off = FILE_MAX - len;
+		for (i = 0; i < len; i++)
+			buf[i] = f->model[off + i] = rand_r(&f->seed);
+		if (pwrite(f->fd, buf, len, off) != (ssize_t)len)
+			return errno ? errno : EIO;
+		if (off + len > f->size)
+			f->size = off + len;
+		return 0;
+	case 1:	/* truncate */
+		if (ftruncate(f->fd, off) < 0)
+			return errno;
+		if (off < f->size)
+			memset(f->model + off, 0, f->size - off);
+		f->size = off;
+		return 0;
+	default: /* punch */
+		len = 1 + rnd(&f->seed, 4 * CHUNK);
+		if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      off, len) < 0)
+			return errno;
+		end = off + len < f->size ? off + len : f->size;
+		if (off < end)
+			memset(f->model + off, 0, end - off);
+		return 0;
+	}
+}
+
+static void *
+l10_ops(void *arg)
+{
+	struct l10_file *f = arg;
+	unsigned int i;
+
+	/* The first punch covers every lease on the file at once. */
+	if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		      FILE_MAX) < 0)
+		f->failures++;
+	memset(f->model, 0, FILE_MAX);
+	for (i = 0; i < NR_OPS; i++)
+		if (l10_op(f, rnd(&f->seed, 3)))
+			f->failures++;
+	return NULL;
+}
+
+static bool
+l10_content_ok(struct l10_file *f)
+{
+	uint8_t *buf = malloc(FILE_MAX);
+	struct stat sb;
+	bool ok;
+
+	ok = buf && !fstat(f->fd, &sb) && (uint64_t)sb.st_size == f->size &&
+	     pread(f->fd, buf, FILE_MAX, 0) == (ssize_t)f->size &&
+	     !memcmp(buf, f->model, f->size);
+	if (!ok && buf) {
+		uint64_t i = 0;
+
+		while (i < f->size && buf[i] == f->model[i])
+			i++;
+		report_info("L10 %s: size %llu, want %llu; first difference "
+			    "at %llu", f->path, (unsigned long long)sb.st_size,
+			    (unsigned long long)f->size, (unsigned long long)i);
+	}
+	free(buf);
+	return ok;
+}
+
+static int
+l10_setup(struct conform *c, struct l10 *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_FILES; i++) {
+		struct l10_file *f = &t->file[i];
+
+		conform_path(c, "l10", f->path, sizeof(f->path));
+		f->seed = 1000 + i;
+		f->model = calloc(1, FILE_MAX);
+		f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL, 0644);
+		if (f->fd < 0 || !f->model)
+			return f->fd < 0 ? errno : ENOMEM;
+		if (lease_write_pattern(f->fd, i, 0, FILE_MAX / 2))
+			return EIO;
+		f->size = FILE_MAX / 2;
+	}
+	return 0;
+}
+
+static void
+l10_run(struct l10 *t)
+{
+	struct l10_holder h[NR_HOLDERS];
+	pthread_t ht[NR_HOLDERS], ot[NR_FILES];
+	unsigned int i;
+
+	pthread_barrier_init(&t->start, NULL, NR_HOLDERS + 1);
+	for (i = 0; i < NR_HOLDERS; i++) {
+		h[i].t = t;
+		h[i].idx = i;
+		h[i].seed = 7 * i + 1;
+		pthread_create(&ht[i], NULL, i % 2 ? l10_silent
+						   : l10_cooperate, &h[i]);
+	}
+	pthread_barrier_wait(&t->start);
+	for (i = 0; i < NR_FILES; i++)
+		pthread_create(&ot[i], NULL, l10_ops, &t->file[i]);
+	for (i = 0; i < NR_FILES; i++)
+		pthread_join(ot[i], NULL);
+	__atomic_store_n(&t->stop, true, __ATOMIC_RELEASE);
+	for (i = 0; i < NR_HOLDERS; i++)
+		pthread_join(ht[i], NULL);
+	pthread_barrier_destroy(&t->start);
+}
+
+static void
+check_storm(struct conform *c)
+{
+	struct bmap_status base, st;
+	struct statvfs sv0, sv1;
+	unsigned int i, failures = 0, content = 0;
+	struct l10 t;
+	long long off;
+	uint64_t t0;
+	int err;
+
+	memset(&t, 0, sizeof(t));
+	err = lease_status(c, &base);
+	err = err ? err : l10_setup(c, &t);
+	if (err || statvfs(c->work, &sv0)) {
+		report(false, errno_name(err), "L10 setup");
+		goto out;
+	}
+	t0 = lease_now_ms();
+	l10_run(&t);
+	for (i = 0; i < NR_FILES; i++) {
+		failures += t.file[i].failures;
+		content += l10_content_ok(&t.file[i]);
+	}
+	lease_status(c, &st);
+	report_info("L10: %u holders, %u operations on %u files, %llu ms, "
+		    "%u recalls answered, %llu revokes", NR_HOLDERS,
+		    NR_FILES * NR_OPS, NR_FILES,
+		    (unsigned long long)(lease_now_ms() - t0), t.nr_answered,
+		    (unsigned long long)(st.nr_revokes - base.nr_revokes));
+	report(!failures, "an operation failed",
+	       "L10 every truncate, punch and write succeeds under %d "
+	       "holders", NR_HOLDERS);
+	report(!t.nr_holder_errors, "a holder could not lease or map",
+	       "L10 every holder leases and maps while operations run");
+	report(t.nr_answered > 0, "no recall answered",
+	       "L10 cooperating holders were recalled and answered");
+	report(t.nr_silent_revoked == NR_HOLDERS / 2, "not every one",
+	       "L10 every silent holder was revoked (%u of %d)",
+	       t.nr_silent_revoked, NR_HOLDERS / 2);
+	report(content == NR_FILES, "content or size differs",
+	       "L10 each file holds what its last operations wrote");
+	report(lease_status_wait(c, &st, lease_status_idle, NULL, 2000),
+	       "leases, pinned or quarantined bytes left",
+	       "L10 afterwards no lease, pinned or quarantined byte is left");
+	for (i = 0; i < NR_FILES; i++)
+		if (ftruncate(t.file[i].fd, 0) < 0 || fsync(t.file[i].fd) < 0)
+			failures++;
+	if (statvfs(c->work, &sv1))
+		failures++;
+	off = (long long)sv1.f_bfree - (long long)sv0.f_bfree -
+	      (long long)(FILE_MAX / 2 * NR_FILES / sv0.f_bsize);
+	report(!failures && !off, "free blocks differ",
+	       "L10 no space leaks: truncating the files frees every block "
+	       "(%lld blocks off)", off);
+out:
+	for (i = 0; i < NR_FILES; i++) {
+		if (t.file[i].fd > 0)
+			close(t.file[i].fd);
+		free(t.file[i].model);
+	}
+}
+
+void
+conform_lease_limits(struct conform *c)
+{
+	char path[PATH_MAX], sealed[PATH_MAX];
+	int err;
+
+	conform_path(c, "l9", path, sizeof(path));
+	conform_path(c, "l9s", sealed, sizeof(sealed));
+	err = -conform_make_file(c, path, 91);
+	err = err ? err : -conform_make_sealed(c, sealed, 92);
+	if (err)
+		report(false, errno_name(err), "L9 setup: files");
+	else
+		check_counts(c, path, sealed);
+	check_pin_limit(c, c->block_size);
+	check_storm(c);
+}

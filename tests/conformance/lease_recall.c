@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * L6 recall, L7 revoke and quarantine, L8 pin leases.
+ *
+ * A holder thread with its own descriptor waits in poll() for POLLPRI,
+ * reads the event and (if it cooperates) releases; the main thread runs
+ * the map-changing operation and times it.  Waiting is proven by the
+ * operation returning only after the release, and per-range recall by an
+ * operation beside a silent holder returning in a fraction of
+ * lease_break_time.  L7 needs a short lease_break_time (the suite mounts
+ * with 2 s): with a long one it fails rather than wait for minutes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lease.h"
+
+#define CHUNK		CONFORM_CHUNK
+#define MAX_BREAK_MS	10000ULL
+
+struct holder {
+	int		fd;
+	struct bmap_client_lease l;
+	int		wait_ms;	/* poll timeout */
+	/* results */
+	bool		pri;
+	bool		event;
+	struct bmap_event ev;
+	uint64_t	ev_ns;		/* when the event was read */
+	uint64_t	release_ms;
+	int		release_err;
+};
+
+static void *
+holder_run(void *arg)
+{
+	struct holder *h = arg;
+
+	h->pri = lease_poll_pri(h->fd, h->wait_ms);
+	h->event = lease_find_event(h->fd, h->l.id, BMAP_EVENT_RECALL, 1000,
+				    &h->ev);
+	h->ev_ns = lease_now_ns();
+	h->release_ms = lease_now_ms();
+	h->release_err = -bmap_client_release(&h->l);
+	return NULL;
+}
+
+enum recall_op { OP_TRUNCATE, OP_PUNCH, OP_UNLINK, OP_UNSEAL };
+
+static const char *const op_names[] = {
+	[OP_TRUNCATE] = "truncate",
+	[OP_PUNCH] = "punch",
+	[OP_UNLINK] = "unlink",
+	[OP_UNSEAL] = "unseal",
+};
+
+static const uint32_t op_reasons[] = {
+	[OP_TRUNCATE] = BMAP_RECALL_TRUNCATE,
+	[OP_PUNCH] = BMAP_RECALL_PUNCH,
+	[OP_UNLINK] = BMAP_RECALL_UNLINK,
+	[OP_UNSEAL] = BMAP_RECALL_UNSEAL,
+};
+
+/* Run @op on @path; @off/@len is the range it changes.  Return: errno. */
+static int
+run_op(enum recall_op op, const char *path, uint64_t off, uint64_t len)
+{
+	int fd, err = 0;
+
+	if (op == OP_UNLINK)
+		return unlink(path) < 0 ? errno : 0;
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return errno;
+	switch (op) {
+	case OP_TRUNCATE:
+		err = conform_err(ftruncate(fd, off), errno);
+		break;
+	case OP_PUNCH:
+		err = conform_err(fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+					    FALLOC_FL_KEEP_SIZE, off, len),
+				  errno);
+		break;
+	case OP_UNSEAL:
+		err = -bmap_client_unseal(fd);
+		break;
+	default:
+		err = EINVAL;
+	}
+	close(fd);
+	return err;
+}
+
+static bool
+ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	uint64_t aend = alen > UINT64_MAX - a ? UINT64_MAX : a + alen;
+	uint64_t bend = blen > UINT64_MAX - b ? UINT64_MAX : b + blen;
+
+	return a < bend && b < aend;
+}
+
+/*
+ * L6: a cooperating holder of [@loff, @loff + @llen) in @mode, and @op on
+ * [@off, @off + @len) of a fresh standard file (sealed for unseal).
+ */
+static void
+check_recall(struct conform *c, const struct bmap_status *base,
+	     enum recall_op op, uint32_t mode, uint64_t loff, uint64_t llen,
+	     uint64_t off, uint64_t len)
+{
+	const char *name = op_names[op];
+	struct holder h = { .wait_ms = base->lease_break_time_ms + 2000 };
+	uint64_t t0, t1, now;
+	struct bmap_client_map *m = NULL;
+	struct bmap_status st;
+	char path[PATH_MAX];
+	pthread_t th;
+	int err;
+
+	conform_path(c, "l6", path, sizeof(path));
+	err = op == OP_UNSEAL ? -conform_make_sealed(c, path, 61)
+			      : -conform_make_file(c, path, 61);
+	h.fd = err ? -1 : open(path, mode == BMAP_LEASE_WRITE ? O_RDWR
+							       : O_RDONLY);
+	err = h.fd < 0 ? (err ? err : errno) :
+	      -bmap_client_lease_acquire(h.fd, mode, loff, llen, &h.l);
+	err = err ? err : lease_map(&h.l, loff, llen, 0, &m);
+	bmap_client_map_free(m);
+	if (err || pthread_create(&th, NULL, holder_run, &h)) {
+		report(false, errno_name(err), "L6 %s setup: holder", name);
+		if (h.fd >= 0)
+			close(h.fd);
+		return;
+	}
+	t0 = lease_now_ms();
+	err = run_op(op, path, off, len);
+	t1 = lease_now_ms();
+	pthread_join(th, NULL);
+	now = lease_now_ns();
+	report_errno(err, 0, "L6 %s of a leased range completes", name);
+	report(h.pri, "no POLLPRI", "L6 %s: holder's descriptor polls POLLPRI",
+	       name);
+	report(h.event, "no event",
+	       "L6 %s: BMAP_IOC_EVENTS reports a recall of the lease", name);
+	report(h.event && h.ev.reason == op_reasons[op],
+	       h.event ? bmap_client_recall_reason_name(h.ev.reason) : "none",
+	       "L6 %s: event reason is %s", name,
+	       bmap_client_recall_reason_name(op_reasons[op]));
+	report(h.event && ranges_overlap(h.ev.offset, h.ev.length, loff, llen),
+	       "range misses the lease",
+	       "L6 %s: event range overlaps the lease", name);
+	report(h.event && h.ev.deadline_ns > h.ev_ns &&
+	       h.ev.deadline_ns <= now + (base->lease_break_time_ms + 1000) *
+				   1000000ULL,
+	       "deadline not in (now, now + lease_break_time]",
+	       "L6 %s: event deadline lies ahead, within lease_break_time",
+	       name);
+	report_errno(h.release_err, 0, "L6 %s: holder releases", name);
+	report(t1 >= h.release_ms && t1 - t0 < base->lease_break_time_ms,
+	       "returned before the release or after the deadline",
+	       "L6 %s waits for the release, not for the deadline (%llu ms)",
+	       name, (unsigned long long)(t1 - t0));
+	lease_status(c, &st);
+	report(st.nr_recalls > base->nr_recalls &&
+	       st.nr_revokes == base->nr_revokes, "counters",
+	       "L6 %s: status counts a recall and no revoke", name);
+	close(h.fd);
+}
+
+/* L6: operations on ranges no lease covers neither notify nor wait. */
+static void
+check_no_recall(struct conform *c, const struct bmap_status *base)
+{
+	const uint64_t slack = base->lease_break_time_ms / 4;
+	struct bmap_client_lease l;
+	struct bmap_client_map *m = NULL;
+	char path[PATH_MAX];
+	uint64_t t0, t1, t2;
+	int fd, err, err2;
+	struct bmap_event ev;
+
+	conform_path(c, "l6free", path, sizeof(path));
+	err = -conform_make_file(c, path, 62);
+	fd = err ? -1 : open(path, O_RDWR);
+	err = fd < 0 ? (err ? err : errno) :
+	      -bmap_client_lease_acquire(fd, BMAP_LEASE_WRITE, 3 * CHUNK,
+					 CHUNK, &l);
+	err = err ? err : lease_map(&l, 3 * CHUNK, CHUNK, 0, &m);
+	bmap_client_map_free(m);
+	if (err) {
+		report(false, errno_name(err), "L6 setup: silent holder");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	t0 = lease_now_ms();
+	err = run_op(OP_PUNCH, path, 0, CHUNK);
+	t1 = lease_now_ms();
+	err2 = run_op(OP_TRUNCATE, path, 4 * CHUNK, 0);
+	t2 = lease_now_ms();
+	report_errno(err, 0, "L6 punch beside a lease completes");
+	report(t1 - t0 < slack, "waited", "L6 punch beside a silent lease "
+	       "does not wait (%llu ms, limit %llu)",
+	       (unsigned long long)(t1 - t0), (unsigned long long)slack);
+	report_errno(err2, 0, "L6 truncate beside a lease completes");
+	report(t2 - t1 < slack, "waited", "L6 truncate beside a silent lease "
+	       "does not wait (%llu ms, limit %llu)",
+	       (unsigned long long)(t2 - t1), (unsigned long long)slack);
+	report(!lease_poll_pri(fd, 0) &&
+	       !lease_find_event(fd, l.id, ~0U, 0, &ev), "event pending",
+	       "L6 operations beside a lease send it no event");
+	bmap_client_release(&l);
+	close(fd);
+}
+
+static bool
+ranges_overlap_map(const struct bmap_client_map *a,
+		   const struct bmap_client_map *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->nr_extents; i++) {
+		const struct bmap_extent *x = &a->extents[i];
+
+		if (x->type == BMAP_EXT_HOLE)
+			continue;
+		for (j = 0; j < b->nr_extents; j++) {
+			const struct bmap_extent *y = &b->extents[j];
+
+			if (y->type != BMAP_EXT_HOLE &&
+			    ranges_overlap(x->dev_offset, x->length,
+					   y->dev_offset, y->length))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* L7: quarantined blocks are not handed to a new file. */
+static void
+check_quarantine_reuse(struct conform *c, const struct bmap_client_map *dead)
+{
+	struct bmap_client_map *m = NULL;
+	char path[PATH_MAX];
+	int fd, err;
+
+	conform_path(c, "l7new", path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	err = fd < 0 ? errno : lease_write_pattern(fd, 71, 0, 16 * CHUNK);
+	err = err ? err : -bmap_client_file_extents(fd, 0, BMAP_LEASE_TO_EOF,
+						    &m);
+	report(!err && !ranges_overlap_map(m, dead),
+	       err ? errno_name(err) : "new file got quarantined blocks",
+	       "L7 blocks quarantined for a revoked lease are not reused");
+	bmap_client_map_free(m);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
+/* L7: a silent holder is revoked after lease_break_time. */
+static void
+check_revoke(struct conform *c, const struct bmap_status *base)
+{
+	const uint64_t brk = base->lease_break_time_ms;
+	struct bmap_client_map *m = NULL, *m2 = NULL;
+	struct bmap_client_lease l;
+	struct bmap_status st, after;
+	struct bmap_event ev;
+	char path[PATH_MAX];
+	uint64_t t0, t1, id;
+	int fd, err;
+
+	if (brk > MAX_BREAK_MS) {
+		report(false, "mount with lease_break_time=2",
+		       "L7 lease_break_time %llu ms is too long for the test",
+		       (unsigned long long)brk);
+		return;
+	}
+	conform_path(c, "l7", path, sizeof(path));
+	err = -conform_make_file(c, path, 72);
+	fd = err ? -1 : open(path, O_RDWR);
+	err = fd < 0 ? (err ? err : errno) :
+	      -bmap_client_lease_acquire(fd, BMAP_LEASE_WRITE, 3 * CHUNK,
+					 CHUNK, &l);
+	err = err ? err : lease_map(&l, 3 * CHUNK, CHUNK, 0, &m);
+	if (err || lease_map_allocated(m) != CHUNK) {
+		report(false, errno_name(err), "L7 setup: silent holder");
+		goto out;
+	}
+	t0 = lease_now_ms();
+	err = run_op(OP_PUNCH, path, 3 * CHUNK, CHUNK);
+	t1 = lease_now_ms();
+	report_errno(err, 0, "L7 punch under a silent holder completes");
+	report(t1 - t0 + 100 >= brk && t1 - t0 <= brk + 3000, "wrong wait",
+	       "L7 it completes after lease_break_time %llu ms (%llu ms)",
+	       (unsigned long long)brk, (unsigned long long)(t1 - t0));
+	report(lease_find_event(fd, l.id, BMAP_EVENT_REVOKED, 1000, &ev),
+	       "no REVOKED event", "L7 BMAP_IOC_EVENTS reports the revoke");
+	report_errno(lease_map(&l, 3 * CHUNK, CHUNK, 0, &m2), ESTALE,
+		     "L7 map on a revoked lease: ESTALE");
+	report_errno(-bmap_client_commit(&l, 3 * CHUNK, CHUNK, 0), ESTALE,
+		     "L7 commit on a revoked lease: ESTALE");
+	lease_status(c, &st);
+	report(st.nr_revoked == base->nr_revoked + 1 &&
+	       st.nr_revokes == base->nr_revokes + 1, "counters",
+	       "L7 status counts the revoked, unreleased lease");
+	report(st.quarantined_bytes >= base->quarantined_bytes + CHUNK,
+	       "nothing quarantined",
+	       "L7 freed blocks the revoked lease had mapped are quarantined "
+	       "(%llu bytes)", (unsigned long long)st.quarantined_bytes);
+	report(lease_pattern_ok(path, 72, 0, CHUNK), "data lost",
+	       "L7 data outside the punched range is intact");
+	check_quarantine_reuse(c, m);
+	id = l.id;
+	report_errno(-bmap_client_release(&l), 0,
+		     "L7 release of a revoked lease succeeds");
+	report_errno(lease_raw_release(fd, id), ENOENT,
+		     "L7 the released revoked lease is gone");
+	lease_status(c, &after);
+	report(after.quarantined_bytes == base->quarantined_bytes &&
+	       after.nr_revoked == base->nr_revoked, "still quarantined",
+	       "L7 release ends the quarantine (%llu bytes left)",
+	       (unsigned long long)after.quarantined_bytes);
+out:
+	bmap_client_map_free(m);
+	bmap_client_map_free(m2);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* L8: a pin lease refuses unseal and map changes at once. */
+static void
+check_pin(struct conform *c, const struct bmap_status *base)
+{
+	const uint64_t slack = base->lease_break_time_ms / 4;
+	struct bmap_client_map *m = NULL;
+	struct bmap_client_lease p;
+	char path[PATH_MAX];
+	uint64_t t0, t1;
+	int fd, err;
+
+	conform_path(c, "l8", path, sizeof(path));
+	err = -conform_make_sealed(c, path, 81);
+	fd = err ? -1 : open(path, O_RDONLY);
+	err = fd < 0 ? (err ? err : errno) :
+	      -bmap_client_lease_acquire(fd, BMAP_LEASE_PIN, 0,
+					 BMAP_LEASE_TO_EOF, &p);
+	err = err ? err : lease_map(&p, 0, CONFORM_FILE_SIZE, 0, &m);
+	if (err) {
+		report(false, errno_name(err), "L8 setup: pin lease");
+		goto out;
+	}
+	report(lease_map_allocated(m) == CONFORM_FILE_SIZE, "holes",
+	       "L8 the pinned sealed file maps without holes");
+	t0 = lease_now_ms();
+	err = run_op(OP_UNSEAL, path, 0, 0);
+	t1 = lease_now_ms();
+	report_errno(err, ETXTBSY, "L8 unseal under a pin lease: ETXTBSY");
+	report(t1 - t0 < slack, "waited",
+	       "L8 the refusal comes at once (%llu ms)",
+	       (unsigned long long)(t1 - t0));
+	report_errno(run_op(OP_TRUNCATE, path, CHUNK, 0), ETXTBSY,
+		     "L8 truncate under a pin lease: ETXTBSY");
+	report_errno(run_op(OP_PUNCH, path, 0, CHUNK), ETXTBSY,
+		     "L8 punch under a pin lease: ETXTBSY");
+	report(!lease_poll_pri(fd, 0), "POLLPRI",
+	       "L8 a pin lease is never recalled");
+	report(bmap_client_is_sealed(fd) == 1, "unsealed",
+	       "L8 the file stays sealed");
+	report_errno(-bmap_client_release(&p), 0, "L8 release of the pin");
+	report_errno(run_op(OP_UNSEAL, path, 0, 0), 0,
+		     "L8 unseal works once the pin is released");
+out:
+	bmap_client_map_free(m);
+	if (fd >= 0)
+		close(fd);
+}
+
+void
+conform_lease_recall(struct conform *c)
+{
+	struct bmap_status base;
+	int err;
+
+	err = lease_status(c, &base);
+	if (err) {
+		report(false, errno_name(err), "L6 setup: BMAP_IOC_STATUS");
+		return;
+	}
+	report_info("lease_break_time %llu ms",
+		    (unsigned long long)base.lease_break_time_ms);
+	check_recall(c, &base, OP_TRUNCATE, BMAP_LEASE_WRITE, 3 * CHUNK, CHUNK,
+		     2 * CHUNK, 0);
+	lease_status(c, &base);
+	check_recall(c, &base, OP_PUNCH, BMAP_LEASE_READ, 0, CHUNK,
+		     CHUNK / 2, CHUNK);
+	lease_status(c, &base);
+	check_recall(c, &base, OP_UNLINK, BMAP_LEASE_READ, 0,
+		     BMAP_LEASE_TO_EOF, 0, 0);
+	lease_status(c, &base);
+	check_recall(c, &base, OP_UNSEAL, BMAP_LEASE_READ, CHUNK, CHUNK, 0, 0);
+	lease_status(c, &base);
+	check_no_recall(c, &base);
+	lease_status(c, &base);
+	check_revoke(c, &base);
+	lease_status(c, &base);
+	check_pin(c, &base);
+}
