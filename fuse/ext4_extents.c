@@ -150,38 +150,6 @@ int bmapfs_ext_count_holes(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
  * written blocks into a contiguous written neighbour.  The handle is left
  * on the extent holding the last converted block.
  */
-/*
- * @e (the handle's current, written extent) continues the written extent
- * before it logically and physically: fold it into that one, so that a
- * file written front to back does not keep one extent per write.  Leaves
- * the handle on the merged extent.
- */
-static errcode_t merge_left(ext2_extent_handle_t h, struct ext2fs_extent *e)
-{
-	struct ext2fs_extent p, cur = *e;
-	errcode_t err;
-
-	if (ext2fs_extent_get(h, EXT2_EXTENT_PREV_LEAF, &p))
-		return ext2fs_extent_goto2(h, 0, cur.e_lblk);
-	if ((p.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ||
-	    p.e_lblk + p.e_len != cur.e_lblk ||
-	    p.e_pblk + p.e_len != cur.e_pblk ||
-	    p.e_len + cur.e_len > 32768)
-		return ext2fs_extent_goto2(h, 0, cur.e_lblk);
-	err = ext2fs_extent_goto2(h, 0, cur.e_lblk);
-	if (!err)
-		err = ext2fs_extent_delete(h, 0);
-	if (!err)
-		err = ext2fs_extent_goto2(h, 0, p.e_lblk);
-	if (!err) {
-		p.e_len += cur.e_len;
-		err = ext2fs_extent_replace(h, 0, &p);
-	}
-	if (!err)
-		err = ext2fs_extent_fix_parents(h);
-	return err;
-}
-
 static int convert_one(ext2_extent_handle_t h, struct ext2fs_extent *e,
 		       uint64_t a, uint64_t bnd)
 {
@@ -195,8 +163,6 @@ static int convert_one(ext2_extent_handle_t h, struct ext2fs_extent *e,
 	if (a == s && bnd == t && e->e_len > 64) {
 		e->e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
 		err = ext2fs_extent_replace(h, 0, e);
-		if (!err)
-			err = merge_left(h, e);
 	} else {
 		for (uint64_t l = a; !err && l < bnd; l++)
 			err = ext2fs_extent_set_bmap(h, l, pblk + (l - s), 0);
