@@ -9,6 +9,8 @@
 #                        implementations): bmap-probe check
 #   vdd  xfs-sealed.img  XFS with a file left sealed, for the host's
 #                        xfs_repair (see kernel-xfs/README)
+#   vde  swap.img        ext4 with a sealed swapfile made by "bmapctl
+#                        swapfile" under bmapfs: swapon, truncate, swapoff (K1)
 #
 # Afterwards: xfs_repair -n and e2fsck -fn on the images, the map bmapfs
 # sealed compared with the map the kernel reports, and the console log
@@ -48,35 +50,31 @@ mkimages() {
 }
 
 # An ext4 image with /sealed: 256 KiB of data, then a hole to 1 MiB, sealed
-# by bmapfs (which fills the hole with unwritten extents).  Without a usable
-# bmapfs, debugfs sets the same on-disk bit as a stand-in (and says so).
+# by bmapfs (which fills the hole with unwritten extents).  bmapfs is part
+# of the build this test runs after; without it the test fails.
 mkxcheck() {
-	local img=$work/xcheck.img mnt=$work/xcheck.mnt pid
+	local img=$work/xcheck.img mnt=$work/xcheck.mnt pid rc
 
+	for t in "$top/fuse/bmapfs" "$top/tools/bmapctl"; do
+		[ -x "$t" ] || { echo "    $t is missing: run make" >&2; return 1; }
+	done
+	[ -c /dev/fuse ] || { echo "    /dev/fuse is missing" >&2; return 1; }
 	truncate -s 64M "$img" && mkfs.ext4 -q -F -b 4096 "$img" || return 1
 	head -c 262144 /dev/urandom >"$work/xcheck.data"
-	if [ -x "$top/fuse/bmapfs" ] && [ -x "$top/tools/bmapctl" ] &&
-	   [ -c /dev/fuse ]; then
-		mkdir -p "$mnt"
-		"$top/fuse/bmapfs" -f "$img" "$mnt" &
-		pid=$!
-		for _ in $(seq 50); do
-			mountpoint -q "$mnt" && break
-			sleep 0.1
-		done
-		cp "$work/xcheck.data" "$mnt/sealed" &&
-			truncate -s 1M "$mnt/sealed" &&
-			"$top/tools/bmapctl" seal "$mnt/sealed" >/dev/null
-		local rc=$?
-		fusermount3 -u "$mnt"
-		wait "$pid"
-		[ $rc -eq 0 ] && echo "bmapfs" && return 0
-		return 1
-	fi
-	debugfs -w -R "write $work/xcheck.data sealed" "$img" >/dev/null 2>&1 &&
-	debugfs -w -R "set_inode_field sealed flags 0x880000" "$img" \
-		>/dev/null 2>&1 && echo "debugfs" && return 0
-	return 1
+	mkdir -p "$mnt"
+	"$top/fuse/bmapfs" -f "$img" "$mnt" &
+	pid=$!
+	for _ in $(seq 50); do
+		mountpoint -q "$mnt" && break
+		sleep 0.1
+	done
+	cp "$work/xcheck.data" "$mnt/sealed" &&
+		truncate -s 1M "$mnt/sealed" &&
+		"$top/tools/bmapctl" seal "$mnt/sealed" >/dev/null
+	rc=$?
+	fusermount3 -u "$mnt"
+	wait "$pid"
+	return $rc
 }
 
 # debugfs's leaf extents of FILE in IMG as "EXT logical physical length
@@ -137,12 +135,11 @@ result $rc "X1 include/uapi/linux/bmap.h of the series is" \
 t0=$(date +%s)
 mkimages
 result $? "host: mkfs of the test images"
-method=$(mkxcheck)
-result $? "host: ext4 image with a file sealed by ${method:-nothing}"
-if [ "$method" = debugfs ]; then
-	echo "NOTE: bmapfs not usable here; debugfs set the seal bit" \
-		"(0x00800000) as a stand-in"
-fi
+mkxcheck
+result $? "host: ext4 image with a file sealed by bmapfs"
+"$top/tests/consumers/mkswapimage.sh" "$work/swap.img" 64M 16M \
+	>"$work/mkswapimage.log" 2>&1
+result $? "host: ext4 image with a swapfile made by bmapctl under bmapfs"
 host_map=$(debugfs_map "$work/xcheck.img" sealed)
 
 t1=$(date +%s)
@@ -154,7 +151,8 @@ timeout "$timeout" qemu-system-x86_64 -accel tcg -m 1024 -nodefaults \
 	-drive "file=$work/xfs.img,if=virtio,format=raw" \
 	-drive "file=$work/ext4.img,if=virtio,format=raw" \
 	-drive "file=$work/xcheck.img,if=virtio,format=raw" \
-	-drive "file=$work/xfs-sealed.img,if=virtio,format=raw"
+	-drive "file=$work/xfs-sealed.img,if=virtio,format=raw" \
+	-drive "file=$work/swap.img,if=virtio,format=raw"
 qrc=$?
 t2=$(date +%s)
 touch "$work/results.log" "$work/console.log"
@@ -172,6 +170,7 @@ vm_summary ext4
 vm_summary ext4-extra
 vm_summary ext4-race
 vm_summary xcheck
+vm_summary kswap
 for fs in xfs ext4; do
 	vm_part "$fs-umount" | grep -q "^BMAPVM: end $fs-umount rc=0\$"
 	result $? "VM: $fs unmounts cleanly after the checks"
@@ -186,7 +185,7 @@ result "$([ -z "$bad" ] && echo 0 || echo 1)" \
 vm_map=$(vm_part xcheck | grep '^EXT ')
 [ -n "$host_map" ] && [ "$host_map" = "$vm_map" ]
 result $? "P1 the map the patched kernel reports equals the map" \
-	"${method:-nobody} sealed"
+	"bmapfs sealed"
 if [ -n "$host_map" ] && [ "$host_map" != "$vm_map" ]; then
 	echo "    host: $host_map"
 	echo "    vm:   $vm_map"
@@ -201,6 +200,8 @@ e2fsck -fn "$work/ext4.img" >"$work/e2fsck-ext4.log" 2>&1
 result $? "P2 host e2fsck -fn: ext4 image after bmap-conform is clean"
 e2fsck -fn "$work/xcheck.img" >"$work/e2fsck-xcheck.log" 2>&1
 result $? "P2 host e2fsck -fn: image with the sealed file is clean"
+e2fsck -fn "$work/swap.img" >"$work/e2fsck-swap.log" 2>&1
+result $? "K1 P2 host e2fsck -fn: swapfile image is clean after swapon/swapoff"
 xfs_repair -n "$work/xfs-sealed.img" >"$work/xfs_repair-sealed.log" 2>&1
 rc=$?
 "$(dirname "$0")/xfs-repair-verdict.sh" "$work/xfs_repair-sealed.log" $rc \

@@ -3,7 +3,7 @@
  * bmap - block map seals and layout leases: the ioctl ABI.
  *
  * One header, byte for byte the same in user space (libbmap installs it as
- * <bmap/uapi.h>) and in the kernel series (include/uapi/linux/bmap.h).  Every
+ * <bmap/uapi.h>) and in the kernel series (as <linux/bmap.h>).  Every
  * argument has a fixed size so that FUSE can forward it without knowing it,
  * and every structure has reserved space that callers must zero and that
  * the filesystem must check is zero (EINVAL otherwise), so it can grow.
