@@ -350,6 +350,17 @@ def section_recall():
     w("")
 
 
+    rv = samples.get(("recall", "bmapfs", "revokes", "all"))
+    if rv:
+        w(f"\nLeases bmapfs revoked during the recall runs (mounted with "
+          f"lease_break_time=5 s), per repetition: "
+          f"{', '.join(f'{x:.0f}' for x in rv)}. A revoke means a "
+          "cooperating holder had not given its lease back within 5 s, "
+          "so that round's truncate took the full break time; any "
+          "figure near 5,000,000 µs above is such a round.")
+    w("")
+
+
 def plot_recall():
     rows = []
     for h in ("1", "10", "100"):
@@ -487,14 +498,48 @@ def section_profile():
           "bitmap writes, and keeping directory blocks cached in the "
           "server.")
     if "dma" in areas:
+        mb = next((k[3] for k in samples if k[0] == "dma"), "?")
+        ph = [med("dma", "bmapfs", f"phase_{p}", mb) for p in
+              ("map", "io", "commit")]
+        rw = med("dma", "bmapfs", "raw_write", mb)
+        txt = ""
+        if all(x is not None for x in ph) and rw:
+            raw_ms = float(mb) / rw * 1e3
+            proto = (ph[0] + ph[2]) / sum(ph) * 100
+            txt = (f" In this run the protocol (lease + map, commit + "
+                   f"release) was {proto:.0f}% of the lease write; its "
+                   f"device I/O phase alone took {ph[1]:.0f} ms against "
+                   f"{raw_ms:.0f} ms for the identical raw writes (the "
+                   "order of the two alternates between repetitions), so "
+                   "whatever the protocol does not explain is the shared "
+                   "disk's variance (see the min–max spread of *raw*).")
         w("- **DMA path.** The lease path pays for the lease, one map "
           "call per 32 extents and a durable commit (image fsync) inside "
-          "the timing; with few large extents this is small next to the "
-          "I/O, so a miss here comes from the commit's sync or from the "
-          "noise of the shared disk. What would close it: map larger "
-          "ranges per call (more extents per BMAP_IOC_MAP) and make the "
-          "commit's journal write asynchronous up to the final sync.")
+          "the timing." + txt + " What would close the protocol part: "
+          "map larger ranges per call (more extents per BMAP_IOC_MAP) and "
+          "a commit that syncs only the blocks it converted.")
     if "map" in areas:
+        sizes = frag_sizes()
+        rtt = med("map", "bmapfs-ioctl", "rtt", sizes[0]) if sizes else None
+        for n in sizes[-1:]:
+            whole = med("map", "bmapfs-ioctl", "whole", n)
+            recs = med("map", "bmapfs-ioctl", "extents", n)
+            if whole and recs and rtt:
+                calls = -(-recs // 32)
+                per = whole / calls
+                w(f"- **Map calls, whole file at {n} extents:** "
+                  f"{calls:.0f} calls of up to 32 records took "
+                  f"{per / 1e3:.0f} µs each, against a FUSE ioctl round "
+                  f"trip of {rtt / 1e3:.0f} µs."
+                  + (" The extra cost grows with what the lease has "
+                     "already mapped: `bmap_pin_charge()` "
+                     "(libbmap/src/quarantine.c) compares every range a "
+                     "map call returns with every range the lease mapped "
+                     "before, and re-normalizes that list, so mapping a "
+                     "whole file is quadratic in its extents. A sorted "
+                     "structure with binary search (or an interval tree) "
+                     "for the lease's mapped ranges would make it "
+                     "O(log n) per range." if per > 3 * rtt else ""))
         w("- **Map calls.** BMAP_IOC_MAP travels through FUSE (an ioctl "
           "request and reply, plus the lease lookup), whereas FIEMAP is "
           "answered inside the kernel; the in-process lookup itself costs "

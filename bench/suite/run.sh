@@ -138,7 +138,7 @@ section_data_meta() {
 }
 
 section_dma() {
-	local rep out k v
+	local rep out k v order
 
 	log "dma: ${DMA_MB} MiB, lease path vs raw image vs mount, $REPS reps"
 	[ -f "$DATA_IMG" ] || mkimage "$DATA_IMG" 4G ext4
@@ -147,7 +147,9 @@ section_dma() {
 		return 1
 	}
 	for rep in $(seq "$REPS"); do
-		out=$(guard 600 "$HERE/bs_dma" "$MNT/dma" "$DMA_MB" \
+		order=
+		[ $((rep % 2)) -eq 0 ] && order=raw-first
+		out=$(guard 600 "$HERE/bs_dma" "$MNT/dma" "$DMA_MB" $order \
 			2>>"$OUT/dma.err") || {
 			note dma "bs_dma failed (rep $rep): $(tail -1 "$OUT/dma.err")"
 			continue
@@ -260,7 +262,10 @@ section_recall() {
 	for rep in $(seq "$REPS"); do
 		log "recall: rep $rep/$REPS"
 		mount_fs bmapfs "$DATA_IMG" "$MNT" &&
-			recall_measure bmapfs bmap "$MNT/recall" "$rep"
+			recall_measure bmapfs bmap "$MNT/recall" "$rep" &&
+			record recall bmapfs revokes all "$rep" "$(guard 30 \
+				"$ROOT/tools/bmapctl" status --json "$MNT" |
+				jq .revokes)" n
 		umount_fs "$MNT"
 		mount_fs ext4 "$DATA_IMG" "$MNT" &&
 			recall_measure kernel-ext4 kernel "$MNT/recall" "$rep"
