@@ -73,6 +73,13 @@ static int open_fs(struct bmapfs *b, char *why, size_t len)
 			 error_message(err));
 		goto out_close;
 	}
+	/* ext2fs_open2 trusts the descriptors; e2fsck checks them first */
+	err = ext2fs_check_desc(b->fs);
+	if (err) {
+		why_fail(why, len, "corrupt group descriptors: %s (run e2fsck)",
+			 error_message(err));
+		goto out_close;
+	}
 	err = ext2fs_read_bitmaps(b->fs);
 	if (err) {
 		why_fail(why, len, "cannot read bitmaps: %s",
