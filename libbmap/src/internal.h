@@ -190,6 +190,7 @@ int bmap_quarantine_collect(struct bmap_file *f, uint64_t lblk, uint64_t n,
 int bmap_quarantine_add(struct bmap_file *f, const struct bmap_pvec *keep);
 void bmap_quarantine_release(struct bmap_lease *l, struct bmap_pvec *out);
 void bmap_quarantine_return(struct bmap_engine *eng, struct bmap_pvec *v);
+int bmap_pin_precheck(struct bmap_lease *l, uint64_t lblk, uint64_t n);
 int bmap_pin_charge(struct bmap_lease *l, const struct bmap_pvec *phys);
 void bmap_pin_uncharge(struct bmap_lease *l);
 

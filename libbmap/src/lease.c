@@ -231,6 +231,20 @@ static int lease_alive(struct bmap_owner *o, uint64_t id)
 	return ret;
 }
 
+/* EDQUOT before allocating, if mapping the whole range would be refused. */
+static int lease_precheck(struct bmap_owner *o, uint64_t id, uint64_t lblk,
+			  uint64_t n)
+{
+	struct bmap_lease *l;
+	int ret;
+
+	bmap_lock(&o->eng->lease_lock);
+	l = bmap_lease_find(o, id);
+	ret = l ? bmap_pin_precheck(l, lblk, n) : -ENOENT;
+	bmap_unlock(&o->eng->lease_lock);
+	return ret;
+}
+
 static int map_allocate(struct bmap_owner *o, uint64_t id,
 			struct bmap_file *f, uint64_t off, uint64_t len)
 {
@@ -246,6 +260,8 @@ static int map_allocate(struct bmap_owner *o, uint64_t id,
 	ret = lease_alive(o, id);
 	if (!ret)
 		ret = bmap_seal_check(f, BMAP_OP_WRITE, off, len);
+	if (!ret)
+		ret = lease_precheck(o, id, lblk, n);
 	if (!ret)
 		ret = eng->ops->alloc_unwritten(eng->be, f->ino, lblk, n);
 	if (!ret && eng->ops->sync)

@@ -279,6 +279,68 @@ static struct bmap_uid_usage *usage_of(struct bmap_engine *eng, uint32_t uid)
 	return u;
 }
 
+/* Would charging @bytes more to @u break the per-user or mount-wide cap? */
+static bool over_limits(struct bmap_engine *eng, struct bmap_uid_usage *u,
+			uint64_t bytes)
+{
+	if (eng->cfg.pin_limit && u->bytes + bytes > eng->cfg.pin_limit)
+		return true;
+	return eng->cfg.quarantine_limit &&
+	       eng->st.pinned_bytes + bytes > eng->cfg.quarantine_limit;
+}
+
+struct precheck {
+	const struct bmap_lease	*l;
+	uint64_t		lblk;
+	uint64_t		end;
+	uint64_t		allocated;	/* blocks of the range with a pblk */
+	uint64_t		fresh;		/* ... not yet mapped by l */
+};
+
+static int precheck_fn(void *arg, const struct bmap_xrec *r)
+{
+	struct precheck *p = arg;
+	uint64_t s = r->lblk > p->lblk ? r->lblk : p->lblk;
+	uint64_t e = r->lblk + r->len < p->end ? r->lblk + r->len : p->end;
+	uint64_t pblk, len, covered = 0;
+	size_t j;
+
+	if (s >= e)
+		return 0;
+	pblk = r->pblk + (s - r->lblk);
+	len = e - s;
+	for (j = 0; j < p->l->nr_mapped; j++)
+		covered += overlap(pblk, len, p->l->mapped[j].pblk,
+				   p->l->mapped[j].len);
+	p->allocated += len;
+	p->fresh += len - covered;
+	return 0;
+}
+
+/*
+ * bmap_pin_precheck - refuse an allocating map up front.  Counts what
+ * mapping all of [@lblk, @lblk + @n) through @l would charge, holes
+ * included (they are about to be allocated), so that a map over the limit
+ * fails with EDQUOT before the backend allocates anything: a refusal has
+ * no partial effect.  Lease_lock held.  Returns 0, -EDQUOT or -ENOMEM.
+ */
+int bmap_pin_precheck(struct bmap_lease *l, uint64_t lblk, uint64_t n)
+{
+	struct bmap_engine *eng = l->file->eng;
+	struct precheck p = { .l = l, .lblk = lblk, .end = lblk + n };
+	struct bmap_uid_usage *u;
+
+	if (!eng->cfg.pin_limit && !eng->cfg.quarantine_limit)
+		return 0;
+	bmap_xmap_iter(l->file->map, lblk, n, precheck_fn, &p);
+	u = usage_of(eng, l->owner->uid);
+	if (!u)
+		return -ENOMEM;
+	if (over_limits(eng, u, (p.fresh + n - p.allocated) << eng->bshift))
+		return -EDQUOT;
+	return 0;
+}
+
 /*
  * bmap_pin_charge - charge the device blocks @phys that a map call is
  * about to return through @l.  Blocks @l had mapped before are free.
@@ -305,10 +367,7 @@ int bmap_pin_charge(struct bmap_lease *l, const struct bmap_pvec *phys)
 	u = usage_of(eng, l->owner->uid);
 	if (!u)
 		return -ENOMEM;
-	if (eng->cfg.pin_limit && u->bytes + bytes > eng->cfg.pin_limit)
-		return -EDQUOT;
-	if (eng->cfg.quarantine_limit &&
-	    eng->st.pinned_bytes + bytes > eng->cfg.quarantine_limit)
+	if (over_limits(eng, u, bytes))
 		return -EDQUOT;
 	want = l->nr_mapped + phys->nr;
 	if (want > l->max_mapped) {

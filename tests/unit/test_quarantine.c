@@ -126,6 +126,53 @@ START_TEST(L7_released_in_time_nothing_quarantined)
 }
 END_TEST
 
+START_TEST(L9_refused_allocate_allocates_nothing)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct bmap_extent ext[8], e;
+	struct bmap_status st;
+	uint64_t id, next, free_before;
+	uint32_t nr;
+
+	/*
+	 * A per-user limit of 2 blocks: mapping 4 holes with ALLOCATE must
+	 * fail with EDQUOT before any block is allocated, so the refusal has
+	 * no partial effect; a 2-block map still works.
+	 */
+	fx_init(&fx, 16, 100, 2 * BS, 0);
+	f = fx_file(&fx, 10, 4 * BS, 0);
+	holder_init(&h, &fx, 1000);
+	free_before = bmap_mem_free_blocks(fx.mem);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
+					    4 * BS, &id), 0);
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 4 * BS,
+					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
+			 -EDQUOT);
+	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), free_before);
+	ck_assert_int_eq(bmap_file_lookup(f, 0, &e), 0);
+	ck_assert_uint_eq(e.type, BMAP_EXT_HOLE);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.user_pinned_bytes, 0);
+
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 2 * BS,
+					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
+			 0);
+	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), free_before - 2);
+	/* mapping the same blocks again charges nothing new */
+	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 2 * BS,
+					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
+			 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.user_pinned_bytes, 2 * BS);
+	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
+	holder_fini(&h);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(L9_quarantine_bounded_by_limit)
 {
 	struct fx fx;
@@ -166,6 +213,7 @@ Suite *quarantine_suite(void)
 	tcase_add_test(tc, L7_shared_quarantine_held_by_last_lease);
 	tcase_add_test(tc, L7_released_in_time_nothing_quarantined);
 	tcase_add_test(tc, L9_quarantine_bounded_by_limit);
+	tcase_add_test(tc, L9_refused_allocate_allocates_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -377,7 +377,8 @@ int bmap_lease_acquire(struct bmap_owner *owner, struct bmap_file *file,
  * Return: 0; -EINVAL range outside the lease, unknown flags, ALLOCATE on a
  * read or pin lease; -ENOENT the owner has no such lease; -ESTALE revoked
  * (L7); -EDQUOT pin limit or quarantine limit would be exceeded (nothing
- * charged; with ALLOCATE, blocks may have been allocated); -ETXTBSY
+ * charged; with ALLOCATE, checked for the whole range before anything is
+ * allocated, so nothing is); -ETXTBSY
  * ALLOCATE past EOF of a sealed file; -ENOSPC; -EIO.
  */
 int bmap_lease_map(struct bmap_owner *owner, uint64_t id, uint64_t off,
