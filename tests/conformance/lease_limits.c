@@ -357,12 +357,20 @@ l10_content_ok(struct l10_file *f)
 	     pread(f->fd, buf, FILE_MAX, 0) == (ssize_t)f->size &&
 	     !memcmp(buf, f->model, f->size);
 	if (!ok && buf) {
-		uint64_t i = 0, j;
+		uint64_t i = 0, j, k = 0;
 
 		while (i < f->size && buf[i] == f->model[i])
 			i++;
-		for (j = i; j < f->size && buf[j] != f->model[j]; j++)
-			;
+		for (j = i; j < f->size && j < i + 4096; j++)
+			if (buf[j] != f->model[j])
+				k = j + 1;
+		j = k;
+		/* Whether the server or the kernel's cached pages differ. */
+		posix_fadvise(f->fd, 0, 0, POSIX_FADV_DONTNEED);
+		if (pread(f->fd, buf, FILE_MAX, 0) == (ssize_t)f->size)
+			report_info("L10 uncached read %s",
+				    memcmp(buf, f->model, f->size) ?
+				    "differs too" : "is right");
 		report_info("L10 %s: size %llu, want %llu; bytes [%llu, %llu) "
 			    "differ, first 0x%02x, want 0x%02x", f->path,
 			    (unsigned long long)sb.st_size,
