@@ -24,6 +24,7 @@ lost=0
 checked=0
 bad_mount=0
 bad_fsck=0
+verified=0
 mismatch=0
 
 for run in $(seq "$RUNS"); do
@@ -37,7 +38,9 @@ for run in $(seq "$RUNS"); do
 	out=$("$REL/relwork" verify "$mnt" "$log" 2>&1)
 	rc=$?
 	c=$(echo "$out" | awk '/^checked/ { print $2 }')
-	l=$(echo "$out" | awk '/^checked/ { print $4 }')
+	l=$(echo "$out" | awk '/^checked/ { print $6 }')
+	v=$(echo "$out" | awk '/^checked/ { print $4 }')
+	verified=$((verified + ${v:-0}))
 	checked=$((checked + ${c:-0}))
 	lost=$((lost + ${l:-0}))
 	[ $rc -ne 0 ] && echo "run $run: $out"
@@ -75,12 +78,14 @@ mount_bmapfs "$img" "$mnt" || bad_mount=$((bad_mount + 1))
 out=$("$REL/relwork" verify "$mnt" "$log" 2>&1)
 [ $? -ne 0 ] && echo "final: $out"
 c=$(echo "$out" | awk '/^checked/ { print $2 }')
-l=$(echo "$out" | awk '/^checked/ { print $4 }')
+l=$(echo "$out" | awk '/^checked/ { print $6 }')
+v=$(echo "$out" | awk '/^checked/ { print $4 }')
+verified=$((verified + ${v:-0}))
 checked=$((checked + ${c:-0}))
 lost=$((lost + ${l:-0}))
 durable=$(grep -c '^sum' "$log")
 
-echo "runs $RUNS repairs $repairs durable-points $durable files-checked $checked bytes-lost $lost"
+echo "runs $RUNS repairs $repairs durable-points $durable files-checked $checked bytes-verified $verified bytes-lost $lost"
 check "P3 every remount after SIGKILL + e2fsck -fy succeeded" test $bad_mount -eq 0
 check "P3 e2fsck -fy repaired every image to clean ($repairs of $RUNS needed repairs)" \
 	test $bad_fsck -eq 0

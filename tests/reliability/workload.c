@@ -13,9 +13,9 @@
  * "sum N SIZE HASH".  So a file whose last LOG line is a "sum" must
  * read back exactly so, whatever happened afterwards.
  *
- * "verify" prints "checked N lost BYTES" and one "LOST" line per file
- * that differs; exit 1 if any does.  The first lines of a run take the
- * surviving contents of the files as the new expectation.
+ * "verify" prints "checked FILES bytes BYTES lost BYTES" and one "LOST"
+ * line per file that differs; exit 1 if any does.  A new run takes the
+ * surviving contents of the files as its starting expectation.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -152,6 +152,9 @@ static void op_write(int fd, struct wfile *f)
 	ssize_t n;
 
 	fill(buf, len);
+	if (getenv("RELWORK_TRACE"))
+		fprintf(stderr, " write %llu+%llu\n",
+			(unsigned long long)off, (unsigned long long)len);
 	errno = 0;
 	n = pwrite(fd, buf, len, off);
 	if (n > 0 && n < (ssize_t)len) {
@@ -176,6 +179,9 @@ static void op_write(int fd, struct wfile *f)
 static void op_truncate(int fd, struct wfile *f)
 {
 	uint64_t size = rel_below(MAX_SIZE);
+
+	if (getenv("RELWORK_TRACE"))
+		fprintf(stderr, " truncate %llu\n", (unsigned long long)size);
 
 	if (!ftruncate(fd, size))
 		set_size(f, size);
@@ -349,7 +355,7 @@ static int run(const char *seed_s, const char *log)
 
 static int verify(const char *log)
 {
-	uint64_t size[NFILES], sum[NFILES], lost = 0;
+	uint64_t size[NFILES], sum[NFILES], lost = 0, bytes = 0;
 	bool want[NFILES] = { false };
 	unsigned long long a, b;
 	unsigned char *buf = malloc(MAX_SIZE + 1);
@@ -357,6 +363,10 @@ static int verify(const char *log)
 	int i, checked = 0;
 	FILE *fp = fopen(log, "r");
 
+	if (!fp && errno == ENOENT) {
+		printf("checked 0 bytes 0 lost 0\n");
+		return 0;
+	}
 	if (!fp)
 		die(log, -errno);
 	while (fscanf(fp, "%15s %d %llu %llu", kind, &i, &a, &b) == 4) {
@@ -380,13 +390,15 @@ static int verify(const char *log)
 			n = pread(fd, buf, MAX_SIZE + 1, 0);
 			close(fd);
 		}
+		bytes += size[i];
 		if (n == (ssize_t)size[i] && hash(buf, n) == sum[i])
 			continue;
 		printf("LOST %s: want %llu bytes, got %zd\n", p,
 		       (unsigned long long)size[i], n);
 		lost += size[i] ? size[i] : 1;
 	}
-	printf("checked %d lost %llu\n", checked, (unsigned long long)lost);
+	printf("checked %d bytes %llu lost %llu\n", checked,
+	       (unsigned long long)bytes, (unsigned long long)lost);
 	return lost ? 1 : 0;
 }
 
