@@ -110,14 +110,23 @@ static void stress(int fd, uint32_t mode, double until, int n, uint64_t seed)
 	fflush(stdout);
 	while (now() < until) {
 		int got = wait_events(fd, 50, &ev);
+		bool gone[MAX_LEASES] = { false };
 
+		/* give every recalled or revoked lease back first ... */
 		for (k = 0; k < got; k++) {
 			for (i = 0; i < n; i++)
-				if (ids[i] == ev.events[k].lease_id)
+				if (ids[i] && ids[i] == ev.events[k].lease_id)
 					break;
 			if (i == n)
 				continue;
 			rel_release(fd, ids[i]);
+			ids[i] = 0;
+			gone[i] = true;
+		}
+		/* ... then take fresh ones elsewhere */
+		for (i = 0; i < n; i++) {
+			if (!gone[i])
+				continue;
 			offs[i] = rel_below(64) * 4096;
 			if (!rel_lease(fd, mode, offs[i], 4096, &ids[i]))
 				rel_map_all(fd, ids[i], offs[i], 4096, 0,

@@ -19,6 +19,8 @@ RELPROGS=relhold
 need_rel truncate sha256sum
 SEED=${SEED:-$(date +%s)}
 STRESS_SECS=6
+# racing operations in flight at once
+PAR=${PAR:-4}
 [ -n "${SOAK:-}" ] && STRESS_SECS=120
 echo "seed $SEED"
 setup_tmp
@@ -116,6 +118,7 @@ check "L7 closing the revoked holder ends the quarantine" \
 	test "$(jstat "$mnt" quarantined_bytes)" -eq 0
 rm -f "$mnt"/n? "$mnt/q" "$mnt/k" "$mnt/s"
 
+revokes0=$(jstat "$mnt" revokes)
 # --- L10: hundreds of leases, dozens of holders, racing truncates
 nfiles=8
 for f in $(seq $nfiles); do head -c 256K /dev/urandom > "$mnt/f$f"; done
@@ -129,9 +132,12 @@ for h in $(seq 32); do
 		$((SEED * 100 + h)) > "$tmp/h$h.out" 2>&1 &
 	pids+=($!)
 done
-# a few silent ones that will be revoked
+# a few silent ones that will be revoked, on files of their own: a
+# truncate waiting for one holds new leases on its file back, so an
+# answering holder sharing that file could miss its own deadline
 for h in 1 2 3 4; do
-	"$REL/relhold" "$mnt/f$h" read 0 0 silent $STRESS_SECS \
+	head -c 256K /dev/urandom > "$mnt/z$h"
+	"$REL/relhold" "$mnt/z$h" read 0 0 silent $STRESS_SECS \
 		> "$tmp/z$h.out" 2>&1 &
 	pids+=($!)
 done
@@ -144,15 +150,16 @@ errs=0
 racers=()
 while [ "$(date +%s)" -lt $end ]; do
 	f=$(( RANDOM % nfiles + 1 ))
+	[ $((RANDOM % 8)) -eq 0 ] && f=z$((RANDOM % 4 + 1)) || f=f$f
 	case $((RANDOM % 3)) in
-	0) truncate -s $(( (RANDOM % 64) * 4096 )) "$mnt/f$f" || errs=$((errs + 1)) ;;
-	1) head -c 256K /dev/urandom > "$mnt/f$f" || errs=$((errs + 1)) ;;
-	2) dd if=/dev/urandom of="$mnt/f$f" bs=4k count=4 \
+	0) truncate -s $(( (RANDOM % 64) * 4096 )) "$mnt/$f" || errs=$((errs + 1)) ;;
+	1) head -c 256K /dev/urandom > "$mnt/$f" || errs=$((errs + 1)) ;;
+	2) dd if=/dev/urandom of="$mnt/$f" bs=4k count=4 \
 		seek=$((RANDOM % 64)) conv=notrunc status=none ||
 		errs=$((errs + 1)) ;;
 	esac &
 	racers+=($!)
-	if [ ${#racers[@]} -ge 4 ]; then
+	if [ ${#racers[@]} -ge "$PAR" ]; then
 		for r in "${racers[@]}"; do wait $r || errs=$((errs + 1)); done
 		racers=()
 	fi
@@ -165,8 +172,14 @@ for k in leases pinned_bytes quarantined_bytes revoked; do
 	check "L10 after every holder closed: $k is 0" \
 		test "$(jstat "$mnt" $k)" -eq 0
 done
-echo "recalls $(jstat "$mnt" recalls) revokes $(jstat "$mnt" revokes)"
-rm -f "$mnt"/f*
+recalls=$(jstat "$mnt" recalls)
+revokes=$(( $(jstat "$mnt" revokes) - revokes0 ))
+check "L6 the racing truncates recalled leases ($recalls recalls)" \
+	test "$recalls" -gt 50
+# answering holders should not be revoked; they are (see
+# repro-parallel-truncate.sh), so this is reported, not asserted
+echo "revokes during the race: $revokes (4 holders were silent)"
+rm -f "$mnt"/f* "$mnt"/z*
 sync "$mnt" 2>/dev/null
 free1=$(stat -f -c %f "$mnt")
 check "L10 no space leaked (free blocks $free0 -> $free1)" \
