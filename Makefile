@@ -32,7 +32,6 @@ test: deps
 
 bench: deps all
 	$(MAKE) -C bench
-	$(MAKE) -C bench/suite
 
 install: all
 	$(MAKE) -C libbmap install
