@@ -143,34 +143,137 @@ int bmapfs_ext_count_holes(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
 }
 
 /*
+ * Every edit of a leaf below goes through ext_put() and ext_add_after(),
+ * which restore the index keys above the handle's extent afterwards.
+ *
+ * We do not use ext2fs_extent_set_bmap() for conversion: in libext2fs
+ * 1.47.0, remapping the last block of the last extent of a leaf so that
+ * it joins the first extent of the next leaf prepends the block to that
+ * extent (and lowers the next index key) but leaves the old extent in
+ * the left leaf still covering it.  The tree then holds two extents for
+ * one block, the left leaf reaches past its index range, and e2fsck
+ * clears the extent.  Random writes into a sparse file hit this once the
+ * tree has two levels of index.  So conversion only ever splits the
+ * unwritten extent inside its own leaf and merges written neighbours in
+ * the same leaf.
+ */
+static errcode_t ext_put(ext2_extent_handle_t h, struct ext2fs_extent *x)
+{
+	errcode_t err = ext2fs_extent_replace(h, 0, x);
+
+	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+static errcode_t ext_add_after(ext2_extent_handle_t h,
+			       struct ext2fs_extent *x)
+{
+	errcode_t err = ext2fs_extent_insert(h, EXT2_EXTENT_INSERT_AFTER, x);
+
+	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+static bool ext_joins(const struct ext2fs_extent *l,
+		      const struct ext2fs_extent *r, __u32 max_len)
+{
+	return !((l->e_flags | r->e_flags) & EXT2_EXTENT_FLAGS_UNINIT) &&
+	       l->e_lblk + l->e_len == r->e_lblk &&
+	       l->e_pblk + l->e_len == r->e_pblk &&
+	       (uint64_t)l->e_len + r->e_len <= max_len;
+}
+
+/*
+ * Fold the written current extent @x into its written, contiguous
+ * neighbours that sit in the same leaf; the surviving entry is never the
+ * one removed, so no index key changes.  Leaves the handle on the
+ * extent holding @x's blocks, in @x.
+ */
+static errcode_t ext_merge(ext2_extent_handle_t h, struct ext2fs_extent *x)
+{
+	struct ext2_extent_info info;
+	struct ext2fs_extent n;
+	errcode_t err;
+
+	err = ext2fs_extent_get_info(h, &info);
+	if (err)
+		return err;
+	if (info.curr_entry < info.num_entries) {
+		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &n);
+		if (!err && ext_joins(x, &n, info.max_len)) {
+			err = ext2fs_extent_delete(h, 0);
+			if (!err)
+				err = ext2fs_extent_goto2(h, 0, x->e_lblk);
+			x->e_len += n.e_len;
+			if (!err)
+				err = ext_put(h, x);
+			info.num_entries--;
+		} else if (!err) {
+			err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_SIB, &n);
+		}
+		if (err)
+			return err;
+	}
+	if (info.curr_entry > 1) {
+		err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_SIB, &n);
+		if (!err && ext_joins(&n, x, info.max_len)) {
+			n.e_len += x->e_len;
+			err = ext_put(h, &n);
+			if (!err)
+				err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB,
+							x);
+			if (!err)
+				err = ext2fs_extent_delete(h, 0);
+			if (!err)
+				err = ext2fs_extent_goto2(h, 0, n.e_lblk);
+		} else if (!err) {
+			err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &n);
+		}
+		if (err)
+			return err;
+	}
+	return ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, x);
+}
+
+/*
  * Mark the part of the unwritten extent @e (the handle's current one)
- * inside [@a, @b) written; physical blocks never move.  A wholly covered
- * extent just loses its flag; otherwise each block is remapped in place
- * with ext2fs_extent_set_bmap, which splits the extent and merges the
- * written blocks into a contiguous written neighbour.  The handle is left
- * on the extent holding the last converted block.
+ * inside [@a, @b) written; physical blocks never move.  The extent is
+ * cut into at most three pieces in place, and the written piece is then
+ * merged with written neighbours in the same leaf.  The handle is left
+ * on the extent holding the last converted block, in @e.
  */
 static int convert_one(ext2_extent_handle_t h, struct ext2fs_extent *e,
 		       uint64_t a, uint64_t bnd)
 {
-	uint64_t s = e->e_lblk, t = e->e_lblk + e->e_len, pblk = e->e_pblk;
-	errcode_t err = 0;
+	struct ext2fs_extent left = *e, mid = *e, right = *e;
+	uint64_t s = e->e_lblk, t = e->e_lblk + e->e_len;
+	errcode_t err;
 
 	if (a < s)
 		a = s;
 	if (bnd > t)
 		bnd = t;
-	if (a == s && bnd == t && e->e_len > 64) {
-		e->e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
-		err = ext2fs_extent_replace(h, 0, e);
-	} else {
-		for (uint64_t l = a; !err && l < bnd; l++)
-			err = ext2fs_extent_set_bmap(h, l, pblk + (l - s), 0);
+	left.e_len = a - s;
+	mid.e_lblk = a;
+	mid.e_pblk = e->e_pblk + (a - s);
+	mid.e_len = bnd - a;
+	mid.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+	right.e_lblk = bnd;
+	right.e_pblk = e->e_pblk + (bnd - s);
+	right.e_len = t - bnd;
+
+	err = left.e_len ? ext_put(h, &left) : ext_put(h, &mid);
+	if (!err && left.e_len)
+		err = ext_add_after(h, &mid);
+	if (!err && right.e_len) {
+		err = ext_add_after(h, &right);
 		if (!err)
-			err = ext2fs_extent_goto2(h, 0, bnd - 1);
+			err = ext2fs_extent_goto2(h, 0, mid.e_lblk);
+		if (!err)
+			err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &mid);
 	}
 	if (!err)
-		err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, e);
+		err = ext_merge(h, &mid);
+	if (!err)
+		*e = mid;
 	return bmapfs_err(err);
 }
 
