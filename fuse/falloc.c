@@ -18,11 +18,18 @@
 
 #include "bmapfs.h"
 
-/* Zero [off, end) inside one block, if that block holds written data. */
+/*
+ * Zero the written parts of [off, end), a range shorter than two blocks
+ * that may straddle a block boundary.  Each extent is looked up on its
+ * own: the two blocks are not necessarily both written, nor adjacent on
+ * the device, so one pwrite from the first block's address could leave
+ * the second one's bytes alone and zero a block of some other file.
+ */
 static int zero_partial(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
 			uint64_t end)
 {
 	struct bmap_extent x;
+	uint64_t n;
 	char *zero;
 	int ret = 0;
 
@@ -32,11 +39,19 @@ static int zero_partial(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
 	if (!zero)
 		return -ENOMEM;
 	bmap_file_io_begin(bf);
-	bmap_file_lookup(bf, off, &x);
-	if (x.type == BMAP_EXT_MAPPED &&
-	    pwrite(b->img_fd, zero, end - off,
-		   x.dev_offset + (off - x.file_offset)) != (ssize_t)(end - off))
-		ret = -EIO;
+	while (!ret && off < end) {
+		ret = bmap_file_lookup(bf, off, &x);
+		if (ret)
+			break;
+		n = x.file_offset + x.length - off;
+		if (!x.length || n > end - off)
+			n = end - off;
+		if (x.type == BMAP_EXT_MAPPED &&
+		    pwrite(b->img_fd, zero, n,
+			   x.dev_offset + (off - x.file_offset)) != (ssize_t)n)
+			ret = -EIO;
+		off += n;
+	}
 	bmap_file_io_end(bf);
 	free(zero);
 	return ret;
