@@ -3,6 +3,8 @@
 # the cleanup trap) and adds the reliability programs and status JSON.
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 REL=$top/tests/reliability
+# REL_BMAPFS=PATH runs the tests against another bmapfs build (bisecting)
+[ -n "${REL_BMAPFS:-}" ] && BMAPFS=$REL_BMAPFS
 BMAPCTL=$top/tools/bmapctl
 
 need_rel() {

@@ -200,6 +200,9 @@ static void op_write(int i)
 		len = f->size - off;	/* no straddling writes, see top */
 	busy = f->sealed && off + len > f->size;
 	fill(scratch, len);
+	if (getenv("MODEL_TRACE"))
+		fprintf(stderr, "  write %llu+%llu\n", (unsigned long long)off,
+			(unsigned long long)len);
 	n = pwrite(f->fd, scratch, len, off);
 	if (result(i, n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO, busy)) {
 		if (off > f->size)
@@ -215,6 +218,9 @@ static void op_truncate(int i)
 	struct mfile *f = &files[i];
 	uint64_t size = rel_below(4) ? rel_below(MAX_SIZE) : f->size;
 
+	if (getenv("MODEL_TRACE"))
+		fprintf(stderr, "  truncate %llu\n", (unsigned long long)size);
+
 	if (result(i, ftruncate(f->fd, size) ? -errno : 0,
 		   f->sealed && size != f->size))
 		set_size(f, size);
@@ -229,6 +235,9 @@ static void op_falloc(int i, int mode)
 
 	len = 1 + rel_below(MAX_SIZE - off < 131072 ? MAX_SIZE - off : 131072);
 	end = off + len;
+	if (getenv("MODEL_TRACE"))
+		fprintf(stderr, "  fallocate %d %llu+%llu\n", mode,
+			(unsigned long long)off, (unsigned long long)len);
 	ret = fallocate(f->fd, mode, off, len) ? -errno : 0;
 	if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
 		busy = f->sealed;
@@ -281,6 +290,9 @@ static void op_lease(int i)
 			     (MAX_SIZE - off) / BS : 32)) * BS;
 	end = off + len;
 	busy = f->sealed && end > f->size;
+	if (getenv("MODEL_TRACE"))
+		fprintf(stderr, "  lease-commit %llu+%llu\n",
+			(unsigned long long)off, (unsigned long long)len);
 	ret = rel_lease(f->fd, BMAP_LEASE_WRITE, off, len, &id);
 	expect(ret == 0, i, "L1 write lease", ret, 0);
 	if (ret)
@@ -389,6 +401,11 @@ int main(int argc, char **argv)
 			cur_op = 8;
 		else
 			cur_op = 9;
+		if (getenv("MODEL_TRACE"))
+			fprintf(stderr, "op %lu %s m%d size %llu sealed %d\n",
+				nops, op_names[cur_op], i,
+				(unsigned long long)files[i].size,
+				files[i].sealed);
 		switch (cur_op) {
 		case 0: op_write(i); break;
 		case 1: op_truncate(i); break;

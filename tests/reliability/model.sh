@@ -26,7 +26,7 @@ e2fsck -fn "$img" > "$tmp/fsck-remount.log" 2>&1 || exit 1
 mount_bmapfs "$img" "$mnt" lease_break_time=2
 EOS
 chmod +x "$tmp/remount"
-timeout 600 "$REL/model" "$mnt" "$SEED" "$NOPS" "$tmp/remount" > "$tmp/model.out"
+timeout 600 env ${MODEL_TRACE:+MODEL_TRACE=1} "$REL/model" "$mnt" "$SEED" "$NOPS" "$tmp/remount" > "$tmp/model.out" 2> "${MODEL_TRACE:-/dev/null}"
 rc=$?
 grep -v '^[0-9]* passed' "$tmp/model.out"
 res=$(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$tmp/model.out")
