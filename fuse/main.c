@@ -120,7 +120,14 @@ static int serve(struct bmapfs *b, struct fuse_args *args)
 	} else {
 		lc = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_max_threads(lc, 16);
-		fuse_loop_cfg_set_idle_threads(lc, 4);
+		/*
+		 * No idle-thread limit.  With one (libfuse 3.14), a worker
+		 * that waits in a lease recall was often the only worker
+		 * left: nobody read /dev/fuse until lease_break_time, so a
+		 * holder's map, poll or release queued in the kernel behind
+		 * the operation recalling it, and the holder was revoked.
+		 * libfuse's default keeps a reader while others block.
+		 */
 		ret = fuse_session_loop_mt(b->se, lc);
 		fuse_loop_cfg_destroy(lc);
 	}

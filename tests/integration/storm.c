@@ -11,8 +11,10 @@
  * bytes than the model is named, with the bytes found.  Holder threads
  * lease random ranges, map them with allocation (unwritten blocks the
  * operations then punch, truncate or write into), wait a little and
- * release; some stay silent until revoked.  Prints one line
- * "N passed, N failed" (one check per file and round).
+ * release; some stay silent until revoked.  First, one holder maps
+ * while a punch waits for its recall and must be answered at once.
+ * Prints one line "N passed, N failed" (that check, then one per file
+ * and round).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/falloc.h>
@@ -196,6 +199,63 @@ static void *holder_thread(void *arg)
 	return NULL;
 }
 
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void *punch_all(void *arg)
+{
+	int fd = *(int *)arg;
+
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		      FILE_MAX))
+		perror("punch");
+	return NULL;
+}
+
+/*
+ * A single-threaded holder that maps (with allocation) while a punch
+ * waits for its recall must get its answer at once, so that it can then
+ * read the event and release: the server must go on reading requests
+ * while one of its workers waits in a recall.
+ */
+static bool map_during_recall(const char *dir)
+{
+	struct bmap_client_lease l;
+	struct bmap_client_map *m = NULL;
+	char path[4096];
+	double t, took;
+	pthread_t th;
+	int fd, fd2, err;
+
+	snprintf(path, sizeof(path), "%s/storm.recall", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	fd2 = open(path, O_RDWR);
+	if (fd < 0 || fd2 < 0 || ftruncate(fd, FILE_MAX) ||
+	    bmap_client_lease_acquire(fd, BMAP_LEASE_WRITE, 0, FILE_MAX, &l)) {
+		perror(path);
+		return false;
+	}
+	pthread_create(&th, NULL, punch_all, &fd2);
+	usleep(200000);		/* the punch is waiting for us now */
+	t = now_s();
+	err = bmap_client_map(&l, 0, FILE_MAX, BMAP_MAP_ALLOCATE, &m);
+	took = now_s() - t;
+	bmap_client_map_free(m);
+	bmap_client_release(&l);
+	pthread_join(th, NULL);
+	close(fd2);
+	close(fd);
+	unlink(path);
+	printf("map during a recall: %s after %.3f s\n",
+	       err ? strerror(-err) : "mapped", took);
+	return !err && took < 1.0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int rounds = argc > 2 ? atoi(argv[2]) : 5;
@@ -207,6 +267,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	printf("storm: seed %u\n", seed);
+	if (map_during_recall(argv[1]))
+		passed++;
+	else
+		failed++;
 	for (unsigned int r = 0; r < rounds; r++) {
 		struct holder h[NR_HOLDERS];
 		pthread_t ot[NR_FILES], ht[NR_HOLDERS];
