@@ -205,7 +205,6 @@ static errcode_t ext_merge(ext2_extent_handle_t h, struct ext2fs_extent *x)
 			x->e_len += n.e_len;
 			if (!err)
 				err = ext_put(h, x);
-			info.num_entries--;
 		} else if (!err) {
 			err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_SIB, &n);
 		}
