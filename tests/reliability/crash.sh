@@ -24,6 +24,7 @@ lost=0
 checked=0
 bad_mount=0
 bad_fsck=0
+shortreads=0
 verified=0
 mismatch=0
 
@@ -54,6 +55,7 @@ for run in $(seq "$RUNS"); do
 	wait $wp 2>/dev/null
 	fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt"
 	# errors after the kill are expected; a read-back mismatch is not
+	shortreads=$((shortreads + $(grep -c '^SHORTREAD' "$tmp/work.out")))
 	if grep -q '^MISMATCH' "$tmp/work.out"; then
 		mismatch=$((mismatch + 1))
 		echo "run $run: $(grep '^MISMATCH' "$tmp/work.out")"
@@ -85,7 +87,7 @@ checked=$((checked + ${c:-0}))
 lost=$((lost + ${l:-0}))
 durable=$(grep -c '^sum' "$log")
 
-echo "runs $RUNS repairs $repairs durable-points $durable files-checked $checked bytes-verified $verified bytes-lost $lost"
+echo "runs $RUNS repairs $repairs durable-points $durable files-checked $checked bytes-verified $verified bytes-lost $lost short-reads $shortreads"
 check "P3 every remount after SIGKILL + e2fsck -fy succeeded" test $bad_mount -eq 0
 check "P3 e2fsck -fy repaired every image to clean ($repairs of $RUNS needed repairs)" \
 	test $bad_fsck -eq 0

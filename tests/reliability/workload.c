@@ -77,10 +77,20 @@ static void logline(const char *fmt, int i, uint64_t a, uint64_t b)
 static void readback(int fd, int i, int op)
 {
 	static unsigned char buf[MAX_SIZE + 1];
-	ssize_t n = pread(fd, buf, sizeof(buf), 0), k;
+	ssize_t n = pread(fd, buf, sizeof(buf), 0), k, more;
 
 	if (n < 0)
 		die("read back", -errno);
+	/* a read that ends before the size is reported, then continued */
+	while (n >= 0 && (uint64_t)n < files[i].size) {
+		more = pread(fd, buf + n, sizeof(buf) - n, n);
+		if (more <= 0)
+			break;
+		printf("SHORTREAD w%d: read ended at %zd of %llu\n", i, n,
+		       (unsigned long long)files[i].size);
+		fflush(stdout);
+		n += more;
+	}
 	if ((uint64_t)n == files[i].size &&
 	    !memcmp(buf, files[i].data, n))
 		return;
