@@ -39,6 +39,8 @@ struct bmap_mem {
 	struct bmem_file	**files;
 	size_t			nr_files;
 	int			fail[BMAP_MEM_OP_NR];
+	void			(*on_free)(void *arg);	/* one-shot */
+	void			*on_free_arg;
 };
 
 struct bmap_mem *bmap_mem_new(uint64_t nr_blocks)
@@ -486,7 +488,15 @@ static int bmem_free_range(void *be, uint64_t ino, uint64_t lblk, uint64_t n,
 	struct free_ctx c = { be, keep, nr_keep };
 	struct bmap_mem *m = be;
 	struct bmem_file *f;
+	void (*hook)(void *arg);
 	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	hook = m->on_free;
+	m->on_free = NULL;
+	pthread_mutex_unlock(&m->lock);
+	if (hook)
+		hook(m->on_free_arg);
 
 	pthread_mutex_lock(&m->lock);
 	ret = bmem_fault(m, BMAP_MEM_OP_FREE);
@@ -603,6 +613,14 @@ void bmap_mem_fail_next(struct bmap_mem *m, unsigned int op, int error)
 		return;
 	pthread_mutex_lock(&m->lock);
 	m->fail[op] = error;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void bmap_mem_on_free(struct bmap_mem *m, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&m->lock);
+	m->on_free = fn;
+	m->on_free_arg = arg;
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -20,14 +20,16 @@
 int bmap_free_blocks(struct bmap_file *f, uint64_t lblk, uint64_t n)
 {
 	struct bmap_engine *eng = f->eng;
-	struct bmap_pvec keep = { 0 };
+	struct bmap_pvec keep = { 0 }, orphans = { 0 };
 	int ret;
 
 	ret = bmap_quarantine_collect(f, lblk, n, &keep);
 	if (!ret)
 		ret = eng->ops->free(eng->be, f->ino, lblk, n, keep.r, keep.nr);
 	if (!ret)
-		ret = bmap_quarantine_add(f, &keep);
+		ret = bmap_quarantine_add(f, &keep, &orphans);
+	/* kept for a lease released meanwhile: nobody can DMA there now */
+	bmap_quarantine_return(eng, &orphans);
 	bmap_pvec_free(&keep);
 	return ret;
 }

@@ -187,7 +187,8 @@ int bmap_pvec_add(struct bmap_pvec *v, uint64_t pblk, uint64_t len);
 void bmap_pvec_free(struct bmap_pvec *v);
 int bmap_quarantine_collect(struct bmap_file *f, uint64_t lblk, uint64_t n,
 			    struct bmap_pvec *keep);
-int bmap_quarantine_add(struct bmap_file *f, const struct bmap_pvec *keep);
+int bmap_quarantine_add(struct bmap_file *f, const struct bmap_pvec *keep,
+			struct bmap_pvec *orphans);
 void bmap_quarantine_release(struct bmap_lease *l, struct bmap_pvec *out);
 void bmap_quarantine_return(struct bmap_engine *eng, struct bmap_pvec *v);
 int bmap_pin_precheck(struct bmap_lease *l, uint64_t lblk, uint64_t n);

@@ -154,13 +154,19 @@ int bmap_quarantine_collect(struct bmap_file *f, uint64_t lblk, uint64_t n,
 	return ret;
 }
 
+/* Subtract [s, s + len) from every range of @v (may split ranges). */
+static int pvec_subtract(struct bmap_pvec *v, uint64_t s, uint64_t len);
+
 /*
  * bmap_quarantine_add - the backend quarantined @keep: record which lease
- * holds which part.  Takes lease_lock.  -ENOMEM leaves the blocks in
- * quarantine with no entry (leaked until unmount) rather than freed under
- * a holder's DMA.
+ * holds which part.  A lease released since bmap_quarantine_collect()
+ * chose @keep holds nothing any more: the parts no lease holds now go to
+ * @orphans, for the caller to return with bmap_quarantine_return().
+ * Takes lease_lock.  -ENOMEM leaves the blocks in quarantine with no entry
+ * (leaked until unmount) rather than freed under a holder's DMA.
  */
-int bmap_quarantine_add(struct bmap_file *f, const struct bmap_pvec *keep)
+int bmap_quarantine_add(struct bmap_file *f, const struct bmap_pvec *keep,
+			struct bmap_pvec *orphans)
 {
 	struct bmap_engine *eng = f->eng;
 	struct bmap_pvec parts = { 0 };
@@ -171,6 +177,10 @@ int bmap_quarantine_add(struct bmap_file *f, const struct bmap_pvec *keep)
 
 	if (!keep->nr)
 		return 0;
+	for (i = 0; i < keep->nr && !ret; i++)
+		ret = bmap_pvec_add(orphans, keep->r[i].pblk, keep->r[i].len);
+	if (ret)
+		orphans->nr = 0;	/* keep it all quarantined: safe */
 	bmap_lock(&eng->lease_lock);
 	for (i = 0; i < keep->nr; i++)
 		eng->st.quarantined_bytes += keep->r[i].len << eng->bshift;
@@ -188,16 +198,22 @@ int bmap_quarantine_add(struct bmap_file *f, const struct bmap_pvec *keep)
 			q->lease = l;
 			q->r = parts.r[j];
 			list_add_tail(&q->node, &eng->quarantine);
+			if (pvec_subtract(orphans, q->r.pblk, q->r.len))
+				orphans->nr = 0;
 		}
 		if (ret)
 			break;
 	}
+	if (ret)
+		orphans->nr = 0;
+	pvec_normalize(orphans->r, &orphans->nr);
+	for (i = 0; i < orphans->nr; i++)
+		eng->st.quarantined_bytes -= orphans->r[i].len << eng->bshift;
 	bmap_unlock(&eng->lease_lock);
 	bmap_pvec_free(&parts);
 	return ret;
 }
 
-/* Subtract [s, s + len) from every range of @v (may split ranges). */
 static int pvec_subtract(struct bmap_pvec *v, uint64_t s, uint64_t len)
 {
 	size_t i, nr = v->nr;

@@ -126,6 +126,51 @@ START_TEST(L7_released_in_time_nothing_quarantined)
 }
 END_TEST
 
+struct release_ctx {
+	struct holder	*h;
+	uint64_t	id;
+	int		ret;
+};
+
+static void release_in_free(void *arg)
+{
+	struct release_ctx *r = arg;
+
+	r->ret = bmap_lease_release(r->h->owner, r->id);
+}
+
+START_TEST(L7_release_during_free_leaks_no_quarantine)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct bmap_status st;
+	struct release_ctx r = { .h = &h, .ret = -1 };
+	uint64_t pblk, free_before;
+
+	/*
+	 * The revoked holder lets go after the punch chose what to keep but
+	 * before the backend freed it: nobody holds those blocks any more, so
+	 * they must go back to the free pool, not stay quarantined for good.
+	 */
+	fx_init(&fx, 8, 100, 0, 0);
+	f = fx_file(&fx, 10, 4 * BS, 0);
+	holder_init(&h, &fx, 1000);
+	r.id = map_and_go_silent(&fx, f, &h, &pblk);
+	free_before = bmap_mem_free_blocks(fx.mem);
+	bmap_mem_on_free(fx.mem, release_in_free, &r);
+	ck_assert_int_eq(bmap_file_punch(f, 0, 4 * BS, 0), 0);
+	ck_assert_int_eq(r.ret, 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.quarantined_bytes, 0);
+	ck_assert_uint_eq(bmap_mem_quarantined_blocks(fx.mem), 0);
+	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), free_before + 4);
+	holder_fini(&h);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
 START_TEST(L9_refused_allocate_allocates_nothing)
 {
 	struct fx fx;
@@ -214,6 +259,7 @@ Suite *quarantine_suite(void)
 	tcase_add_test(tc, L7_released_in_time_nothing_quarantined);
 	tcase_add_test(tc, L9_quarantine_bounded_by_limit);
 	tcase_add_test(tc, L9_refused_allocate_allocates_nothing);
+	tcase_add_test(tc, L7_release_during_free_leaks_no_quarantine);
 	suite_add_tcase(s, tc);
 	return s;
 }

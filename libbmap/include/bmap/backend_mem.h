@@ -104,6 +104,18 @@ int bmap_mem_check(struct bmap_mem *mem);
  */
 void bmap_mem_fail_next(struct bmap_mem *mem, unsigned int op, int error);
 
+/**
+ * bmap_mem_on_free - call @fn(@arg) once, at the start of the next free
+ * @mem: the device
+ * @fn:  hook, called without the backend's lock (it may call the engine's
+ *       lease functions), or NULL to cancel
+ * @arg: passed to @fn
+ *
+ * For race tests: lets a test act at the moment the engine has chosen what
+ * to quarantine but the backend has not freed anything yet.
+ */
+void bmap_mem_on_free(struct bmap_mem *mem, void (*fn)(void *arg), void *arg);
+
 #define BMAP_MEM_OP_ALLOC	0
 #define BMAP_MEM_OP_CONVERT	1
 #define BMAP_MEM_OP_FREE	2
