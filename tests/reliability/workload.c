@@ -91,6 +91,12 @@ static void readback(int fd, int i, int op)
 	 */
 	while ((uint64_t)n < files[i].size) {
 		more = pread(fd, buf + n, sizeof(buf) - n, n);
+		if (more < 0 && errno != ENOTCONN && errno != ECONNABORTED) {
+			/* the mount is still there: a real data-path error */
+			printf("MISMATCH w%d after op %d: read back at %zd "
+			       "failed: %s\n", i, op, n, strerror(errno));
+			fflush(stdout);
+		}
 		if (more < 0)
 			die("read back", -errno);
 		if (more == 0)
