@@ -26,6 +26,7 @@
 
 #include <bmap/client.h>
 #include "report.h"
+#include "run_as.h"
 
 #define FUSE_SUPER_MAGIC	0x65735546
 #define EXT4_SUPER_MAGIC	0xEF53
@@ -96,12 +97,6 @@ bool map_same_location(const struct bmap_client_map *a,
 const struct bmap_extent *map_find(const struct bmap_client_map *map,
 				   uint64_t off);
 
-/*
- * Run @fn(@arg) in a child with uid/gid @uid and no supplementary groups.
- * Return: what @fn returned (an errno value, 0..255), or -errno if the
- * child could not be started, or 255 if it died.
- */
-int conform_run_as(uid_t uid, int (*fn)(void *arg), void *arg);
 
 /* Errno of a call: 0 on success, else errno. */
 static inline int

@@ -210,7 +210,7 @@ seal_identities(struct conform *c)
 		return;
 	}
 	a.path = path;
-	err = conform_run_as(c->other_uid, child_open, &a);
+	err = run_as(c->other_uid, c->other_uid, child_open, &a);
 	if (err) {
 		snprintf(why, sizeof(why), "got %s%s", errno_name(err),
 			 c->fs == CONFORM_FS_FUSE && err == EACCES ?
@@ -219,7 +219,7 @@ seal_identities(struct conform *c)
 		       (unsigned int)c->other_uid);
 		return;
 	}
-	report_errno(conform_run_as(c->other_uid, child_seal, &a), EPERM,
+	report_errno(run_as(c->other_uid, c->other_uid, child_seal, &a), EPERM,
 		     "S1 seal by a non-owner -> EPERM");
 	st = sealed_state(path);
 	report(st == 0, seal_state_name(st),
@@ -227,7 +227,7 @@ seal_identities(struct conform *c)
 	report_errno(seal_path(path, false), 0, "S1 seal by owner (root) "
 		     "succeeds");
 	a.unseal = true;
-	report_errno(conform_run_as(c->other_uid, child_seal, &a), EPERM,
+	report_errno(run_as(c->other_uid, c->other_uid, child_seal, &a), EPERM,
 		     "S5 unseal by a non-owner -> EPERM");
 	st = sealed_state(path);
 	report(st == 1, seal_state_name(st),
@@ -237,11 +237,11 @@ seal_identities(struct conform *c)
 	a.path = own;
 	a.unseal = false;
 	a.create = true;
-	report_errno(conform_run_as(c->other_uid, child_seal, &a), 0,
+	report_errno(run_as(c->other_uid, c->other_uid, child_seal, &a), 0,
 		     "S1 seal by an unprivileged owner succeeds");
 	a.create = false;
 	a.unseal = true;
-	report_errno(conform_run_as(c->other_uid, child_seal, &a), 0,
+	report_errno(run_as(c->other_uid, c->other_uid, child_seal, &a), 0,
 		     "S5 unseal by an unprivileged owner succeeds");
 	report_errno(seal_path(own, false), 0, "S1 seal of another user's "
 		     "file with CAP_LINUX_IMMUTABLE succeeds");

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * bmap-conform helpers: test files with a known layout, snapshots of what
- * a refused operation must leave alone, unprivileged children, filling the
- * filesystem.  Nothing here prints check lines; the areas do.
+ * a refused operation must leave alone, filling the filesystem.  Nothing
+ * here prints check lines; the areas do.
  *
  * The standard file is five 64 KiB chunks: data, hole, hole, data, hole.
  * 64 KiB is a multiple of every block size the tested filesystems use, so
@@ -13,12 +13,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conform.h"
@@ -306,27 +304,6 @@ map_same_location(const struct bmap_client_map *a,
 		off += ra < rb ? ra : rb;
 	}
 	return true;
-}
-
-int
-conform_run_as(uid_t uid, int (*fn)(void *arg), void *arg)
-{
-	int status;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setgid(uid) < 0 ||
-		    setuid(uid) < 0)
-			_exit(254);
-		_exit(fn(arg) & 0xff);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
 /* Allocate by fallocate, halving the step on ENOSPC down to one block. */

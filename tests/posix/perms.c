@@ -100,7 +100,7 @@ child_fn(void *arg)
 static int
 as(uid_t uid, struct child_op op)
 {
-	return posix_run_as(uid, uid, child_fn, &op);
+	return run_as(uid, uid, child_fn, &op);
 }
 
 static int

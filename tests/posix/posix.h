@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include "../conformance/report.h"
+#include "../conformance/run_as.h"
 
 struct posix {
 	const char	*dir;
@@ -54,12 +55,6 @@ int posix_write_file(const char *path, const void *buf, size_t len,
 bool posix_file_equals(const char *path, const void *buf, size_t len);
 /* Are @len bytes at @off of @fd all zero? */
 bool posix_zeroes(int fd, off_t off, size_t len);
-/*
- * Run @fn(@arg) in a child as @uid/@gid with no supplementary groups.
- * Return: @fn's result (an errno value, 0..255), 254 if the identity
- * could not be taken, 255 if the child died, or -errno if fork failed.
- */
-int posix_run_as(uid_t uid, gid_t gid, int (*fn)(void *arg), void *arg);
 /* Remove a tree, restoring write permission where needed. */
 void posix_rmtree(const char *path);
 

@@ -1,19 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bmap-posix helpers: file contents, children with another identity, and
- * removing what the checks leave behind (including directories a check
- * made unwritable).
+ * bmap-posix helpers: file contents and removing what the checks leave
+ * behind (including directories a check made unwritable).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "posix.h"
@@ -86,27 +83,6 @@ posix_zeroes(int fd, off_t off, size_t len)
 		len -= chunk;
 	}
 	return true;
-}
-
-int
-posix_run_as(uid_t uid, gid_t gid, int (*fn)(void *arg), void *arg)
-{
-	int status;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 ||
-		    setuid(uid) < 0)
-			_exit(254);
-		_exit(fn(arg) & 0xff);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
 static int
