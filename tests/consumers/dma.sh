@@ -14,11 +14,7 @@
 # before the 5 s deadline.
 . "$(dirname "$0")/lib.sh"
 need_consumers python3 cmp fallocate truncate
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt" "$tmp/mnt-k"
-mount_bmapfs "$img" "$mnt" create=256M,lease_break_time=5 || die "cannot mount"
+setup_mount create=256M,lease_break_time=5 mnt-k
 
 N=$((4 << 20))
 f=$mnt/dma

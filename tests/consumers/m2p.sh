@@ -9,11 +9,7 @@
 # unseal, truncate and rewrite (blocks move) --verify fails naming a page.
 . "$(dirname "$0")/lib.sh"
 need_consumers python3 cmp fallocate truncate
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt" "$tmp/mnt-k"
-mount_bmapfs "$img" "$mnt" create=128M || die "cannot mount"
+setup_mount create=128M mnt-k
 f=$mnt/guest
 SIZE=5000000			# not a page multiple: a partial last page
 PAGES=$(((SIZE + 4095) / 4096))

@@ -10,11 +10,7 @@
 # under the kernel's ext4.
 . "$(dirname "$0")/lib.sh"
 need_consumers python3 cmp blkid swaplabel mkswap fallocate truncate
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt" "$tmp/mnt-k"
-mount_bmapfs "$img" "$mnt" create=128M || die "cannot mount"
+setup_mount create=128M mnt-k
 PS=$(getconf PAGESIZE)
 SIZE=$((2048 * PS))
 uuid=$(cat /proc/sys/kernel/random/uuid)

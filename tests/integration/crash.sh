@@ -7,11 +7,7 @@
 # fsynced and committed byte is there.
 . "$(dirname "$0")/lib.sh"
 need xfs_io sha256sum
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt"
-mount_bmapfs "$img" "$mnt" create=512M || die "cannot mount"
+setup_mount create=512M
 
 mkdir "$mnt/dir"
 head -c 8M /dev/urandom > "$tmp/a"

@@ -11,11 +11,7 @@
 # sees the new bytes (the commit drops the kernel's cached pages, L3).
 . "$(dirname "$0")/lib.sh"
 need python3 cmp
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt" "$tmp/mnt-k"
-mount_bmapfs "$img" "$mnt" create=256M || die "cannot mount"
+setup_mount create=256M mnt-k
 
 f=$mnt/sealed
 head -c 1000000 /dev/urandom > "$tmp/old"

@@ -82,6 +82,24 @@ setup_tmp() {
 	trap cleanup EXIT
 }
 
+# setup_mount OPTS [DIR...]: setup_tmp, then img and mnt in it (and the
+# directories DIR under it), and a fresh daemon on img at mnt with OPTS
+# (create=SIZE makes the image); a failed mount is a setup failure.
+setup_mount() {
+	local opts=$1 d
+	local dirs=()
+
+	shift
+	setup_tmp
+	img=$tmp/img
+	mnt=$tmp/mnt
+	for d in "$@"; do
+		dirs+=("$tmp/$d")
+	done
+	mkdir "$mnt" "${dirs[@]}"
+	mount_bmapfs "$img" "$mnt" "$opts" || die "cannot mount"
+}
+
 cleanup() {
 	local m pid
 	for m in "$tmp"/mnt*; do

@@ -5,11 +5,7 @@
 # e2fsck -fn accepts (P2).
 . "$(dirname "$0")/lib.sh"
 need python3
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt"
-mount_bmapfs "$img" "$mnt" create=512M || die "cannot mount"
+setup_mount create=512M
 
 python3 "$top/tests/integration/mirror.py" "$mnt/a" 1 1500 > "$tmp/a.out" &
 other=$!

@@ -9,11 +9,7 @@
 # Blocks a revoked lease had mapped are quarantined until it is closed.
 . "$(dirname "$0")/lib.sh"
 need python3 truncate
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt"
-mount_bmapfs "$img" "$mnt" create=128M,lease_break_time=2 || die "cannot mount"
+setup_mount create=128M,lease_break_time=2
 
 # val KEY: a value from the last recall.py report
 val() { awk -v k="$1" '$1 == k { print $2 }' "$tmp/r.out"; }

@@ -8,11 +8,7 @@
 # read-only kernel ext4 loop mount; e2fsck -fn after each unmount (P2).
 . "$(dirname "$0")/lib.sh"
 need sha256sum xfs_io losetup
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt"
-mount_bmapfs "$img" "$mnt" create=1G || die "cannot mount"
+setup_mount create=1G
 
 d=$mnt/data
 mkdir "$d" || die "mkdir"

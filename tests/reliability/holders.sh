@@ -23,12 +23,7 @@ STRESS_SECS=6
 PAR=${PAR:-4}
 [ -n "${SOAK:-}" ] && STRESS_SECS=120
 echo "seed $SEED"
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt"
-mount_bmapfs "$img" "$mnt" create=256M,lease_break_time=2 ||
-	die "cannot mount"
+setup_mount create=256M,lease_break_time=2
 free0=$(stat -f -c %f "$mnt")
 
 # --- L5: a killed holder releases at once

@@ -10,12 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 RELPROGS=relbad
 need_rel dumpe2fs
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt"
-mount_bmapfs "$img" "$mnt" create=64M,lease_break_time=1 ||
-	die "cannot mount"
+setup_mount create=64M,lease_break_time=1
 head -c 64K /dev/urandom > "$mnt/f"
 head -c 32K /dev/urandom > "$mnt/s"
 "$BMAPIO" seal "$mnt/s" || die "cannot seal"

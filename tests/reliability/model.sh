@@ -10,12 +10,7 @@ SEED=${SEED:-$(date +%s)}
 NOPS=${NOPS:-3000}
 [ -n "${SOAK:-}" ] && NOPS=50000
 echo "seed $SEED ops $NOPS"
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt"
-mount_bmapfs "$img" "$mnt" create=256M,lease_break_time=2 ||
-	die "cannot mount"
+setup_mount create=256M,lease_break_time=2
 # the model program closes its files and runs this between operations
 cat > "$tmp/remount" <<EOS
 #!/bin/bash
