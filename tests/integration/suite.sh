@@ -7,6 +7,7 @@
 # unmounts and checks the image with e2fsck -fn (P2).  The programs' own
 # PASS/FAIL lines are shown and their counts folded into one summary.
 . "$(dirname "$0")/lib.sh"
+. "$top/tests/lib/fold.sh"
 need
 setup_tmp
 img=$tmp/img
@@ -19,25 +20,7 @@ posix=$top/tests/posix/bmap-posix
 
 # run WHO CMD...: run a program that prints PASS/FAIL lines and a summary
 run() {
-	local who=$1 rc line p= f=
-	shift
-	"$@" > "$tmp/$who.log" 2>&1
-	rc=$?
-	while IFS= read -r line; do
-		if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-			p=${BASH_REMATCH[1]}
-			f=${BASH_REMATCH[2]}
-			pass=$((pass + p))
-			fail=$((fail + f))
-		else
-			echo "[$who] $line"
-		fi
-	done < "$tmp/$who.log"
-	if [ -z "$p" ]; then
-		no "$who ended without a summary (exit $rc)"
-	elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
-		no "$who exited $rc"
-	fi
+	fold_run "$@" || no "$1 $fold_why"
 }
 
 [ -x "$conform" ] || make -s -C "$top/tests/conformance" >/dev/null

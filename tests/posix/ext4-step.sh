@@ -9,6 +9,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$top/tests/posix/bmap-posix
+. "$top/tests/lib/fold.sh"
 
 fail_setup() {
 	echo "posix-ext4: $*" >&2
@@ -43,27 +44,10 @@ mkdir "$mnt/user" && chown bmaptest: "$mnt/user" || fail_setup "user dir"
 pass=0
 fail=0
 run() {
-	local who=$1 rc line p f
-	shift
-	"$@" > "$tmp/$who.log" 2>&1
-	rc=$?
-	while IFS= read -r line; do
-		if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-			p=${BASH_REMATCH[1]}
-			f=${BASH_REMATCH[2]}
-			pass=$((pass + p))
-			fail=$((fail + f))
-		else
-			echo "[$who] $line"
-		fi
-	done < "$tmp/$who.log"
-	if [ -z "${p:-}" ]; then
-		echo "[$who] bmap-posix ended without a summary (exit $rc)"
+	fold_run "$@" || {
+		echo "[$1] bmap-posix $fold_why"
 		fail=$((fail + 1))
-	elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "[$who] bmap-posix exited $rc"
-		fail=$((fail + 1))
-	fi
+	}
 }
 
 run root "$bin" "$mnt"
