@@ -28,6 +28,17 @@ shortreads=0
 verified=0
 mismatch=0
 
+# tally OUT: add the "checked" line of relwork verify's OUT to the totals
+tally() {
+	local c l v
+	c=$(echo "$1" | awk '/^checked/ { print $2 }')
+	l=$(echo "$1" | awk '/^checked/ { print $6 }')
+	v=$(echo "$1" | awk '/^checked/ { print $4 }')
+	verified=$((verified + ${v:-0}))
+	checked=$((checked + ${c:-0}))
+	lost=$((lost + ${l:-0}))
+}
+
 for run in $(seq "$RUNS"); do
 	opts=
 	[ $run -eq 1 ] && opts=create=128M
@@ -38,12 +49,7 @@ for run in $(seq "$RUNS"); do
 	fi
 	out=$("$REL/relwork" verify "$mnt" "$log" 2>&1)
 	rc=$?
-	c=$(echo "$out" | awk '/^checked/ { print $2 }')
-	l=$(echo "$out" | awk '/^checked/ { print $6 }')
-	v=$(echo "$out" | awk '/^checked/ { print $4 }')
-	verified=$((verified + ${v:-0}))
-	checked=$((checked + ${c:-0}))
-	lost=$((lost + ${l:-0}))
+	tally "$out"
 	[ $rc -ne 0 ] && echo "run $run: $out"
 	"$REL/relwork" run "$mnt" $((SEED * 1000 + run)) "$log" \
 		> "$tmp/work.out" 2>&1 &
@@ -79,12 +85,7 @@ done
 mount_bmapfs "$img" "$mnt" || bad_mount=$((bad_mount + 1))
 out=$("$REL/relwork" verify "$mnt" "$log" 2>&1)
 [ $? -ne 0 ] && echo "final: $out"
-c=$(echo "$out" | awk '/^checked/ { print $2 }')
-l=$(echo "$out" | awk '/^checked/ { print $6 }')
-v=$(echo "$out" | awk '/^checked/ { print $4 }')
-verified=$((verified + ${v:-0}))
-checked=$((checked + ${c:-0}))
-lost=$((lost + ${l:-0}))
+tally "$out"
 durable=$(grep -c '^sum' "$log")
 
 echo "runs $RUNS repairs $repairs durable-points $durable files-checked $checked bytes-verified $verified bytes-lost $lost short-reads $shortreads"
