@@ -88,10 +88,7 @@ head -c 100000 /dev/urandom > "$h"
 "$BMAPCTL" lease -m write -r 0:1m --map --allocate --ignore-recall "$h" \
 	> "$tmp/ctl.out" 2>&1 &
 ctl=$!
-for _ in $(seq 100); do
-	grep -q held "$tmp/ctl.out" && break
-	sleep 0.1
-done
+settle grep -q held "$tmp/ctl.out"
 timed truncate -s 0 "$h"
 wait $ctl
 rc=$?

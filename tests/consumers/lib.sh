@@ -21,6 +21,15 @@ status_field() {
 		python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
 }
 
+# settle CMD...: poll CMD every 0.1 s until it succeeds, 10 s at most.
+settle() {
+	for _ in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # timed CMD...: run CMD, set $took_ms to its duration; CMD's status.
 timed() {
 	local t0 rc

@@ -100,10 +100,7 @@ mount_bmapfs "$img" "$mnt" || die "cannot remount"
 check "K2 S2 table identical after remount" same_table
 "$BMAPCTL" m2p --hold -o "$tmp/t.held" "$f" > "$tmp/hold.out" 2>&1 &
 holder=$!
-for _ in $(seq 100); do
-	grep -q "pinned lease" "$tmp/hold.out" && break
-	sleep 0.1
-done
+settle grep -q "pinned lease" "$tmp/hold.out"
 check "K2 --hold keeps a pin lease" grep -q "pinned lease" "$tmp/hold.out"
 check "K2 --hold wrote the same table" cmp -s "$tmp/t.txt" "$tmp/t.held"
 check "L8 unseal refused while the table is held" \

@@ -78,10 +78,7 @@ check "S2 map unchanged by the refused operations" \
 # --pin holds a pin lease until SIGINT
 "$BMAPCTL" swapfile --pin -f -L pinned "$sw" $SIZE > "$tmp/pin.out" 2>&1 &
 pinner=$!
-for _ in $(seq 100); do
-	grep -q "pinned lease" "$tmp/pin.out" && break
-	sleep 0.1
-done
+settle grep -q "pinned lease" "$tmp/pin.out"
 check "K1 --pin: pin lease held" grep -q "pinned lease" "$tmp/pin.out"
 check "K1 --force replaced the file (new label)" \
 	bash -c "blkid -p -o export '$sw' | grep -qx LABEL=pinned"
