@@ -77,6 +77,11 @@ void conform_path(struct conform *c, const char *tag, char *out, size_t size);
 uint8_t conform_pattern(unsigned int seed, uint64_t off);
 /* Create the standard file (data chunks 0 and 3, holes elsewhere). */
 int conform_make_file(struct conform *c, const char *path, unsigned int seed);
+/*
+ * Whether @path is sealed.
+ * Return: 1 sealed, 0 not, or -errno from open or the seal query.
+ */
+int conform_sealed_state(const char *path);
 /* Create the standard file and seal it; 0 or -errno of the failing step. */
 int conform_make_sealed(struct conform *c, const char *path,
 			unsigned int seed);

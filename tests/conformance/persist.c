@@ -16,19 +16,6 @@
 
 #include "conform.h"
 
-static int
-state_of(const char *path)
-{
-	int fd, ret;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	ret = bmap_client_is_sealed(fd);
-	close(fd);
-	return ret;
-}
-
 void
 conform_persist(struct conform *c)
 {
@@ -57,7 +44,7 @@ conform_persist(struct conform *c)
 		return;
 	}
 	report_watchdog(c->timeout, c->dir);
-	st = state_of(sealed);
+	st = conform_sealed_state(sealed);
 	report(st == 1, seal_state_name(st),
 	       "P1 seal survives unmount and mount");
 	snapshot_take(sealed, &after);
@@ -69,7 +56,7 @@ conform_persist(struct conform *c)
 	       "P1 size, content and extent types identical after remount");
 	report_errno(truncate(sealed, 0) < 0 ? errno : 0, ETXTBSY,
 		     "P1 truncate of the sealed file after remount -> ETXTBSY");
-	st = state_of(plain);
+	st = conform_sealed_state(plain);
 	report(st == 0, seal_state_name(st),
 	       "P1 unsealed file stays unsealed after remount");
 	snapshot_free(&before);

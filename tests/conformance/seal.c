@@ -76,19 +76,6 @@ seal_path(const char *path, bool unseal)
 	return -err;
 }
 
-static int
-sealed_state(const char *path)
-{
-	int fd, ret;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	ret = bmap_client_is_sealed(fd);
-	close(fd);
-	return ret;
-}
-
 /* After sealing: holes became unwritten, data kept its place (S1). */
 static void
 check_filled(const struct snapshot *before, const struct snapshot *after)
@@ -150,7 +137,7 @@ seal_owner(struct conform *c)
 	snapshot_take(path, &before);
 	report_errno(seal_path(path, false), 0, "S1 seal by owner (uid %u) "
 		     "succeeds", (unsigned int)geteuid());
-	err = sealed_state(path);
+	err = conform_sealed_state(path);
 	report(err == 1, err < 0 ? errno_name(err) : "not sealed",
 	       "S6 BMAP_IOC_GETSTATE shows the seal");
 	snapshot_take(path, &after);
@@ -221,7 +208,7 @@ seal_identities(struct conform *c)
 	}
 	report_errno(run_as(c->other_uid, c->other_uid, child_seal, &a), EPERM,
 		     "S1 seal by a non-owner -> EPERM");
-	st = sealed_state(path);
+	st = conform_sealed_state(path);
 	report(st == 0, seal_state_name(st),
 	       "S1 refused seal leaves the file unsealed");
 	report_errno(seal_path(path, false), 0, "S1 seal by owner (root) "
@@ -229,7 +216,7 @@ seal_identities(struct conform *c)
 	a.unseal = true;
 	report_errno(run_as(c->other_uid, c->other_uid, child_seal, &a), EPERM,
 		     "S5 unseal by a non-owner -> EPERM");
-	st = sealed_state(path);
+	st = conform_sealed_state(path);
 	report(st == 1, seal_state_name(st),
 	       "S5 refused unseal leaves the file sealed");
 
@@ -284,7 +271,7 @@ seal_enospc(struct conform *c)
 	report_errno(seal_path(path, false), ENOSPC,
 		     "S1 seal without space -> ENOSPC");
 	snapshot_take(path, &after);
-	st = sealed_state(path);
+	st = conform_sealed_state(path);
 	report(st == 0, seal_state_name(st),
 	       "S1 ENOSPC seal leaves the file unsealed");
 	report(snapshot_same(&before, &after, why, sizeof(why)), why,
@@ -344,7 +331,7 @@ seal_kernel_interfaces(struct conform *c)
 	       "S6 FS_IOC_FSGETXATTR: no FS_XFLAG_IOMAP_IMMUTABLE before seal");
 	report_errno(falloc_path(path, FALLOC_FL_SEAL_BLOCK_MAP), 0,
 		     "S6 fallocate(FALLOC_FL_SEAL_BLOCK_MAP) succeeds");
-	st = sealed_state(path);
+	st = conform_sealed_state(path);
 	report(st == 1, seal_state_name(st),
 	       "S6 BMAP_IOC_GETSTATE agrees with the fallocate seal");
 	flag = xflag_sealed(path, &err);
@@ -355,7 +342,7 @@ seal_kernel_interfaces(struct conform *c)
 	flag = xflag_sealed(path, &err);
 	report(!flag && !err, err ? errno_name(err) : "flag set",
 	       "S6 FS_IOC_FSGETXATTR flag cleared after unseal");
-	st = sealed_state(path);
+	st = conform_sealed_state(path);
 	report(st == 0, seal_state_name(st),
 	       "S6 BMAP_IOC_GETSTATE agrees with the fallocate unseal");
 }
@@ -434,7 +421,7 @@ unseal_pinned(struct conform *c)
 		return;
 	}
 	report_errno(seal_path(path, true), ETXTBSY, "%s", name);
-	st = sealed_state(path);
+	st = conform_sealed_state(path);
 	report(st == 1, seal_state_name(st),
 	       "S5 refused unseal leaves the file sealed");
 	report_errno(-bmap_client_release(&lease), 0,

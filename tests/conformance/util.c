@@ -105,6 +105,19 @@ conform_make_file(struct conform *c, const char *path, unsigned int seed)
 }
 
 int
+conform_sealed_state(const char *path)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	ret = bmap_client_is_sealed(fd);
+	close(fd);
+	return ret;
+}
+
+int
 conform_make_sealed(struct conform *c, const char *path, unsigned int seed)
 {
 	int fd, err;
