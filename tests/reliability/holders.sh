@@ -26,11 +26,20 @@ echo "seed $SEED"
 setup_mount create=256M,lease_break_time=2
 free0=$(stat -f -c %f "$mnt")
 
+# start_holder NAME FILE ARGS...: relhold on FILE with ARGS in the
+# background, its output in $tmp/NAME.out and its pid in $hp; fails if it
+# has not reported ready within 5 s
+start_holder() {
+	local out=$tmp/$1.out
+	shift
+	"$REL/relhold" "$@" > "$out" 2>&1 &
+	hp=$!
+	wait_for 5 grep -q ready "$out"
+}
+
 # --- L5: a killed holder releases at once
 head -c 1M /dev/urandom > "$mnt/k"
-"$REL/relhold" "$mnt/k" read 0 0 silent > "$tmp/k.out" 2>&1 &
-hp=$!
-wait_for 5 grep -q ready "$tmp/k.out" || no "L5 holder did not start"
+start_holder k "$mnt/k" read 0 0 silent || no "L5 holder did not start"
 check "L5 holder's lease is counted" test "$(jstat "$mnt" leases)" -eq 1
 kill -9 $hp
 wait $hp 2>/dev/null
@@ -47,9 +56,7 @@ check "L5 no pinned bytes after the kill" \
 
 # --- L7: a silent holder is revoked after lease_break_time
 head -c 1M /dev/urandom > "$mnt/s"
-"$REL/relhold" "$mnt/s" read 0 0 silent > "$tmp/s.out" 2>&1 &
-hp=$!
-wait_for 5 grep -q ready "$tmp/s.out" || no "L7 holder did not start"
+start_holder s "$mnt/s" read 0 0 silent || no "L7 holder did not start"
 t0=$(now)
 truncate -s 0 "$mnt/s"
 rc=$?
@@ -68,9 +75,7 @@ check "L5 closing a revoked lease's descriptor ends it" \
 
 # --- L7: late DMA writes of a revoked holder hit quarantined blocks only
 head -c 2M /dev/urandom > "$mnt/q"
-"$REL/relhold" "$mnt/q" read 0 0 late > "$tmp/q.out" 2>&1 &
-hp=$!
-wait_for 5 grep -q ready "$tmp/q.out" || no "L7 late holder did not start"
+start_holder q "$mnt/q" read 0 0 late || no "L7 late holder did not start"
 mapped=$(awk '$1 == "ready" { print $3 }' "$tmp/q.out")
 truncate -s 0 "$mnt/q"
 wait_for 5 grep -q '^late' "$tmp/q.out"
