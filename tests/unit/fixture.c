@@ -85,6 +85,16 @@ void holder_fini(struct holder *h)
 	pthread_cond_destroy(&h->cond);
 }
 
+void fx_end(struct fx *fx, struct bmap_file *f, struct holder *a,
+	    struct holder *b)
+{
+	holder_fini(a);
+	if (b)
+		holder_fini(b);
+	bmap_file_put(f);
+	fx_fini(fx);
+}
+
 unsigned int holder_notified(struct holder *h)
 {
 	unsigned int n;

@@ -41,6 +41,9 @@ struct bmap_file *fx_file(struct fx *fx, uint64_t ino, uint64_t size,
 
 void holder_init(struct holder *h, struct fx *fx, uint32_t uid);
 void holder_fini(struct holder *h);
+/* End a test: holders @a and @b (@b may be NULL), file @f, then fx_fini. */
+void fx_end(struct fx *fx, struct bmap_file *f, struct holder *a,
+	    struct holder *b);
 unsigned int holder_notified(struct holder *h);
 /* Wait until notify was called at least @n times, at most @ms; true if so. */
 bool holder_wait_notified(struct holder *h, unsigned int n, unsigned int ms);

@@ -9,18 +9,6 @@
 #include "fixture.h"
 #include "unit.h"
 
-/* End a test's holders (@b may be NULL), then its file and engine. */
-static void
-teardown(struct fx *fx, struct bmap_file *f, struct holder *a,
-	 struct holder *b)
-{
-	holder_fini(a);
-	if (b)
-		holder_fini(b);
-	bmap_file_put(f);
-	fx_fini(fx);
-}
-
 START_TEST(L1_modes_ranges_and_overlap)
 {
 	struct fx fx;
@@ -63,7 +51,7 @@ START_TEST(L1_modes_ranges_and_overlap)
 	bmap_file_state(f, &fs);
 	ck_assert_uint_eq(fs.nr_leases, 3);
 	ck_assert_uint_eq(fs.nr_pin, 0);
-	teardown(&fx, f, &a, &b);
+	fx_end(&fx, f, &a, &b);
 }
 END_TEST
 
@@ -115,7 +103,7 @@ START_TEST(L2_map_reports_extents_and_allocates)
 					&next), -EINVAL);
 	ck_assert_int_eq(bmap_lease_map(h.owner, 999, 0, BS, 0, ext, 8, &nr,
 					&next), -ENOENT);
-	teardown(&fx, f, &h, NULL);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 
@@ -137,7 +125,7 @@ START_TEST(L2_map_allocate_enospc)
 					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
 			 -ENOSPC);
 	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), 4);
-	teardown(&fx, f, &h, NULL);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 
@@ -175,7 +163,7 @@ START_TEST(L4_commit_converts_and_grows_size)
 					    BS, &rid), 0);
 	ck_assert_int_eq(bmap_lease_commit(h.owner, rid, 0, BS, 0, 0), -EBADF);
 	ck_assert_int_eq(bmap_lease_commit(h.owner, id, 0, BS, 0, 4), -EINVAL);
-	teardown(&fx, f, &h, NULL);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 
@@ -212,7 +200,7 @@ START_TEST(L5_release_and_owner_free_end_leases)
 	holder_fini(&b);
 	bmap_engine_status(fx.eng, 1000, &st);
 	ck_assert_uint_eq(st.nr_leases, 0);
-	teardown(&fx, f, &a, NULL);
+	fx_end(&fx, f, &a, NULL);
 }
 END_TEST
 
@@ -252,7 +240,7 @@ START_TEST(L9_status_counts_pinned_bytes)
 	ck_assert_int_eq(bmap_lease_release(a.owner, id1), 0);
 	bmap_engine_status(fx.eng, 1000, &st);
 	ck_assert_uint_eq(st.pinned_bytes, BS);
-	teardown(&fx, f, &a, NULL);
+	fx_end(&fx, f, &a, NULL);
 }
 END_TEST
 
@@ -288,7 +276,7 @@ START_TEST(L9_pin_limit_edquot_per_uid)
 					    8 * BS, &id1), 0);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 4 * BS, 4 * BS, 0, ext,
 					4, &nr, &next), 0);
-	teardown(&fx, f, &a, &b);
+	fx_end(&fx, f, &a, &b);
 }
 END_TEST
 
@@ -315,7 +303,7 @@ START_TEST(L9_quarantine_limit_edquot_mount_wide)
 					&nr, &next), -EDQUOT);
 	ck_assert_int_eq(bmap_lease_map(b.owner, id2, 0, 2 * BS, 0, ext, 4,
 					&nr, &next), 0);
-	teardown(&fx, f, &a, &b);
+	fx_end(&fx, f, &a, &b);
 }
 END_TEST
 

@@ -98,9 +98,7 @@ START_TEST(L7_shared_quarantine_held_by_last_lease)
 	ck_assert_uint_eq(bmap_mem_block_owner(fx.mem, pblk + 2), QUARANTINED);
 	holder_fini(&b);	/* owner teardown releases too (L5) */
 	ck_assert_uint_eq(bmap_mem_quarantined_blocks(fx.mem), 0);
-	holder_fini(&a);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &a, NULL);
 }
 END_TEST
 
@@ -120,9 +118,7 @@ START_TEST(L7_released_in_time_nothing_quarantined)
 	ck_assert_int_eq(bmap_file_zero(f, 0, 4 * BS, 0), 0);
 	ck_assert_uint_eq(bmap_mem_quarantined_blocks(fx.mem), 0);
 	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), 12);
-	holder_fini(&h);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 
@@ -165,9 +161,7 @@ START_TEST(L7_release_during_free_leaks_no_quarantine)
 	ck_assert_uint_eq(st.quarantined_bytes, 0);
 	ck_assert_uint_eq(bmap_mem_quarantined_blocks(fx.mem), 0);
 	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), free_before + 4);
-	holder_fini(&h);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 
@@ -212,9 +206,7 @@ START_TEST(L9_refused_allocate_allocates_nothing)
 	bmap_engine_status(fx.eng, 1000, &st);
 	ck_assert_uint_eq(st.user_pinned_bytes, 2 * BS);
 	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
-	holder_fini(&h);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 
@@ -242,9 +234,7 @@ START_TEST(L9_quarantine_bounded_by_limit)
 	bmap_engine_status(fx.eng, 1000, &st);
 	ck_assert_uint_le(st.quarantined_bytes, 3 * BS);
 	ck_assert_uint_eq(st.quarantined_bytes, 3 * BS);
-	holder_fini(&h);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 

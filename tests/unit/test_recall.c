@@ -77,9 +77,7 @@ START_TEST(L6_recall_notifies_once_and_waits_for_release)
 	ck_assert_uint_lt(mono_ns() - t0, 5000ULL * 1000000);
 	ck_assert_uint_eq(holder_notified(&h), 1);
 	ck_assert(!bmap_owner_pending(h.owner));
-	holder_fini(&h);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 
@@ -103,9 +101,7 @@ START_TEST(L6_no_wait_outside_leased_range)
 	ck_assert_uint_lt(now_ms() - t0, 2000);
 	ck_assert_uint_eq(holder_notified(&h), 0);
 	ck_assert(!bmap_owner_pending(h.owner));
-	holder_fini(&h);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 
@@ -138,9 +134,7 @@ START_TEST(L6_nonblock_notifies_and_ewouldblock)
 	ck_assert_uint_eq(holder_notified(&h), 1);
 	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
 	ck_assert_int_eq(bmap_file_punch(f, 0, BS, BMAP_NONBLOCK), 0);
-	holder_fini(&h);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 
@@ -197,10 +191,7 @@ START_TEST(L6_new_lease_waits_while_range_is_broken)
 						ext, 2, &nr, &next), 0);
 		ck_assert_uint_eq(ext[0].type, BMAP_EXT_HOLE);
 	}
-	holder_fini(&h);
-	holder_fini(&n);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &h, &n);
 }
 END_TEST
 
@@ -321,9 +312,7 @@ START_TEST(L7_silent_holder_revoked_after_break_time)
 	bmap_engine_status(fx.eng, 1000, &st);
 	ck_assert_uint_eq(st.nr_revoked, 0);
 	ck_assert_uint_eq(st.nr_leases, 0);
-	holder_fini(&h);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 
@@ -360,10 +349,7 @@ START_TEST(L8_pin_lease_refuses_recall_at_once)
 	/* nobody was disturbed by the refused operation */
 	ck_assert_uint_eq(holder_notified(&h), 0);
 	ck_assert_uint_eq(holder_notified(&r), 0);
-	holder_fini(&h);
-	holder_fini(&r);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &h, &r);
 }
 END_TEST
 

@@ -261,9 +261,7 @@ START_TEST(S5_L8_unseal_with_pin_lease_etxtbsy)
 	ck_assert(bmap_file_sealed(f));
 	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
 	ck_assert_int_eq(bmap_file_unseal(f, &owner), 0);
-	holder_fini(&h);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, &h, NULL);
 }
 END_TEST
 
