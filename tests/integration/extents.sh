@@ -12,13 +12,9 @@
 # of writes; EXTENTS_RUNTIME (seconds, default 40) bounds each round.
 . "$(dirname "$0")/lib.sh"
 need fio sha256sum xfs_io losetup
-setup_tmp
+setup_mount create=2G
 seed=${EXTENTS_SEED:-1}
 runtime=${EXTENTS_RUNTIME:-40}
-img=$tmp/img
-mnt=$tmp/mnt
-mkdir "$mnt"
-mount_bmapfs "$img" "$mnt" create=2G || die "cannot mount"
 f=$mnt/big
 truncate -s 1G "$f" || die "truncate"
 

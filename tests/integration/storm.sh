@@ -10,15 +10,10 @@
 # lengthen a run; the seed is printed.
 . "$(dirname "$0")/lib.sh"
 need xfs_io od
-setup_tmp
-img=$tmp/img
-mnt=$tmp/mnt
+setup_mount create=256M,lease_break_time=2,pin_limit=64M
 rounds=${STORM_ROUNDS:-3}
 seed=${STORM_SEED:-$$}
 
-mkdir "$mnt"
-mount_bmapfs "$img" "$mnt" "create=256M,lease_break_time=2,pin_limit=64M" ||
-	die "cannot mount"
 # A punch or zero-range shorter than two blocks that straddles a block
 # boundary: the written second block must be zeroed up to the range's end
 # even though the first block is a hole.
