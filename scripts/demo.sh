@@ -81,6 +81,11 @@ run "$bmapctl" status "$mnt"
 
 step "Unmount and check the image with e2fsck"
 run fusermount3 -u "$mnt"
+# umount returns before the daemon has closed the image: wait for it
+for _ in $(seq 100); do
+	pgrep -f "bmapfs.* $img " >/dev/null || break
+	sleep 0.1
+done
 run e2fsck -fn "$img"
 echo
 echo "demo: done (image left at $img)"
