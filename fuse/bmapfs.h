@@ -196,6 +196,11 @@ void bmapfs_set_time(struct ext2_inode_large *in, int which,
 		     const struct timespec *ts);
 void bmapfs_touch(struct ext2_inode_large *in, int which);
 int bmapfs_stat(struct bmapfs *b, ext2_ino_t ino, struct stat *st);
+/*
+ * Takes the lock.  0 for a regular file, -EISDIR for a directory,
+ * @not_reg for anything else, or the error of reading the inode.
+ */
+int bmapfs_check_regular(struct bmapfs *b, ext2_ino_t ino, int not_reg);
 int bmapfs_new_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t parent,
 		     mode_t mode, dev_t rdev, ext2_ino_t *ino,
 		     struct ext2_inode_large *in);

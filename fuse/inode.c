@@ -137,6 +137,21 @@ int bmapfs_stat(struct bmapfs *b, ext2_ino_t ino, struct stat *st)
 	return 0;
 }
 
+int bmapfs_check_regular(struct bmapfs *b, ext2_ino_t ino, int not_reg)
+{
+	struct stat st;
+	int ret;
+
+	bmapfs_lock(b);
+	ret = bmapfs_stat(b, ino, &st);
+	bmapfs_unlock(b);
+	if (ret)
+		return ret;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	return S_ISREG(st.st_mode) ? 0 : not_reg;
+}
+
 /*
  * bmapfs_in_group - whether the caller of @req is in group @gid.  Safe
  * to call without the lock.

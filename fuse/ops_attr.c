@@ -108,19 +108,12 @@ static int do_setattr(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 		      struct fuse_file_info *fi, struct stat *out)
 {
 	struct bmap_file *bf = NULL;
-	struct stat st;
 	int ret;
 
 	if (to_set & FUSE_SET_ATTR_SIZE) {
-		bmapfs_lock(b);
-		ret = bmapfs_stat(b, ino, &st);
-		bmapfs_unlock(b);
+		ret = bmapfs_check_regular(b, ino, -EINVAL);
 		if (ret)
 			return ret;
-		if (S_ISDIR(st.st_mode))
-			return -EISDIR;
-		if (!S_ISREG(st.st_mode))
-			return -EINVAL;
 		if (fi)
 			bf = ((struct bmapfs_handle *)fi->fh)->bf;
 		ret = bmapfs_engine_trunc(b, ino, attr->st_size, bf);

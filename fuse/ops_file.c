@@ -69,18 +69,10 @@ out_free:
 static int do_open(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 		   struct fuse_file_info *fi)
 {
-	struct stat st;
-	int ret;
+	int ret = bmapfs_check_regular(b, ino, -ENXIO);
 
-	bmapfs_lock(b);
-	ret = bmapfs_stat(b, ino, &st);
-	bmapfs_unlock(b);
 	if (ret)
 		return ret;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return -ENXIO;
 	return do_open_file(b, req, ino, fi);
 }
 

@@ -228,8 +228,7 @@ int bmap_file_write_begin(struct bmap_file *f, uint64_t off, uint64_t len)
 
 	if (!len || len > UINT64_MAX - off)
 		return -EINVAL;
-	lblk = bmap_lblk(eng, off);
-	n = bmap_lblk_up(eng, off + len) - lblk;
+	bmap_blocks_covering(eng, off, len, &lblk, &n);
 	bmap_lock(&f->op_lock);
 	ret = bmap_seal_check(f, BMAP_OP_WRITE, off, len);
 	if (!ret && !f->sealed)
@@ -248,8 +247,7 @@ int bmap_file_write_end(struct bmap_file *f, uint64_t off, uint64_t len)
 
 	if (!len || len > UINT64_MAX - off)
 		return -EINVAL;
-	lblk = bmap_lblk(eng, off);
-	n = bmap_lblk_up(eng, off + len) - lblk;
+	bmap_blocks_covering(eng, off, len, &lblk, &n);
 	bmap_lock(&f->op_lock);
 	ret = bmap_seal_check(f, BMAP_OP_WRITE, off, len);
 	if (!ret)

@@ -153,6 +153,15 @@ static inline uint64_t bmap_lblk_up(const struct bmap_engine *eng,
 	return (off & ((1ULL << eng->bshift) - 1)) ? b + 1 : b;
 }
 
+/* The blocks [*lblk, *lblk + *n) that hold any byte of [off, off + len). */
+static inline void bmap_blocks_covering(const struct bmap_engine *eng,
+					uint64_t off, uint64_t len,
+					uint64_t *lblk, uint64_t *n)
+{
+	*lblk = bmap_lblk(eng, off);
+	*n = bmap_lblk_up(eng, off + len) - *lblk;
+}
+
 static inline bool bmap_overlaps(uint64_t s1, uint64_t e1, uint64_t s2,
 				 uint64_t e2)
 {

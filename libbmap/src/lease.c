@@ -249,10 +249,10 @@ static int map_allocate(struct bmap_owner *o, uint64_t id,
 			struct bmap_file *f, uint64_t off, uint64_t len)
 {
 	struct bmap_engine *eng = f->eng;
-	uint64_t lblk = bmap_lblk(eng, off);
-	uint64_t n = bmap_lblk_up(eng, off + len) - lblk;
+	uint64_t lblk, n;
 	int ret;
 
+	bmap_blocks_covering(eng, off, len, &lblk, &n);
 	ret = bmap_seal_check(f, BMAP_OP_WRITE, off, len);
 	if (ret)
 		return ret;
@@ -401,8 +401,7 @@ int bmap_lease_commit(struct bmap_owner *o, uint64_t id, uint64_t off,
 		ret = -EBADF;
 		goto out_put;
 	}
-	lblk = bmap_lblk(eng, off);
-	n = bmap_lblk_up(eng, off + len) - lblk;
+	bmap_blocks_covering(eng, off, len, &lblk, &n);
 	bmap_lock(&f->op_lock);
 	ret = lease_alive(o, id);
 	if (!ret && grow)
