@@ -41,7 +41,8 @@ mountpoint -q "$mnt" || mount_bmapfs "$img" "$mnt" "$opts" ||
 	die "cannot mount after the conformance run"
 run posix-root "$posix" "$mnt"
 mkdir "$mnt/user" && chown bmaptest: "$mnt/user" || die "user directory"
-run posix-bmaptest runuser -u bmaptest -- "$posix" "$mnt/user"
+ubin=$(user_bin "$posix") || die "copy of $posix for bmaptest"
+run posix-bmaptest runuser -u bmaptest -- "$ubin" "$mnt/user"
 check "P2 clean unmount" umount_bmapfs "$mnt"
 check "P2 e2fsck -fn finds nothing after the suite" fsck_clean "$img"
 summary

@@ -28,3 +28,13 @@ fold_run() {
 	fi
 	[ -z "$fold_why" ]
 }
+
+# user_bin BIN: print the path of a copy of BIN that any user can execute.
+# The tree may sit in a directory other users cannot enter (a clone made
+# with mktemp -d is 0700), so programs run with runuser must not be
+# started from it.  The copy lives in $tmp, which the caller removes.
+user_bin() {
+	mkdir -p "$tmp/ubin" && chmod 755 "$tmp" "$tmp/ubin" &&
+		install -m 755 "$1" "$tmp/ubin/" &&
+		echo "$tmp/ubin/$(basename "$1")"
+}

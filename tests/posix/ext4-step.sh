@@ -51,7 +51,8 @@ run() {
 }
 
 run root "$bin" "$mnt"
-run bmaptest runuser -u bmaptest -- "$bin" "$mnt/user"
+ubin=$(user_bin "$bin") || fail_setup "copy of $bin for bmaptest"
+run bmaptest runuser -u bmaptest -- "$ubin" "$mnt/user"
 
 umount "$mnt" || fail=$((fail + 1))
 echo "$pass passed, $fail failed"
