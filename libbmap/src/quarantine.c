@@ -61,14 +61,13 @@ static int prange_cmp(const void *a, const void *b)
 	return x->pblk < y->pblk ? -1 : x->pblk > y->pblk;
 }
 
-/* Sort and merge overlapping or adjacent ranges. */
-static void pvec_normalize(struct bmap_prange *r, size_t *nr)
+/* Merge overlapping or adjacent ranges of sorted @r in place. */
+static void pvec_coalesce(struct bmap_prange *r, size_t *nr)
 {
 	size_t i, o = 0;
 
 	if (!*nr)
 		return;
-	qsort(r, *nr, sizeof(*r), prange_cmp);
 	for (i = 1; i < *nr; i++) {
 		uint64_t end = r[o].pblk + r[o].len;
 
@@ -82,12 +81,52 @@ static void pvec_normalize(struct bmap_prange *r, size_t *nr)
 	*nr = o + 1;
 }
 
+/* Sort and merge overlapping or adjacent ranges. */
+static void pvec_normalize(struct bmap_prange *r, size_t *nr)
+{
+	qsort(r, *nr, sizeof(*r), prange_cmp);
+	pvec_coalesce(r, nr);
+}
+
 static uint64_t overlap(uint64_t s1, uint64_t l1, uint64_t s2, uint64_t l2)
 {
 	uint64_t s = s1 > s2 ? s1 : s2;
 	uint64_t e = s1 + l1 < s2 + l2 ? s1 + l1 : s2 + l2;
 
 	return e > s ? e - s : 0;
+}
+
+/*
+ * Index of the first range @l has mapped that ends after @pblk: the
+ * mapped list is sorted and disjoint, so a binary search finds where the
+ * ranges overlapping [pblk, ...) begin, and a whole-file map stays
+ * O(extents log extents) instead of quadratic.
+ */
+static size_t mapped_first(const struct bmap_lease *l, uint64_t pblk)
+{
+	size_t lo = 0, hi = l->nr_mapped, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (l->mapped[mid].pblk + l->mapped[mid].len <= pblk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Blocks of [pblk, pblk + len) that @l has mapped. */
+static uint64_t mapped_overlap(const struct bmap_lease *l, uint64_t pblk,
+			       uint64_t len)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = mapped_first(l, pblk);
+	     i < l->nr_mapped && l->mapped[i].pblk < pblk + len; i++)
+		n += overlap(l->mapped[i].pblk, l->mapped[i].len, pblk, len);
+	return n;
 }
 
 /* Add the parts of [pblk, pblk + len) that @l had mapped to @out. */
@@ -97,12 +136,11 @@ static int intersect_lease(const struct bmap_lease *l, uint64_t pblk,
 	size_t i;
 	int ret;
 
-	for (i = 0; i < l->nr_mapped; i++) {
+	for (i = mapped_first(l, pblk);
+	     i < l->nr_mapped && l->mapped[i].pblk < pblk + len; i++) {
 		const struct bmap_prange *m = &l->mapped[i];
 		uint64_t s = m->pblk > pblk ? m->pblk : pblk;
 
-		if (!overlap(m->pblk, m->len, pblk, len))
-			continue;
 		ret = bmap_pvec_add(out, s, overlap(m->pblk, m->len, pblk, len));
 		if (ret)
 			return ret;
@@ -318,18 +356,14 @@ static int precheck_fn(void *arg, const struct bmap_xrec *r)
 	struct precheck *p = arg;
 	uint64_t s = r->lblk > p->lblk ? r->lblk : p->lblk;
 	uint64_t e = r->lblk + r->len < p->end ? r->lblk + r->len : p->end;
-	uint64_t pblk, len, covered = 0;
-	size_t j;
+	uint64_t pblk, len;
 
 	if (s >= e)
 		return 0;
 	pblk = r->pblk + (s - r->lblk);
 	len = e - s;
-	for (j = 0; j < p->l->nr_mapped; j++)
-		covered += overlap(pblk, len, p->l->mapped[j].pblk,
-				   p->l->mapped[j].len);
 	p->allocated += len;
-	p->fresh += len - covered;
+	p->fresh += len - mapped_overlap(p->l, pblk, len);
 	return 0;
 }
 
@@ -358,6 +392,55 @@ int bmap_pin_precheck(struct bmap_lease *l, uint64_t lblk, uint64_t n)
 }
 
 /*
+ * Add @phys to the sorted, disjoint set of ranges @l has mapped.  Device
+ * blocks are usually handed out in ascending order, so the new ranges
+ * mostly land after the last one and are appended; otherwise the two
+ * sorted runs are merged in one pass.  Returns 0 or -ENOMEM (unchanged).
+ */
+static int mapped_insert(struct bmap_lease *l, const struct bmap_pvec *phys)
+{
+	size_t n = l->nr_mapped, m = phys->nr, i = 0, j, o = 0;
+	struct bmap_prange *r, *merged;
+	size_t max;
+
+	if (!m)
+		return 0;
+	if (n + m > l->max_mapped) {
+		max = 2 * l->max_mapped > n + m ? 2 * l->max_mapped : n + m;
+		r = realloc(l->mapped, max * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		l->mapped = r;
+		l->max_mapped = max;
+	}
+	r = l->mapped;
+	memcpy(&r[n], phys->r, m * sizeof(*r));
+	pvec_normalize(&r[n], &m);
+	if (!n || r[n].pblk >= r[n - 1].pblk + r[n - 1].len) {
+		if (n && r[n].pblk == r[n - 1].pblk + r[n - 1].len) {
+			r[n - 1].len += r[n].len;
+			memmove(&r[n], &r[n + 1], --m * sizeof(*r));
+		}
+		l->nr_mapped = n + m;
+		return 0;
+	}
+	merged = malloc((n + m) * sizeof(*merged));
+	if (!merged)
+		return -ENOMEM;
+	for (j = n; i < n || j < n + m;) {
+		if (j == n + m || (i < n && r[i].pblk <= r[j].pblk))
+			merged[o++] = r[i++];
+		else
+			merged[o++] = r[j++];
+	}
+	pvec_coalesce(merged, &o);
+	memcpy(r, merged, o * sizeof(*r));
+	free(merged);
+	l->nr_mapped = o;
+	return 0;
+}
+
+/*
  * bmap_pin_charge - charge the device blocks @phys that a map call is
  * about to return through @l.  Blocks @l had mapped before are free.
  * Lease_lock held.  Returns 0 or -EDQUOT / -ENOMEM (nothing charged).
@@ -366,17 +449,13 @@ int bmap_pin_charge(struct bmap_lease *l, const struct bmap_pvec *phys)
 {
 	struct bmap_engine *eng = l->file->eng;
 	struct bmap_uid_usage *u;
-	uint64_t fresh = 0, covered, bytes;
-	struct bmap_prange *grown;
-	size_t i, j, want;
+	uint64_t fresh = 0, bytes;
+	size_t i;
+	int ret;
 
-	for (i = 0; i < phys->nr; i++) {
-		covered = 0;
-		for (j = 0; j < l->nr_mapped; j++)
-			covered += overlap(phys->r[i].pblk, phys->r[i].len,
-					   l->mapped[j].pblk, l->mapped[j].len);
-		fresh += phys->r[i].len - covered;
-	}
+	for (i = 0; i < phys->nr; i++)
+		fresh += phys->r[i].len -
+			 mapped_overlap(l, phys->r[i].pblk, phys->r[i].len);
 	if (!fresh)
 		return 0;
 	bytes = fresh << eng->bshift;
@@ -385,17 +464,9 @@ int bmap_pin_charge(struct bmap_lease *l, const struct bmap_pvec *phys)
 		return -ENOMEM;
 	if (over_limits(eng, u, bytes))
 		return -EDQUOT;
-	want = l->nr_mapped + phys->nr;
-	if (want > l->max_mapped) {
-		grown = realloc(l->mapped, want * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		l->mapped = grown;
-		l->max_mapped = want;
-	}
-	memcpy(&l->mapped[l->nr_mapped], phys->r, phys->nr * sizeof(*grown));
-	l->nr_mapped = want;
-	pvec_normalize(l->mapped, &l->nr_mapped);
+	ret = mapped_insert(l, phys);
+	if (ret)
+		return ret;
 	l->mapped_bytes += bytes;
 	u->bytes += bytes;
 	eng->st.pinned_bytes += bytes;

@@ -4,6 +4,7 @@
  * to anyone else until that lease is released.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
@@ -238,6 +239,54 @@ START_TEST(L9_quarantine_bounded_by_limit)
 }
 END_TEST
 
+/*
+ * Pinned bytes count each device block once, however the lease maps it:
+ * ranges in random order, overlapping, adjacent and repeated (the set of
+ * mapped ranges is kept sorted and merged; a wrong merge over- or
+ * under-charges).  Seeded; the seed is printed by main().
+ */
+START_TEST(L9_pinned_bytes_count_each_block_once)
+{
+	enum { NBLK = 64 };
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct bmap_extent ext[BMAP_MAP_MAX_EXTENTS];
+	struct bmap_status st;
+	unsigned int seed = unit_seed(), i, b, pinned = 0;
+	bool seen[NBLK] = { false };
+	uint64_t id, next;
+	uint32_t nr;
+
+	fx_init(&fx, 4 * NBLK, 100, 0, 0);
+	f = fx_file(&fx, 10, NBLK * BS, NBLK * BS);
+	holder_init(&h, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
+					    NBLK * BS, &id), 0);
+	for (i = 0; i < 200; i++) {
+		unsigned int s = rand_r(&seed) % NBLK;
+		unsigned int n = 1 + rand_r(&seed) % 6;
+
+		if (s + n > NBLK)
+			n = NBLK - s;
+		ck_assert_int_eq(bmap_lease_map(h.owner, id, s * BS, n * BS, 0,
+						ext, BMAP_MAP_MAX_EXTENTS, &nr,
+						&next), 0);
+		for (b = s; b < s + n; b++) {
+			pinned += !seen[b];
+			seen[b] = true;
+		}
+		bmap_engine_status(fx.eng, 1000, &st);
+		ck_assert_uint_eq(st.user_pinned_bytes, (uint64_t)pinned * BS);
+	}
+	ck_assert_uint_eq(pinned, NBLK);
+	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.user_pinned_bytes, 0);
+	fx_end(&fx, f, &h, NULL);
+}
+END_TEST
+
 Suite *quarantine_suite(void)
 {
 	Suite *s = suite_create("quarantine");
@@ -248,6 +297,7 @@ Suite *quarantine_suite(void)
 	tcase_add_test(tc, L7_shared_quarantine_held_by_last_lease);
 	tcase_add_test(tc, L7_released_in_time_nothing_quarantined);
 	tcase_add_test(tc, L9_quarantine_bounded_by_limit);
+	tcase_add_test(tc, L9_pinned_bytes_count_each_block_once);
 	tcase_add_test(tc, L9_refused_allocate_allocates_nothing);
 	tcase_add_test(tc, L7_release_during_free_leaks_no_quarantine);
 	suite_add_tcase(s, tc);
