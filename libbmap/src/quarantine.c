@@ -84,6 +84,8 @@ static void pvec_coalesce(struct bmap_prange *r, size_t *nr)
 /* Sort and merge overlapping or adjacent ranges. */
 static void pvec_normalize(struct bmap_prange *r, size_t *nr)
 {
+	if (!*nr)
+		return;
 	qsort(r, *nr, sizeof(*r), prange_cmp);
 	pvec_coalesce(r, nr);
 }
