@@ -115,7 +115,8 @@ static int ioc_lease(struct ioctl_ctx *c, union ioctl_buf *o)
 
 	if (ret)
 		return ret;
-	if (in->flags || !all_zero(in->reserved, sizeof(in->reserved)))
+	if ((in->flags & ~BMAP_LEASE_NOWAIT) ||
+	    !all_zero(in->reserved, sizeof(in->reserved)))
 		return -EINVAL;
 	if (in->mode == BMAP_LEASE_WRITE &&
 	    (c->h->flags & O_ACCMODE) == O_RDONLY)
@@ -125,7 +126,9 @@ static int ioc_lease(struct ioctl_ctx *c, union ioctl_buf *o)
 		return -ENOMEM;
 	o->lease = *in;
 	ret = bmap_lease_acquire(owner, c->h->bf, in->mode, in->offset,
-				 in->length, &id);
+				 in->length,
+				 in->flags & BMAP_LEASE_NOWAIT ? BMAP_NONBLOCK : 0,
+				 &id);
 	o->lease.lease_id = id;
 	c->out_len = sizeof(o->lease);
 	return ret;

@@ -97,9 +97,9 @@ bmap_client_status(int fd, struct bmap_status *st)
 	return xioctl(fd, BMAP_IOC_STATUS, st);
 }
 
-int
-bmap_client_lease_acquire(int fd, uint32_t mode, uint64_t offset,
-			  uint64_t length, struct bmap_client_lease *lease)
+static int
+lease_acquire(int fd, uint32_t mode, uint32_t flags, uint64_t offset,
+	      uint64_t length, struct bmap_client_lease *lease)
 {
 	struct bmap_lease_args args;
 	int err;
@@ -109,6 +109,7 @@ bmap_client_lease_acquire(int fd, uint32_t mode, uint64_t offset,
 	args.offset = offset;
 	args.length = length;
 	args.mode = mode;
+	args.flags = flags;
 	err = xioctl(fd, BMAP_IOC_LEASE, &args);
 	if (err)
 		return err;
@@ -121,6 +122,21 @@ bmap_client_lease_acquire(int fd, uint32_t mode, uint64_t offset,
 	lease->offset = offset;
 	lease->length = length;
 	return 0;
+}
+
+int
+bmap_client_lease_acquire(int fd, uint32_t mode, uint64_t offset,
+			  uint64_t length, struct bmap_client_lease *lease)
+{
+	return lease_acquire(fd, mode, 0, offset, length, lease);
+}
+
+int
+bmap_client_lease_try_acquire(int fd, uint32_t mode, uint64_t offset,
+			      uint64_t length, struct bmap_client_lease *lease)
+{
+	return lease_acquire(fd, mode, BMAP_LEASE_NOWAIT, offset, length,
+			     lease);
 }
 
 static struct bmap_client_map *

@@ -115,7 +115,8 @@ void bmap_owner_free(struct bmap_owner *o)
 }
 
 int bmap_lease_acquire(struct bmap_owner *o, struct bmap_file *f,
-		       uint32_t mode, uint64_t off, uint64_t len, uint64_t *id)
+		       uint32_t mode, uint64_t off, uint64_t len,
+		       unsigned int flags, uint64_t *id)
 {
 	struct bmap_engine *eng = o->eng;
 	struct bmap_lease *l;
@@ -123,7 +124,7 @@ int bmap_lease_acquire(struct bmap_owner *o, struct bmap_file *f,
 	int ret = 0;
 
 	if (mode < BMAP_LEASE_READ || mode > BMAP_LEASE_PIN || !len ||
-	    f->eng != eng)
+	    f->eng != eng || (flags & ~BMAP_NONBLOCK))
 		return -EINVAL;
 	if (len == BMAP_LEASE_TO_EOF)
 		end = UINT64_MAX;
@@ -142,8 +143,13 @@ int bmap_lease_acquire(struct bmap_owner *o, struct bmap_file *f,
 
 	bmap_lock(&eng->lease_lock);
 	/* an operation is breaking leases here: wait until it is done */
-	while (bmap_break_blocks(f, off, end))
+	while (bmap_break_blocks(f, off, end)) {
+		if (flags & BMAP_NONBLOCK) {
+			ret = -EAGAIN;
+			goto out_unlock;
+		}
 		pthread_cond_wait(&f->cond, &eng->lease_lock);
+	}
 	if (mode == BMAP_LEASE_PIN && !f->sealed) {
 		ret = -EPERM;
 		goto out_unlock;

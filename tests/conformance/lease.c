@@ -57,7 +57,7 @@ check_acquire_refusals(int fd_ro, int fd_rw)
 	report_errno(lease_raw_acquire(fd_rw, &a), EINVAL,
 		     "L1 unknown lease mode 4: EINVAL");
 	a.mode = BMAP_LEASE_READ;
-	a.flags = 1;
+	a.flags = ~BMAP_LEASE_NOWAIT;
 	report_errno(lease_raw_acquire(fd_rw, &a), EINVAL,
 		     "L1 lease with unknown flags: EINVAL");
 	a.flags = 0;

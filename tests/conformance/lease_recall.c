@@ -384,6 +384,98 @@ out:
 		close(fd);
 }
 
+struct op_thread {
+	const char	*path;
+	uint64_t	size;
+	int		err;
+	uint64_t	done_ms;
+};
+
+static void *
+truncate_run(void *arg)
+{
+	struct op_thread *t = arg;
+
+	t->err = run_op(OP_TRUNCATE, t->path, t->size, 0);
+	t->done_ms = lease_now_ms();
+	return NULL;
+}
+
+/*
+ * L6/L7: one thread holding two leases that one truncate recalls answers
+ * both.  It gives the first back; taking that range again with
+ * BMAP_LEASE_NOWAIT fails with EAGAIN instead of waiting for the truncate
+ * (which waits for the second lease: a blocking acquire here would get the
+ * second lease revoked); it gives the second back, the truncate ends well
+ * before lease_break_time, nothing is revoked, and once the truncate is
+ * done the range can be leased again.
+ */
+static void
+check_nowait(struct conform *c, const struct bmap_status *base)
+{
+	struct op_thread t = { .size = 0 };
+	struct bmap_client_lease a, b, again;
+	struct bmap_event ev;
+	struct bmap_status st;
+	char path[PATH_MAX];
+	uint64_t t0;
+	pthread_t th;
+	int fd, err, try_err, tries = 0;
+
+	conform_path(c, "l6nowait", path, sizeof(path));
+	t.path = path;
+	err = -conform_make_file(c, path, 63);
+	fd = err ? -1 : open(path, O_RDONLY);
+	err = fd < 0 ? (err ? err : errno) :
+	      -bmap_client_lease_acquire(fd, BMAP_LEASE_READ, 0, CHUNK, &a);
+	err = err ? err : -bmap_client_lease_acquire(fd, BMAP_LEASE_READ,
+						     2 * CHUNK, CHUNK, &b);
+	if (err) {
+		report(false, errno_name(err), "L6 nowait setup: two leases");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	t0 = lease_now_ms();
+	if (pthread_create(&th, NULL, truncate_run, &t)) {
+		report(false, "pthread_create", "L6 nowait setup: truncate");
+		close(fd);
+		return;
+	}
+	report(lease_poll_pri(fd, base->lease_break_time_ms + 2000),
+	       "no POLLPRI", "L6 nowait: the truncate recalls the holder");
+	/* the recall may name a or b first: wait until both were told */
+	lease_find_event(fd, a.id, BMAP_EVENT_RECALL, 2000, &ev);
+	err = -bmap_client_release(&a);
+	try_err = -bmap_client_lease_try_acquire(fd, BMAP_LEASE_READ, 0, CHUNK,
+						 &again);
+	err = err ? err : -bmap_client_release(&b);
+	report_errno(err, 0, "L6 nowait: the holder releases both leases");
+	report_errno(try_err, EAGAIN, "L6 BMAP_LEASE_NOWAIT during a recall "
+		     "of the range fails with EAGAIN");
+	if (!try_err)
+		bmap_client_release(&again);
+	pthread_join(th, NULL);
+	report_errno(t.err, 0, "L6 nowait: the truncate completes");
+	report(t.done_ms - t0 < base->lease_break_time_ms / 2, "waited",
+	       "L7 one thread answering two recalls is not revoked: truncate "
+	       "took %llu ms (limit %llu)",
+	       (unsigned long long)(t.done_ms - t0),
+	       (unsigned long long)base->lease_break_time_ms / 2);
+	do
+		try_err = -bmap_client_lease_try_acquire(fd, BMAP_LEASE_READ,
+							 0, CHUNK, &again);
+	while (try_err == EAGAIN && ++tries < 1000 && !usleep(1000));
+	report_errno(try_err, 0,
+		     "L6 BMAP_LEASE_NOWAIT after the recall takes the lease");
+	if (!try_err)
+		bmap_client_release(&again);
+	lease_status(c, &st);
+	report(st.nr_revokes == base->nr_revokes, "revoked",
+	       "L7 nowait: status counts no revoke");
+	close(fd);
+}
+
 void
 conform_lease_recall(struct conform *c)
 {
@@ -409,6 +501,8 @@ conform_lease_recall(struct conform *c)
 	check_recall(c, &base, OP_UNSEAL, BMAP_LEASE_READ, CHUNK, CHUNK, 0, 0);
 	lease_status(c, &base);
 	check_no_recall(c, &base);
+	lease_status(c, &base);
+	check_nowait(c, &base);
 	lease_status(c, &base);
 	check_revoke(c, &base);
 	lease_status(c, &base);

@@ -93,7 +93,7 @@ static void lease_cases(void)
 	bad("L1 lease mode 99", fd, BMAP_IOC_LEASE,
 	    LA(.length = 4096, .mode = 99), EINVAL);
 	bad("L1 lease flags", fd, BMAP_IOC_LEASE,
-	    LA(.length = 4096, .mode = BMAP_LEASE_READ, .flags = 1), EINVAL);
+	    LA(.length = 4096, .mode = BMAP_LEASE_READ, .flags = 2), EINVAL);
 	bad("L1 lease reserved", fd, BMAP_IOC_LEASE,
 	    LA(.length = 4096, .mode = BMAP_LEASE_READ,
 	       .reserved = { 0, 0, 7, 0 }), EINVAL);

@@ -14,7 +14,8 @@
  *            it had mapped, straight into the device (a late DMA
  *            write), prints "late BYTES", and keeps holding
  *   stress   NLEASES random leases (seeded), answering recalls by
- *            releasing and taking a fresh lease elsewhere
+ *            releasing and taking a fresh lease elsewhere (NOWAIT:
+ *            retried next round while a recall there is in progress)
  * and exits after SECONDS (default: never), closing the descriptor.
  * Errors print "relhold: what: error" and exit 1.
  */
@@ -110,7 +111,6 @@ static void stress(int fd, uint32_t mode, double until, int n, uint64_t seed)
 	fflush(stdout);
 	while (now() < until) {
 		int got = wait_events(fd, 50, &ev);
-		bool gone[MAX_LEASES] = { false };
 
 		/* give every recalled or revoked lease back first ... */
 		for (k = 0; k < got; k++) {
@@ -121,14 +121,18 @@ static void stress(int fd, uint32_t mode, double until, int n, uint64_t seed)
 				continue;
 			rel_release(fd, ids[i]);
 			ids[i] = 0;
-			gone[i] = true;
 		}
-		/* ... then take fresh ones elsewhere */
+		/*
+		 * ... then take fresh ones elsewhere, without waiting for a
+		 * recall in progress (it may be waiting for another of ours):
+		 * a slot refused with EAGAIN is tried again next round.
+		 */
 		for (i = 0; i < n; i++) {
-			if (!gone[i])
+			if (ids[i])
 				continue;
 			offs[i] = rel_below(64) * 4096;
-			if (!rel_lease(fd, mode, offs[i], 4096, &ids[i]))
+			if (!rel_lease_flags(fd, mode, BMAP_LEASE_NOWAIT,
+					     offs[i], 4096, &ids[i]))
 				rel_map_all(fd, ids[i], offs[i], 4096, 0,
 					    ext, 64, &nr);
 		}

@@ -42,8 +42,14 @@ static int io(int fd, unsigned long cmd, void *arg)
 int rel_lease(int fd, uint32_t mode, uint64_t off, uint64_t len,
 	      uint64_t *id)
 {
+	return rel_lease_flags(fd, mode, 0, off, len, id);
+}
+
+int rel_lease_flags(int fd, uint32_t mode, uint32_t flags, uint64_t off,
+		    uint64_t len, uint64_t *id)
+{
 	struct bmap_lease_args a = { .offset = off, .length = len,
-				     .mode = mode };
+				     .mode = mode, .flags = flags };
 	int ret = io(fd, BMAP_IOC_LEASE, &a);
 
 	*id = ret ? 0 : a.lease_id;

@@ -22,6 +22,9 @@ uint64_t rel_below(uint64_t n);
 /* Each returns 0 or -errno. */
 int rel_lease(int fd, uint32_t mode, uint64_t off, uint64_t len,
 	      uint64_t *id);
+/* rel_lease() with BMAP_IOC_LEASE flags (BMAP_LEASE_NOWAIT). */
+int rel_lease_flags(int fd, uint32_t mode, uint32_t flags, uint64_t off,
+		    uint64_t len, uint64_t *id);
 int rel_release(int fd, uint64_t id);
 int rel_commit(int fd, uint64_t id, uint64_t off, uint64_t len,
 	       uint64_t new_size);

@@ -24,26 +24,26 @@ START_TEST(L1_modes_ranges_and_overlap)
 	holder_init(&b, &fx, 1001);
 	/* any number of leases on the same range, any holders, any mode */
 	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, &id1), 0);
+					    8 * BS, 0, &id1), 0);
 	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_WRITE, 0,
-					    8 * BS, &id2), 0);
+					    8 * BS, 0, &id2), 0);
 	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_WRITE, BS,
-					    BMAP_LEASE_TO_EOF, &id3), 0);
+					    BMAP_LEASE_TO_EOF, 0, &id3), 0);
 	ck_assert_uint_ne(id1, 0);
 	ck_assert_uint_ne(id1, id2);
 	ck_assert_uint_ne(id2, id3);
 	/* bad arguments */
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, 0, 0, BS, &id4),
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, 0, 0, BS, 0, &id4),
 			 -EINVAL);
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, 4, 0, BS, &id4),
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, 4, 0, BS, 0, &id4),
 			 -EINVAL);
 	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0, 0,
-					    &id4), -EINVAL);
+					    0, &id4), -EINVAL);
 	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ,
-					    UINT64_MAX - 5, 10, &id4), -EINVAL);
+					    UINT64_MAX - 5, 10, 0, &id4), -EINVAL);
 	/* pin only on sealed files */
 	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_PIN, 0, BS,
-					    &id4), -EPERM);
+					    0, &id4), -EPERM);
 	bmap_engine_status(fx.eng, 1000, &st);
 	ck_assert_uint_eq(st.nr_leases, 3);
 	ck_assert_uint_eq(st.nr_read, 1);
@@ -68,9 +68,9 @@ START_TEST(L2_map_reports_extents_and_allocates)
 	f = fx_file(&fx, 10, 8 * BS, 2 * BS);
 	holder_init(&h, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    8 * BS, &id), 0);
+					    8 * BS, 0, &id), 0);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, &rid), 0);
+					    8 * BS, 0, &rid), 0);
 	/* without ALLOCATE: mapped, then a hole, clipped to the range */
 	ck_assert_int_eq(bmap_lease_map(h.owner, id, 100, 4 * BS, 0, ext, 8,
 					&nr, &next), 0);
@@ -120,7 +120,7 @@ START_TEST(L2_map_allocate_enospc)
 	f = fx_file(&fx, 10, 0, 0);
 	holder_init(&h, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    64 * BS, &id), 0);
+					    64 * BS, 0, &id), 0);
 	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 8 * BS,
 					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
 			 -ENOSPC);
@@ -142,7 +142,7 @@ START_TEST(L4_commit_converts_and_grows_size)
 	f = fx_file(&fx, 10, 0, 0);
 	holder_init(&h, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    BMAP_LEASE_TO_EOF, &id), 0);
+					    BMAP_LEASE_TO_EOF, 0, &id), 0);
 	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 4 * BS,
 					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
 			 0);
@@ -160,7 +160,7 @@ START_TEST(L4_commit_converts_and_grows_size)
 					   BMAP_COMMIT_SIZE), 0);
 	ck_assert_uint_eq(bmap_file_size(f), 3 * BS + 7);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    BS, &rid), 0);
+					    BS, 0, &rid), 0);
 	ck_assert_int_eq(bmap_lease_commit(h.owner, rid, 0, BS, 0, 0), -EBADF);
 	ck_assert_int_eq(bmap_lease_commit(h.owner, id, 0, BS, 0, 4), -EINVAL);
 	fx_end(&fx, f, &h, NULL);
@@ -182,9 +182,9 @@ START_TEST(L5_release_and_owner_free_end_leases)
 	holder_init(&a, &fx, 1000);
 	holder_init(&b, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, &id1), 0);
+					    4 * BS, 0, &id1), 0);
 	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, &id2), 0);
+					    4 * BS, 0, &id2), 0);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
 					&nr, &next), 0);
 	/* a lease belongs to its owner only */
@@ -218,9 +218,9 @@ START_TEST(L9_status_counts_pinned_bytes)
 	f = fx_file(&fx, 10, 4 * BS, 4 * BS);
 	holder_init(&a, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, &id1), 0);
+					    4 * BS, 0, &id1), 0);
 	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, &id2), 0);
+					    4 * BS, 0, &id2), 0);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 3 * BS, 0, ext, 4,
 					&nr, &next), 0);
 	/* mapping the same blocks again through the same lease: no charge */
@@ -258,9 +258,9 @@ START_TEST(L9_pin_limit_edquot_per_uid)
 	holder_init(&a, &fx, 1000);
 	holder_init(&b, &fx, 1001);
 	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, &id1), 0);
+					    8 * BS, 0, &id1), 0);
 	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, &id2), 0);
+					    8 * BS, 0, &id2), 0);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
 					&nr, &next), 0);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 4 * BS, 1, 0, ext, 4,
@@ -273,7 +273,7 @@ START_TEST(L9_pin_limit_edquot_per_uid)
 					4, &nr, &next), 0);
 	ck_assert_int_eq(bmap_lease_release(a.owner, id1), 0);
 	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, &id1), 0);
+					    8 * BS, 0, &id1), 0);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 4 * BS, 4 * BS, 0, ext,
 					4, &nr, &next), 0);
 	fx_end(&fx, f, &a, &b);
@@ -294,9 +294,9 @@ START_TEST(L9_quarantine_limit_edquot_mount_wide)
 	holder_init(&a, &fx, 1000);
 	holder_init(&b, &fx, 1001);
 	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, &id1), 0);
+					    8 * BS, 0, &id1), 0);
 	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, &id2), 0);
+					    8 * BS, 0, &id2), 0);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
 					&nr, &next), 0);
 	ck_assert_int_eq(bmap_lease_map(b.owner, id2, 0, 3 * BS, 0, ext, 4,

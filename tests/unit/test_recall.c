@@ -53,7 +53,7 @@ START_TEST(L6_recall_notifies_once_and_waits_for_release)
 	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
 	holder_init(&h, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, &id), 0);
+					    4 * BS, 0, &id), 0);
 	ck_assert(!bmap_owner_pending(h.owner));
 	pa = (struct punch_arg){ f, 2 * BS, 4 * BS, 0 };
 	t0 = mono_ns();
@@ -92,7 +92,7 @@ START_TEST(L6_no_wait_outside_leased_range)
 	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
 	holder_init(&h, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    4 * BS, &id), 0);
+					    4 * BS, 0, &id), 0);
 	t0 = now_ms();
 	ck_assert_int_eq(bmap_file_punch(f, 4 * BS, 4 * BS, 0), 0);
 	ck_assert_int_eq(bmap_file_zero(f, 8 * BS, 2 * BS, 0), 0);
@@ -119,7 +119,7 @@ START_TEST(L6_nonblock_notifies_and_ewouldblock)
 	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
 	holder_init(&h, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, &id), 0);
+					    8 * BS, 0, &id), 0);
 	ck_assert_int_eq(bmap_file_punch(f, 0, BS, BMAP_NONBLOCK),
 			 -EWOULDBLOCK);
 	ck_assert_uint_eq(holder_notified(&h), 1);
@@ -149,7 +149,7 @@ static int do_acquire(void *arg)
 	struct acq_arg *a = arg;
 
 	return bmap_lease_acquire(a->h->owner, a->f, BMAP_LEASE_READ, a->off,
-				  a->len, &a->id);
+				  a->len, 0, &a->id);
 }
 
 START_TEST(L6_new_lease_waits_while_range_is_broken)
@@ -167,7 +167,7 @@ START_TEST(L6_new_lease_waits_while_range_is_broken)
 	holder_init(&h, &fx, 1000);
 	holder_init(&n, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, &id), 0);
+					    4 * BS, 0, &id), 0);
 	pa = (struct punch_arg){ f, 0, 4 * BS, 0 };
 	bg_start(&punch, do_punch, &pa);
 	ck_assert(holder_wait_notified(&h, 1, 5000));
@@ -175,7 +175,11 @@ START_TEST(L6_new_lease_waits_while_range_is_broken)
 	bg_start(&acq, do_acquire, &aa);
 	/* elsewhere in the file leases are granted at once */
 	ck_assert_int_eq(bmap_lease_acquire(n.owner, f, BMAP_LEASE_READ,
-					    8 * BS, BS, &id2), 0);
+					    8 * BS, BS, 0, &id2), 0);
+	/* a holder that cannot wait is told to come back */
+	ck_assert_int_eq(bmap_lease_acquire(n.owner, f, BMAP_LEASE_READ,
+					    3 * BS, BS, BMAP_NONBLOCK, &id2),
+			 -EAGAIN);
 	sleep_ms(100);
 	ck_assert(!__atomic_load_n(&acq.done, __ATOMIC_ACQUIRE));
 	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
@@ -231,7 +235,7 @@ static void recall_reason(int (*fn)(void *), void *arg, struct fx *fx,
 
 	holder_init(&h, fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    BMAP_LEASE_TO_EOF, &id), 0);
+					    BMAP_LEASE_TO_EOF, 0, &id), 0);
 	bg_start(&bg, fn, arg);
 	ck_assert(holder_wait_notified(&h, 1, 5000));
 	ck_assert_int_eq(bmap_owner_events(h.owner, ev, 2, &nr), 0);
@@ -251,6 +255,52 @@ static int do_rename(void *arg)
 {
 	return bmap_file_unlink(arg, BMAP_RENAME);
 }
+
+/*
+ * One thread holding two leases that one punch recalls answers both: it
+ * gives the first back, cannot take it again yet (BMAP_NONBLOCK: -EAGAIN
+ * instead of waiting for the punch, which waits for the second lease),
+ * gives the second back, and retakes the range once the punch is done.
+ * Nothing is revoked.
+ */
+START_TEST(L7_one_thread_answers_two_recalls_without_revoke)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct punch_arg pa;
+	struct bmap_status st;
+	struct bg punch;
+	uint64_t a, b, again;
+	int ret;
+
+	fx_init(&fx, 64, 5000, 0, 0);
+	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
+	holder_init(&h, &fx, 1000);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
+					    4 * BS, 0, &a), 0);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ,
+					    8 * BS, 4 * BS, 0, &b), 0);
+	pa = (struct punch_arg){ f, 0, 12 * BS, 0 };
+	bg_start(&punch, do_punch, &pa);
+	ck_assert(holder_wait_notified(&h, 1, 5000));
+	ck_assert_int_eq(bmap_lease_release(h.owner, a), 0);
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
+					    4 * BS, BMAP_NONBLOCK, &again),
+			 -EAGAIN);
+	ck_assert_int_eq(bmap_lease_release(h.owner, b), 0);
+	ck_assert_int_eq(bg_join(&punch), 0);
+	do
+		ret = bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0, 4 * BS,
+					 BMAP_NONBLOCK, &again);
+	while (ret == -EAGAIN);
+	ck_assert_int_eq(ret, 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.nr_revokes, 0);
+	ck_assert_int_eq(bmap_lease_release(h.owner, again), 0);
+	fx_end(&fx, f, &h, NULL);
+}
+END_TEST
 
 START_TEST(L6_truncate_unlink_unseal_recall)
 {
@@ -290,7 +340,7 @@ START_TEST(L7_silent_holder_revoked_after_break_time)
 	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
 	holder_init(&h, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    8 * BS, &id), 0);
+					    8 * BS, 0, &id), 0);
 	t0 = now_ms();
 	ck_assert_int_eq(bmap_file_punch(f, 0, 2 * BS, 0), 0);
 	ck_assert_uint_ge(now_ms() - t0, 290);
@@ -333,9 +383,9 @@ START_TEST(L8_pin_lease_refuses_recall_at_once)
 	holder_init(&h, &fx, 1000);
 	holder_init(&r, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_PIN, 0,
-					    8 * BS, &pin), 0);
+					    8 * BS, 0, &pin), 0);
 	ck_assert_int_eq(bmap_lease_acquire(r.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, &rid), 0);
+					    8 * BS, 0, &rid), 0);
 	/* pin leases map (they are how M2P tables are built) */
 	ck_assert_int_eq(bmap_lease_map(h.owner, pin, 0, 8 * BS, 0, ext, 4,
 					&nr, &next), 0);
@@ -363,6 +413,7 @@ Suite *recall_suite(void)
 	tcase_add_test(tc, L6_no_wait_outside_leased_range);
 	tcase_add_test(tc, L6_nonblock_notifies_and_ewouldblock);
 	tcase_add_test(tc, L6_new_lease_waits_while_range_is_broken);
+	tcase_add_test(tc, L7_one_thread_answers_two_recalls_without_revoke);
 	tcase_add_test(tc, L6_truncate_unlink_unseal_recall);
 	tcase_add_test(tc, L7_silent_holder_revoked_after_break_time);
 	tcase_add_test(tc, L8_pin_lease_refuses_recall_at_once);

@@ -249,10 +249,10 @@ START_TEST(S5_L8_unseal_with_pin_lease_etxtbsy)
 	f = fx_file(&fx, 10, 4 * BS, 0);
 	holder_init(&h, &fx, 1000);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_PIN, 0,
-					    BS, &id), -EPERM);
+					    BS, 0, &id), -EPERM);
 	ck_assert_int_eq(bmap_file_seal(f, &owner), 0);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_PIN, BS,
-					    BS, &id), 0);
+					    BS, 0, &id), 0);
 	t0 = now_ms();
 	ck_assert_int_eq(bmap_file_unseal(f, &owner), -ETXTBSY);
 	/* at once: a pin lease is never recalled */

@@ -120,7 +120,7 @@ static void *holder_main(void *arg)
 		bool silent = rand_r(&seed) % 8 == 0;
 		int ret;
 
-		ret = bmap_lease_acquire(h.owner, s->f[fi], mode, off, len, &id);
+		ret = bmap_lease_acquire(h.owner, s->f[fi], mode, off, len, 0, &id);
 		if (ret) {
 			stress_fail(s, "acquire", ret);
 			continue;

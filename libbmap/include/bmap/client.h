@@ -138,13 +138,31 @@ int bmap_client_status(int fd, struct bmap_status *st);
  *
  * The lease belongs to the open file description of @fd, not to the
  * process: it survives fork() in the child's copy of @fd and ends when the
- * last descriptor of that description is closed.
+ * last descriptor of that description is closed.  While an operation is
+ * recalling leases on an overlapping range, the call waits until it is
+ * done, so the new lease maps what the operation left.
  * Return: 0, or -EINVAL (bad mode, length 0, range overflows), -EBADF
  * (write lease, @fd not open for writing), -EPERM (pin lease on an unsealed
  * file), -ENOTTY/-EOPNOTSUPP (no lease support).
  */
 int bmap_client_lease_acquire(int fd, uint32_t mode, uint64_t offset,
 			      uint64_t length, struct bmap_client_lease *lease);
+
+/*
+ * bmap_client_lease_try_acquire - bmap_client_lease_acquire() that does not
+ * wait for an operation recalling leases on an overlapping range.
+ *
+ * Takes the lease with BMAP_LEASE_NOWAIT.  A holder that answers recalls of
+ * several leases from one thread uses it to take a lease again after giving
+ * one back: waiting there for an operation that is itself waiting for
+ * another of its leases would get that lease revoked.  On -EAGAIN, answer
+ * the descriptor's events and try again later.
+ * Return: as bmap_client_lease_acquire(), and -EAGAIN while an overlapping
+ * recall is in progress.
+ */
+int bmap_client_lease_try_acquire(int fd, uint32_t mode, uint64_t offset,
+				  uint64_t length,
+				  struct bmap_client_lease *lease);
 
 /*
  * bmap_client_map - get the extents of a range under a lease (L2).

@@ -345,18 +345,24 @@ void bmap_owner_free(struct bmap_owner *owner);
  * @mode:  BMAP_LEASE_READ, BMAP_LEASE_WRITE or BMAP_LEASE_PIN
  * @off:   bytes
  * @len:   bytes, or BMAP_LEASE_TO_EOF
+ * @flags: 0 or BMAP_NONBLOCK
  * @id:    (output) lease id, non-zero, unique in this engine
  *
  * Leases never conflict with each other.  While an operation is breaking
- * leases on an overlapping range, the call waits for it to finish.  The
+ * leases on an overlapping range, the call waits for it to finish, so the
+ * new lease maps what the operation left; with BMAP_NONBLOCK it fails with
+ * -EAGAIN instead.  A holder that answers recalls for several leases from
+ * one thread needs BMAP_NONBLOCK: waiting here for an operation that is
+ * itself waiting for another of its leases gets that lease revoked.  The
  * frontend checks that a write lease's descriptor is open for writing.
  *
- * Return: 0; -EINVAL bad mode, len 0 or overflow; -EPERM pin lease on a
- * file that is not sealed; -ENOMEM.
+ * Return: 0; -EINVAL bad mode or flags, len 0 or overflow; -EPERM pin
+ * lease on a file that is not sealed; -EAGAIN BMAP_NONBLOCK and a recall
+ * of an overlapping range is in progress; -ENOMEM.
  */
 int bmap_lease_acquire(struct bmap_owner *owner, struct bmap_file *file,
 		       uint32_t mode, uint64_t off, uint64_t len,
-		       uint64_t *id);
+		       unsigned int flags, uint64_t *id);
 
 /**
  * bmap_lease_map - the extents covering a range of a lease (L2)

@@ -79,11 +79,19 @@ struct bmap_device {
 
 #define BMAP_LEASE_TO_EOF	(~0ULL)	/* length: to the largest offset */
 
+/*
+ * While an operation is recalling leases on an overlapping range, taking a
+ * lease waits until it is done; with NOWAIT it fails with EAGAIN instead.
+ * A holder answering recalls for several leases from one thread needs
+ * NOWAIT, or its wait can outlast another of its leases' deadline.
+ */
+#define BMAP_LEASE_NOWAIT	(1U << 0)	/* flags: EAGAIN, do not wait */
+
 struct bmap_lease_args {
 	__u64	offset;		/* in */
 	__u64	length;		/* in: bytes, or BMAP_LEASE_TO_EOF */
 	__u32	mode;		/* in: BMAP_LEASE_* */
-	__u32	flags;		/* in: must be 0 */
+	__u32	flags;		/* in: 0 or BMAP_LEASE_NOWAIT */
 	__u64	lease_id;	/* out: non-zero, unique on this filesystem */
 	__u64	reserved[4];
 };
@@ -92,6 +100,7 @@ struct bmap_lease_args {
  *   EINVAL  unknown mode or flags, length 0, offset + length overflows
  *   EBADF   write lease on a descriptor not open for writing
  *   EPERM   pin lease on a file that is not sealed
+ *   EAGAIN  NOWAIT, and a recall of an overlapping range is in progress
  */
 #define BMAP_IOC_LEASE		_IOWR(BMAP_IOC_MAGIC, 0x10, struct bmap_lease_args)
 
