@@ -61,6 +61,7 @@ struct bmapfs_prange_list {
 };
 
 struct bmapfs_inode;
+struct bmapfs_dcache;
 
 struct bmapfs {
 	ext2_filsys		fs;		/* protected by lock */
@@ -80,6 +81,9 @@ struct bmapfs {
 	 * bitmap, owned by no inode.
 	 */
 	struct bmapfs_prange_list quarantine;	/* protected by lock */
+
+	/* directory name cache (dcache.c); made on first use */
+	struct bmapfs_dcache	*dcache;	/* protected by lock */
 
 	pthread_mutex_t		itab_lock;	/* leaf: nests inside lock */
 	struct bmapfs_inode	**itab;		/* protected by itab_lock */
@@ -215,6 +219,75 @@ bool bmapfs_iput(struct bmapfs *b, struct bmapfs_inode *bi);
 bool bmapfs_is_open(struct bmapfs *b, ext2_ino_t ino);
 bool bmapfs_mark_unlinked(struct bmapfs *b, ext2_ino_t ino);
 
+/*
+ * dcache.c: the directory name cache.  All of these run with
+ * bmapfs.lock held.  A directory is "cached" once a call has read it in;
+ * -ENODATA always means "not cached (or just dropped): ask libext2fs".
+ */
+
+/*
+ * bmapfs_dcache_lookup - find @name in directory @dir, reading @dir into
+ * the cache if it is not there yet.
+ * Return: 0 with *@ino set; -ENOENT when @dir has no such name; -ENODATA
+ * when @dir cannot be cached (too big for the cache, casefolded or
+ * encrypted, unreadable or malformed: libext2fs gives the real answer).
+ */
+int bmapfs_dcache_lookup(struct bmapfs *b, ext2_ino_t dir, const char *name,
+			 ext2_ino_t *ino);
+/*
+ * bmapfs_dcache_link - add the entry @name -> @ino (file type @type,
+ * EXT2_FT_*) to the linear directory @dir on disk, in a block the cache
+ * knows has room (growing @dir when none has), and to the cache.
+ * Return: 0; -EEXIST when the name is there; -ENODATA when @dir is not
+ * cached with entry places (htree, uncacheable, or dropped just now
+ * before anything was written): the caller adds the entry itself; other
+ * -errno from the I/O, after which @dir is dropped from the cache.
+ */
+int bmapfs_dcache_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
+		       ext2_ino_t ino, int type);
+/*
+ * bmapfs_dcache_unlink - remove the entry @name -> @ino of the linear
+ * directory @dir from its block and from the cache.
+ * Return: 0; -ENOENT when @dir has no @name pointing at @ino; -ENODATA
+ * as for bmapfs_dcache_link; other -errno from the I/O (@dir dropped).
+ */
+int bmapfs_dcache_unlink(struct bmapfs *b, ext2_ino_t dir, const char *name,
+			 ext2_ino_t ino);
+/*
+ * bmapfs_dcache_added, bmapfs_dcache_removed, bmapfs_dcache_retarget -
+ * libext2fs added @name -> @ino to, removed @name from, or pointed the
+ * existing @name at @ino in directory @dir.  Keeps a cached @dir exact,
+ * or drops it when it cannot.  Nothing for an uncached @dir.
+ */
+void bmapfs_dcache_added(struct bmapfs *b, ext2_ino_t dir, const char *name,
+			 ext2_ino_t ino);
+void bmapfs_dcache_removed(struct bmapfs *b, ext2_ino_t dir,
+			   const char *name);
+void bmapfs_dcache_retarget(struct bmapfs *b, ext2_ino_t dir,
+			    const char *name, ext2_ino_t ino);
+/*
+ * bmapfs_dcache_forget - drop directory @dir from the cache.  Call before
+ * anything else changes its entries, and when the inode goes away.
+ */
+void bmapfs_dcache_forget(struct bmapfs *b, ext2_ino_t dir);
+/* bmapfs_dcache_destroy - free the whole cache (at unmount). */
+void bmapfs_dcache_destroy(struct bmapfs *b);
+
+/* dirblock.c: one block of a linear directory; lock held. */
+int bmapfs_dirblock_read(struct bmapfs *b, ext2_ino_t dir, uint32_t lblk,
+			 char *buf, blk64_t *pblk);
+int bmapfs_dirblock_write(struct bmapfs *b, ext2_ino_t dir, blk64_t pblk,
+			  char *buf);
+int bmapfs_dirblock_walk(struct bmapfs *b, char *buf,
+			 int (*fn)(void *arg, struct ext2_dir_entry *de,
+				   unsigned int off, unsigned int rec_len),
+			 void *arg);
+unsigned int bmapfs_dirblock_room(struct bmapfs *b, char *buf);
+int bmapfs_dirblock_insert(struct bmapfs *b, char *buf, const char *name,
+			   unsigned int len, ext2_ino_t ino, int type);
+int bmapfs_dirblock_remove(struct bmapfs *b, char *buf, unsigned int off,
+			   const char *name, unsigned int len, ext2_ino_t ino);
+
 /* namei.c */
 int bmapfs_check_name(const char *name);
 int bmapfs_lookup_name(struct bmapfs *b, ext2_ino_t dir, const char *name,
@@ -223,6 +296,8 @@ int bmapfs_add_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
 		    ext2_ino_t ino, mode_t mode);
 int bmapfs_set_entry(struct bmapfs *b, ext2_ino_t dir, const char *name,
 		     ext2_ino_t ino, mode_t mode);
+int bmapfs_remove_entry(struct bmapfs *b, ext2_ino_t dir, const char *name,
+			ext2_ino_t ino);
 int bmapfs_dir_is_empty(struct bmapfs *b, ext2_ino_t dir);
 int bmapfs_drop_link(struct bmapfs *b, ext2_ino_t ino, bool *last);
 int bmapfs_free_inode(struct bmapfs *b, ext2_ino_t ino);

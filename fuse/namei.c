@@ -26,11 +26,20 @@ int bmapfs_check_name(const char *name)
 	return 0;
 }
 
+/*
+ * bmapfs_lookup_name - the inode @name in @dir points at: from the name
+ * cache, or for a directory it cannot hold, by libext2fs's scan.
+ * Return: 0 with *@ino set, -ENOENT, or -errno.
+ */
 int bmapfs_lookup_name(struct bmapfs *b, ext2_ino_t dir, const char *name,
 		       ext2_ino_t *ino)
 {
 	errcode_t err;
+	int ret;
 
+	ret = bmapfs_dcache_lookup(b, dir, name, ino);
+	if (ret != -ENODATA)
+		return ret;
 	err = ext2fs_lookup(b->fs, dir, name, strlen(name), NULL, ino);
 	if (err == EXT2_ET_FILE_NOT_FOUND)
 		return -ENOENT;
@@ -51,12 +60,20 @@ static int file_type(mode_t mode)
 	return EXT2_FT_UNKNOWN;
 }
 
-/* bmapfs_add_link - add entry @name -> @ino to @dir (no link count). */
+/*
+ * bmapfs_add_link - add entry @name -> @ino to @dir (no link count).  The
+ * name cache places it in a linear directory; libext2fs does it for the
+ * others (hash-indexed, or not cached).
+ */
 int bmapfs_add_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
 		    ext2_ino_t ino, mode_t mode)
 {
 	errcode_t err;
+	int ret;
 
+	ret = bmapfs_dcache_link(b, dir, name, ino, file_type(mode));
+	if (ret != -ENODATA)
+		return ret;
 	err = ext2fs_link(b->fs, dir, name, ino, file_type(mode));
 	if (err == EXT2_ET_DIR_NO_SPACE) {
 		err = ext2fs_expand_dir(b->fs, dir);
@@ -64,7 +81,35 @@ int bmapfs_add_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
 			err = ext2fs_link(b->fs, dir, name, ino,
 					  file_type(mode));
 	}
-	return bmapfs_err(err);
+	if (err) {
+		bmapfs_dcache_forget(b, dir);
+		return bmapfs_err(err);
+	}
+	bmapfs_dcache_added(b, dir, name, ino);
+	return 0;
+}
+
+/*
+ * bmapfs_remove_entry - remove the entry @name -> @ino from @dir (no link
+ * count), through the name cache when it knows the entry's block.
+ * Return: 0, -ENOENT when @name no longer points at @ino, or -errno.
+ */
+int bmapfs_remove_entry(struct bmapfs *b, ext2_ino_t dir, const char *name,
+			ext2_ino_t ino)
+{
+	errcode_t err;
+	int ret;
+
+	ret = bmapfs_dcache_unlink(b, dir, name, ino);
+	if (ret != -ENODATA)
+		return ret;
+	err = ext2fs_unlink(b->fs, dir, name, ino, 0);
+	if (err) {
+		bmapfs_dcache_forget(b, dir);
+		return bmapfs_err(err);
+	}
+	bmapfs_dcache_removed(b, dir, name);
+	return 0;
 }
 
 struct set_entry_ctx {
@@ -105,9 +150,12 @@ int bmapfs_set_entry(struct bmapfs *b, ext2_ino_t dir, const char *name,
 
 	err = ext2fs_dir_iterate(b->fs, dir, DIRENT_FLAG_INCLUDE_EMPTY, NULL,
 				 set_entry_fn, &c);
-	if (err)
-		return bmapfs_err(err);
-	return c.done ? 0 : -ENOENT;
+	if (err || !c.done) {
+		bmapfs_dcache_forget(b, dir);
+		return err ? bmapfs_err(err) : -ENOENT;
+	}
+	bmapfs_dcache_retarget(b, dir, name, ino);
+	return 0;
 }
 
 static int empty_fn(struct ext2_dir_entry *de, int offset, int blocksize,
@@ -196,6 +244,9 @@ int bmapfs_drop_link(struct bmapfs *b, ext2_ino_t ino, bool *last)
 		in.i_links_count--;
 	bmapfs_touch(&in, BMAPFS_CTIME);
 	*last = in.i_links_count == 0;
+	/* a removed directory's entries can never be looked up again */
+	if (LINUX_S_ISDIR(in.i_mode))
+		bmapfs_dcache_forget(b, ino);
 	return bmapfs_write_inode(b, ino, &in);
 }
 
@@ -214,6 +265,8 @@ int bmapfs_free_inode(struct bmapfs *b, ext2_ino_t ino)
 		return ret;
 	if (in.i_links_count || !in.i_mode)
 		return 0;
+	/* the number may come back as a new directory */
+	bmapfs_dcache_forget(b, ino);
 	err = ext2fs_free_ext_attr(b->fs, ino, &in);
 	if (err)
 		return bmapfs_err(err);

@@ -156,6 +156,8 @@ static int do_mkdir(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 	ret = may_create(b, dir, name);
 	if (ret)
 		return ret;
+	/* libext2fs puts the entry where the name cache cannot see it */
+	bmapfs_dcache_forget(b, dir);
 	err = ext2fs_mkdir(b->fs, dir, 0, name);
 	if (err == EXT2_ET_DIR_NO_SPACE) {
 		err = ext2fs_expand_dir(b->fs, dir);
@@ -198,6 +200,7 @@ static int do_symlink(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 		return ret;
 	if (strlen(target) >= b->block_size)
 		return -ENAMETOOLONG;
+	bmapfs_dcache_forget(b, dir);	/* as in do_mkdir */
 	err = ext2fs_symlink(b->fs, dir, 0, name, target);
 	if (err == EXT2_ET_DIR_NO_SPACE) {
 		err = ext2fs_expand_dir(b->fs, dir);
@@ -340,7 +343,7 @@ static int do_remove(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 		if (ret)
 			goto out_unlock;
 	}
-	ret = bmapfs_err(ext2fs_unlink(b->fs, dir, name, ino, 0));
+	ret = bmapfs_remove_entry(b, dir, name, ino);
 	if (ret)
 		goto out_unlock;
 	ret = bmapfs_drop_link(b, ino, &last);

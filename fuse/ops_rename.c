@@ -113,7 +113,7 @@ static int do_move(struct bmapfs *b, struct rename_args *a)
 				      a->sin.i_mode);
 	if (ret)
 		return ret;
-	ret = bmapfs_err(ext2fs_unlink(b->fs, a->dir, a->name, a->src, 0));
+	ret = bmapfs_remove_entry(b, a->dir, a->name, a->src);
 	if (!ret && LINUX_S_ISDIR(a->sin.i_mode))
 		ret = move_dir(b, a->src, a->dir, a->ndir);
 	if (!ret)

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * One block of a linear (not hash-indexed) directory: read it, walk its
+ * entries, add or remove one entry in place, write it back.
+ *
+ * This is what lets the name cache (dcache.c) add and remove entries
+ * without libext2fs's scans of every block: the cache knows which block
+ * holds a name, or which block has room for one.  Entries never move
+ * here: adding splits the slack of an entry, removing merges an entry
+ * into the one before it (or clears it when it is the first), exactly as
+ * ext4 and libext2fs do, so every other entry keeps its offset.  With
+ * metadata_csum, the 12-byte checksum tail at the end of the block is
+ * never handed out, and ext2fs_write_dir_block4 recomputes it.
+ *
+ * Every function here runs with bmapfs.lock held.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "bmapfs.h"
+
+#define TAIL_LEN	((unsigned int)sizeof(struct ext2_dir_entry_tail))
+
+/*
+ * The end of the entries: the block size, or where the checksum tail
+ * starts.  0 when metadata_csum is on and the block has no tail (an old
+ * block; we leave it alone).
+ */
+static unsigned int entries_end(struct bmapfs *b, const char *buf)
+{
+	const struct ext2_dir_entry_tail *t;
+	unsigned int bs = b->block_size;
+
+	if (!ext2fs_has_feature_metadata_csum(b->fs->super))
+		return bs;
+	t = EXT2_DIRENT_TAIL(buf, bs);
+	if (t->det_reserved_zero1 || t->det_rec_len != TAIL_LEN ||
+	    t->det_reserved_name_len != EXT2_DIR_NAME_LEN_CSUM)
+		return 0;
+	return bs - TAIL_LEN;
+}
+
+/*
+ * bmapfs_dirblock_read - map block @lblk of directory @dir and read it
+ * into @buf (block_size bytes), checking its checksum.
+ * Return: 0 with *@pblk set (0: a hole, @buf zeroed); -EIO for a bad
+ * checksum, or another -errno.
+ */
+int bmapfs_dirblock_read(struct bmapfs *b, ext2_ino_t dir, uint32_t lblk,
+			 char *buf, blk64_t *pblk)
+{
+	errcode_t err;
+
+	*pblk = 0;
+	err = ext2fs_bmap2(b->fs, dir, NULL, NULL, 0, lblk, NULL, pblk);
+	if (err)
+		return bmapfs_err(err);
+	if (!*pblk) {
+		memset(buf, 0, b->block_size);
+		return 0;
+	}
+	err = ext2fs_read_dir_block4(b->fs, *pblk, buf, 0, dir);
+	if (err == EXT2_ET_DIR_CSUM_INVALID)
+		return -EIO;
+	return bmapfs_err(err);
+}
+
+/* bmapfs_dirblock_write - write @buf back to @pblk with a fresh checksum. */
+int bmapfs_dirblock_write(struct bmapfs *b, ext2_ino_t dir, blk64_t pblk,
+			  char *buf)
+{
+	return bmapfs_err(ext2fs_write_dir_block4(b->fs, pblk, buf, 0, dir));
+}
+
+/*
+ * bmapfs_dirblock_walk - call @fn for every entry of @buf, in offset
+ * order, including unused ones (inode 0) but not the checksum tail.  A
+ * non-zero return of @fn stops the walk and is returned.
+ * Return: what @fn returned, 0 at the end, -EUCLEAN for a malformed
+ * block (a record length that runs off the block or cannot hold its
+ * name).
+ */
+int bmapfs_dirblock_walk(struct bmapfs *b, char *buf,
+			 int (*fn)(void *arg, struct ext2_dir_entry *de,
+				   unsigned int off, unsigned int rec_len),
+			 void *arg)
+{
+	unsigned int end = entries_end(b, buf), off = 0, rec_len;
+	struct ext2_dir_entry *de;
+	int ret;
+
+	if (!end)
+		end = b->block_size;
+	while (off < end) {
+		de = (struct ext2_dir_entry *)(buf + off);
+		if (off + 8 > end || ext2fs_get_rec_len(b->fs, de, &rec_len))
+			return -EUCLEAN;
+		if (rec_len < 8 || rec_len % 4 || off + rec_len > end ||
+		    EXT2_DIR_REC_LEN(ext2fs_dirent_name_len(de)) > rec_len)
+			return -EUCLEAN;
+		ret = fn(arg, de, off, rec_len);
+		if (ret)
+			return ret;
+		off += rec_len;
+	}
+	return 0;
+}
+
+/* Room an entry leaves for a new one: all of it if unused, else slack. */
+static unsigned int room(const struct ext2_dir_entry *de, unsigned int rec_len)
+{
+	if (!de->inode)
+		return rec_len;
+	return rec_len - EXT2_DIR_REC_LEN(ext2fs_dirent_name_len(de));
+}
+
+struct gap_ctx {
+	unsigned int	need;	/* 0: find the largest room */
+	unsigned int	best;
+	unsigned int	off;	/* where a room of need starts */
+	struct ext2_dir_entry *de;
+	unsigned int	rec_len;
+};
+
+static int gap_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
+		  unsigned int rec_len)
+{
+	struct gap_ctx *c = arg;
+	unsigned int r = room(de, rec_len);
+
+	if (r > c->best)
+		c->best = r;
+	if (c->need && r >= c->need) {
+		c->off = off;
+		c->de = de;
+		c->rec_len = rec_len;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * bmapfs_dirblock_room - the largest record a new entry may take in
+ * @buf: 0 for a block we must not change (metadata_csum without a tail,
+ * malformed).
+ */
+unsigned int bmapfs_dirblock_room(struct bmapfs *b, char *buf)
+{
+	struct gap_ctx c = { 0 };
+
+	if (!entries_end(b, buf))
+		return 0;
+	if (bmapfs_dirblock_walk(b, buf, gap_fn, &c) < 0)
+		return 0;
+	return c.best;
+}
+
+/*
+ * bmapfs_dirblock_insert - put the entry @name (@len bytes) -> @ino of
+ * file type @type into @buf, in the first entry with room for it.
+ * Return: the new entry's offset; -ENOSPC when no entry has room.
+ */
+int bmapfs_dirblock_insert(struct bmapfs *b, char *buf, const char *name,
+			   unsigned int len, ext2_ino_t ino, int type)
+{
+	struct gap_ctx c = { .need = EXT2_DIR_REC_LEN(len) };
+	struct ext2_dir_entry *de;
+	unsigned int used, off;
+
+	if (!entries_end(b, buf))
+		return -ENOSPC;
+	if (bmapfs_dirblock_walk(b, buf, gap_fn, &c) != 1)
+		return -ENOSPC;
+	de = c.de;
+	off = c.off;
+	if (de->inode) {
+		used = EXT2_DIR_REC_LEN(ext2fs_dirent_name_len(de));
+		if (ext2fs_set_rec_len(b->fs, used, de))
+			return -ENOSPC;
+		off += used;
+		de = (struct ext2_dir_entry *)(buf + off);
+		if (ext2fs_set_rec_len(b->fs, c.rec_len - used, de))
+			return -ENOSPC;
+	}
+	de->inode = ino;
+	de->name_len = 0;
+	ext2fs_dirent_set_name_len(de, len);
+	if (ext2fs_has_feature_filetype(b->fs->super))
+		ext2fs_dirent_set_file_type(de, type);
+	memcpy(de->name, name, len);
+	return off;
+}
+
+struct del_ctx {
+	unsigned int		off;
+	struct ext2_dir_entry	*prev, *de;
+	unsigned int		prev_len, rec_len;
+};
+
+static int del_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
+		  unsigned int rec_len)
+{
+	struct del_ctx *c = arg;
+
+	if (off == c->off) {
+		c->de = de;
+		c->rec_len = rec_len;
+		return 1;
+	}
+	if (off > c->off)
+		return -EUCLEAN;
+	c->prev = de;
+	c->prev_len = rec_len;
+	return 0;
+}
+
+/*
+ * bmapfs_dirblock_remove - remove the entry at @off of @buf, which must
+ * be @name (@len bytes) -> @ino.
+ * Return: 0; -ESTALE when no such entry is at @off (the caller's idea of
+ * the block is wrong), -EUCLEAN for a malformed block.
+ */
+int bmapfs_dirblock_remove(struct bmapfs *b, char *buf, unsigned int off,
+			   const char *name, unsigned int len, ext2_ino_t ino)
+{
+	struct del_ctx c = { .off = off };
+	int ret;
+
+	ret = bmapfs_dirblock_walk(b, buf, del_fn, &c);
+	if (ret < 0)
+		return ret;
+	if (ret != 1 || c.de->inode != ino ||
+	    (unsigned int)ext2fs_dirent_name_len(c.de) != len ||
+	    memcmp(c.de->name, name, len))
+		return -ESTALE;
+	if (c.prev) {
+		if (ext2fs_set_rec_len(b->fs, c.prev_len + c.rec_len, c.prev))
+			return -EUCLEAN;
+	} else {
+		c.de->inode = 0;
+	}
+	return 0;
+}
