@@ -60,7 +60,8 @@ struct dc_dir {
 };
 
 struct bmapfs_dcache {
-	ext2_filsys	fs;		/* the filesystem it describes */
+	ext2_filsys	fs;		/* the filesystem it describes, */
+	uint64_t	generation;	/* and that open of it */
 	uint64_t	limit;		/* entries */
 	uint64_t	nents;		/* in all directories */
 	struct dc_dir	*dirs[DCACHE_DIR_BUCKETS];
@@ -146,7 +147,7 @@ static struct bmapfs_dcache *get_dcache(struct bmapfs *b)
 	struct bmapfs_dcache *dc = b->dcache;
 	const char *s;
 
-	if (dc && dc->fs == b->fs)
+	if (dc && dc->fs == b->fs && dc->generation == b->generation)
 		return dc->limit ? dc : NULL;
 	if (!dc) {
 		dc = calloc(1, sizeof(*dc));
@@ -156,9 +157,10 @@ static struct bmapfs_dcache *get_dcache(struct bmapfs *b)
 		dc->limit = s ? strtoull(s, NULL, 0) : DCACHE_DEFAULT_ENTRIES;
 		b->dcache = dc;
 	}
-	/* a different ext2_filsys: nothing we hold describes it */
+	/* the image was (re)opened: nothing we hold describes it */
 	drop_all(dc);
 	dc->fs = b->fs;
+	dc->generation = b->generation;
 	return dc->limit ? dc : NULL;
 }
 
@@ -365,7 +367,7 @@ static struct dc_dir *peek_dir(struct bmapfs *b, ext2_ino_t ino)
 {
 	struct bmapfs_dcache *dc = b->dcache;
 
-	if (!dc || dc->fs != b->fs)
+	if (!dc || dc->fs != b->fs || dc->generation != b->generation)
 		return NULL;
 	return find_dir(dc, ino);
 }
