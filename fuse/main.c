@@ -12,6 +12,7 @@
  * ops_*.c file named after its area.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,13 +97,56 @@ static int start_engine(struct bmapfs *b)
 	return b->engine ? 0 : -errno;
 }
 
+/*
+ * The 3.12 entry points, named explicitly.  At FUSE_USE_VERSION 35 the
+ * header maps fuse_session_loop_mt() to the 3.2 symbol, which reads the
+ * opaque config of fuse_loop_cfg_create() as the old public struct: its
+ * version tag became clone_fd and its clone_fd (0) max_idle_threads, so
+ * every request opened a new /dev/fuse clone, started a new worker and
+ * the worker exited when it was done, and max_threads was ignored.  The
+ * 3.0 fuse_parse_cmdline() drops -o max_threads.  Both 3.12 symbols are
+ * the default ones of libfuse 3.12 and later.
+ */
+int fuse_parse_cmdline_312(struct fuse_args *args,
+			   struct fuse_cmdline_opts *opts);
+int fuse_session_loop_mt_312(struct fuse_session *se,
+			     struct fuse_loop_config *config);
+
+/*
+ * Workers are never destroyed (libfuse's default, max_idle_threads -1):
+ * the pool grows to the peak number of requests in flight, at most
+ * max_threads (bmapfs_parse_opts sets the default), and stays, so a
+ * request costs no thread start or exit.  A worker that waits in a lease
+ * recall is busy, not idle, so whenever fewer than max_threads wait,
+ * another worker reads /dev/fuse and the holder's map, poll and release
+ * get through.  A positive -o max_idle_threads would let a worker exit
+ * even when it was the only one reading; it is honoured, but documented
+ * as unsafe with leases.
+ */
+static int loop_mt(struct bmapfs *b, const struct fuse_cmdline_opts *copts)
+{
+	struct fuse_loop_config *lc;
+	int ret;
+
+	lc = fuse_loop_cfg_create();
+	if (!lc)
+		return -ENOMEM;
+	fuse_loop_cfg_set_max_threads(lc, copts->max_threads);
+	/* UINT_MAX is libfuse's "unset"; passing it back only logs an error */
+	if (copts->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(lc, copts->max_idle_threads);
+	fuse_loop_cfg_set_clone_fd(lc, copts->clone_fd);
+	ret = fuse_session_loop_mt_312(b->se, lc);
+	fuse_loop_cfg_destroy(lc);
+	return ret;
+}
+
 static int serve(struct bmapfs *b, struct fuse_args *args)
 {
 	struct fuse_cmdline_opts copts = { 0 };
-	struct fuse_loop_config *lc;
 	int ret = 1;
 
-	if (fuse_parse_cmdline(args, &copts))
+	if (fuse_parse_cmdline_312(args, &copts))
 		return 1;
 	b->se = fuse_session_new(args, &bmapfs_ops, sizeof(bmapfs_ops), b);
 	if (!b->se)
@@ -115,22 +159,10 @@ static int serve(struct bmapfs *b, struct fuse_args *args)
 		goto out_signals;
 	}
 	fuse_daemonize(copts.foreground);
-	if (copts.singlethread) {
+	if (copts.singlethread)
 		ret = fuse_session_loop(b->se);
-	} else {
-		lc = fuse_loop_cfg_create();
-		fuse_loop_cfg_set_max_threads(lc, 16);
-		/*
-		 * No idle-thread limit.  With one (libfuse 3.14), a worker
-		 * that waits in a lease recall was often the only worker
-		 * left: nobody read /dev/fuse until lease_break_time, so a
-		 * holder's map, poll or release queued in the kernel behind
-		 * the operation recalling it, and the holder was revoked.
-		 * libfuse's default keeps a reader while others block.
-		 */
-		ret = fuse_session_loop_mt(b->se, lc);
-		fuse_loop_cfg_destroy(lc);
-	}
+	else
+		ret = loop_mt(b, &copts);
 	fuse_session_unmount(b->se);
 	ret = ret ? 1 : 0;
 out_signals:

@@ -17,6 +17,11 @@
 
 #include "bmapfs.h"
 
+/* FUSE worker threads unless -o max_threads says otherwise */
+#define BMAPFS_MAX_THREADS	16
+#define BMAPFS_STR2(x)		#x
+#define BMAPFS_STR(x)		BMAPFS_STR2(x)
+
 enum {
 	KEY_CREATE,
 	KEY_CREATE_SIZE,
@@ -157,7 +162,9 @@ void bmapfs_usage(const char *prog)
 	       "    -o quarantine_limit=BYTES mount-wide cap on mapped "
 	       "bytes (default unlimited)\n"
 	       "    -o no_default_permissions let the server check "
-	       "permissions alone\n\n", prog);
+	       "permissions alone\n"
+	       "    -o max_threads=N          FUSE worker threads, kept "
+	       "once started (default %d)\n\n", prog, BMAPFS_MAX_THREADS);
 }
 
 /*
@@ -187,6 +194,14 @@ int bmapfs_parse_opts(struct fuse_args *args, struct bmapfs_opts *o)
 	    fuse_opt_add_arg(args, "-odefault_permissions"))
 		return -1;
 	if (fuse_opt_add_arg(args, "-osubtype=bmapfs"))
+		return -1;
+	/*
+	 * First, so that a -o max_threads of the user's, parsed later by
+	 * libfuse, wins.  libfuse's own default (10) is a little tight when
+	 * several operations wait in recalls at once.
+	 */
+	if (fuse_opt_insert_arg(args, 1, "-omax_threads="
+				BMAPFS_STR(BMAPFS_MAX_THREADS)))
 		return -1;
 	return 0;
 }
