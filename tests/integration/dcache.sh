@@ -131,7 +131,8 @@ phase_end() {
 
 MOUNT_OPTS=
 
-# 1: creates, unlinks, hard links; lookups of names before they exist.
+# 1: creates, unlinks, hard links, symlinks, FIFOs, subdirectories;
+# lookups of names before they exist.
 mkdir "$mnt/a" "$mnt/b" || die "mkdir"
 add_dir a; add_dir b
 for i in $(seq 1 60); do
@@ -156,6 +157,20 @@ except FileExistsError:
 	sys.exit(0)
 sys.exit(1)" "$mnt/a/f2"
 : > "$mnt/a/f3" && want a f3	# a removed name comes back
+# symlinks and directories go through libext2fs (the cache drops and
+# rereads the directory); FIFOs go through the cache
+for r in 1 2; do
+	ln -s f2 "$mnt/a/s$r" && mkfifo "$mnt/a/p$r" && mkdir "$mnt/a/d$r"
+	want a "s$r"; want a "p$r"; want a "d$r"
+done
+check "symlink resolves through the cache" \
+	test "$(stat -L -c %i "$mnt/a/s1")" = "$(ino_of a/f2)"
+: > "$mnt/a/d1/inner"
+check "rmdir of a non-empty directory is refused" \
+	bash -c "! rmdir '$mnt/a/d1' 2>/dev/null"
+rm "$mnt/a/d1/inner" "$mnt/a/s1" "$mnt/a/p1" && rmdir "$mnt/a/d1"
+gone a s1; gone a p1; gone a d1
+: > "$mnt/a/d1" && want a d1	# a file where a directory was
 phase_end "links"
 
 # 2: renames within and across directories, over existing names, and
