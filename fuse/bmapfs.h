@@ -254,6 +254,15 @@ int bmapfs_dcache_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
 int bmapfs_dcache_unlink(struct bmapfs *b, ext2_ino_t dir, const char *name,
 			 ext2_ino_t ino);
 /*
+ * bmapfs_dcache_set - point the existing entry @name of the linear
+ * directory @dir at @ino (file type @type) in place, on disk and in the
+ * cache.
+ * Return: 0; -ENOENT when @dir has no @name; -ENODATA and other -errno
+ * as for bmapfs_dcache_link.
+ */
+int bmapfs_dcache_set(struct bmapfs *b, ext2_ino_t dir, const char *name,
+		      ext2_ino_t ino, int type);
+/*
  * bmapfs_dcache_added, bmapfs_dcache_removed, bmapfs_dcache_retarget -
  * libext2fs added @name -> @ino to, removed @name from, or pointed the
  * existing @name at @ino in directory @dir.  Keeps a cached @dir exact,
@@ -287,6 +296,9 @@ int bmapfs_dirblock_insert(struct bmapfs *b, char *buf, const char *name,
 			   unsigned int len, ext2_ino_t ino, int type);
 int bmapfs_dirblock_remove(struct bmapfs *b, char *buf, unsigned int off,
 			   const char *name, unsigned int len, ext2_ino_t ino);
+int bmapfs_dirblock_retarget(struct bmapfs *b, char *buf, unsigned int off,
+			     const char *name, unsigned int len,
+			     ext2_ino_t ino, ext2_ino_t nino, int type);
 
 /* namei.c */
 int bmapfs_check_name(const char *name);

@@ -580,6 +580,54 @@ int bmapfs_dcache_unlink(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	return 0;
 }
 
+/* Point the entry @e of a linear directory at @ino, in its own block. */
+static int retarget_at(struct bmapfs *b, struct dc_dir *d, struct dc_ent *e,
+		       ext2_ino_t ino, int type, char *buf)
+{
+	blk64_t pblk;
+	int ret;
+
+	if (e->lblk >= d->nblocks)
+		return -ESTALE;
+	ret = bmapfs_dirblock_read(b, d->ino, e->lblk, buf, &pblk);
+	if (ret)
+		return ret;
+	if (!pblk)
+		return -ESTALE;
+	ret = bmapfs_dirblock_retarget(b, buf, e->off, e->name, e->len, e->ino,
+				       ino, type);
+	if (ret)
+		return ret;
+	return bmapfs_dirblock_write(b, d->ino, pblk, buf);
+}
+
+int bmapfs_dcache_set(struct bmapfs *b, ext2_ino_t dir, const char *name,
+		      ext2_ino_t ino, int type)
+{
+	unsigned int len = strlen(name);
+	struct dc_dir *d = get_dir(b, dir);
+	struct dc_ent *e;
+	char *buf;
+	int ret;
+
+	if (!d || !d->positions)
+		return -ENODATA;
+	e = find_ent(d, name, len, name_hash(name, len));
+	if (!e)
+		return -ENOENT;
+	buf = malloc(b->block_size);
+	if (!buf)
+		return -ENOMEM;
+	ret = retarget_at(b, d, e, ino, type, buf);
+	free(buf);
+	if (ret) {
+		bmapfs_dcache_forget(b, dir);
+		return ret == -ESTALE ? -ENODATA : ret;
+	}
+	e->ino = ino;
+	return 0;
+}
+
 /*
  * Name-only updates after libext2fs changed an entry of a cached
  * directory whose places we do not track (htree), or retargeted one in

@@ -215,6 +215,25 @@ static int del_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
 }
 
 /*
+ * Find the entry at @c->off, which must be @name (@len bytes) -> @ino.
+ * Return: 0; -ESTALE when it is not there, -EUCLEAN for a bad block.
+ */
+static int find_at(struct bmapfs *b, char *buf, struct del_ctx *c,
+		   const char *name, unsigned int len, ext2_ino_t ino)
+{
+	int ret;
+
+	ret = bmapfs_dirblock_walk(b, buf, del_fn, c);
+	if (ret < 0)
+		return ret;
+	if (ret != 1 || c->de->inode != ino ||
+	    (unsigned int)ext2fs_dirent_name_len(c->de) != len ||
+	    memcmp(c->de->name, name, len))
+		return -ESTALE;
+	return 0;
+}
+
+/*
  * bmapfs_dirblock_remove - remove the entry at @off of @buf, which must
  * be @name (@len bytes) -> @ino.
  * Return: 0; -ESTALE when no such entry is at @off (the caller's idea of
@@ -226,18 +245,35 @@ int bmapfs_dirblock_remove(struct bmapfs *b, char *buf, unsigned int off,
 	struct del_ctx c = { .off = off };
 	int ret;
 
-	ret = bmapfs_dirblock_walk(b, buf, del_fn, &c);
-	if (ret < 0)
+	ret = find_at(b, buf, &c, name, len, ino);
+	if (ret)
 		return ret;
-	if (ret != 1 || c.de->inode != ino ||
-	    (unsigned int)ext2fs_dirent_name_len(c.de) != len ||
-	    memcmp(c.de->name, name, len))
-		return -ESTALE;
 	if (c.prev) {
 		if (ext2fs_set_rec_len(b->fs, c.prev_len + c.rec_len, c.prev))
 			return -EUCLEAN;
 	} else {
 		c.de->inode = 0;
 	}
+	return 0;
+}
+
+/*
+ * bmapfs_dirblock_retarget - point the entry at @off of @buf, which must
+ * be @name (@len bytes) -> @ino, at @nino of file type @type instead.
+ * Return: as bmapfs_dirblock_remove.
+ */
+int bmapfs_dirblock_retarget(struct bmapfs *b, char *buf, unsigned int off,
+			     const char *name, unsigned int len,
+			     ext2_ino_t ino, ext2_ino_t nino, int type)
+{
+	struct del_ctx c = { .off = off };
+	int ret;
+
+	ret = find_at(b, buf, &c, name, len, ino);
+	if (ret)
+		return ret;
+	c.de->inode = nino;
+	if (ext2fs_has_feature_filetype(b->fs->super))
+		ext2fs_dirent_set_file_type(c.de, type);
 	return 0;
 }

@@ -140,6 +140,8 @@ static int set_entry_fn(struct ext2_dir_entry *de, int offset, int blocksize,
 /*
  * bmapfs_set_entry - point the existing entry @name of @dir at @ino, in
  * place (no window in which the name is missing).  No link counts.
+ * Through the name cache where it knows the entry's block, else by
+ * libext2fs's scan.
  */
 int bmapfs_set_entry(struct bmapfs *b, ext2_ino_t dir, const char *name,
 		     ext2_ino_t ino, mode_t mode)
@@ -147,7 +149,11 @@ int bmapfs_set_entry(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	struct set_entry_ctx c = { .name = name, .len = strlen(name),
 				   .ino = ino, .type = file_type(mode) };
 	errcode_t err;
+	int ret;
 
+	ret = bmapfs_dcache_set(b, dir, name, ino, c.type);
+	if (ret != -ENODATA)
+		return ret;
 	err = ext2fs_dir_iterate(b->fs, dir, DIRENT_FLAG_INCLUDE_EMPTY, NULL,
 				 set_entry_fn, &c);
 	if (err || !c.done) {

@@ -53,13 +53,14 @@ EOF
 
 ino_of() { stat -c %i "$mnt/$1"; }
 
-# mount_view DIR: "ino name" lines of DIR through the mount, from readdir,
-# and the same from lookups; both into $tmp/view.*.  0 when they agree.
+# mount_view DIR: "ino name" lines of DIR through the mount, from readdir
+# (d_ino) and from lookups (stat); both into $tmp/view.*.  0 when they
+# agree.
 mount_view() {
 	local d=$1
-	ls -a1i --quoting-style=literal "$mnt/$d" |
-		awk '$2 != "." && $2 != ".." { print $1, $2 }' |
-		sort > "$tmp/view.readdir"
+	python3 -c 'import os, sys
+for e in os.scandir(sys.argv[1]):
+	print(e.inode(), e.name)' "$mnt/$d" | sort > "$tmp/view.readdir"
 	(cd "$mnt/$d" && awk '{ print $2 }' "$tmp/view.readdir" |
 		xargs -r -d '\n' stat -c '%i %n') | sort > "$tmp/view.lookup"
 	cmp -s "$tmp/view.readdir" "$tmp/view.lookup"
