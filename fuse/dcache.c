@@ -8,10 +8,10 @@
  * libext2fs finds a name by reading and checksumming every block of the
  * directory, and adds or removes one the same way, so create, lookup and
  * unlink cost O(entries).  With the cache, lookups (found or not) are a
- * hash probe, and in a linear directory adding and removing an entry
- * rewrite one block (dirblock.c).  A hash-indexed (htree) directory
- * caches names only: libext2fs may move its entries, so its adds and
- * removes stay with libext2fs and only update the names here.
+ * hash probe, and in a linear directory adding, removing and retargeting
+ * (rename) an entry rewrite one block (dirblock.c).  A hash-indexed
+ * (htree) directory caches names only: libext2fs may move its entries,
+ * so its edits stay with libext2fs and only update the names here.
  *
  * A directory is filled by reading all its blocks on first use.  From
  * then on every change of its entries goes through here or drops it
@@ -19,8 +19,9 @@
  * by libext2fs at an unknown place) drops the directory, and the next
  * use reads it again.  Directories are evicted whole, least recently
  * used first, when the cache holds more than BMAPFS_DCACHE_ENTRIES
- * entries (default DCACHE_DEFAULT_ENTRIES, about 64 bytes each; 0 turns
- * the cache off); a directory with more entries than that is never
+ * entries (an environment variable read at the first use; default
+ * DCACHE_DEFAULT_ENTRIES, 1M, at about 64 bytes each up to ~64 MiB; 0
+ * turns the cache off); a directory with more entries than that is never
  * cached and is served by libext2fs as before.
  *
  * Everything here runs with bmapfs.lock held, which protects all of it.
