@@ -16,7 +16,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/xattr.h>
 
 #include "bmapfs.h"
 
@@ -188,25 +190,129 @@ static int write_range(struct bmapfs *b, struct bmap_file *bf,
 }
 
 /*
- * The caller wrote: update mtime/ctime, and clear set-user-ID (and
- * set-group-ID with group execute) for writers other than root, as
- * ext4 does.
+ * Whether @ino may carry extended attributes: an xattr block, or the
+ * in-inode xattr magic after the large inode's extra fields.  Cheap (the
+ * inode is in libext2fs's cache), so that a write looks for a file
+ * capability only in inodes that can have one.  Call with the lock held.
+ */
+static bool may_have_xattrs(struct bmapfs *b, ext2_ino_t ino,
+			    const struct ext2_inode_large *in)
+{
+	size_t isize = EXT2_INODE_SIZE(b->fs->super);
+	size_t at = EXT2_GOOD_OLD_INODE_SIZE + in->i_extra_isize;
+	char raw[1024];
+	uint32_t magic;
+
+	if (ext2fs_file_acl_block(b->fs, (const struct ext2_inode *)in))
+		return true;
+	if (isize <= EXT2_GOOD_OLD_INODE_SIZE || at + sizeof(magic) > isize)
+		return false;
+	if (isize > sizeof(raw) ||
+	    ext2fs_read_inode_full(b->fs, ino, (struct ext2_inode *)raw,
+				   isize))
+		return true;
+	memcpy(&magic, raw + at, sizeof(magic));
+	return ext2fs_le32_to_cpu(magic) == EXT2_EXT_ATTR_MAGIC;
+}
+
+/*
+ * A write drops the file's capabilities (security.capability), as the
+ * VFS does for every writer.  For descriptors opened with O_DIRECT the
+ * kernel sends writes straight through (main.c) and leaves this to us;
+ * on the others it has done it already and we find nothing.  Call with
+ * the lock held.
+ * Return: 1 if a capability was removed (re-read the inode), 0 if there
+ * was none, or a negative errno.
+ */
+static int kill_caps(struct bmapfs *b, ext2_ino_t ino)
+{
+	struct ext2_xattr_handle *h;
+	errcode_t err;
+	size_t len;
+	void *v;
+
+	err = ext2fs_xattrs_open(b->fs, ino, &h);
+	if (err)
+		return bmapfs_err(err);
+	err = ext2fs_xattrs_read(h);
+	if (!err)
+		err = ext2fs_xattr_get(h, XATTR_NAME_CAPS, &v, &len);
+	if (!err) {
+		ext2fs_free_mem(&v);
+		err = ext2fs_xattr_remove(h, XATTR_NAME_CAPS);
+	}
+	ext2fs_xattrs_close(&h);
+	if (err == EXT2_ET_EA_KEY_NOT_FOUND)
+		return 0;
+	return err ? bmapfs_err(err) : 1;
+}
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Whether mtime and ctime of @in already lie in the current tick of the
+ * coarse clock (as encoded in this inode), like ext4's, whose write path
+ * stamps coarse times and skips the inode update when nothing changes.
+ * Saves the metadata write of all but the first of a run of small
+ * writes; the next tick stamps again.  Times set by other operations
+ * with the fine clock may be newer: never move them back.
+ */
+static bool times_current(struct bmapfs *b, ext2_ino_t ino,
+			  const struct ext2_inode_large *in)
+{
+	struct ext2_inode_large tick = *in;
+	struct stat cur, want;
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	bmapfs_set_time(&tick, BMAPFS_MTIME | BMAPFS_CTIME, &now);
+	bmapfs_fill_stat(b, ino, in, &cur);
+	bmapfs_fill_stat(b, ino, &tick, &want);
+	return !ts_before(&cur.st_mtim, &want.st_mtim) &&
+	       !ts_before(&cur.st_ctim, &want.st_ctim);
+}
+
+/*
+ * The caller wrote: update mtime/ctime, drop file capabilities, and
+ * clear set-user-ID (and set-group-ID with group execute) for writers
+ * other than root, as ext4 does.  The kernel caches the mode: when we
+ * change it, its cached attributes must go.
  */
 static void after_write(struct bmapfs *b, ext2_ino_t ino, uint32_t uid)
 {
 	struct ext2_inode_large in;
+	bool caps_gone = false, mode_changed = false;
 
 	bmapfs_lock(b);
-	if (!bmapfs_read_inode(b, ino, &in)) {
-		if (uid && (in.i_mode & S_ISUID))
-			in.i_mode &= ~S_ISUID;
-		if (uid && (in.i_mode & (S_ISGID | S_IXGRP)) ==
-		    (S_ISGID | S_IXGRP))
-			in.i_mode &= ~S_ISGID;
+	if (bmapfs_read_inode(b, ino, &in))
+		goto out_unlock;
+	if (may_have_xattrs(b, ino, &in) && kill_caps(b, ino) > 0) {
+		if (bmapfs_read_inode(b, ino, &in))
+			goto out_unlock;
+		caps_gone = true;
+	}
+	if (uid && (in.i_mode & S_ISUID)) {
+		in.i_mode &= ~S_ISUID;
+		mode_changed = true;
+	}
+	if (uid && (in.i_mode & (S_ISGID | S_IXGRP)) ==
+	    (S_ISGID | S_IXGRP)) {
+		in.i_mode &= ~S_ISGID;
+		mode_changed = true;
+	}
+	if (caps_gone || mode_changed || !times_current(b, ino, &in)) {
 		bmapfs_touch(&in, BMAPFS_MTIME | BMAPFS_CTIME);
 		bmapfs_write_inode(b, ino, &in);
 	}
+out_unlock:
 	bmapfs_unlock(b);
+	if (mode_changed)
+		fuse_lowlevel_notify_inval_inode(b->se, bmapfs_fuse_ino(ino),
+						 -1, 0);
 }
 
 /*
@@ -237,12 +343,14 @@ static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 	if (off + size < off ||
 	    off + size > (uint64_t)0xffffffff * b->block_size)
 		return -EFBIG;
-	zero = calloc(1, b->block_size);
-	if (!zero)
-		return -ENOMEM;
 	bmap_file_io_begin(bf);
 	if (is_overwrite(bf, off, off + size)) {
 		ret = write_range(b, bf, buf, off, size);
+		goto out_end;
+	}
+	zero = calloc(1, b->block_size);
+	if (!zero) {
+		ret = -ENOMEM;
 		goto out_end;
 	}
 	ret = bmap_file_write_begin(bf, off, size);
@@ -252,9 +360,9 @@ static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 		ret = write_range(b, bf, buf, off, size);
 	if (!ret)
 		ret = bmap_file_write_end(bf, off, size);
+	free(zero);
 out_end:
 	bmap_file_io_end(bf);
-	free(zero);
 	return ret;
 }
 

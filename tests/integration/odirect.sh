@@ -1,0 +1,89 @@
+#!/bin/bash
+# bmapfs-odirect: descriptors opened with O_DIRECT bypass the kernel's
+# cache entirely (FOPEN_DIRECT_IO), and the server does what the kernel
+# did for them before each write.
+#
+# A small O_DIRECT write is one FUSE request (the kernel used to ask for
+# security.capability first); buffered readers see its bytes; it clears
+# set-user-ID and set-group-ID (with group execute) for writers other
+# than root, and the mode the kernel reports changes at once; it drops
+# file capabilities; it moves mtime and ctime forward.  Buffered
+# descriptors of the same file still mmap.
+. "$(dirname "$0")/lib.sh"
+need dd strace setcap getcap runuser python3 cmp
+setup_mount create=64M,allow_other
+chmod 777 "$mnt"
+
+f=$mnt/f
+blk=$tmp/blk
+head -c 4096 /dev/urandom > "$blk"
+head -c 65536 /dev/urandom > "$f" || die "cannot write the test file"
+
+# dw [USER]: one 4 KiB O_DIRECT write of $blk at the start of $f
+dw() {
+	local as=()
+	[ -n "${1:-}" ] && as=(runuser -u "$1" --)
+	"${as[@]}" dd if="$blk" of="$f" bs=4k count=1 oflag=direct \
+		conv=notrunc status=none
+}
+
+# requests: FUSE requests the daemon reads during 200 O_DIRECT writes
+strace -f -qq -c -e trace=read -p "$BMAPFS_PID" -o "$tmp/strace" &
+tracer=$!
+sleep 0.5
+dd if=/dev/zero of="$f" bs=4k count=200 oflag=direct conv=notrunc \
+	status=none || no "200 O_DIRECT writes"
+sleep 0.2
+kill -INT $tracer
+wait $tracer
+reads=$(awk '$NF == "read" { print $4 }' "$tmp/strace")
+check "one FUSE request per O_DIRECT write (${reads:-?} for 200)" \
+	test "${reads:-999}" -lt 300
+
+cat "$f" > /dev/null	# pages in the kernel's cache
+dd if="$blk" of="$f" bs=4k seek=1 count=1 oflag=direct conv=notrunc \
+	status=none
+check "a buffered read sees an O_DIRECT write" \
+	cmp -s <(dd if="$f" bs=4k skip=1 count=1 status=none) "$blk"
+
+chmod 4777 "$f"
+dw bmaptest
+check "an O_DIRECT write by another user clears set-user-ID" \
+	test "$(stat -c %a "$f")" = 777
+chmod 2777 "$f"
+dw bmaptest
+check "... and set-group-ID with group execute" \
+	test "$(stat -c %a "$f")" = 777
+chmod 4777 "$f"
+dw
+check "root's O_DIRECT write keeps set-user-ID" \
+	test "$(stat -c %a "$f")" = 4777
+
+chmod 755 "$f"
+setcap cap_net_raw+ep "$f" && test -n "$(getcap "$f")" ||
+	no "setcap on the test file"
+dw
+check "an O_DIRECT write drops file capabilities" \
+	test -z "$(getcap "$f")"
+
+touch -d 2001-01-01 "$f"
+dw
+m1=$(stat -c %Y "$f")
+check "an O_DIRECT write updates mtime" test "$m1" -gt 978307200
+sleep 0.05
+c1=$(stat -c %.9Z "$f")
+sleep 0.05
+dw
+check "a later O_DIRECT write moves ctime forward" \
+	awk -v a="$c1" -v b="$(stat -c %.9Z "$f")" 'BEGIN { exit !(b > a) }'
+
+check "a buffered descriptor of the file still maps shared" \
+	python3 -c 'import mmap, sys
+with open(sys.argv[1], "r+b") as fh:
+    m = mmap.mmap(fh.fileno(), 4096)
+    m[0:1] = b"z"
+    m.close()' "$f"
+
+check "P2 clean unmount" umount_bmapfs "$mnt"
+check "P2 e2fsck -fn" fsck_clean "$img"
+summary
