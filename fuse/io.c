@@ -6,11 +6,12 @@
  * bmap_file_io_begin/end (so no block it looked up can be freed under
  * it), finds extents with the engine's lock-free lookup and moves bytes
  * with pread/pwrite on the image.  Holes and unwritten extents read as
- * zeroes.  A write asks the engine to allocate (holes become unwritten),
- * zeroes the parts of unwritten blocks it does not cover, writes, and
- * lets the engine convert the blocks and grow the size.  The kernel
- * serialises writes to one inode, so two writes never zero each other's
- * half of a block.
+ * zeroes.  A write that finds holes, or extends the file, asks the engine
+ * to allocate (holes become unwritten); it zeroes the parts of unwritten
+ * blocks it does not cover, writes, and lets the engine convert the
+ * blocks and grow the size.  An overwrite of written blocks only writes.
+ * The kernel serialises writes to one inode, so two writes never zero
+ * each other's half of a block.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -316,35 +317,44 @@ out_unlock:
 }
 
 /*
- * An overwrite of written blocks inside the size needs neither
- * allocation, conversion nor a size change: the engine has nothing to do,
- * and inside the I/O bracket those blocks cannot move.
+ * Which kinds of extent cover [off, end): a mask of 1 << BMAP_EXT_*, or
+ * -1 if a lookup failed.  Inside the I/O bracket those blocks cannot
+ * move, so the answer holds until bmap_file_io_end.
  */
-static bool is_overwrite(struct bmap_file *bf, uint64_t off, uint64_t end)
+static int range_types(struct bmap_file *bf, uint64_t off, uint64_t end)
 {
 	struct bmap_extent x;
+	int types = 0;
 
-	if (end > bmap_file_size(bf))
-		return false;
 	while (off < end) {
-		if (bmap_file_lookup(bf, off, &x) || x.type != BMAP_EXT_MAPPED)
-			return false;
+		if (bmap_file_lookup(bf, off, &x) || !x.length)
+			return -1;
+		types |= 1 << x.type;
 		off = x.file_offset + x.length;
 	}
-	return true;
+	return types;
 }
 
 static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 		    size_t size, uint64_t off)
 {
+	bool inside;
 	char *zero;
-	int ret;
+	int types, ret;
 
 	if (off + size < off ||
 	    off + size > (uint64_t)0xffffffff * b->block_size)
 		return -EFBIG;
 	bmap_file_io_begin(bf);
-	if (is_overwrite(bf, off, off + size)) {
+	types = range_types(bf, off, off + size);
+	inside = off + size <= bmap_file_size(bf);
+	/*
+	 * Written blocks inside the size: the engine has nothing to do.
+	 * No holes inside the size: nothing to allocate, only to convert
+	 * after (write_end checks the seal as write_begin would).
+	 * Otherwise write_begin allocates and checks an extending write.
+	 */
+	if (inside && types == 1 << BMAP_EXT_MAPPED) {
 		ret = write_range(b, bf, buf, off, size);
 		goto out_end;
 	}
@@ -353,7 +363,9 @@ static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 		ret = -ENOMEM;
 		goto out_end;
 	}
-	ret = bmap_file_write_begin(bf, off, size);
+	ret = 0;
+	if (!inside || types < 0 || (types & 1 << BMAP_EXT_HOLE))
+		ret = bmap_file_write_begin(bf, off, size);
 	if (!ret)
 		ret = zero_edges(b, bf, off, off + size, zero);
 	if (!ret)
