@@ -198,18 +198,26 @@ int bmap_recall(struct bmap_file *f, uint64_t start, uint64_t end,
 	brk->end = end;
 	list_add_tail(&brk->node, &f->breaks);
 	first = recall_pass(f, start, end, reason, &ns);
-	notify_run(eng, &ns);
 	if (first && (flags & BMAP_NONBLOCK)) {
+		notify_run(eng, &ns);
 		list_del(&brk->node);
 		pthread_cond_broadcast(&f->cond);
 		ret = -EWOULDBLOCK;
 		goto out_unlock;
 	}
 	while (first) {
-		wait_until(f, first);
+		/*
+		 * notify_run() drops lease_lock: a holder may release while
+		 * it runs, and that wakeup is gone.  Look again before
+		 * sleeping, or sleep until the deadline with nothing left.
+		 */
+		if (ns.nr)
+			notify_run(eng, &ns);
+		else
+			wait_until(f, first);
 		first = recall_pass(f, start, end, reason, &ns);
-		notify_run(eng, &ns);
 	}
+	notify_run(eng, &ns);
 out_unlock:
 	bmap_unlock(&eng->lease_lock);
 	free(ns.o);

@@ -7,7 +7,9 @@
  * stops touching the old extents (unmap) before the lease goes back, and
  * sees new extents (mapped) only once a new lease covers them.  Taking the
  * new lease waits in the filesystem until the recalling operation is done,
- * so the new map already reflects it.
+ * so the new map already reflects it; with BMAP_REMAP_NOWAIT the session
+ * instead holds no lease until a later service call gets one, so that one
+ * thread can serve several sessions that the same operation recalls.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -31,6 +33,8 @@ struct bmap_remap {
 	struct bmap_client_map		*map;
 	uint64_t			nr_remaps;
 	uint64_t			last_read_ns;	/* last events call */
+	bool				nowait;		/* BMAP_REMAP_NOWAIT */
+	bool				waiting;	/* re-map refused: EAGAIN */
 };
 
 /* Read events unasked at least this often: a poll() may miss POLLPRI. */
@@ -45,14 +49,18 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Take the lease, map the range, tell the user. */
+/* Take the lease (@wait: even during a recall), map it, tell the user. */
 static int
-remap_acquire(struct bmap_remap *r)
+remap_acquire(struct bmap_remap *r, bool wait)
 {
 	int err;
 
-	err = bmap_client_lease_acquire(r->fd, r->mode, r->offset, r->length,
-					&r->lease);
+	if (wait)
+		err = bmap_client_lease_acquire(r->fd, r->mode, r->offset,
+						r->length, &r->lease);
+	else
+		err = bmap_client_lease_try_acquire(r->fd, r->mode, r->offset,
+						    r->length, &r->lease);
 	if (err)
 		return err;
 	err = bmap_client_map(&r->lease, r->offset, r->length, r->map_flags,
@@ -104,13 +112,14 @@ bmap_remap_open(int fd, uint32_t mode, uint64_t offset, uint64_t length,
 		return -ENOMEM;
 	r->fd = fd;
 	r->mode = mode;
-	r->map_flags = map_flags;
+	r->map_flags = map_flags & ~BMAP_REMAP_NOWAIT;
+	r->nowait = map_flags & BMAP_REMAP_NOWAIT;
 	r->offset = offset;
 	r->length = length;
 	if (ops)
 		r->ops = *ops;
 	r->arg = arg;
-	err = remap_acquire(r);
+	err = remap_acquire(r, true);
 	if (err) {
 		bmap_client_map_free(r->map);
 		if (r->lease.id)
@@ -122,6 +131,24 @@ bmap_remap_open(int fd, uint32_t mode, uint64_t offset, uint64_t length,
 	return 0;
 }
 
+/*
+ * Take the lease again after a recall.  Return: 1 when re-mapped, 0 when
+ * a BMAP_REMAP_NOWAIT session must try again later, or a negative errno.
+ */
+static int
+remap_again(struct bmap_remap *r)
+{
+	int err = remap_acquire(r, !r->nowait);
+
+	r->waiting = err == -EAGAIN;
+	if (r->waiting)
+		return 0;
+	if (err)
+		return err;
+	r->nr_remaps++;
+	return 1;
+}
+
 int
 bmap_remap_service(struct bmap_remap *r, int timeout_ms)
 {
@@ -129,6 +156,9 @@ bmap_remap_service(struct bmap_remap *r, int timeout_ms)
 	bool recall = false, revoked = false;
 	int n, i, err;
 
+	/* no event announces the end of the recall: just try again */
+	if (r->waiting)
+		return remap_again(r);
 	n = bmap_client_wait(r->fd, timeout_ms);
 	if (n < 0)
 		return n;
@@ -157,11 +187,13 @@ bmap_remap_service(struct bmap_remap *r, int timeout_ms)
 	err = remap_drop(r);
 	if (err)
 		return err;
-	err = remap_acquire(r);
-	if (err)
-		return err;
-	r->nr_remaps++;
-	return 1;
+	return remap_again(r);
+}
+
+bool
+bmap_remap_waiting(const struct bmap_remap *r)
+{
+	return r->waiting;
 }
 
 const struct bmap_client_map *

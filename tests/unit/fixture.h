@@ -28,6 +28,7 @@ struct holder {
 	pthread_mutex_t		lock;
 	pthread_cond_t		cond;
 	unsigned int		notified;	/* protected by lock */
+	bool			release_in_notify; /* answer at once */
 };
 
 void fx_init(struct fx *fx, uint64_t nr_blocks, uint64_t break_ms,

@@ -302,6 +302,37 @@ START_TEST(L7_one_thread_answers_two_recalls_without_revoke)
 }
 END_TEST
 
+/*
+ * The breaker calls notify with lease_lock dropped; a holder answering
+ * right then (before the breaker waits) must not leave the breaker asleep
+ * until the deadline.  The punch ends at once, not after 5 s, and nothing
+ * is revoked.
+ */
+START_TEST(L6_release_during_notify_ends_the_wait)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	struct bmap_status st;
+	uint64_t id, t0;
+
+	fx_init(&fx, 64, 5000, 0, 0);
+	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
+	holder_init(&h, &fx, 1000);
+	h.release_in_notify = true;
+	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
+					    4 * BS, 0, &id), 0);
+	t0 = now_ms();
+	ck_assert_int_eq(bmap_file_punch(f, 0, 4 * BS, 0), 0);
+	ck_assert_uint_lt(now_ms() - t0, 2500);
+	ck_assert_uint_eq(holder_notified(&h), 1);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.nr_leases, 0);
+	ck_assert_uint_eq(st.nr_revokes, 0);
+	fx_end(&fx, f, &h, NULL);
+}
+END_TEST
+
 START_TEST(L6_truncate_unlink_unseal_recall)
 {
 	static const struct bmap_cred cred = { .uid = 1000 };
@@ -414,6 +445,7 @@ Suite *recall_suite(void)
 	tcase_add_test(tc, L6_nonblock_notifies_and_ewouldblock);
 	tcase_add_test(tc, L6_new_lease_waits_while_range_is_broken);
 	tcase_add_test(tc, L7_one_thread_answers_two_recalls_without_revoke);
+	tcase_add_test(tc, L6_release_during_notify_ends_the_wait);
 	tcase_add_test(tc, L6_truncate_unlink_unseal_recall);
 	tcase_add_test(tc, L7_silent_holder_revoked_after_break_time);
 	tcase_add_test(tc, L8_pin_lease_refuses_recall_at_once);

@@ -31,6 +31,7 @@
 #ifndef BMAP_REMAP_H
 #define BMAP_REMAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <bmap/client.h>
 
@@ -39,6 +40,19 @@ extern "C" {
 #endif
 
 struct bmap_remap;
+
+/*
+ * Flag for bmap_remap_open()'s @map_flags: after a recall, take the new
+ * lease with bmap_client_lease_try_acquire().  While the recalling
+ * operation still runs the session holds no lease (bmap_remap_map() is
+ * NULL, bmap_remap_waiting() true) and each later bmap_remap_service()
+ * call tries again; nothing on the descriptor announces the end of the
+ * operation, so call it again within a few milliseconds.  One thread that
+ * serves several sessions needs it: waiting in one session's re-map for an
+ * operation that also waits for another session's lease would get that
+ * lease revoked.
+ */
+#define BMAP_REMAP_NOWAIT	(1U << 31)
 
 /*
  * struct bmap_remap_ops - what the session calls; either may be NULL.
@@ -72,7 +86,9 @@ struct bmap_remap_ops {
  * @length: bytes (not BMAP_LEASE_TO_EOF: a re-map must cover the same
  *	range even after a truncate has shrunk the file).
  * @map_flags: BMAP_MAP_ALLOCATE (write leases) to fill holes with
- *	unwritten extents at every map, or 0.
+ *	unwritten extents at every map, or 0; or'ed with BMAP_REMAP_NOWAIT
+ *	(re-maps do not wait, see above).  The first lease is always waited
+ *	for.
  * @ops: callbacks; copied.
  * @arg: passed to the callbacks.
  * @out: (output) the session.
@@ -96,10 +112,12 @@ int bmap_remap_open(int fd, uint32_t mode, uint64_t offset, uint64_t length,
  * at most once a second, for filesystems whose poll() misses POLLPRI).
  * On a recall of the current
  * lease: calls @ops->unmap, releases the lease, takes a new one on the same
- * range (this waits until the recalling operation has finished), maps it
- * and calls @ops->mapped.  Events of leases that are no longer current are
- * ignored.
- * Return: the number of re-maps done (0 when nothing was pending), -ESTALE
+ * range (this waits until the recalling operation has finished; with
+ * BMAP_REMAP_NOWAIT a refused re-map is retried by the next call instead),
+ * maps it and calls @ops->mapped.  Events of leases that are no longer
+ * current are ignored.
+ * Return: the number of re-maps done (0 when nothing was pending or a
+ * BMAP_REMAP_NOWAIT re-map must wait for the next call), -ESTALE
  * when the lease was revoked (the holder answered too late; the session
  * released it and holds no lease), -EINTR when a signal interrupted the
  * wait, the errors of bmap_remap_open() for the new lease (the session then
@@ -115,6 +133,13 @@ int bmap_remap_service(struct bmap_remap *r, int timeout_ms);
  * holds no lease (after a failed re-map).
  */
 const struct bmap_client_map *bmap_remap_map(const struct bmap_remap *r);
+
+/*
+ * bmap_remap_waiting - true while a BMAP_REMAP_NOWAIT session, having given
+ * its lease back, waits for the recalling operation to end before it can
+ * take a new one (see BMAP_REMAP_NOWAIT).
+ */
+bool bmap_remap_waiting(const struct bmap_remap *r);
 
 /*
  * bmap_remap_lease_id - id of the lease currently held, 0 if none.
