@@ -45,6 +45,7 @@ struct bmapfs_opts {
 	uint64_t	lease_break_time; /* seconds */
 	uint64_t	pin_limit;	/* bytes, 0 = none */
 	uint64_t	quarantine_limit; /* bytes, 0 = none */
+	uint64_t	dcache_entries;	/* name cache size, 0 = off */
 	int		foreground;
 	int		single_thread;
 	int		debug;
@@ -62,6 +63,9 @@ struct bmapfs_prange_list {
 
 struct bmapfs_inode;
 struct bmapfs_dcache;
+
+/* names the directory cache holds at most unless -o dcache_entries= */
+#define BMAPFS_DCACHE_ENTRIES	(1U << 20)
 
 struct bmapfs {
 	ext2_filsys		fs;		/* protected by lock */

@@ -18,10 +18,10 @@
  * (bmapfs_dcache_forget): any doubt (an error half-way, an entry added
  * by libext2fs at an unknown place) drops the directory, and the next
  * use reads it again.  Directories are evicted whole, least recently
- * used first, when the cache holds more than BMAPFS_DCACHE_ENTRIES
- * entries (an environment variable read at the first use; default
- * DCACHE_DEFAULT_ENTRIES, 1M, at about 64 bytes each up to ~64 MiB; 0
- * turns the cache off); a directory with more entries than that is never
+ * used first, when the cache holds more than -o dcache_entries= names
+ * (default BMAPFS_DCACHE_ENTRIES, 1M, at about 64 bytes each up to
+ * ~64 MiB; 0 turns the cache off); a directory with more entries than
+ * that is never
  * cached and is served by libext2fs as before.
  *
  * Everything here runs with bmapfs.lock held, which protects all of it.
@@ -34,7 +34,6 @@
 
 #include "bmapfs.h"
 
-#define DCACHE_DEFAULT_ENTRIES	(1U << 20)
 #define DCACHE_DIR_BUCKETS	1024	/* directories, by inode number */
 #define NO_POS			UINT32_MAX
 
@@ -146,7 +145,6 @@ static void drop_all(struct bmapfs_dcache *dc)
 static struct bmapfs_dcache *get_dcache(struct bmapfs *b)
 {
 	struct bmapfs_dcache *dc = b->dcache;
-	const char *s;
 
 	if (dc && dc->fs == b->fs && dc->generation == b->generation)
 		return dc->limit ? dc : NULL;
@@ -154,8 +152,7 @@ static struct bmapfs_dcache *get_dcache(struct bmapfs *b)
 		dc = calloc(1, sizeof(*dc));
 		if (!dc)
 			return NULL;
-		s = getenv("BMAPFS_DCACHE_ENTRIES");
-		dc->limit = s ? strtoull(s, NULL, 0) : DCACHE_DEFAULT_ENTRIES;
+		dc->limit = b->opts.dcache_entries;
 		b->dcache = dc;
 	}
 	/* the image was (re)opened: nothing we hold describes it */

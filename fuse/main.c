@@ -262,6 +262,7 @@ int main(int argc, char *argv[])
 	ret = serve(&b, &args);
 	bmap_engine_free(b.engine);
 	bmapfs_image_close(&b, true);
+	bmapfs_dcache_destroy(&b);
 out_args:
 	fuse_opt_free_args(&args);
 	free(b.opts.image);

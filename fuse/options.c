@@ -3,7 +3,7 @@
  * Command line: bmapfs [options] IMAGE MOUNTPOINT.
  *
  * The bmapfs options (create, lease_break_time, pin_limit,
- * quarantine_limit) are taken out of the argument list here; everything
+ * quarantine_limit, dcache_entries) are taken out of the argument list here; everything
  * else (-f, -d, -s, -o allow_other, ...) is left for libfuse.  The first
  * non-option is the image, the second the mount point, in either order
  * relative to the options, so that mount.fuse3 can call us as
@@ -28,6 +28,7 @@ enum {
 	KEY_LEASE_BREAK,
 	KEY_PIN_LIMIT,
 	KEY_QUARANTINE_LIMIT,
+	KEY_DCACHE_ENTRIES,
 	KEY_NO_DEFPERM,
 	KEY_HELP,
 	KEY_VERSION,
@@ -39,6 +40,7 @@ static const struct fuse_opt bmapfs_fuse_opts[] = {
 	FUSE_OPT_KEY("lease_break_time=", KEY_LEASE_BREAK),
 	FUSE_OPT_KEY("pin_limit=", KEY_PIN_LIMIT),
 	FUSE_OPT_KEY("quarantine_limit=", KEY_QUARANTINE_LIMIT),
+	FUSE_OPT_KEY("dcache_entries=", KEY_DCACHE_ENTRIES),
 	FUSE_OPT_KEY("no_default_permissions", KEY_NO_DEFPERM),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
@@ -131,6 +133,10 @@ static int bmapfs_opt_proc(void *data, const char *arg, int key,
 		bad = parse_u64(arg, "quarantine_limit=", &o->quarantine_limit,
 				true);
 		break;
+	case KEY_DCACHE_ENTRIES:
+		bad = parse_u64(arg, "dcache_entries=", &o->dcache_entries,
+				false);
+		break;
 	case KEY_NO_DEFPERM:
 		o->no_default_permissions = 1;
 		return 0;
@@ -161,10 +167,13 @@ void bmapfs_usage(const char *prog)
 	       "leases (default unlimited)\n"
 	       "    -o quarantine_limit=BYTES mount-wide cap on mapped "
 	       "bytes (default unlimited)\n"
+	       "    -o dcache_entries=N       directory names cached in "
+	       "memory (default %u, 0 = off)\n"
 	       "    -o no_default_permissions let the server check "
 	       "permissions alone\n"
 	       "    -o max_threads=N          FUSE worker threads, kept "
-	       "once started (default %d)\n\n", prog, BMAPFS_MAX_THREADS);
+	       "once started (default %d)\n\n", prog, BMAPFS_DCACHE_ENTRIES,
+	       BMAPFS_MAX_THREADS);
 }
 
 /*
@@ -176,6 +185,7 @@ int bmapfs_parse_opts(struct fuse_args *args, struct bmapfs_opts *o)
 {
 	o->create_size = BMAPFS_DEFAULT_SIZE;
 	o->lease_break_time = 45;
+	o->dcache_entries = BMAPFS_DCACHE_ENTRIES;
 	if (fuse_opt_parse(args, o, bmapfs_fuse_opts, bmapfs_opt_proc))
 		return -1;
 	if (o->show_help || o->show_version)

@@ -6,7 +6,7 @@
 # After every phase of creates, unlinks, hard links, renames (over an
 # existing name, across directories, RENAME_EXCHANGE), rmdir/mkdir of
 # the same names, a directory grown to thousands of names, a hash-indexed
-# directory, and eviction (BMAPFS_DCACHE_ENTRIES made small), it checks:
+# directory, and eviction (-o dcache_entries made small), it checks:
 #   - readdir (read from the blocks) and lookup (from the cache) through
 #     the mount agree, name by name and inode by inode, with the names the
 #     script expects, and removed names are ENOENT;
@@ -271,9 +271,8 @@ phase_end "htree"
 # changed round-robin so each is evicted and read back many times; one
 # directory bigger than the whole cache.
 umount_bmapfs "$mnt" || die "cannot unmount"
-export BMAPFS_DCACHE_ENTRIES=40
-mount_bmapfs "$img" "$mnt" || die "cannot mount with a small cache"
-unset BMAPFS_DCACHE_ENTRIES
+mount_bmapfs "$img" "$mnt" dcache_entries=40 ||
+	die "cannot mount with a small cache"
 for d in $(seq 1 10); do
 	mkdir "$mnt/e$d" && add_dir "e$d"
 	for i in $(seq 1 $((8 + d * 2))); do
