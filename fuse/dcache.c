@@ -526,6 +526,24 @@ int bmapfs_dcache_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	return 0;
 }
 
+/*
+ * Read the directory block that holds @e into @buf.  Return: 0 with its
+ * physical block in *@pblk, -ESTALE when the cache no longer matches the
+ * directory's blocks, or -errno.
+ */
+static int read_ent_block(struct bmapfs *b, struct dc_dir *d,
+			  const struct dc_ent *e, char *buf, blk64_t *pblk)
+{
+	int ret;
+
+	if (e->lblk >= d->nblocks)
+		return -ESTALE;
+	ret = bmapfs_dirblock_read(b, d->ino, e->lblk, buf, pblk);
+	if (ret)
+		return ret;
+	return *pblk ? 0 : -ESTALE;
+}
+
 /* Remove the entry @e of a linear directory, in its own block. */
 static int unlink_at(struct bmapfs *b, struct dc_dir *d, struct dc_ent *e,
 		     char *buf)
@@ -533,13 +551,9 @@ static int unlink_at(struct bmapfs *b, struct dc_dir *d, struct dc_ent *e,
 	blk64_t pblk;
 	int ret;
 
-	if (e->lblk >= d->nblocks)
-		return -ESTALE;
-	ret = bmapfs_dirblock_read(b, d->ino, e->lblk, buf, &pblk);
+	ret = read_ent_block(b, d, e, buf, &pblk);
 	if (ret)
 		return ret;
-	if (!pblk)
-		return -ESTALE;
 	ret = bmapfs_dirblock_remove(b, buf, e->off, e->name, e->len, e->ino);
 	if (ret)
 		return ret;
@@ -585,13 +599,9 @@ static int retarget_at(struct bmapfs *b, struct dc_dir *d, struct dc_ent *e,
 	blk64_t pblk;
 	int ret;
 
-	if (e->lblk >= d->nblocks)
-		return -ESTALE;
-	ret = bmapfs_dirblock_read(b, d->ino, e->lblk, buf, &pblk);
+	ret = read_ent_block(b, d, e, buf, &pblk);
 	if (ret)
 		return ret;
-	if (!pblk)
-		return -ESTALE;
 	ret = bmapfs_dirblock_retarget(b, buf, e->off, e->name, e->len, e->ino,
 				       ino, type);
 	if (ret)
