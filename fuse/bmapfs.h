@@ -20,7 +20,14 @@
 #ifndef BMAPFS_H
 #define BMAPFS_H
 
-#define FUSE_USE_VERSION 35
+/*
+ * 3.12: below it the header maps fuse_session_loop_mt() to the 3.2 symbol,
+ * which reads fuse_loop_cfg_create()'s opaque config as the old public
+ * struct (its version tag becomes clone_fd, its clone_fd max_idle_threads
+ * 0: a thread and a /dev/fuse clone per request, max_threads ignored), and
+ * fuse_parse_cmdline() to the 3.0 one, which drops -o max_threads.
+ */
+#define FUSE_USE_VERSION 312
 
 #include <fuse_lowlevel.h>
 #include <ext2fs/ext2fs.h>

@@ -130,21 +130,6 @@ static int start_engine(struct bmapfs *b)
 }
 
 /*
- * The 3.12 entry points, named explicitly.  At FUSE_USE_VERSION 35 the
- * header maps fuse_session_loop_mt() to the 3.2 symbol, which reads the
- * opaque config of fuse_loop_cfg_create() as the old public struct: its
- * version tag became clone_fd and its clone_fd (0) max_idle_threads, so
- * every request opened a new /dev/fuse clone, started a new worker and
- * the worker exited when it was done, and max_threads was ignored.  The
- * 3.0 fuse_parse_cmdline() drops -o max_threads.  Both 3.12 symbols are
- * the default ones of libfuse 3.12 and later.
- */
-int fuse_parse_cmdline_312(struct fuse_args *args,
-			   struct fuse_cmdline_opts *opts);
-int fuse_session_loop_mt_312(struct fuse_session *se,
-			     struct fuse_loop_config *config);
-
-/*
  * Workers are never destroyed (libfuse's default, max_idle_threads -1):
  * the pool grows to the peak number of requests in flight, at most
  * max_threads (bmapfs_parse_opts sets the default), and stays, so a
@@ -168,7 +153,7 @@ static int loop_mt(struct bmapfs *b, const struct fuse_cmdline_opts *copts)
 	if (copts->max_idle_threads != UINT_MAX)
 		fuse_loop_cfg_set_idle_threads(lc, copts->max_idle_threads);
 	fuse_loop_cfg_set_clone_fd(lc, copts->clone_fd);
-	ret = fuse_session_loop_mt_312(b->se, lc);
+	ret = fuse_session_loop_mt(b->se, lc);
 	fuse_loop_cfg_destroy(lc);
 	return ret;
 }
@@ -178,7 +163,7 @@ static int serve(struct bmapfs *b, struct fuse_args *args)
 	struct fuse_cmdline_opts copts = { 0 };
 	int ret = 1;
 
-	if (fuse_parse_cmdline_312(args, &copts))
+	if (fuse_parse_cmdline(args, &copts))
 		return 1;
 	b->se = fuse_session_new(args, &bmapfs_ops, sizeof(bmapfs_ops), b);
 	if (!b->se)
