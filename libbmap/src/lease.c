@@ -341,6 +341,7 @@ int bmap_lease_map(struct bmap_owner *o, uint64_t id, uint64_t off,
 	struct map_ctx c = { .eng = eng, .pos = off, .ext = ext, .max = max };
 	struct bmap_lease *l;
 	struct bmap_file *f;
+	uint64_t lblk, n;
 	uint32_t mode;
 	int ret;
 
@@ -360,9 +361,8 @@ int bmap_lease_map(struct bmap_owner *o, uint64_t id, uint64_t off,
 		if (ret)
 			goto out_put;
 	}
-	bmap_xmap_iter(f->map, bmap_lblk(eng, off),
-		       bmap_lblk_up(eng, c.end) - bmap_lblk(eng, off), map_fn,
-		       &c);
+	bmap_blocks_covering(eng, off, len, &lblk, &n);
+	bmap_xmap_iter(f->map, lblk, n, map_fn, &c);
 	ret = c.err;
 	if (ret)
 		goto out_put;

@@ -195,7 +195,27 @@ int bmap_quarantine_collect(struct bmap_file *f, uint64_t lblk, uint64_t n,
 }
 
 /* Subtract [s, s + len) from every range of @v (may split ranges). */
-static int pvec_subtract(struct bmap_pvec *v, uint64_t s, uint64_t len);
+static int pvec_subtract(struct bmap_pvec *v, uint64_t s, uint64_t len)
+{
+	size_t i, nr = v->nr;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		struct bmap_prange r = v->r[i];
+		uint64_t e = s + len, re = r.pblk + r.len;
+
+		if (!overlap(r.pblk, r.len, s, len))
+			continue;
+		/* left part stays in place, right part is appended */
+		v->r[i].len = s > r.pblk ? s - r.pblk : 0;
+		if (re > e) {
+			ret = bmap_pvec_add(v, e, re - e);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
 
 /*
  * bmap_quarantine_add - the backend quarantined @keep: record which lease
@@ -252,28 +272,6 @@ int bmap_quarantine_add(struct bmap_file *f, const struct bmap_pvec *keep,
 	bmap_unlock(&eng->lease_lock);
 	bmap_pvec_free(&parts);
 	return ret;
-}
-
-static int pvec_subtract(struct bmap_pvec *v, uint64_t s, uint64_t len)
-{
-	size_t i, nr = v->nr;
-	int ret;
-
-	for (i = 0; i < nr; i++) {
-		struct bmap_prange r = v->r[i];
-		uint64_t e = s + len, re = r.pblk + r.len;
-
-		if (!overlap(r.pblk, r.len, s, len))
-			continue;
-		/* left part stays in place, right part is appended */
-		v->r[i].len = s > r.pblk ? s - r.pblk : 0;
-		if (re > e) {
-			ret = bmap_pvec_add(v, e, re - e);
-			if (ret)
-				return ret;
-		}
-	}
-	return 0;
 }
 
 /*
