@@ -482,11 +482,8 @@ check_commit_size(struct conform *c, const struct bmap_device *dev)
 	size_t i;
 
 	conform_path(c, "l4size", path, sizeof(path));
-	err = -conform_make_file(c, path, 41);
-	fd = err ? -1 : open(path, O_RDWR);
-	err = fd < 0 ? (err ? err : errno) :
-	      -bmap_client_lease_acquire(fd, BMAP_LEASE_WRITE, 0,
-					 BMAP_LEASE_TO_EOF, &w);
+	err = lease_held_file(c, path, 41, false, BMAP_LEASE_WRITE, 0,
+			      BMAP_LEASE_TO_EOF, &w, &fd);
 	err = err ? err : lease_map(&w, size, CHUNK, BMAP_MAP_ALLOCATE, &m);
 	report(!err && lease_map_all(m, BMAP_EXT_UNWRITTEN), errno_name(err),
 	       "L2 ALLOCATE past EOF under a write lease to EOF");

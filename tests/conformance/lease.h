@@ -56,6 +56,17 @@ int lease_raw_release(int fd, uint64_t id);
 int lease_map(struct bmap_client_lease *l, uint64_t off, uint64_t len,
 	      uint32_t flags, struct bmap_client_map **map);
 
+/*
+ * Create the standard test file @path with pattern @seed (sealed if
+ * @sealed), open it (read-write for a write lease, else read-only) and
+ * take a lease of @mode on [@off, @off + @len) into @l.  *@fdp is the
+ * descriptor, or -1 when the file could not be made or opened.
+ * Return: 0 or errno.
+ */
+int lease_held_file(struct conform *c, const char *path, unsigned int seed,
+		    bool sealed, uint32_t mode, uint64_t off, uint64_t len,
+		    struct bmap_client_lease *l, int *fdp);
+
 /* Bytes of @map that are not holes. */
 uint64_t lease_map_allocated(const struct bmap_client_map *map);
 

@@ -125,12 +125,8 @@ check_recall(struct conform *c, const struct bmap_status *base,
 	int err;
 
 	conform_path(c, "l6", path, sizeof(path));
-	err = op == OP_UNSEAL ? -conform_make_sealed(c, path, 61)
-			      : -conform_make_file(c, path, 61);
-	h.fd = err ? -1 : open(path, mode == BMAP_LEASE_WRITE ? O_RDWR
-							       : O_RDONLY);
-	err = h.fd < 0 ? (err ? err : errno) :
-	      -bmap_client_lease_acquire(h.fd, mode, loff, llen, &h.l);
+	err = lease_held_file(c, path, 61, op == OP_UNSEAL, mode, loff, llen,
+			      &h.l, &h.fd);
 	err = err ? err : lease_map(&h.l, loff, llen, 0, &m);
 	bmap_client_map_free(m);
 	if (err || pthread_create(&th, NULL, holder_run, &h)) {
@@ -187,11 +183,8 @@ check_no_recall(struct conform *c, const struct bmap_status *base)
 	struct bmap_event ev;
 
 	conform_path(c, "l6free", path, sizeof(path));
-	err = -conform_make_file(c, path, 62);
-	fd = err ? -1 : open(path, O_RDWR);
-	err = fd < 0 ? (err ? err : errno) :
-	      -bmap_client_lease_acquire(fd, BMAP_LEASE_WRITE, 3 * CHUNK,
-					 CHUNK, &l);
+	err = lease_held_file(c, path, 62, false, BMAP_LEASE_WRITE, 3 * CHUNK,
+			      CHUNK, &l, &fd);
 	err = err ? err : lease_map(&l, 3 * CHUNK, CHUNK, 0, &m);
 	bmap_client_map_free(m);
 	if (err) {
@@ -285,11 +278,8 @@ check_revoke(struct conform *c, const struct bmap_status *base)
 		return;
 	}
 	conform_path(c, "l7", path, sizeof(path));
-	err = -conform_make_file(c, path, 72);
-	fd = err ? -1 : open(path, O_RDWR);
-	err = fd < 0 ? (err ? err : errno) :
-	      -bmap_client_lease_acquire(fd, BMAP_LEASE_WRITE, 3 * CHUNK,
-					 CHUNK, &l);
+	err = lease_held_file(c, path, 72, false, BMAP_LEASE_WRITE, 3 * CHUNK,
+			      CHUNK, &l, &fd);
 	err = err ? err : lease_map(&l, 3 * CHUNK, CHUNK, 0, &m);
 	if (err || lease_map_allocated(m) != CHUNK) {
 		report(false, errno_name(err), "L7 setup: silent holder");
@@ -348,11 +338,8 @@ check_pin(struct conform *c, const struct bmap_status *base)
 	int fd, err;
 
 	conform_path(c, "l8", path, sizeof(path));
-	err = -conform_make_sealed(c, path, 81);
-	fd = err ? -1 : open(path, O_RDONLY);
-	err = fd < 0 ? (err ? err : errno) :
-	      -bmap_client_lease_acquire(fd, BMAP_LEASE_PIN, 0,
-					 BMAP_LEASE_TO_EOF, &p);
+	err = lease_held_file(c, path, 81, true, BMAP_LEASE_PIN, 0,
+			      BMAP_LEASE_TO_EOF, &p, &fd);
 	err = err ? err : lease_map(&p, 0, CONFORM_FILE_SIZE, 0, &m);
 	if (err) {
 		report(false, errno_name(err), "L8 setup: pin lease");
@@ -424,10 +411,8 @@ check_nowait(struct conform *c, const struct bmap_status *base)
 
 	conform_path(c, "l6nowait", path, sizeof(path));
 	t.path = path;
-	err = -conform_make_file(c, path, 63);
-	fd = err ? -1 : open(path, O_RDONLY);
-	err = fd < 0 ? (err ? err : errno) :
-	      -bmap_client_lease_acquire(fd, BMAP_LEASE_READ, 0, CHUNK, &a);
+	err = lease_held_file(c, path, 63, false, BMAP_LEASE_READ, 0, CHUNK,
+			      &a, &fd);
 	err = err ? err : -bmap_client_lease_acquire(fd, BMAP_LEASE_READ,
 						     2 * CHUNK, CHUNK, &b);
 	if (err) {

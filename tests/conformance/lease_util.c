@@ -100,6 +100,24 @@ lease_map(struct bmap_client_lease *l, uint64_t off, uint64_t len,
 	return -bmap_client_map(l, off, len, flags, map);
 }
 
+int
+lease_held_file(struct conform *c, const char *path, unsigned int seed,
+		bool sealed, uint32_t mode, uint64_t off, uint64_t len,
+		struct bmap_client_lease *l, int *fdp)
+{
+	int err;
+
+	err = sealed ? -conform_make_sealed(c, path, seed) :
+		       -conform_make_file(c, path, seed);
+	*fdp = err ? -1 : open(path, mode == BMAP_LEASE_WRITE ? O_RDWR :
+								O_RDONLY);
+	if (err)
+		return err;
+	if (*fdp < 0)
+		return errno;
+	return -bmap_client_lease_acquire(*fdp, mode, off, len, l);
+}
+
 uint64_t
 lease_map_allocated(const struct bmap_client_map *map)
 {
