@@ -219,9 +219,10 @@ static int grow_tab(struct dc_dir *d)
 	return 0;
 }
 
-/* Add a name that is not in @d yet.  The caller charges dc->nents. */
-static int add_ent(struct dc_dir *d, const char *name, unsigned int len,
-		   ext2_ino_t ino, uint32_t lblk, uint32_t off)
+/* Add a name that is not in @d yet, counted in @d and in @dc. */
+static int add_ent(struct bmapfs_dcache *dc, struct dc_dir *d,
+		   const char *name, unsigned int len, ext2_ino_t ino,
+		   uint32_t lblk, uint32_t off)
 {
 	struct dc_ent *e;
 
@@ -239,10 +240,12 @@ static int add_ent(struct dc_dir *d, const char *name, unsigned int len,
 	e->next = d->tab[e->hash & d->mask];
 	d->tab[e->hash & d->mask] = e;
 	d->nents++;
+	dc->nents++;
 	return 0;
 }
 
-static void del_ent(struct dc_dir *d, struct dc_ent *e)
+static void del_ent(struct bmapfs_dcache *dc, struct dc_dir *d,
+		    struct dc_ent *e)
 {
 	struct dc_ent **pp;
 
@@ -250,10 +253,12 @@ static void del_ent(struct dc_dir *d, struct dc_ent *e)
 		;
 	*pp = e->next;
 	d->nents--;
+	dc->nents--;
 	free(e);
 }
 
 struct fill_ctx {
+	struct bmapfs_dcache *dc;
 	struct dc_dir	*d;
 	uint32_t	lblk;
 	uint64_t	limit;
@@ -273,7 +278,7 @@ static int fill_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
 	/* a name twice would make the cache disagree with ext2fs_lookup */
 	if (find_ent(c->d, de->name, len, name_hash(de->name, len)))
 		return -EUCLEAN;
-	return add_ent(c->d, de->name, len, de->inode, c->lblk, off);
+	return add_ent(c->dc, c->d, de->name, len, de->inode, c->lblk, off);
 }
 
 /*
@@ -285,7 +290,7 @@ static int fill_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
 static int fill_dir(struct bmapfs *b, struct bmapfs_dcache *dc, ext2_ino_t ino,
 		    struct dc_dir **out)
 {
-	struct fill_ctx c = { .limit = dc->limit };
+	struct fill_ctx c = { .dc = dc, .limit = dc->limit };
 	struct ext2_inode_large in;
 	struct dc_dir *d;
 	blk64_t pblk;
@@ -326,10 +331,8 @@ out_nomem:
 	ret = -ENOMEM;
 out_free:
 	free(buf);
-	if (d) {
-		dc->nents += d->nents;	/* free_dir takes them off again */
+	if (d)
 		free_dir(dc, d);
-	}
 	return ret == -ENOMEM ? ret : -ENODATA;
 }
 
@@ -352,8 +355,7 @@ static struct dc_dir *get_dir(struct bmapfs *b, ext2_ino_t ino)
 	}
 	if (fill_dir(b, dc, ino, &d))
 		return NULL;
-	make_room(dc, d->nents, NULL);
-	dc->nents += d->nents;
+	make_room(dc, 0, d);	/* its entries are counted already */
 	d->hnext = *dir_slot(dc, ino);
 	*dir_slot(dc, ino) = d;
 	lru_push(dc, d);
@@ -491,7 +493,7 @@ static int link_at(struct bmapfs *b, struct dc_dir *d, const char *name,
 	if (ret)
 		return ret;
 	d->room[lblk] = bmapfs_dirblock_room(b, buf);
-	return add_ent(d, name, len, ino, lblk, off) ? 1 : 0;
+	return add_ent(b->dcache, d, name, len, ino, lblk, off) ? 1 : 0;
 }
 
 int bmapfs_dcache_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
@@ -522,7 +524,6 @@ int bmapfs_dcache_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
 			return 0;
 		return ret == -ESTALE ? -ENODATA : ret;
 	}
-	b->dcache->nents++;
 	return 0;
 }
 
@@ -587,8 +588,7 @@ int bmapfs_dcache_unlink(struct bmapfs *b, ext2_ino_t dir, const char *name,
 		bmapfs_dcache_forget(b, dir);
 		return ret == -ESTALE ? -ENODATA : ret;
 	}
-	del_ent(d, e);
-	b->dcache->nents--;
+	del_ent(b->dcache, d, e);
 	return 0;
 }
 
@@ -650,11 +650,9 @@ void bmapfs_dcache_added(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	if (!d)
 		return;
 	if (d->positions || find_ent(d, name, len, name_hash(name, len)) ||
-	    charge_one(b, d) || add_ent(d, name, len, ino, NO_POS, 0)) {
+	    charge_one(b, d) ||
+	    add_ent(b->dcache, d, name, len, ino, NO_POS, 0))
 		bmapfs_dcache_forget(b, dir);
-		return;
-	}
-	b->dcache->nents++;
 }
 
 void bmapfs_dcache_removed(struct bmapfs *b, ext2_ino_t dir, const char *name)
@@ -670,8 +668,7 @@ void bmapfs_dcache_removed(struct bmapfs *b, ext2_ino_t dir, const char *name)
 		bmapfs_dcache_forget(b, dir);
 		return;
 	}
-	del_ent(d, e);
-	b->dcache->nents--;
+	del_ent(b->dcache, d, e);
 }
 
 void bmapfs_dcache_retarget(struct bmapfs *b, ext2_ino_t dir,
