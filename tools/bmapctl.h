@@ -69,6 +69,8 @@ void json_kv_u64(FILE *f, bool *first, const char *key, uint64_t val);
 void json_kv_bool(FILE *f, bool *first, const char *key, bool val);
 void json_uuid(FILE *f, const uint8_t uuid[16]);
 void fmt_uuid(const uint8_t uuid[16], char out[37]);
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes; 0 or -EINVAL. */
+int parse_uuid(const char *s, uint8_t out[16]);
 
 /* Open any file for an ioctl without blocking on FIFOs or devices. */
 int bmapctl_open(const char *path, int flags);

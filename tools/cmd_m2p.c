@@ -225,21 +225,6 @@ read_binary(FILE *f, struct m2p_table *t)
 }
 
 static int
-parse_uuid_text(const char *s, uint8_t out[16])
-{
-	unsigned int b[16];
-
-	if (sscanf(s, "%2x%2x%2x%2x-%2x%2x-%2x%2x-%2x%2x-%2x%2x%2x%2x%2x%2x",
-		   &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7],
-		   &b[8], &b[9], &b[10], &b[11], &b[12], &b[13], &b[14],
-		   &b[15]) != 16)
-		return -EINVAL;
-	for (int i = 0; i < 16; i++)
-		out[i] = b[i];
-	return 0;
-}
-
-static int
 read_text(FILE *f, struct m2p_table *t)
 {
 	uint64_t runs = 0, r, ps, fs, n, p, page_size = 0;
@@ -252,7 +237,7 @@ read_text(FILE *f, struct m2p_table *t)
 		if (sscanf(line, "device %255s", val) == 1)
 			memcpy(t->dev_path, val, strlen(val) + 1);
 		else if (sscanf(line, "uuid %399s", val) == 1) {
-			if (parse_uuid_text(val, t->uuid))
+			if (parse_uuid(val, t->uuid))
 				return -EINVAL;
 		} else if (sscanf(line, "file_size %" SCNu64, &t->file_size) == 1)
 			;

@@ -95,41 +95,6 @@ bmapctl_hold_pin(int fd, const char *path)
 }
 
 static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes in string order. */
-static int
-parse_uuid(const char *s, uint8_t out[16])
-{
-	int i = 0, hi, lo;
-
-	if (strlen(s) != 36)
-		return -EINVAL;
-	while (*s) {
-		if (*s == '-') {
-			s++;
-			continue;
-		}
-		hi = hexval(s[0]);
-		lo = s[1] ? hexval(s[1]) : -1;
-		if (hi < 0 || lo < 0 || i == 16)
-			return -EINVAL;
-		out[i++] = hi << 4 | lo;
-		s += 2;
-	}
-	return i == 16 ? 0 : -EINVAL;
-}
-
-static int
 random_uuid(uint8_t out[16])
 {
 	if (getrandom(out, 16, 0) != 16)

@@ -196,6 +196,40 @@ fmt_uuid(const uint8_t u[16], char out[37])
 		 u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+parse_uuid(const char *s, uint8_t out[16])
+{
+	int i = 0, hi, lo;
+
+	if (strlen(s) != 36)
+		return -EINVAL;
+	while (*s) {
+		if (*s == '-') {
+			s++;
+			continue;
+		}
+		hi = hexval(s[0]);
+		lo = s[1] ? hexval(s[1]) : -1;
+		if (hi < 0 || lo < 0 || i == 16)
+			return -EINVAL;
+		out[i++] = hi << 4 | lo;
+		s += 2;
+	}
+	return i == 16 ? 0 : -EINVAL;
+}
+
 void
 json_uuid(FILE *f, const uint8_t uuid[16])
 {
