@@ -58,6 +58,8 @@ struct m2p_header {
 
 _Static_assert(sizeof(struct m2p_header) == 64, "m2p header is 64 bytes");
 
+#define M2P_PAGES(size)	(((size) + M2P_PAGE_SIZE - 1) >> M2P_PAGE_SHIFT)
+
 struct m2p_table {
 	uint8_t		uuid[16];
 	char		dev_path[BMAP_DEVICE_PATH_MAX];
@@ -133,7 +135,7 @@ table_from_map(const struct bmap_client_map *map, uint64_t size,
 	memcpy(t->uuid, map->uuid, 16);
 	snprintf(t->dev_path, sizeof(t->dev_path), "%s", map->dev_path);
 	t->file_size = size;
-	t->nr_pages = (size + M2P_PAGE_SIZE - 1) >> M2P_PAGE_SHIFT;
+	t->nr_pages = M2P_PAGES(size);
 	err = frames_from_map(map, t, &bad);
 	if (err == -EINVAL)
 		bmapctl_errmsg(path, "page %" PRIu64 " is not one aligned, "
@@ -196,11 +198,22 @@ emit_text(FILE *f, const struct m2p_table *t)
 	return ferror(f) ? -EIO : 0;
 }
 
+/* frames[] of a table read from a file, once its header is checked. */
+static int
+alloc_read_frames(struct m2p_table *t)
+{
+	if (t->nr_pages > (1ULL << 40) || t->nr_pages != M2P_PAGES(t->file_size))
+		return -EINVAL;
+	t->frames = calloc(t->nr_pages ? t->nr_pages : 1, sizeof(uint64_t));
+	return t->frames ? 0 : -ENOMEM;
+}
+
 static int
 read_binary(FILE *f, struct m2p_table *t)
 {
 	struct m2p_header h;
 	uint64_t p;
+	int err;
 
 	if (fread(&h, sizeof(h), 1, f) != 1 ||
 	    memcmp(h.magic, M2P_MAGIC, sizeof(h.magic)) ||
@@ -211,12 +224,9 @@ read_binary(FILE *f, struct m2p_table *t)
 	memcpy(t->uuid, h.uuid, 16);
 	t->nr_pages = le64toh(h.nr_pages);
 	t->file_size = le64toh(h.file_size);
-	if (t->nr_pages > (1ULL << 40) ||
-	    t->nr_pages != (t->file_size + M2P_PAGE_SIZE - 1) >> M2P_PAGE_SHIFT)
-		return -EINVAL;
-	t->frames = calloc(t->nr_pages ? t->nr_pages : 1, sizeof(uint64_t));
-	if (!t->frames)
-		return -ENOMEM;
+	err = alloc_read_frames(t);
+	if (err)
+		return err;
 	if (fread(t->frames, sizeof(uint64_t), t->nr_pages, f) != t->nr_pages)
 		return -EINVAL;
 	for (p = 0; p < t->nr_pages; p++)
@@ -230,6 +240,7 @@ read_text(FILE *f, struct m2p_table *t)
 	uint64_t runs = 0, r, ps, fs, n, p, page_size = 0;
 	bool have_pages = false;
 	char line[512], val[400];
+	int err;
 
 	while (fgets(line, sizeof(line), f)) {
 		if (line[0] == '#')
@@ -250,13 +261,11 @@ read_text(FILE *f, struct m2p_table *t)
 		else
 			return -EINVAL;
 	}
-	if (!have_pages || page_size != M2P_PAGE_SIZE ||
-	    t->nr_pages > (1ULL << 40) ||
-	    t->nr_pages != (t->file_size + M2P_PAGE_SIZE - 1) >> M2P_PAGE_SHIFT)
+	if (!have_pages || page_size != M2P_PAGE_SIZE)
 		return -EINVAL;
-	t->frames = calloc(t->nr_pages ? t->nr_pages : 1, sizeof(uint64_t));
-	if (!t->frames)
-		return -ENOMEM;
+	err = alloc_read_frames(t);
+	if (err)
+		return err;
 	p = 0;
 	for (r = 0; r < runs; r++) {
 		if (!fgets(line, sizeof(line), f) ||
