@@ -57,6 +57,11 @@ static const char *op_names[] = {
 	"write", "truncate", "punch", "fallocate", "falloc-keep",
 	"zero-range", "seal", "unseal", "lease-commit", "remount",
 };
+/* op_names[k] is drawn when a roll in [0, 100) is below op_cut[k] and
+ * not below op_cut[k - 1]: 25 % writes, 1 % remounts. */
+static const unsigned int op_cut[] = {
+	25, 35, 43, 50, 55, 60, 72, 80, 99, 100,
+};
 
 static void fail_at(int i, const char *what, long long a, long long b)
 {
@@ -381,26 +386,8 @@ int main(int argc, char **argv)
 		int i = rel_below(NFILES);
 		unsigned int r = rel_below(100);
 
-		if (r < 25)
-			cur_op = 0;
-		else if (r < 35)
-			cur_op = 1;
-		else if (r < 43)
-			cur_op = 2;
-		else if (r < 50)
-			cur_op = 3;
-		else if (r < 55)
-			cur_op = 4;
-		else if (r < 60)
-			cur_op = 5;
-		else if (r < 72)
-			cur_op = 6;
-		else if (r < 80)
-			cur_op = 7;
-		else if (r < 99)
-			cur_op = 8;
-		else
-			cur_op = 9;
+		for (cur_op = 0; r >= op_cut[cur_op]; cur_op++)
+			;
 		if (getenv("MODEL_TRACE"))
 			fprintf(stderr, "op %lu %s m%d size %llu sealed %d\n",
 				nops, op_names[cur_op], i,
