@@ -4,7 +4,8 @@
  *
  * main.c dispatches to one cmd_<name>() per subcommand; each lives in its
  * own file and parses its own options.  output.c holds what every command
- * shares: the error format, range parsing and the JSON writer.
+ * shares: the error format, size, range and UUID parsing, the JSON writer,
+ * and signal handling with the pin hold.
  *
  * Exit codes (documented in bmapctl(8)): every command returns one of
  * these; main() passes it to exit().
@@ -12,6 +13,7 @@
 #ifndef BMAPCTL_H
 #define BMAPCTL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,8 +38,6 @@ int cmd_lease(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_swapfile(int argc, char **argv);
 int cmd_m2p(int argc, char **argv);
-/* cmd_swapfile.c: pin lease on FILE until SIGINT/SIGTERM/SIGHUP. */
-int bmapctl_hold_pin(int fd, const char *path);
 
 /* output.c: "bmapctl: FILE: <reason for -err>" on stderr. */
 void bmapctl_err(const char *file, int err);
@@ -74,5 +74,15 @@ int parse_uuid(const char *s, uint8_t out[16]);
 
 /* Open any file for an ioctl without blocking on FIFOs or devices. */
 int bmapctl_open(const char *path, int flags);
+
+/*
+ * SIGINT, SIGTERM and SIGHUP set bmapctl_got_signal; they are blocked
+ * (the old mask in *old unless NULL) so that only sigsuspend() or
+ * ppoll() lets them in and none arrives between two checks.
+ */
+extern volatile sig_atomic_t bmapctl_got_signal;
+void bmapctl_catch_signals(sigset_t *old);
+/* Pin lease on FILE until SIGINT/SIGTERM/SIGHUP. */
+int bmapctl_hold_pin(int fd, const char *path);
 
 #endif /* BMAPCTL_H */

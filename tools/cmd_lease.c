@@ -39,14 +39,6 @@ struct lease_opts {
 	bool		allocate;
 };
 
-static volatile sig_atomic_t got_signal;
-
-static void
-on_signal(int sig)
-{
-	got_signal = sig;
-}
-
 static int
 lease_usage(void)
 {
@@ -255,31 +247,13 @@ hold(const char *path, struct bmap_client_lease *l, const struct lease_opts *o)
 			bmapctl_err(path, -errno);
 			return BMAPCTL_EXIT_FAIL;
 		}
-		if (got_signal)
+		if (bmapctl_got_signal)
 			return l->revoked ? BMAPCTL_EXIT_REVOKED
 					  : BMAPCTL_EXIT_OK;
 		if (events_ok)
 			ret = drain_events(path, l, o, &events_ok);
 	}
 	return ret;
-}
-
-static void
-block_signals(void)
-{
-	struct sigaction sa;
-	sigset_t set;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
 int
@@ -296,7 +270,7 @@ cmd_lease(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	path = argv[optind];
-	block_signals();
+	bmapctl_catch_signals(NULL);
 	fd = bmapctl_open(path, o.mode == BMAP_LEASE_WRITE ? O_RDWR : O_RDONLY);
 	if (fd < 0) {
 		bmapctl_err(path, -errno);

@@ -24,7 +24,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -49,50 +48,6 @@ struct swap_opts {
 	const char	*label;
 	uint8_t		uuid[16];
 };
-
-static volatile sig_atomic_t got_signal;
-
-static void
-on_signal(int sig)
-{
-	got_signal = sig;
-}
-
-int
-bmapctl_hold_pin(int fd, const char *path)
-{
-	struct bmap_client_lease lease;
-	struct sigaction sa;
-	sigset_t block, old;
-	int err;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	/* blocked except in sigsuspend(), so no signal slips in between */
-	sigprocmask(SIG_BLOCK, &block, &old);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	err = bmap_client_lease_acquire(fd, BMAP_LEASE_PIN, 0,
-					BMAP_LEASE_TO_EOF, &lease);
-	if (err) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		bmapctl_err(path, err);
-		return BMAPCTL_EXIT_FAIL;
-	}
-	printf("pinned lease %" PRIu64 " (until SIGINT/SIGTERM)\n", lease.id);
-	fflush(stdout);
-	while (!got_signal)
-		sigsuspend(&old);
-	bmap_client_release(&lease);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	printf("released pin\n");
-	return BMAPCTL_EXIT_OK;
-}
 
 static int
 random_uuid(uint8_t out[16])

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,4 +238,56 @@ json_uuid(FILE *f, const uint8_t uuid[16])
 
 	fmt_uuid(uuid, s);
 	json_str(f, s);
+}
+
+volatile sig_atomic_t bmapctl_got_signal;
+
+static void
+on_signal(int sig)
+{
+	bmapctl_got_signal = sig;
+}
+
+void
+bmapctl_catch_signals(sigset_t *old)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, old);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int
+bmapctl_hold_pin(int fd, const char *path)
+{
+	struct bmap_client_lease lease;
+	sigset_t old;
+	int err;
+
+	/* blocked except in sigsuspend(), so no signal slips in between */
+	bmapctl_catch_signals(&old);
+	err = bmap_client_lease_acquire(fd, BMAP_LEASE_PIN, 0,
+					BMAP_LEASE_TO_EOF, &lease);
+	if (err) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		bmapctl_err(path, err);
+		return BMAPCTL_EXIT_FAIL;
+	}
+	printf("pinned lease %" PRIu64 " (until SIGINT/SIGTERM)\n", lease.id);
+	fflush(stdout);
+	while (!bmapctl_got_signal)
+		sigsuspend(&old);
+	bmap_client_release(&lease);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	printf("released pin\n");
+	return BMAPCTL_EXIT_OK;
 }
