@@ -123,45 +123,50 @@ void bmapfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(buf);
 }
 
+/* Write @len zero bytes at @dev; *@zero is a block of them, made on need. */
+static int write_zeroes(struct bmapfs *b, char **zero, uint64_t len,
+			uint64_t dev)
+{
+	if (!*zero)
+		*zero = calloc(1, b->block_size);
+	if (!*zero)
+		return -ENOMEM;
+	return pwrite_full(b->img_fd, *zero, len, dev);
+}
+
 /*
  * Zero the parts of the first and last block of [off, end) that the
  * write does not cover, where those blocks are unwritten: once written
  * they must read as zeroes there, not as stale disk contents.
  */
 static int zero_edges(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
-		      uint64_t end, char *zero)
+		      uint64_t end)
 {
 	uint64_t bs = b->block_size, edge[2] = { off, end - 1 };
 	uint64_t bstart, from, to;
 	struct bmap_extent x;
-	int ret;
+	char *zero = NULL;
+	int ret = 0;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2 && !ret; i++) {
 		if (i == 1 && edge[1] / bs == edge[0] / bs)
 			break;
 		bstart = edge[i] - edge[i] % bs;
 		ret = bmap_file_lookup(bf, bstart, &x);
-		if (ret)
-			return ret;
-		if (x.type != BMAP_EXT_UNWRITTEN)
+		if (ret || x.type != BMAP_EXT_UNWRITTEN)
 			continue;
 		from = bstart;
 		to = bstart + bs;
 		/* head: [bstart, off); tail: [end, bstart + bs) */
-		if (off > from && off < to) {
-			ret = pwrite_full(b->img_fd, zero, off - from,
-					  x.dev_offset + (from - x.file_offset));
-			if (ret)
-				return ret;
-		}
-		if (end > from && end < to) {
-			ret = pwrite_full(b->img_fd, zero, to - end,
-					  x.dev_offset + (end - x.file_offset));
-			if (ret)
-				return ret;
-		}
+		if (off > from && off < to)
+			ret = write_zeroes(b, &zero, off - from,
+					   x.dev_offset + (from - x.file_offset));
+		if (!ret && end > from && end < to)
+			ret = write_zeroes(b, &zero, to - end,
+					   x.dev_offset + (end - x.file_offset));
 	}
-	return 0;
+	free(zero);
+	return ret;
 }
 
 static int write_range(struct bmapfs *b, struct bmap_file *bf,
@@ -339,7 +344,6 @@ static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 		    size_t size, uint64_t off)
 {
 	bool inside;
-	char *zero;
 	int types, ret;
 
 	if (off + size < off ||
@@ -358,21 +362,15 @@ static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 		ret = write_range(b, bf, buf, off, size);
 		goto out_end;
 	}
-	zero = calloc(1, b->block_size);
-	if (!zero) {
-		ret = -ENOMEM;
-		goto out_end;
-	}
 	ret = 0;
 	if (!inside || types < 0 || (types & 1 << BMAP_EXT_HOLE))
 		ret = bmap_file_write_begin(bf, off, size);
 	if (!ret)
-		ret = zero_edges(b, bf, off, off + size, zero);
+		ret = zero_edges(b, bf, off, off + size);
 	if (!ret)
 		ret = write_range(b, bf, buf, off, size);
 	if (!ret)
 		ret = bmap_file_write_end(bf, off, size);
-	free(zero);
 out_end:
 	bmap_file_io_end(bf);
 	return ret;
