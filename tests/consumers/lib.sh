@@ -4,7 +4,6 @@
 # summary) and builds what the consumer tests add: bmapctl and the
 # examples.  Every test prints exactly one closing "N passed, N failed".
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
-BMAPCTL=$top/tools/bmapctl
 DMA_WRITER=$top/examples/dma_writer
 
 need_consumers() {
@@ -13,12 +12,6 @@ need_consumers() {
 		make -s -C "$top/examples" >/dev/null || die "build failed"
 	[ -x "$BMAPCTL" ] || die "bmapctl was not built"
 	[ -x "$DMA_WRITER" ] || die "dma_writer was not built"
-}
-
-# status_field MNT KEY: one number of "bmapctl status --json".
-status_field() {
-	"$BMAPCTL" status --json "$1" |
-		python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
 }
 
 # settle CMD...: poll CMD every 0.1 s until it succeeds, 10 s at most.

@@ -7,6 +7,7 @@
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BMAPFS=$top/fuse/bmapfs
 BMAPIO=$top/tests/integration/bmapio
+BMAPCTL=$top/tools/bmapctl
 pass=0
 fail=0
 tmp=
@@ -117,3 +118,13 @@ cleanup() {
 fsck_clean() {
 	e2fsck -fn "$1" > "$tmp/fsck.log" 2>&1 || { cat "$tmp/fsck.log"; return 1; }
 }
+
+# status_field MNT KEY: one number of "bmapctl status --json MNT" (the
+# callers build tools/ first).
+status_field() {
+	"$BMAPCTL" status --json "$1" |
+		python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
+}
+
+# lt A B: A < B, as decimal numbers.
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }

@@ -13,7 +13,6 @@ setup_mount create=128M,lease_break_time=2
 
 # val KEY: a value from the last recall.py report
 val() { awk -v k="$1" '$1 == k { print $2 }' "$tmp/r.out"; }
-lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
 head -c 1M /dev/urandom > "$mnt/f"
 python3 "$top/tests/integration/recall.py" "$mnt/f" release > "$tmp/r.out" ||

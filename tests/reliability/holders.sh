@@ -42,19 +42,19 @@ start_holder() {
 # --- L5: a killed holder releases at once
 head -c 1M /dev/urandom > "$mnt/k"
 start_holder k "$mnt/k" read 0 0 silent || no "L5 holder did not start"
-check "L5 holder's lease is counted" test "$(jstat "$mnt" leases)" -eq 1
+check "L5 holder's lease is counted" test "$(status_field "$mnt" leases)" -eq 1
 kill -9 $hp
 wait $hp 2>/dev/null
 t0=$(now)
-wait_for 1 test "$(jstat "$mnt" leases)" -eq 0
+wait_for 1 test "$(status_field "$mnt" leases)" -eq 0
 check "L5 a killed holder's lease is gone within 1 s ($(elapsed "$t0") s)" \
-	test "$(jstat "$mnt" leases)" -eq 0
+	test "$(status_field "$mnt" leases)" -eq 0
 t0=$(now)
 truncate -s 4096 "$mnt/k"
 t=$(elapsed "$t0")
 check "L5 truncate after the kill does not wait (${t} s)" lt "$t" 0.5
 check "L5 no pinned bytes after the kill" \
-	test "$(jstat "$mnt" pinned_bytes)" -eq 0
+	test "$(status_field "$mnt" pinned_bytes)" -eq 0
 
 # --- L7: a silent holder is revoked after lease_break_time
 head -c 1M /dev/urandom > "$mnt/s"
@@ -69,11 +69,11 @@ check "L7 revoke does not wait much longer (${t} s)" lt "$t" 4
 check "L7 the truncate completes" test $rc -eq 0 -a \
 	"$(stat -c %s "$mnt/s")" -eq 0
 check "L7 status counts the revoked lease" \
-	test "$(jstat "$mnt" revoked)" -eq 1
+	test "$(status_field "$mnt" revoked)" -eq 1
 kill $hp; wait $hp 2>/dev/null
-wait_for 2 test "$(jstat "$mnt" leases)" -eq 0
+wait_for 2 test "$(status_field "$mnt" leases)" -eq 0
 check "L5 closing a revoked lease's descriptor ends it" \
-	test "$(jstat "$mnt" leases)" -eq 0
+	test "$(status_field "$mnt" leases)" -eq 0
 
 # --- L7: late DMA writes of a revoked holder hit quarantined blocks only
 head -c 2M /dev/urandom > "$mnt/q"
@@ -84,7 +84,7 @@ wait_for 5 grep -q '^late' "$tmp/q.out"
 check "L7 the revoked holder wrote late ($(grep '^late' "$tmp/q.out"))" \
 	grep -q '^late [1-9]' "$tmp/q.out"
 check "L7 the revoked lease's blocks are quarantined ($mapped bytes)" \
-	test "$(jstat "$mnt" quarantined_bytes)" -eq "$mapped"
+	test "$(status_field "$mnt" quarantined_bytes)" -eq "$mapped"
 # new files fill the free space the truncate left; none may get those blocks
 for i in 1 2 3 4; do
 	head -c 1M /dev/urandom > "$tmp/n$i"
@@ -115,16 +115,16 @@ for i in 1 2 3 4; do
 	cmp -l "$mnt/n$i" "$tmp/n$i" 2>/dev/null | head -3
 done
 kill $hp; wait $hp 2>/dev/null
-wait_for 2 test "$(jstat "$mnt" quarantined_bytes)" -eq 0
+wait_for 2 test "$(status_field "$mnt" quarantined_bytes)" -eq 0
 check "L7 closing the revoked holder ends the quarantine" \
-	test "$(jstat "$mnt" quarantined_bytes)" -eq 0
+	test "$(status_field "$mnt" quarantined_bytes)" -eq 0
 rm -f "$mnt"/n? "$mnt/q" "$mnt/k" "$mnt/s"
 
 # --- L6/L7: holders that answer are never revoked, even when parallel
 # truncates recall one holder's leases while it takes new ones (a holder
 # blocked taking a lease cannot answer: BMAP_LEASE_NOWAIT keeps it free)
 head -c 256K /dev/urandom > "$mnt/p"
-revokes0=$(jstat "$mnt" revokes)
+revokes0=$(status_field "$mnt" revokes)
 pids=()
 for h in 1 2 3 4; do
 	mode=read
@@ -146,14 +146,14 @@ for round in 1 2 3 4 5; do
 	lt "$slowest" "$t" && slowest=$t
 done
 check "L7 answering holders: no revoke in 5 rounds of 4 parallel truncates" \
-	test "$(( $(jstat "$mnt" revokes) - revokes0 ))" -eq 0
+	test "$(( $(status_field "$mnt" revokes) - revokes0 ))" -eq 0
 check "L6 each round ends before lease_break_time (slowest ${slowest} s)" \
 	lt "$slowest" 2
 kill "${pids[@]}" 2>/dev/null
 for p in "${pids[@]}"; do wait $p 2>/dev/null; done
 rm -f "$mnt/p"
 
-revokes0=$(jstat "$mnt" revokes)
+revokes0=$(status_field "$mnt" revokes)
 # --- L10: hundreds of leases, dozens of holders, racing truncates
 nfiles=8
 for f in $(seq $nfiles); do head -c 256K /dev/urandom > "$mnt/f$f"; done
@@ -176,8 +176,8 @@ for h in 1 2 3 4; do
 		> "$tmp/z$h.out" 2>&1 &
 	pids+=($!)
 done
-wait_for 5 test "$(jstat "$mnt" leases)" -ge 300
-peak=$(jstat "$mnt" leases)
+wait_for 5 test "$(status_field "$mnt" leases)" -ge 300
+peak=$(status_field "$mnt" leases)
 check "L10 hundreds of leases at once ($peak)" test "$peak" -ge 300
 end=$(( $(date +%s) + STRESS_SECS ))
 nops=0
@@ -205,10 +205,10 @@ for p in "${pids[@]}"; do wait $p; done
 check "L10 $nops racing truncates and rewrites all succeeded" test $errs -eq 0
 for k in leases pinned_bytes quarantined_bytes revoked; do
 	check "L10 after every holder closed: $k is 0" \
-		test "$(jstat "$mnt" $k)" -eq 0
+		test "$(status_field "$mnt" $k)" -eq 0
 done
-recalls=$(jstat "$mnt" recalls)
-revokes=$(( $(jstat "$mnt" revokes) - revokes0 ))
+recalls=$(status_field "$mnt" recalls)
+revokes=$(( $(status_field "$mnt" revokes) - revokes0 ))
 check "L6 the racing truncates recalled leases ($recalls recalls)" \
 	test "$recalls" -gt 50
 # only the 4 silent holders' leases may be revoked, once each

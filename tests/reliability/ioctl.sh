@@ -19,7 +19,7 @@ cat "$tmp/relbad.out" | grep -v '^[0-9]* passed'
 pass=$((pass + $(grep -c '^PASS' "$tmp/relbad.out")))
 fail=$((fail + $(grep -c '^FAIL' "$tmp/relbad.out")))
 grep -q ' passed, ' "$tmp/relbad.out" || no "relbad did not finish"
-check "L5 no lease left behind" test "$(jstat "$mnt" leases)" -eq 0
+check "L5 no lease left behind" test "$(status_field "$mnt" leases)" -eq 0
 check "P2 clean unmount" umount_bmapfs "$mnt"
 check "P2 e2fsck -fn after the bad ioctls" fsck_clean "$img"
 

@@ -1,23 +1,16 @@
 # Shared helpers of the reliability tests; source it, do not run it.
 # Builds on tests/integration/lib.sh (ok/no/check/summary/die, mounts,
-# the cleanup trap) and adds the reliability programs and status JSON.
+# the cleanup trap) and adds the reliability programs.
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 REL=$top/tests/reliability
 # REL_BMAPFS=PATH runs the tests against another bmapfs build (bisecting)
 [ -n "${REL_BMAPFS:-}" ] && BMAPFS=$REL_BMAPFS
-BMAPCTL=$top/tools/bmapctl
 
 need_rel() {
 	need "$@"
 	command -v python3 >/dev/null || die "tool python3 is missing"
 	make -s -C "$top/tools" >/dev/null && make -s -C "$REL" ${RELPROGS:-all} >/dev/null ||
 		die "build of the reliability programs failed"
-}
-
-# jstat MNT KEY: one number from "bmapctl status --json MNT"
-jstat() {
-	"$BMAPCTL" status --json "$1" |
-		python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
 }
 
 # wait_for SECONDS CMD...: poll every 50 ms until CMD succeeds
@@ -31,6 +24,5 @@ wait_for() {
 	return 1
 }
 
-lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }

@@ -55,7 +55,7 @@ check "L5 user cannot release root's lease (ENOENT)" \
 	test "$(u release "$mnt/shared" "$rid")" = ENOENT
 check "L5 user cannot map through root's lease (ENOENT)" \
 	test "$(u mapid "$mnt/shared" "$rid")" = ENOENT
-check "L5 root's lease is still there" test "$(jstat "$mnt" leases)" -eq 1
+check "L5 root's lease is still there" test "$(status_field "$mnt" leases)" -eq 1
 check "L9 user's status shows none of root's pinned bytes" \
 	test "$(u mine "$mnt")" = "user_pinned_bytes 0"
 kill $hp; wait $hp 2>/dev/null
@@ -74,13 +74,13 @@ check "L9 user's next map fails with EDQUOT ($r)" test "$r" = EDQUOT
 check "L9 root can still map while the user is at its limit" \
 	test "$("$tmp/relpriv" map "$mnt/mine" 524288 0)" = 0
 kill $up; wait $up 2>/dev/null
-wait_for 2 test "$(jstat "$mnt" leases)" -eq 0
+wait_for 2 test "$(status_field "$mnt" leases)" -eq 0
 check "L9 the user's pins are gone with its process" \
 	test "$(u mine "$mnt")" = "user_pinned_bytes 0"
 check "L9 after that the user can map again" \
 	test "$(u map "$mnt/mine" 65536 0)" = 0
 check "L10 no lease, pin or quarantine left" \
-	test "$(jstat "$mnt" leases)$(jstat "$mnt" pinned_bytes)$(jstat "$mnt" quarantined_bytes)" = 000
+	test "$(status_field "$mnt" leases)$(status_field "$mnt" pinned_bytes)$(status_field "$mnt" quarantined_bytes)" = 000
 check "P2 clean unmount" umount_bmapfs "$mnt"
 check "P2 e2fsck -fn" fsck_clean "$img"
 summary
