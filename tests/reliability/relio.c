@@ -138,28 +138,15 @@ int rel_image_fd(int fd, int flags)
 const char *rel_errname(int err)
 {
 	static __thread char buf[16];
+	const char *name;
 
 	if (err < 0)
 		err = -err;
-	switch (err) {
-	case 0: return "0";
-	case EINVAL: return "EINVAL";
-	case EBADF: return "EBADF";
-	case ESTALE: return "ESTALE";
-	case ENOENT: return "ENOENT";
-	case ENOTTY: return "ENOTTY";
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	case ETXTBSY: return "ETXTBSY";
-	case EDQUOT: return "EDQUOT";
-	case ENOSPC: return "ENOSPC";
-	case EFAULT: return "EFAULT";
-	case ENOSYS: return "ENOSYS";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case EFBIG: return "EFBIG";
-	case EIO: return "EIO";
-	case EPROTO: return "EPROTO";
-	}
+	if (!err)
+		return "0";
+	name = strerrorname_np(err);
+	if (name)
+		return name;
 	snprintf(buf, sizeof(buf), "errno%d", err);
 	return buf;
 }
