@@ -545,23 +545,39 @@ static int read_ent_block(struct bmapfs *b, struct dc_dir *d,
 	return *pblk ? 0 : -ESTALE;
 }
 
-/* Remove the entry @e of a linear directory, in its own block. */
-static int unlink_at(struct bmapfs *b, struct dc_dir *d, struct dc_ent *e,
-		     char *buf)
+/*
+ * Rewrite the block that holds the entry @e of a linear directory:
+ * remove the entry, or (@remove false) point it at @ino of type @type.
+ * The cache itself is left to the caller.  On failure after the
+ * allocation the directory is dropped.
+ * Return: 0; -ENODATA when the cache no longer matched the directory's
+ * blocks; another -errno.
+ */
+static int edit_ent(struct bmapfs *b, struct dc_dir *d, struct dc_ent *e,
+		    bool remove, ext2_ino_t ino, int type)
 {
+	char *buf = malloc(b->block_size);
 	blk64_t pblk;
 	int ret;
 
+	if (!buf)
+		return -ENOMEM;
 	ret = read_ent_block(b, d, e, buf, &pblk);
-	if (ret)
-		return ret;
-	ret = bmapfs_dirblock_remove(b, buf, e->off, e->name, e->len, e->ino);
-	if (ret)
-		return ret;
-	ret = bmapfs_dirblock_write(b, d->ino, pblk, buf);
-	if (ret)
-		return ret;
-	d->room[e->lblk] = bmapfs_dirblock_room(b, buf);
+	if (!ret && remove)
+		ret = bmapfs_dirblock_remove(b, buf, e->off, e->name, e->len,
+					     e->ino);
+	else if (!ret)
+		ret = bmapfs_dirblock_retarget(b, buf, e->off, e->name, e->len,
+					       e->ino, ino, type);
+	if (!ret)
+		ret = bmapfs_dirblock_write(b, d->ino, pblk, buf);
+	if (!ret && remove)
+		d->room[e->lblk] = bmapfs_dirblock_room(b, buf);
+	free(buf);
+	if (ret) {
+		bmapfs_dcache_forget(b, d->ino);
+		return ret == -ESTALE ? -ENODATA : ret;
+	}
 	return 0;
 }
 
@@ -571,7 +587,6 @@ int bmapfs_dcache_unlink(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	unsigned int len = strlen(name);
 	struct dc_dir *d = get_dir(b, dir);
 	struct dc_ent *e;
-	char *buf;
 	int ret;
 
 	if (!d || !d->positions)
@@ -579,34 +594,10 @@ int bmapfs_dcache_unlink(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	e = find_ent(d, name, len, name_hash(name, len));
 	if (!e || e->ino != ino)
 		return -ENOENT;
-	buf = malloc(b->block_size);
-	if (!buf)
-		return -ENOMEM;
-	ret = unlink_at(b, d, e, buf);
-	free(buf);
-	if (ret) {
-		bmapfs_dcache_forget(b, dir);
-		return ret == -ESTALE ? -ENODATA : ret;
-	}
-	del_ent(b->dcache, d, e);
-	return 0;
-}
-
-/* Point the entry @e of a linear directory at @ino, in its own block. */
-static int retarget_at(struct bmapfs *b, struct dc_dir *d, struct dc_ent *e,
-		       ext2_ino_t ino, int type, char *buf)
-{
-	blk64_t pblk;
-	int ret;
-
-	ret = read_ent_block(b, d, e, buf, &pblk);
-	if (ret)
-		return ret;
-	ret = bmapfs_dirblock_retarget(b, buf, e->off, e->name, e->len, e->ino,
-				       ino, type);
-	if (ret)
-		return ret;
-	return bmapfs_dirblock_write(b, d->ino, pblk, buf);
+	ret = edit_ent(b, d, e, true, 0, 0);
+	if (!ret)
+		del_ent(b->dcache, d, e);
+	return ret;
 }
 
 int bmapfs_dcache_set(struct bmapfs *b, ext2_ino_t dir, const char *name,
@@ -615,7 +606,6 @@ int bmapfs_dcache_set(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	unsigned int len = strlen(name);
 	struct dc_dir *d = get_dir(b, dir);
 	struct dc_ent *e;
-	char *buf;
 	int ret;
 
 	if (!d || !d->positions)
@@ -623,17 +613,10 @@ int bmapfs_dcache_set(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	e = find_ent(d, name, len, name_hash(name, len));
 	if (!e)
 		return -ENOENT;
-	buf = malloc(b->block_size);
-	if (!buf)
-		return -ENOMEM;
-	ret = retarget_at(b, d, e, ino, type, buf);
-	free(buf);
-	if (ret) {
-		bmapfs_dcache_forget(b, dir);
-		return ret == -ESTALE ? -ENODATA : ret;
-	}
-	e->ino = ino;
-	return 0;
+	ret = edit_ent(b, d, e, false, ino, type);
+	if (!ret)
+		e->ino = ino;
+	return ret;
 }
 
 /*
