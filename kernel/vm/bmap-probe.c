@@ -71,6 +71,30 @@ report(bool ok, const char *what, const char *why)
 		failed++;
 }
 
+/* The closing "N passed, N failed" line; exit status 1 on a failure. */
+static int
+summary(void)
+{
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
+struct fiemap_req {
+	struct fiemap		fm;
+	struct fiemap_extent	fe[MAX_EXTENTS];
+};
+
+/* The whole file's extents, after a sync.  Return: 0 or -errno. */
+static int
+fiemap_read(int fd, struct fiemap_req *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->fm.fm_length = FIEMAP_MAX_OFFSET;
+	req->fm.fm_flags = FIEMAP_FLAG_SYNC;
+	req->fm.fm_extent_count = MAX_EXTENTS;
+	return ioctl(fd, FS_IOC_FIEMAP, &req->fm) < 0 ? -errno : 0;
+}
+
 /*
  * Physically contiguous extents are merged, as layouts differ; with by_type
  * only those of one type (unwritten or not).
@@ -78,20 +102,15 @@ report(bool ok, const char *what, const char *why)
 static int
 __map_read(int fd, struct map *m, bool by_type)
 {
-	struct {
-		struct fiemap		fm;
-		struct fiemap_extent	fe[MAX_EXTENTS];
-	} req;
+	struct fiemap_req req;
 	struct extent *last;
 	unsigned int i;
+	int ret;
 
-	memset(&req, 0, sizeof(req));
 	memset(m, 0, sizeof(*m));
-	req.fm.fm_length = FIEMAP_MAX_OFFSET;
-	req.fm.fm_flags = FIEMAP_FLAG_SYNC;
-	req.fm.fm_extent_count = MAX_EXTENTS;
-	if (ioctl(fd, FS_IOC_FIEMAP, &req.fm) < 0)
-		return -errno;
+	ret = fiemap_read(fd, &req);
+	if (ret)
+		return ret;
 	for (i = 0; i < req.fm.fm_mapped_extents; i++) {
 		const struct fiemap_extent *fe = &req.fe[i];
 		bool unwritten = fe->fe_flags & FIEMAP_EXTENT_UNWRITTEN;
@@ -206,8 +225,7 @@ check(const char *path)
 	       "P1 S2 map unchanged after the refused calls", NULL);
 	close(fd);
 
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return summary();
 }
 
 static bool
@@ -291,24 +309,16 @@ extra(const char *dir)
 	close(fd);
 	report(unlink(path) == 0, "S5 unlink after unseal succeeds", NULL);
 
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return summary();
 }
 
 static bool
 map_shared(int fd)
 {
-	struct {
-		struct fiemap		fm;
-		struct fiemap_extent	fe[MAX_EXTENTS];
-	} req;
+	struct fiemap_req req;
 	unsigned int i;
 
-	memset(&req, 0, sizeof(req));
-	req.fm.fm_length = FIEMAP_MAX_OFFSET;
-	req.fm.fm_flags = FIEMAP_FLAG_SYNC;
-	req.fm.fm_extent_count = MAX_EXTENTS;
-	if (ioctl(fd, FS_IOC_FIEMAP, &req.fm) < 0)
+	if (fiemap_read(fd, &req))
 		return true;
 	for (i = 0; i < req.fm.fm_mapped_extents; i++)
 		if (req.fe[i].fe_flags & FIEMAP_EXTENT_SHARED)
@@ -384,8 +394,7 @@ reflink(const char *dir)
 	unlink(a_path);
 	unlink(b_path);
 
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return summary();
 }
 
 #define RACE_SIZE	(1 << 20)
@@ -480,8 +489,7 @@ race(const char *dir)
 	close(fd);
 	unlink(path);
 
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return summary();
 }
 
 int
