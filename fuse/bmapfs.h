@@ -391,6 +391,7 @@ void bmapfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			size_t size);
 void bmapfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
 void bmapfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+int bmapfs_xattr_remove(struct bmapfs *b, ext2_ino_t ino, const char *name);
 void bmapfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		     void *arg, struct fuse_file_info *fi, unsigned flags,
 		     const void *in_buf, size_t in_bufsz, size_t out_bufsz);

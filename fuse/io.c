@@ -232,25 +232,11 @@ static bool may_have_xattrs(struct bmapfs *b, ext2_ino_t ino,
  */
 static int kill_caps(struct bmapfs *b, ext2_ino_t ino)
 {
-	struct ext2_xattr_handle *h;
-	errcode_t err;
-	size_t len;
-	void *v;
+	int ret = bmapfs_xattr_remove(b, ino, XATTR_NAME_CAPS);
 
-	err = ext2fs_xattrs_open(b->fs, ino, &h);
-	if (err)
-		return bmapfs_err(err);
-	err = ext2fs_xattrs_read(h);
-	if (!err)
-		err = ext2fs_xattr_get(h, XATTR_NAME_CAPS, &v, &len);
-	if (!err) {
-		ext2fs_free_mem(&v);
-		err = ext2fs_xattr_remove(h, XATTR_NAME_CAPS);
-	}
-	ext2fs_xattrs_close(&h);
-	if (err == EXT2_ET_EA_KEY_NOT_FOUND)
+	if (ret == -ENODATA)
 		return 0;
-	return err ? bmapfs_err(err) : 1;
+	return ret ? ret : 1;
 }
 
 static bool ts_before(const struct timespec *a, const struct timespec *b)

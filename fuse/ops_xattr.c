@@ -189,10 +189,14 @@ void bmapfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	free(c.buf);
 }
 
-static int do_removexattr(struct bmapfs *b, ext2_ino_t ino, const char *name)
+/*
+ * bmapfs_xattr_remove - remove the extended attribute @name of @ino,
+ * without touching the inode's times.  Call with the lock held.
+ * Return: 0, -ENODATA when there is none, or another -errno.
+ */
+int bmapfs_xattr_remove(struct bmapfs *b, ext2_ino_t ino, const char *name)
 {
 	struct ext2_xattr_handle *h;
-	struct ext2_inode_large in;
 	size_t len;
 	void *v;
 	errcode_t err;
@@ -209,7 +213,15 @@ static int do_removexattr(struct bmapfs *b, ext2_ino_t ino, const char *name)
 	ext2fs_xattrs_close(&h);
 	if (err == EXT2_ET_EA_KEY_NOT_FOUND)
 		return -ENODATA;
-	ret = bmapfs_err(err);
+	return bmapfs_err(err);
+}
+
+static int do_removexattr(struct bmapfs *b, ext2_ino_t ino, const char *name)
+{
+	struct ext2_inode_large in;
+	int ret;
+
+	ret = bmapfs_xattr_remove(b, ino, name);
 	if (!ret && !bmapfs_read_inode(b, ino, &in)) {
 		bmapfs_touch(&in, BMAPFS_CTIME);
 		ret = bmapfs_write_inode(b, ino, &in);
