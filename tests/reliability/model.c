@@ -318,22 +318,16 @@ static void op_lease(int i)
 			goto out_release;
 		for (size_t e = 0; e < n; e++) {
 			/* extents may reach past the range: clip */
-			uint64_t s = ext[e].file_offset;
-			uint64_t t = s + ext[e].length;
-			uint64_t dev = ext[e].dev_offset;
+			uint64_t s, t, dev;
 
 			expect(ext[e].type != BMAP_EXT_HOLE, i,
-			       "L2 hole after ALLOCATE at", s, 0);
+			       "L2 hole after ALLOCATE at",
+			       ext[e].file_offset, 0);
 			if (ext[e].type == BMAP_EXT_HOLE)
 				continue;
-			if (s < off) {
-				dev += off - s;
-				s = off;
-			}
-			if (t > end)
-				t = end;
-			if (s < t && pwrite(ifd, scratch + (s - off), t - s,
-					    dev) != (ssize_t)(t - s))
+			if (rel_clip(&ext[e], off, end, &s, &t, &dev) &&
+			    pwrite(ifd, scratch + (s - off), t - s,
+				   dev) != (ssize_t)(t - s))
 				expect(false, i, "pwrite device", errno, 0);
 		}
 		fsync(ifd);

@@ -135,6 +135,21 @@ int rel_image_fd(int fd, int flags)
 	return ifd < 0 ? -errno : ifd;
 }
 
+bool rel_clip(const struct bmap_extent *e, uint64_t off, uint64_t end,
+	      uint64_t *s, uint64_t *t, uint64_t *dev)
+{
+	*s = e->file_offset;
+	*t = *s + e->length;
+	*dev = e->dev_offset;
+	if (*s < off) {
+		*dev += off - *s;
+		*s = off;
+	}
+	if (*t > end)
+		*t = end;
+	return *s < *t;
+}
+
 const char *rel_errname(int err)
 {
 	static __thread char buf[16];

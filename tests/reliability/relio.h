@@ -38,6 +38,12 @@ int rel_seal(int fd, bool seal);
 int rel_map_all(int fd, uint64_t id, uint64_t off, uint64_t len,
 		uint32_t flags, struct bmap_extent *ext, size_t max,
 		size_t *nr);
+/*
+ * rel_clip - the part of extent @e inside [off, end): file range
+ * [*s, *t) at device offset *dev.  Returns false when they do not meet.
+ */
+bool rel_clip(const struct bmap_extent *e, uint64_t off, uint64_t end,
+	      uint64_t *s, uint64_t *t, uint64_t *dev);
 /* rel_image_fd - open the device BMAP_IOC_DEVICE names; -errno */
 int rel_image_fd(int fd, int flags);
 

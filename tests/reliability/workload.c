@@ -271,18 +271,11 @@ static bool op_commit(int fd, struct wfile *f)
 	fill(buf, len);
 	for (size_t i = 0; i < n; i++) {
 		/* an extent may reach past the range: write our part only */
-		uint64_t s = ext[i].file_offset, e = s + ext[i].length;
-		uint64_t dev = ext[i].dev_offset;
+		uint64_t s, e, dev;
 
 		if (ext[i].type == BMAP_EXT_HOLE)
 			die("hole after ALLOCATE", -EPROTO);
-		if (s < off) {
-			dev += off - s;
-			s = off;
-		}
-		if (e > off + len)
-			e = off + len;
-		if (s >= e)
+		if (!rel_clip(&ext[i], off, off + len, &s, &e, &dev))
 			continue;
 		if (pwrite(ifd, buf + (s - off), e - s, dev) != (ssize_t)(e - s))
 			die("pwrite image", -errno);
