@@ -261,7 +261,6 @@ struct fill_ctx {
 	struct bmapfs_dcache *dc;
 	struct dc_dir	*d;
 	uint32_t	lblk;
-	uint64_t	limit;
 };
 
 static int fill_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
@@ -273,7 +272,7 @@ static int fill_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
 	(void)rec_len;
 	if (!de->inode)
 		return 0;
-	if (c->d->nents >= c->limit)
+	if (c->d->nents >= c->dc->limit)
 		return -E2BIG;
 	/* a name twice would make the cache disagree with ext2fs_lookup */
 	if (find_ent(c->d, de->name, len, name_hash(de->name, len)))
@@ -290,7 +289,7 @@ static int fill_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
 static int fill_dir(struct bmapfs *b, struct bmapfs_dcache *dc, ext2_ino_t ino,
 		    struct dc_dir **out)
 {
-	struct fill_ctx c = { .dc = dc, .limit = dc->limit };
+	struct fill_ctx c = { .dc = dc };
 	struct ext2_inode_large in;
 	struct dc_dir *d;
 	blk64_t pblk;
