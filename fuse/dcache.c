@@ -138,6 +138,14 @@ static void drop_all(struct bmapfs_dcache *dc)
 		drop_dir(dc, dc->lru_tail);
 }
 
+/* Whether b->dcache exists and describes the image open now. */
+static bool dcache_current(struct bmapfs *b)
+{
+	struct bmapfs_dcache *dc = b->dcache;
+
+	return dc && dc->fs == b->fs && dc->generation == b->generation;
+}
+
 /*
  * The cache of b->fs, made on first use.  NULL when it is turned off or
  * cannot be allocated: callers then go to libext2fs.
@@ -146,7 +154,7 @@ static struct bmapfs_dcache *get_dcache(struct bmapfs *b)
 {
 	struct bmapfs_dcache *dc = b->dcache;
 
-	if (dc && dc->fs == b->fs && dc->generation == b->generation)
+	if (dcache_current(b))
 		return dc->limit ? dc : NULL;
 	if (!dc) {
 		dc = calloc(1, sizeof(*dc));
@@ -364,11 +372,7 @@ static struct dc_dir *get_dir(struct bmapfs *b, ext2_ino_t ino)
 /* The cached directory @ino if it is there; no reading, no LRU move. */
 static struct dc_dir *peek_dir(struct bmapfs *b, ext2_ino_t ino)
 {
-	struct bmapfs_dcache *dc = b->dcache;
-
-	if (!dc || dc->fs != b->fs || dc->generation != b->generation)
-		return NULL;
-	return find_dir(dc, ino);
+	return dcache_current(b) ? find_dir(b->dcache, ino) : NULL;
 }
 
 void bmapfs_dcache_forget(struct bmapfs *b, ext2_ino_t dir)
