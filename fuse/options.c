@@ -3,11 +3,11 @@
  * Command line: bmapfs [options] IMAGE MOUNTPOINT.
  *
  * The bmapfs options (create, lease_break_time, pin_limit,
- * quarantine_limit, dcache_entries) are taken out of the argument list here; everything
- * else (-f, -d, -s, -o allow_other, ...) is left for libfuse.  The first
- * non-option is the image, the second the mount point, in either order
- * relative to the options, so that mount.fuse3 can call us as
- * "bmapfs IMAGE MNT -o opts".
+ * quarantine_limit, dcache_entries) are taken out of the argument list
+ * here; everything else (-f, -d, -s, -o allow_other, ...) is left for
+ * libfuse.  The first non-option is the image, the second the mount
+ * point, in either order relative to the options, so that mount.fuse3
+ * can call us as "bmapfs IMAGE MNT -o opts".
  */
 #include <errno.h>
 #include <stddef.h>
