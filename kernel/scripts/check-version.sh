@@ -9,9 +9,9 @@ have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
 
 echo "kernel: linux-source-6.12 is '${have:-not installed}'," \
 	"the series are pinned to $want." >&2
-echo "kernel: either install the pinned version" \
-	"(apt-get install linux-source-6.12=$want), or re-pin: rebase" \
-	"kernel-xfs/ and kernel-ext4/ onto the new source (git am in" \
-	"kernel/build/src, then scripts/export-series.sh), check them with" \
-	"make -C kernel check, and write the new version into kernel/version." >&2
+echo "kernel: either install the pinned version (scripts/deps.sh does;" \
+	"make test runs it), or move the series to the installed or newest" \
+	"version with 'make -C kernel repin [VERSION=...]', then" \
+	"'make -C kernel check test' and commit kernel/version with the" \
+	"series." >&2
 exit 1

@@ -20,7 +20,7 @@ write_series() {
 	local dir=$1 range=$2
 
 	rm -f "$dir"/*.patch "$dir/series"
-	git -C "$src" format-patch -q --zero-commit --no-signature \
+	git -C "$src" format-patch -q --zero-commit --no-signature --abbrev=9 \
 		-o "$dir" "$range"
 	(cd "$dir" && ls -1 -- *.patch) >"$dir/series"
 }
