@@ -211,6 +211,10 @@ void bmapfs_set_time(struct ext2_inode_large *in, int which,
 		     const struct timespec *ts);
 void bmapfs_touch(struct ext2_inode_large *in, int which);
 int bmapfs_stat(struct bmapfs *b, ext2_ino_t ino, struct stat *st);
+int bmapfs_stat_entry(struct bmapfs *b, ext2_ino_t ino, struct stat *st,
+		      uint64_t *gen);
+int bmapfs_renew_generation(struct bmapfs *b, ext2_ino_t ino);
+uint64_t bmapfs_generation(ext2_ino_t ino, const struct ext2_inode_large *in);
 /*
  * Takes the lock.  0 for a regular file, -EISDIR for a directory,
  * @not_reg for anything else, or the error of reading the inode.

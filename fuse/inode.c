@@ -122,8 +122,84 @@ void bmapfs_touch(struct ext2_inode_large *in, int which)
 	bmapfs_set_time(in, which, &now);
 }
 
-/* bmapfs_stat - read inode @ino into @st.  Call with lock held. */
-int bmapfs_stat(struct bmapfs *b, ext2_ino_t ino, struct stat *st)
+/*
+ * new_generation - the i_generation of an inode being made.  The
+ * kernel puts it in file handles next to the inode number; random like
+ * ext4's, so a handle of an earlier file that had the number no longer
+ * opens the new one.  Lock not needed.
+ */
+static uint32_t new_generation(void)
+{
+	return arc4random();
+}
+
+/*
+ * bmapfs_renew_generation - give @ino, just made by libext2fs (which
+ * leaves i_generation 0), a generation of its own.  With metadata_csum a
+ * directory block's checksum covers the generation of its inode, so the
+ * blocks of a directory are read before the change and written again
+ * after it.  Lock held.
+ */
+int bmapfs_renew_generation(struct bmapfs *b, ext2_ino_t ino)
+{
+	struct ext2_inode_large in;
+	uint64_t bs = b->block_size, nblk = 0, i;
+	blk64_t *pblk = NULL;
+	char *buf = NULL;
+	int ret;
+
+	ret = bmapfs_read_inode(b, ino, &in);
+	if (ret)
+		return ret;
+	if (LINUX_S_ISDIR(in.i_mode) && !(in.i_flags & EXT4_INLINE_DATA_FL) &&
+	    ext2fs_has_feature_metadata_csum(b->fs->super))
+		nblk = EXT2_I_SIZE(&in) / bs;
+	if (nblk) {
+		pblk = calloc(nblk, sizeof(*pblk));
+		buf = malloc(nblk * bs);
+		ret = pblk && buf ? 0 : -ENOMEM;
+	}
+	for (i = 0; !ret && i < nblk; i++) {
+		ret = bmapfs_err(ext2fs_bmap2(b->fs, ino,
+					      (struct ext2_inode *)&in, NULL,
+					      0, i, NULL, &pblk[i]));
+		if (!ret && pblk[i])
+			ret = bmapfs_err(ext2fs_read_dir_block4(b->fs, pblk[i],
+								buf + i * bs,
+								0, ino));
+	}
+	if (!ret) {
+		in.i_generation = new_generation();
+		ret = bmapfs_write_inode(b, ino, &in);
+	}
+	for (i = 0; !ret && i < nblk; i++)
+		if (pblk[i])
+			ret = bmapfs_err(ext2fs_write_dir_block4(b->fs, pblk[i],
+								 buf + i * bs,
+								 0, ino));
+	free(buf);
+	free(pblk);
+	return ret;
+}
+
+/*
+ * bmapfs_generation - the generation of @ino for an entry reply: ext4's
+ * i_generation, which file handles keep across remounts.  The root's is
+ * 0 whatever the image says: the kernel makes its root inode with 0 and
+ * marks an inode bad when a reply gives another generation for it.
+ */
+uint64_t bmapfs_generation(ext2_ino_t ino, const struct ext2_inode_large *in)
+{
+	return ino == EXT2_ROOT_INO ? 0 : in->i_generation;
+}
+
+/*
+ * bmapfs_stat_entry - read inode @ino into @st and its generation into
+ * *@gen (see bmapfs_generation) for an entry reply.  Lock held.
+ * Return: 0, -ENOENT when the inode has no link and no user, or -errno.
+ */
+int bmapfs_stat_entry(struct bmapfs *b, ext2_ino_t ino, struct stat *st,
+		      uint64_t *gen)
 {
 	struct ext2_inode_large in;
 	int ret;
@@ -134,7 +210,15 @@ int bmapfs_stat(struct bmapfs *b, ext2_ino_t ino, struct stat *st)
 	if (!in.i_links_count && !bmapfs_is_open(b, ino))
 		return -ENOENT;
 	bmapfs_fill_stat(b, ino, &in, st);
+	if (gen)
+		*gen = bmapfs_generation(ino, &in);
 	return 0;
+}
+
+/* bmapfs_stat - read inode @ino into @st.  Call with lock held. */
+int bmapfs_stat(struct bmapfs *b, ext2_ino_t ino, struct stat *st)
+{
+	return bmapfs_stat_entry(b, ino, st, NULL);
 }
 
 int bmapfs_check_regular(struct bmapfs *b, ext2_ino_t ino, int not_reg)
@@ -210,6 +294,7 @@ int bmapfs_new_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t parent,
 	memset(in, 0, sizeof(*in));
 	in->i_mode = mode;
 	in->i_links_count = 1;
+	in->i_generation = new_generation();
 	in->i_extra_isize = EXTRA_ISIZE;
 	inode_set_uid(*in, ctx->uid);
 	if (dir.i_mode & S_ISGID) {

@@ -27,9 +27,28 @@ int bmapfs_check_name(const char *name)
 }
 
 /*
+ * The kernel opens a file handle whose inode it no longer caches by
+ * looking up "." in the handle's node id, which names any kind of inode
+ * (ext4 answers by inode number too).  A number ext4 would refuse, or an
+ * inode with no link and no user, is a handle of a file that is gone.
+ */
+static int lookup_self(struct bmapfs *b, ext2_ino_t ino)
+{
+	struct ext2_inode_large in;
+
+	if (ino != EXT2_ROOT_INO && ino < EXT2_FIRST_INO(b->fs->super))
+		return -ESTALE;
+	if (bmapfs_read_inode(b, ino, &in) || !in.i_mode ||
+	    (!in.i_links_count && !bmapfs_is_open(b, ino)))
+		return -ESTALE;
+	return 0;
+}
+
+/*
  * bmapfs_lookup_name - the inode @name in @dir points at: from the name
- * cache, or for a directory it cannot hold, by libext2fs's scan.
- * Return: 0 with *@ino set, -ENOENT, or -errno.
+ * cache, or for a directory it cannot hold, by libext2fs's scan; "." is
+ * @dir itself when it is a live inode (see lookup_self).
+ * Return: 0 with *@ino set, -ENOENT, -ESTALE, or -errno.
  */
 int bmapfs_lookup_name(struct bmapfs *b, ext2_ino_t dir, const char *name,
 		       ext2_ino_t *ino)
@@ -37,6 +56,10 @@ int bmapfs_lookup_name(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	errcode_t err;
 	int ret;
 
+	if (name[0] == '.' && !name[1]) {
+		*ino = dir;
+		return lookup_self(b, dir);
+	}
 	ret = bmapfs_dcache_lookup(b, dir, name, ino);
 	if (ret != -ENODATA)
 		return ret;

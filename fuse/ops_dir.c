@@ -23,7 +23,7 @@ static int fill_entry(struct bmapfs *b, ext2_ino_t ino,
 	int ret;
 
 	memset(e, 0, sizeof(*e));
-	ret = bmapfs_stat(b, ino, &e->attr);
+	ret = bmapfs_stat_entry(b, ino, &e->attr, &e->generation);
 	e->ino = bmapfs_fuse_ino(ino);
 	e->attr.st_ino = e->ino;
 	e->attr_timeout = BMAPFS_TIMEOUT;
@@ -126,7 +126,9 @@ static int own_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 	struct ext2_inode_large in, d;
 	int ret;
 
-	ret = bmapfs_read_inode(b, dir, &d);
+	ret = bmapfs_renew_generation(b, ino);	/* libext2fs leaves 0 */
+	if (!ret)
+		ret = bmapfs_read_inode(b, dir, &d);
 	if (!ret)
 		ret = bmapfs_read_inode(b, ino, &in);
 	if (ret)

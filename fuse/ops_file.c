@@ -119,6 +119,7 @@ static int do_create_inode(struct bmapfs *b, fuse_req_t req,
 	}
 	bmapfs_touch_dir(b, parent);
 	bmapfs_fill_stat(b, ino, &in, &e->attr);
+	e->generation = bmapfs_generation(ino, &in);
 	e->ino = bmapfs_fuse_ino(ino);
 	e->attr_timeout = BMAPFS_TIMEOUT;
 	e->entry_timeout = BMAPFS_TIMEOUT;
