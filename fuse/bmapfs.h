@@ -224,6 +224,8 @@ int bmapfs_new_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t parent,
 		     mode_t mode, dev_t rdev, ext2_ino_t *ino,
 		     struct ext2_inode_large *in);
 bool bmapfs_in_group(fuse_req_t req, gid_t gid);
+bool bmapfs_kill_suid(fuse_req_t req, struct ext2_inode_large *in);
+void bmapfs_data_changed(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino);
 #define BMAPFS_ATIME	1
 #define BMAPFS_MTIME	2
 #define BMAPFS_CTIME	4

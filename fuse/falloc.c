@@ -9,6 +9,8 @@
  * file is refused up front, before any edge is touched, so ETXTBSY
  * changes nothing (S3).  Other modes (collapse, insert, unshare) are
  * EOPNOTSUPP, which is also what the kernel answers for them over FUSE.
+ * Like a write, a fallocate that succeeds clears set-user-ID and
+ * set-group-ID as bmapfs_kill_suid says.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -128,14 +130,16 @@ void bmapfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 			 off_t off, off_t len, struct fuse_file_info *fi)
 {
 	struct bmapfs_handle *h = (struct bmapfs_handle *)fi->fh;
+	struct bmapfs *b = bmapfs_of(req);
 	int ret;
 
-	(void)ino;
 	if (off < 0 || len <= 0)
 		ret = -EINVAL;
 	else if (!h->bf)
 		ret = -ENODEV;
 	else
-		ret = do_fallocate(bmapfs_of(req), h->bf, mode, off, len);
+		ret = do_fallocate(b, h->bf, mode, off, len);
+	if (!ret)
+		bmapfs_data_changed(b, req, bmapfs_ino(ino));
 	fuse_reply_err(req, -ret);
 }

@@ -255,6 +255,55 @@ bool bmapfs_in_group(fuse_req_t req, gid_t gid)
 	return false;
 }
 
+/*
+ * bmapfs_kill_suid - clear the mode bits Linux clears when the caller of
+ * @req changes the data of a file (file_remove_privs), in @in: nothing
+ * for a caller with CAP_FSETID (root here, as elsewhere in bmapfs);
+ * otherwise set-user-ID always, and set-group-ID when group execute is
+ * set or the caller is not in the file's group.  Over FUSE the kernel
+ * clears set-group-ID only in the first case, and not at all on an
+ * atomic O_TRUNC, so the server applies the whole rule.  Lock held or
+ * not.  Return: whether the mode changed.
+ */
+bool bmapfs_kill_suid(fuse_req_t req, struct ext2_inode_large *in)
+{
+	uint16_t mode = in->i_mode;
+
+	if (!LINUX_S_ISREG(mode) || !(mode & (S_ISUID | S_ISGID)) ||
+	    !fuse_req_ctx(req)->uid)
+		return false;
+	mode &= ~S_ISUID;
+	if ((mode & S_ISGID) &&
+	    ((mode & S_IXGRP) || !bmapfs_in_group(req, inode_gid(*in))))
+		mode &= ~S_ISGID;
+	if (mode == in->i_mode)
+		return false;
+	in->i_mode = mode;
+	return true;
+}
+
+/*
+ * bmapfs_data_changed - the caller of @req changed the data of @ino
+ * outside the write path (fallocate, O_TRUNC): apply bmapfs_kill_suid
+ * on disk and drop the kernel's cached mode.  Takes the lock.  Best
+ * effort, as in the write path: the data change is made and stays.
+ */
+void bmapfs_data_changed(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino)
+{
+	struct ext2_inode_large in;
+	bool changed = false;
+
+	bmapfs_lock(b);
+	if (!bmapfs_read_inode(b, ino, &in) && bmapfs_kill_suid(req, &in)) {
+		bmapfs_touch(&in, BMAPFS_CTIME);
+		changed = !bmapfs_write_inode(b, ino, &in);
+	}
+	bmapfs_unlock(b);
+	if (changed)
+		fuse_lowlevel_notify_inval_inode(b->se, bmapfs_fuse_ino(ino),
+						 -1, 0);
+}
+
 static void encode_rdev(struct ext2_inode_large *in, dev_t rdev)
 {
 	unsigned int ma = major(rdev), mi = minor(rdev);

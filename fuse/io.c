@@ -270,11 +270,11 @@ static bool times_current(struct bmapfs *b, ext2_ino_t ino,
 
 /*
  * The caller wrote: update mtime/ctime, drop file capabilities, and
- * clear set-user-ID (and set-group-ID with group execute) for writers
- * other than root, as ext4 does.  The kernel caches the mode: when we
- * change it, its cached attributes must go.
+ * clear set-user-ID and set-group-ID as ext4 does (bmapfs_kill_suid).
+ * The kernel caches the mode: when we change it, its cached attributes
+ * must go.
  */
-static void after_write(struct bmapfs *b, ext2_ino_t ino, uint32_t uid)
+static void after_write(struct bmapfs *b, ext2_ino_t ino, fuse_req_t req)
 {
 	struct ext2_inode_large in;
 	bool caps_gone = false, mode_changed = false;
@@ -287,15 +287,7 @@ static void after_write(struct bmapfs *b, ext2_ino_t ino, uint32_t uid)
 			goto out_unlock;
 		caps_gone = true;
 	}
-	if (uid && (in.i_mode & S_ISUID)) {
-		in.i_mode &= ~S_ISUID;
-		mode_changed = true;
-	}
-	if (uid && (in.i_mode & (S_ISGID | S_IXGRP)) ==
-	    (S_ISGID | S_IXGRP)) {
-		in.i_mode &= ~S_ISGID;
-		mode_changed = true;
-	}
+	mode_changed = bmapfs_kill_suid(req, &in);
 	if (caps_gone || mode_changed || !times_current(b, ino, &in)) {
 		bmapfs_touch(&in, BMAPFS_MTIME | BMAPFS_CTIME);
 		bmapfs_write_inode(b, ino, &in);
@@ -375,7 +367,7 @@ void bmapfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	after_write(b, bmapfs_ino(ino), fuse_req_ctx(req)->uid);
+	after_write(b, bmapfs_ino(ino), req);
 	fuse_reply_write(req, size);
 }
 

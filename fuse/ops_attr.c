@@ -7,7 +7,8 @@
  * leases past the new EOF); everything else is inode metadata under
  * bmapfs.lock.  With default_permissions the kernel checks permissions;
  * the ownership rules are checked here as well, and chown clears the
- * set-user-ID and set-group-ID bits of non-directories as ext4 does.
+ * set-user-ID and set-group-ID bits of non-directories as ext4 does; so
+ * does a size change by a caller without CAP_FSETID (bmapfs_kill_suid).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -94,6 +95,9 @@ static int set_meta(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 				in.i_mode &= ~S_ISGID;
 		}
 	}
+	/* truncate changes data: the kernel's rule is only half applied */
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		bmapfs_kill_suid(req, &in);
 	set_times(&in, attr, to_set);
 	ret = bmapfs_write_inode(b, ino, &in);
 	if (!ret)

@@ -71,9 +71,13 @@ static int do_open(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 {
 	int ret = bmapfs_check_regular(b, ino, -ENXIO);
 
-	if (ret)
-		return ret;
-	return do_open_file(b, req, ino, fi);
+	if (!ret)
+		ret = do_open_file(b, req, ino, fi);
+	/* with atomic O_TRUNC the kernel leaves set-user-ID to us */
+	if (!ret && (fi->flags & O_TRUNC) &&
+	    (fi->flags & O_ACCMODE) != O_RDONLY)
+		bmapfs_data_changed(b, req, ino);
+	return ret;
 }
 
 void bmapfs_op_open(fuse_req_t req, fuse_ino_t ino,
