@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,6 +88,55 @@ static int
 do_chown(struct child_op *op)
 {
 	return ERR(chown(op->a, op->uid, -1));
+}
+
+/*
+ * Every way of changing a file's data.  Done by a caller without
+ * CAP_FSETID, each clears S_ISUID, and S_ISGID unless the caller is in
+ * the file's group and group execute is off (file_remove_privs).
+ */
+static const struct {
+	const char	*name;
+	int		open_flags;
+	int		falloc;		/* -1: not fallocate */
+} mods[] = {
+	{ "write",		0,		-1 },
+	{ "O_DIRECT write",	O_DIRECT,	-1 },
+	{ "ftruncate",		0,		-1 },
+	{ "open O_TRUNC",	O_TRUNC,	-1 },
+	{ "fallocate",		0,		0 },
+	{ "fallocate keep-size", 0,		FALLOC_FL_KEEP_SIZE },
+	{ "fallocate punch",	0, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE },
+	{ "fallocate zero-range", 0,		FALLOC_FL_ZERO_RANGE },
+};
+
+/* Change the data of op->a in the way mods[op->flags] says. */
+static int
+do_modify(struct child_op *op)
+{
+	int m = op->flags, fd, err = 0;
+	void *buf;
+
+	fd = open(op->a, O_WRONLY | mods[m].open_flags);
+	if (fd < 0)
+		return errno;
+	if (mods[m].falloc >= 0) {
+		err = ERR(fallocate(fd, mods[m].falloc, 0, 64 * 1024));
+	} else if (mods[m].open_flags & O_DIRECT) {
+		if (posix_memalign(&buf, 4096, 4096)) {
+			err = ENOMEM;
+		} else {
+			memset(buf, 'w', 4096);
+			err = ERR(pwrite(fd, buf, 4096, 0));
+			free(buf);
+		}
+	} else if (!strcmp(mods[m].name, "ftruncate")) {
+		err = ERR(ftruncate(fd, 4096));
+	} else if (!mods[m].open_flags) {
+		err = ERR(pwrite(fd, "w", 1, 0));
+	}
+	close(fd);
+	return err;
 }
 
 static int
@@ -269,6 +319,48 @@ perms_suid(struct posix *p)
 	       "perms: chmod g+s by a non-member of the group drops S_ISGID");
 }
 
+/*
+ * A 06666 file of uid1 changed through each of mods[] by uid2, once not
+ * in its group (both bits go) and once in it (S_ISGID stays: no group
+ * execute), and by root (CAP_FSETID: both stay).
+ */
+static void
+perms_suid_modify(struct posix *p)
+{
+	struct child_op op = { .fn = do_modify };
+	char f[PATH_MAX];
+	mode_t m;
+
+	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		op.flags = i;
+		posix_path(p, "suid-mod", f, sizeof(f));
+		op.a = f;
+		mkfile(f, p->uid1, p->uid1, 06666);
+		report_errno(as(p->uid2, op), 0,
+			     "perms: %s of a 06666 file by a non-owner",
+			     mods[i].name);
+		m = mode_of(f) & 07777;
+		report(m == 0666, m == 02666 ? "S_ISGID kept" : "bits kept",
+		       "perms: %s by a non-member of the group clears "
+		       "S_ISUID and S_ISGID", mods[i].name);
+		posix_path(p, "suid-mod", f, sizeof(f));
+		mkfile(f, p->uid1, p->uid2, 06666);
+		as(p->uid2, op);
+		m = mode_of(f) & 07777;
+		report(m == 02666,
+		       m == 0666 ? "S_ISGID cleared" : "S_ISUID kept",
+		       "perms: %s by a member of the group without group "
+		       "execute clears only S_ISUID", mods[i].name);
+		posix_path(p, "suid-mod", f, sizeof(f));
+		mkfile(f, p->uid1, p->uid1, 06666);
+		do_modify(&op);
+		m = mode_of(f) & 07777;
+		report(m == 06666, "bits cleared",
+		       "perms: %s by root keeps S_ISUID and S_ISGID",
+		       mods[i].name);
+	}
+}
+
 /* The same ideas with only the caller's own identity. */
 static void
 perms_self(struct posix *p)
@@ -317,4 +409,5 @@ posix_perms(struct posix *p)
 	perms_sticky(p);
 	perms_ownership(p);
 	perms_suid(p);
+	perms_suid_modify(p);
 }
