@@ -103,11 +103,17 @@ void bmapfs_notify(void *cookie)
 	pthread_mutex_unlock(&h->lock);
 }
 
+/*
+ * bmapfs_op_poll - a regular file is always readable and writable, as on
+ * every Linux filesystem: io_uring and epoll users wait for that before
+ * they read or write, and would wait forever without it.  A pending lease
+ * event adds POLLPRI and nothing else, so holders wait for POLLPRI alone.
+ */
 void bmapfs_op_poll(fuse_req_t req, fuse_ino_t ino,
 		    struct fuse_file_info *fi, struct fuse_pollhandle *ph)
 {
 	struct bmapfs_handle *h = (struct bmapfs_handle *)fi->fh;
-	unsigned int revents = POLLOUT | POLLWRNORM;
+	unsigned int revents = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
 
 	(void)ino;
 	pthread_mutex_lock(&h->lock);
@@ -117,7 +123,7 @@ void bmapfs_op_poll(fuse_req_t req, fuse_ino_t ino,
 		h->ph = ph;
 	}
 	if (h->owner && bmap_owner_pending(h->owner))
-		revents |= POLLPRI | POLLIN | POLLRDNORM;
+		revents |= POLLPRI;
 	pthread_mutex_unlock(&h->lock);
 	fuse_reply_poll(req, revents);
 }

@@ -40,13 +40,18 @@ fcntl.ioctl(fd, LEASE, buf)
 lid = struct.unpack_from("QQIIQ", buf)[4]
 size = os.fstat(fd).st_size
 old = mapped(fd, lid, size) if mode == "quarantine" else []
+# Before any event the file is ready like any regular file, without POLLPRI.
+po = select.poll()
+po.register(fd, select.POLLIN | select.POLLOUT | select.POLLPRI)
+ev = po.poll(0)
+print("idle_revents", ev[0][1] if ev else 0)
 t0 = time.monotonic()
 if mode == "quarantine":
     trunc = subprocess.Popen(["fallocate", "-p", "-o", "0", "-l", str(size), path])
 else:
     trunc = subprocess.Popen(["truncate", "-s", "4096", path])
 po = select.poll()
-po.register(fd, select.POLLPRI | select.POLLIN)
+po.register(fd, select.POLLPRI)
 ev = po.poll(10000)
 print("poll_revents", ev[0][1] if ev else 0)
 print("poll_secs %.2f" % (time.monotonic() - t0))

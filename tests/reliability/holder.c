@@ -49,10 +49,13 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Wait up to @ms for events; returns the count read into @ev. */
+/*
+ * Wait up to @ms for events; returns the count read into @ev.  POLLPRI
+ * alone: the file is always readable, so POLLIN would end every wait.
+ */
 static int wait_events(int fd, int ms, struct bmap_events_args *ev)
 {
-	struct pollfd p = { .fd = fd, .events = POLLPRI | POLLIN };
+	struct pollfd p = { .fd = fd, .events = POLLPRI };
 
 	memset(ev, 0, sizeof(*ev));
 	if (poll(&p, 1, ms) <= 0)
