@@ -77,6 +77,12 @@ bool lease_map_all(const struct bmap_client_map *map, uint32_t type);
 bool lease_poll_pri(int fd, int ms);
 
 /*
+ * poll() @fd at once for POLLIN, POLLOUT and POLLPRI.
+ * Return: the revents, or -errno.
+ */
+int lease_poll_now(int fd);
+
+/*
  * Read events of @fd until one for lease @id with a flag of @flags shows
  * up or @ms pass.  Return: true and the event in @ev if found.
  */

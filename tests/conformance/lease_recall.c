@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 #define CHUNK		CONFORM_CHUNK
 #define MAX_BREAK_MS	10000ULL
+#define READY		(POLLIN | POLLOUT)
 
 struct holder {
 	int		fd;
@@ -179,7 +181,7 @@ check_no_recall(struct conform *c, const struct bmap_status *base)
 	struct bmap_client_map *m = NULL;
 	char path[PATH_MAX];
 	uint64_t t0, t1, t2;
-	int fd, err, err2;
+	int fd, err, err2, ready;
 	struct bmap_event ev;
 
 	conform_path(c, "l6free", path, sizeof(path));
@@ -209,6 +211,12 @@ check_no_recall(struct conform *c, const struct bmap_status *base)
 	report(!lease_poll_pri(fd, 0) &&
 	       !lease_find_event(fd, l.id, ~0U, 0, &ev), "event pending",
 	       "L6 operations beside a lease send it no event");
+	/* io_uring and event loops wait for a regular file to be ready */
+	ready = lease_poll_now(fd);
+	report(ready >= 0 && (ready & READY) == READY && !(ready & POLLPRI),
+	       "not ready, or POLLPRI",
+	       "L6 a leased descriptor with no event polls POLLIN|POLLOUT, "
+	       "not POLLPRI (%#x)", ready);
 	bmap_client_release(&l);
 	close(fd);
 }

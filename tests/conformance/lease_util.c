@@ -151,6 +151,14 @@ lease_poll_pri(int fd, int ms)
 	return poll(&p, 1, ms) > 0 && (p.revents & POLLPRI);
 }
 
+int
+lease_poll_now(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT | POLLPRI };
+
+	return poll(&p, 1, 0) < 0 ? -errno : p.revents;
+}
+
 bool
 lease_find_event(int fd, uint64_t id, uint32_t flags, int ms,
 		 struct bmap_event *ev)
