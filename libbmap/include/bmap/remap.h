@@ -20,7 +20,7 @@
  *
  * The I/O loop calls bmap_remap_service() between I/Os (timeout 0: never
  * blocks while nothing is pending) or from its event loop on the descriptor
- * returned by bmap_remap_fd() becoming readable for POLLPRI.  No thread is
+ * returned by bmap_remap_fd() reporting POLLPRI.  No thread is
  * created and no signal is used: everything runs in the caller's thread,
  * which is what keeps "finish in-flight I/O before release" simple.
  *

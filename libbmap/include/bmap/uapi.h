@@ -178,8 +178,10 @@ struct bmap_release_args {
 #define BMAP_IOC_RELEASE	_IOW(BMAP_IOC_MAGIC, 0x13, struct bmap_release_args)
 
 /*
- * Events (L6, L7).  A pending event makes the descriptor readable for poll()
- * with POLLPRI | POLLIN.  Each call returns and consumes up to
+ * Events (L6, L7).  A pending event adds POLLPRI, and only POLLPRI, to what
+ * poll() reports for the descriptor: a regular file polls readable and
+ * writable at all times (io_uring and event loops rely on it), so POLLPRI
+ * alone tells a holder to call here.  Each call returns and consumes up to
  * BMAP_EVENTS_MAX events of the leases held through this descriptor.
  */
 #define BMAP_RECALL_TRUNCATE	1
