@@ -19,7 +19,7 @@ pkgs=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libfuse3-dev fuse3 liburcu-dev check libext2fs-dev
 	# tests
-	e2fsprogs fuse2fs xfsprogs util-linux valgrind
+	e2fsprogs fuse2fs xfsprogs util-linux valgrind acl
 	# kernel mirror (linux-source-6.12 is pinned: scripts/pins)
 	bc bison flex libelf-dev libssl-dev ccache dwarves
 	cpio busybox-static qemu-system-x86 kmod
