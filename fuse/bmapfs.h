@@ -10,7 +10,10 @@
  *   engine calls            never made with any lock below held; the data
  *                           path brackets lookup + pread/pwrite with
  *                           bmap_file_io_begin/end so no block it touches
- *                           can be freed under it
+ *                           can be freed under it; the removal of a
+ *                           last link runs inside bmap_file_unlink_with
+ *                           and takes the locks below there, as the
+ *                           backend ops do
  *   bmapfs_handle.lock      one open file's owner and poll handle
  *   bmapfs.lock             every libext2fs call; never held across an
  *                           engine call or a reply
@@ -338,8 +341,15 @@ int bmapfs_adjust_links(struct bmapfs *b, ext2_ino_t ino, int delta);
 int bmapfs_touch_dir(struct bmapfs *b, ext2_ino_t dir);
 
 /* ops_dir.c */
-int bmapfs_last_link_check(struct bmapfs *b, ext2_ino_t ino,
-			   unsigned int flags);
+/* a removal saw another inode than the engine checked: start over */
+#define BMAPFS_AGAIN	1
+typedef int (*bmapfs_remove_fn)(struct bmapfs *b, void *arg,
+				ext2_ino_t checked);
+int bmapfs_last_link_unchecked(ext2_ino_t ino,
+			       const struct ext2_inode_large *in,
+			       ext2_ino_t checked);
+int bmapfs_remove_guarded(struct bmapfs *b, ext2_ino_t victim,
+			  unsigned int flags, bmapfs_remove_fn fn, void *arg);
 int bmapfs_forget_inode(struct bmapfs *b, ext2_ino_t ino);
 
 /* ops_*.c: the lowlevel handlers */

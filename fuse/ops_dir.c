@@ -3,11 +3,12 @@
  * Namespace operations: lookup, mknod, mkdir, symlink, link, unlink,
  * rmdir.
  *
- * All of them are metadata under bmapfs.lock, except one step: removing
- * the last link of a regular file first asks the engine (outside the
- * lock), which refuses a sealed file with ETXTBSY (S3) and recalls its
- * leases (L6).  An unlinked inode that is still open is freed by its last
- * release, as in ext4.
+ * All of them are metadata under bmapfs.lock.  Removing the last link of
+ * a regular file also needs the engine, which refuses a sealed file with
+ * ETXTBSY (S3) and recalls its leases (L6): bmapfs_remove_guarded runs the
+ * removal inside the engine's answer, so a seal cannot slip in between.
+ * An unlinked inode that is still open is freed by its last release, as
+ * in ext4.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -274,26 +275,73 @@ void bmapfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 }
 
 /*
- * bmapfs_last_link_check - if @ino is a regular file about to lose its
- * last link, ask the engine (S3 seal, L6 recall).  Takes the lock itself
- * to look; calls the engine without it.
+ * bmapfs_last_link_unchecked - would removing a link of @ino take the last
+ * link of a regular file that the engine was not asked about?  @in is the
+ * inode as read now; @checked is the inode the engine agreed to (0: none).
+ * Lock held.  Return: 0 or BMAPFS_AGAIN.
  */
-int bmapfs_last_link_check(struct bmapfs *b, ext2_ino_t ino,
-			   unsigned int flags)
+int bmapfs_last_link_unchecked(ext2_ino_t ino,
+			       const struct ext2_inode_large *in,
+			       ext2_ino_t checked)
 {
+	if (!LINUX_S_ISREG(in->i_mode) || in->i_links_count > 1 ||
+	    ino == checked)
+		return 0;
+	return BMAPFS_AGAIN;
+}
+
+struct guarded {
+	struct bmapfs		*b;
+	bmapfs_remove_fn	fn;
+	void			*arg;
+	ext2_ino_t		checked;
+};
+
+static int run_locked(void *arg)
+{
+	struct guarded *g = arg;
+	int ret;
+
+	bmapfs_lock(g->b);
+	ret = g->fn(g->b, g->arg, g->checked);
+	bmapfs_unlock(g->b);
+	return ret;
+}
+
+/*
+ * bmapfs_remove_guarded - run @fn, which may drop a link of @victim (0:
+ * none), under the lock; if that may be the last link of a regular file,
+ * under the engine's verdict too (S3 seal, L6 recall).
+ *
+ * The engine is asked without our lock (a recall may wait a long time) and
+ * @fn runs inside its answer (bmap_file_unlink_with), so no seal can come
+ * between the check and the removal.  Since the inode was read with the
+ * lock dropped, @fn must look again and return BMAPFS_AGAIN when it is no
+ * longer what was checked (bmapfs_last_link_unchecked); the caller then
+ * starts over.
+ */
+int bmapfs_remove_guarded(struct bmapfs *b, ext2_ino_t victim,
+			  unsigned int flags, bmapfs_remove_fn fn, void *arg)
+{
+	struct guarded g = { .b = b, .fn = fn, .arg = arg };
 	struct ext2_inode_large in;
 	struct bmap_file *bf;
 	int ret;
 
-	bmapfs_lock(b);
-	ret = bmapfs_read_inode(b, ino, &in);
-	bmapfs_unlock(b);
-	if (ret || !LINUX_S_ISREG(in.i_mode) || in.i_links_count > 1)
-		return ret;
-	bf = bmap_file_get(b->engine, ino);
+	if (victim) {
+		bmapfs_lock(b);
+		ret = bmapfs_read_inode(b, victim, &in);
+		bmapfs_unlock(b);
+		if (ret)
+			return ret;
+	}
+	if (!victim || !bmapfs_last_link_unchecked(victim, &in, 0))
+		return run_locked(&g);
+	bf = bmap_file_get(b->engine, victim);
 	if (!bf)
 		return -errno;
-	ret = bmap_file_unlink(bf, flags);
+	g.checked = victim;
+	ret = bmap_file_unlink_with(bf, flags, run_locked, &g);
 	bmap_file_put(bf);
 	return ret;
 }
@@ -309,54 +357,88 @@ int bmapfs_forget_inode(struct bmapfs *b, ext2_ino_t ino)
 	return bmapfs_free_inode(b, ino);
 }
 
+struct remove_args {
+	fuse_req_t	req;
+	ext2_ino_t	dir;
+	const char	*name;
+	bool		rmdir;
+	ext2_ino_t	ino;	/* what the name named when we looked */
+};
+
+/* Look @a->name up; unlink and rmdir refuse the wrong type.  Lock held. */
+static int remove_prepare(struct bmapfs *b, struct remove_args *a,
+			  struct ext2_inode_large *in)
+{
+	int ret;
+
+	ret = bmapfs_lookup_name(b, a->dir, a->name, &a->ino);
+	if (!ret)
+		ret = bmapfs_may_delete(b, a->req, a->dir, a->ino);
+	if (!ret)
+		ret = bmapfs_read_inode(b, a->ino, in);
+	if (ret)
+		return ret;
+	if (a->rmdir && !LINUX_S_ISDIR(in->i_mode))
+		return -ENOTDIR;
+	if (!a->rmdir && LINUX_S_ISDIR(in->i_mode))
+		return -EISDIR;
+	return 0;
+}
+
+/* The removal itself, as a bmapfs_remove_fn.  Lock held. */
+static int remove_locked(struct bmapfs *b, void *arg, ext2_ino_t checked)
+{
+	struct remove_args *a = arg;
+	struct ext2_inode_large in;
+	ext2_ino_t want = a->ino;
+	bool last;
+	int ret;
+
+	ret = remove_prepare(b, a, &in);
+	if (ret)
+		return ret;
+	if (a->ino != want)
+		return BMAPFS_AGAIN;	/* renamed over meanwhile */
+	if (a->rmdir)
+		ret = bmapfs_dir_is_empty(b, a->ino);
+	else
+		ret = bmapfs_last_link_unchecked(a->ino, &in, checked);
+	if (ret)
+		return ret;
+	ret = bmapfs_remove_entry(b, a->dir, a->name, a->ino);
+	if (ret)
+		return ret;
+	ret = bmapfs_drop_link(b, a->ino, &last);
+	if (!ret && a->rmdir)
+		ret = bmapfs_adjust_links(b, a->dir, -1);
+	if (!ret)
+		ret = bmapfs_touch_dir(b, a->dir);
+	if (!ret && last)
+		ret = bmapfs_forget_inode(b, a->ino);
+	return ret;
+}
+
 static int do_remove(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 		     const char *name, bool rmdir)
 {
+	struct remove_args a = {
+		.req = req, .dir = dir, .name = name, .rmdir = rmdir,
+	};
 	struct ext2_inode_large in;
-	ext2_ino_t ino;
-	bool last;
 	int ret;
 
 	ret = bmapfs_check_name(name);
 	if (ret)
 		return ret;
-	bmapfs_lock(b);
-	ret = bmapfs_lookup_name(b, dir, name, &ino);
-	if (!ret)
-		ret = bmapfs_may_delete(b, req, dir, ino);
-	if (!ret)
-		ret = bmapfs_read_inode(b, ino, &in);
-	bmapfs_unlock(b);
-	if (ret)
-		return ret;
-	if (rmdir && !LINUX_S_ISDIR(in.i_mode))
-		return -ENOTDIR;
-	if (!rmdir && LINUX_S_ISDIR(in.i_mode))
-		return -EISDIR;
-	if (!rmdir) {
-		ret = bmapfs_last_link_check(b, ino, 0);
+	do {
+		bmapfs_lock(b);
+		ret = remove_prepare(b, &a, &in);
+		bmapfs_unlock(b);
 		if (ret)
 			return ret;
-	}
-
-	bmapfs_lock(b);
-	if (rmdir) {
-		ret = bmapfs_dir_is_empty(b, ino);
-		if (ret)
-			goto out_unlock;
-	}
-	ret = bmapfs_remove_entry(b, dir, name, ino);
-	if (ret)
-		goto out_unlock;
-	ret = bmapfs_drop_link(b, ino, &last);
-	if (!ret && rmdir)
-		ret = bmapfs_adjust_links(b, dir, -1);
-	if (!ret)
-		ret = bmapfs_touch_dir(b, dir);
-	if (!ret && last)
-		ret = bmapfs_forget_inode(b, ino);
-out_unlock:
-	bmapfs_unlock(b);
+		ret = bmapfs_remove_guarded(b, rmdir ? 0 : a.ino, 0,
+					    remove_locked, &a);
+	} while (ret == BMAPFS_AGAIN);
 	return ret;
 }
 

@@ -4,10 +4,10 @@
  *
  * The target entry is retargeted in place (bmapfs_set_entry), so the new
  * name never disappears.  Renaming over the last link of a regular file
- * asks the engine first, outside the lock (ETXTBSY when sealed, recall
- * of its leases).  Moving a directory rewrites its ".." and moves one
- * link from the old parent to the new one.  The kernel has already
- * refused moving a directory into itself.
+ * needs the engine (ETXTBSY when sealed, recall of its leases), and runs
+ * inside its answer (bmapfs_remove_guarded).  Moving a directory
+ * rewrites its ".." and moves one link from the old parent to the new
+ * one.  The kernel has already refused moving a directory into itself.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,6 +22,7 @@
 #endif
 
 struct rename_args {
+	fuse_req_t		req;
 	ext2_ino_t		dir, ndir;
 	const char		*name, *nname;
 	unsigned int		flags;
@@ -128,8 +129,37 @@ static int do_move(struct bmapfs *b, struct rename_args *a)
 	return ret;
 }
 
-static int do_rename(struct bmapfs *b, fuse_req_t req, struct rename_args *a)
+/* The rename itself, as a bmapfs_remove_fn.  Lock held. */
+static int rename_locked(struct bmapfs *b, void *arg, ext2_ino_t checked)
 {
+	struct rename_args *a = arg;
+	ext2_ino_t want = a->dst;
+	int ret;
+
+	ret = rename_prepare(b, a->req, a);	/* the lock was dropped */
+	if (ret || a->src == a->dst)
+		return ret;
+	if (a->dst != want)
+		return BMAPFS_AGAIN;
+	if (a->flags & RENAME_EXCHANGE) {
+		ret = do_exchange(b, a);
+	} else {
+		if (a->dst)
+			ret = bmapfs_last_link_unchecked(a->dst, &a->din,
+							 checked);
+		if (!ret)
+			ret = do_move(b, a);
+	}
+	if (!ret)
+		ret = bmapfs_touch_dir(b, a->dir);
+	if (!ret && a->ndir != a->dir)
+		ret = bmapfs_touch_dir(b, a->ndir);
+	return ret;
+}
+
+static int do_rename(struct bmapfs *b, struct rename_args *a)
+{
+	ext2_ino_t victim;
 	int ret;
 
 	if (a->flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) ||
@@ -140,31 +170,16 @@ static int do_rename(struct bmapfs *b, fuse_req_t req, struct rename_args *a)
 		ret = bmapfs_check_name(a->nname);
 	if (ret)
 		return ret;
-	bmapfs_lock(b);
-	ret = rename_prepare(b, req, a);
-	bmapfs_unlock(b);
-	if (ret || a->src == a->dst)
-		return ret;
-	if (a->dst && !(a->flags & RENAME_EXCHANGE)) {
-		ret = bmapfs_last_link_check(b, a->dst, BMAP_RENAME);
-		if (ret)
+	do {
+		bmapfs_lock(b);
+		ret = rename_prepare(b, a->req, a);
+		bmapfs_unlock(b);
+		if (ret || a->src == a->dst)
 			return ret;
-	}
-
-	bmapfs_lock(b);
-	ret = rename_prepare(b, req, a);	/* the lock was dropped */
-	if (ret || a->src == a->dst)
-		goto out_unlock;
-	if (a->flags & RENAME_EXCHANGE)
-		ret = do_exchange(b, a);
-	else
-		ret = do_move(b, a);
-	if (!ret)
-		ret = bmapfs_touch_dir(b, a->dir);
-	if (!ret && a->ndir != a->dir)
-		ret = bmapfs_touch_dir(b, a->ndir);
-out_unlock:
-	bmapfs_unlock(b);
+		victim = (a->flags & RENAME_EXCHANGE) ? 0 : a->dst;
+		ret = bmapfs_remove_guarded(b, victim, BMAP_RENAME,
+					    rename_locked, a);
+	} while (ret == BMAPFS_AGAIN);
 	return ret;
 }
 
@@ -173,9 +188,10 @@ void bmapfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      unsigned int flags)
 {
 	struct rename_args a = {
+		.req = req,
 		.dir = bmapfs_ino(parent), .ndir = bmapfs_ino(newparent),
 		.name = name, .nname = newname, .flags = flags,
 	};
 
-	fuse_reply_err(req, -do_rename(bmapfs_of(req), req, &a));
+	fuse_reply_err(req, -do_rename(bmapfs_of(req), &a));
 }

@@ -197,7 +197,8 @@ out_unlock:
 	return ret;
 }
 
-int bmap_file_unlink(struct bmap_file *f, unsigned int flags)
+int bmap_file_unlink_with(struct bmap_file *f, unsigned int flags,
+			  int (*remove)(void *arg), void *arg)
 {
 	uint32_t reason = (flags & BMAP_RENAME) ? BMAP_RECALL_RENAME :
 						  BMAP_RECALL_UNLINK;
@@ -212,12 +213,23 @@ int bmap_file_unlink(struct bmap_file *f, unsigned int flags)
 	ret = bmap_recall(f, 0, UINT64_MAX, reason, flags, &brk);
 	if (ret)
 		return ret;
-	/* a seal that raced with us wins: the link must stay */
+	/*
+	 * A seal that raced with us wins: the link must stay.  The answer
+	 * holds only while op_lock is held (seal sets the flag under it),
+	 * so the frontend removes the name before we let go.
+	 */
 	bmap_lock(&f->op_lock);
 	ret = bmap_seal_check(f, BMAP_OP_UNLINK, 0, 0);
+	if (!ret && remove)
+		ret = remove(arg);
 	bmap_unlock(&f->op_lock);
 	bmap_recall_end(f, &brk);
 	return ret;
+}
+
+int bmap_file_unlink(struct bmap_file *f, unsigned int flags)
+{
+	return bmap_file_unlink_with(f, flags, NULL, NULL);
 }
 
 int bmap_file_write_begin(struct bmap_file *f, uint64_t off, uint64_t len)

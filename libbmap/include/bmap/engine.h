@@ -286,6 +286,24 @@ int bmap_file_allocate(struct bmap_file *file, uint64_t off, uint64_t len,
 int bmap_file_unlink(struct bmap_file *file, unsigned int flags);
 
 /**
+ * bmap_file_unlink_with - bmap_file_unlink() that also removes the link
+ * @file:   the file
+ * @flags:  as for bmap_file_unlink()
+ * @remove: called once the engine agrees, with the file's op_lock held
+ * @arg:    passed to @remove
+ *
+ * The answer of bmap_file_unlink() is stale as soon as it returns: a seal
+ * may come before the frontend removes the name, and the last link of a
+ * sealed file would go.  @remove runs while no seal can happen, so the
+ * frontend removes the name there.  It may take the locks a backend op
+ * takes, but must not call the engine.
+ *
+ * Return: as bmap_file_unlink(); otherwise what @remove returned.
+ */
+int bmap_file_unlink_with(struct bmap_file *file, unsigned int flags,
+			  int (*remove)(void *arg), void *arg);
+
+/**
  * bmap_file_write_begin - prepare a frontend write of [@off, @off + @len)
  * @file: the file
  * @off:  bytes (any alignment)
