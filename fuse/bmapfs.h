@@ -89,6 +89,13 @@ struct bmapfs {
 	struct bmapfs_opts	opts;
 	bool			read_only;
 
+	/* the FUSE_INIT handshake, as devio.c sees it go by */
+	bool			init_seen;
+	bool			init_done;
+	uint64_t		init_unique;
+	uint64_t		init_offered;	/* kernel's flags | flags2 << 32 */
+	bool			dio_mmap;	/* FUSE_DIRECT_IO_ALLOW_MMAP */
+
 	/*
 	 * Blocks the engine asked us to keep out of the allocator because a
 	 * revoked lease may still DMA into them (L7): allocated in the
@@ -175,6 +182,9 @@ static inline void bmapfs_unlock(struct bmapfs *b)
 int bmapfs_parse_opts(struct fuse_args *args, struct bmapfs_opts *o);
 void bmapfs_usage(const char *prog);
 int bmapfs_parse_size(const char *s, uint64_t *out);
+
+/* devio.c */
+int bmapfs_devio_attach(struct bmapfs *b);
 
 /* mkimage.c */
 int bmapfs_mkimage(const char *path, uint64_t size, char *why, size_t len);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The one place where libext2fs error codes become errno values.
+ * The one place where libext2fs error codes become errno values, and
+ * where their messages are registered.
  *
  * libext2fs returns either a plain errno (for system call failures) or one
  * of its com_err codes; anything not listed here is logged with the
@@ -12,6 +13,18 @@
 #include <ext2fs/ext2_err.h>
 
 #include "bmapfs.h"
+
+/*
+ * error_message() knows only the com_err tables registered with it, and
+ * libext2fs registers none of its own: without this every libext2fs code
+ * prints as "Unknown code ext2 NN".  A constructor, so that whatever links
+ * these objects (bmapfs, the fuzz harnesses) names the messages before
+ * its first libext2fs call.
+ */
+static void __attribute__((constructor)) bmapfs_err_init(void)
+{
+	initialize_ext2_error_table();
+}
 
 int _bmapfs_err(errcode_t err, const char *file, int line)
 {

@@ -57,7 +57,8 @@ static int open_fs(struct bmapfs *b, char *why, size_t len)
 			   &b->fs);
 	if (err == EXT2_ET_BAD_MAGIC || err == EXT2_ET_SB_CSUM_INVALID ||
 	    err == EXT2_ET_CORRUPT_SUPERBLOCK || err == EXT2_ET_SHORT_READ)
-		return why_fail(why, len, "%s", "not an ext4 filesystem");
+		return why_fail(why, len, "not an ext4 filesystem (%s)",
+				error_message(err));
 	if (err)
 		return why_fail(why, len, "%s", error_message(err));
 	if (check_features(b->fs, why, len))

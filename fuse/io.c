@@ -223,10 +223,10 @@ static bool may_have_xattrs(struct bmapfs *b, ext2_ino_t ino,
 
 /*
  * A write drops the file's capabilities (security.capability), as the
- * VFS does for every writer.  For descriptors opened with O_DIRECT the
- * kernel sends writes straight through (main.c) and leaves this to us;
- * on the others it has done it already and we find nothing.  Call with
- * the lock held.
+ * VFS does for every writer.  For descriptors in direct I/O mode
+ * (set_io_mode, ops_file.c) the kernel sends writes straight through and
+ * leaves this to us; on the others it has done it already and we find
+ * nothing.  Call with the lock held.
  * Return: 1 if a capability was removed (re-read the inode), 0 if there
  * was none, or a negative errno.
  */

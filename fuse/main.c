@@ -24,37 +24,6 @@
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(ext2_ino_t),
 	      "ext2 inode numbers must fit fuse_ino_t");
 
-/*
- * Descriptors opened with O_DIRECT get FOPEN_DIRECT_IO.  They bypass the
- * page cache either way, but on a cached FUSE file the kernel first asks
- * the server for security.capability before every write (FUSE sets
- * SB_NOSEC only with handle_killpriv_v2, which libfuse 3.14 cannot
- * negotiate), so a small write took two round trips.  With direct_io it
- * sends the write alone and after_write (io.c) drops set-user-ID and
- * capabilities itself.  A shared mmap of such a descriptor fails with
- * ENODEV (see bmapfs(8)).
- */
-static void set_io_mode(struct fuse_file_info *fi)
-{
-	if (fi->flags & O_DIRECT)
-		fi->direct_io = 1;
-}
-
-static void bmapfs_op_open_io(fuse_req_t req, fuse_ino_t ino,
-			      struct fuse_file_info *fi)
-{
-	set_io_mode(fi);
-	bmapfs_op_open(req, ino, fi);
-}
-
-static void bmapfs_op_create_io(fuse_req_t req, fuse_ino_t parent,
-				const char *name, mode_t mode,
-				struct fuse_file_info *fi)
-{
-	set_io_mode(fi);
-	bmapfs_op_create(req, parent, name, mode, fi);
-}
-
 static const struct fuse_lowlevel_ops bmapfs_ops = {
 	.init		= bmapfs_op_init,
 	.destroy	= bmapfs_op_destroy,
@@ -69,7 +38,7 @@ static const struct fuse_lowlevel_ops bmapfs_ops = {
 	.symlink	= bmapfs_op_symlink,
 	.rename		= bmapfs_op_rename,
 	.link		= bmapfs_op_link,
-	.open		= bmapfs_op_open_io,
+	.open		= bmapfs_op_open,
 	.read		= bmapfs_op_read,
 	.write		= bmapfs_op_write,
 	.flush		= bmapfs_op_flush,
@@ -84,7 +53,7 @@ static const struct fuse_lowlevel_ops bmapfs_ops = {
 	.getxattr	= bmapfs_op_getxattr,
 	.listxattr	= bmapfs_op_listxattr,
 	.removexattr	= bmapfs_op_removexattr,
-	.create		= bmapfs_op_create_io,
+	.create		= bmapfs_op_create,
 	.ioctl		= bmapfs_op_ioctl,
 	.poll		= bmapfs_op_poll,
 	.fallocate	= bmapfs_op_fallocate,
@@ -178,13 +147,22 @@ static int serve(struct bmapfs *b, struct fuse_args *args)
 			b->opts.image, b->opts.mountpoint);
 		goto out_signals;
 	}
+	/*
+	 * Some descriptors bypass the page cache (set_io_mode, ops_file.c).
+	 * The kernel maps them shared, coherent with their direct I/O, only
+	 * when the INIT reply grants FUSE_DIRECT_IO_ALLOW_MMAP, which
+	 * libfuse 3.14 cannot express: devio.c adds it on the way out.
+	 */
+	if (bmapfs_devio_attach(b))
+		goto out_unmount;
 	fuse_daemonize(copts.foreground);
 	if (copts.singlethread)
 		ret = fuse_session_loop(b->se);
 	else
 		ret = loop_mt(b, &copts);
-	fuse_session_unmount(b->se);
 	ret = ret ? 1 : 0;
+out_unmount:
+	fuse_session_unmount(b->se);
 out_signals:
 	fuse_remove_signal_handlers(b->se);
 out_destroy:

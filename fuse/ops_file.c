@@ -38,6 +38,27 @@ int bmapfs_engine_trunc(struct bmapfs *b, ext2_ino_t ino, uint64_t size,
 	return ret;
 }
 
+/*
+ * Which descriptors bypass the kernel's page cache (FOPEN_DIRECT_IO).
+ *
+ * O_DIRECT ones: the kernel sends their writes straight to us.  Without
+ * direct_io it would first ask us for security.capability before each
+ * write (it skips that only with SB_NOSEC, i.e. handle_killpriv_v2, which
+ * bmapfs does not take: see devio.c), two round trips per small write;
+ * after_write (io.c) drops set-user-ID and capabilities instead.
+ *
+ * That needs the kernel to let such descriptors be mapped shared and to
+ * keep the mapping coherent (FUSE_DIRECT_IO_ALLOW_MMAP, Linux 6.6):
+ * without it a shared mmap fails with ENODEV, so they stay cached.
+ */
+static void set_io_mode(struct bmapfs *b, struct fuse_file_info *fi)
+{
+	if (!b->dio_mmap)
+		return;
+	if (fi->flags & O_DIRECT)
+		fi->direct_io = 1;
+}
+
 static int do_open_file(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 			struct fuse_file_info *fi)
 {
@@ -57,6 +78,7 @@ static int do_open_file(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 		if (ret)
 			goto out_free;
 	}
+	set_io_mode(b, fi);
 	fi->fh = (uintptr_t)h;
 	fi->keep_cache = 0;
 	return 0;

@@ -1,13 +1,14 @@
 #!/bin/bash
 # bmapfs-create: -o create[=SIZE] and the one-line startup errors.
 #
-# A missing image without -o create, a file that is not ext4 and an ext2
-# image without extents are refused with "bmapfs: IMAGE: reason" and a
-# non-zero exit, and nothing is mounted.  -o create makes a sparse ext4
+# A missing image without -o create, a file that is not ext4, an ext2
+# image without extents and corrupt group descriptors are refused with
+# "bmapfs: IMAGE: reason" (libext2fs's own message where it has one) and
+# a non-zero exit, and nothing is mounted.  -o create makes a sparse ext4
 # image of the asked size (default 1 GiB) that e2fsck accepts, and leaves
 # an existing image alone.  mount -t fuse.bmapfs works through mount.fuse3.
 . "$(dirname "$0")/lib.sh"
-need mke2fs dumpe2fs
+need mke2fs dumpe2fs debugfs
 setup_tmp
 mnt=$tmp/mnt
 mkdir "$mnt"
@@ -31,7 +32,18 @@ refused "$tmp/missing.img" "No such file or directory" \
 [ ! -e "$tmp/missing.img" ] && ok "missing image is not created without -o create" ||
 	no "missing image is not created without -o create"
 head -c 8M /dev/urandom > "$tmp/junk.img"
-refused "$tmp/junk.img" "not an ext4 filesystem" "random data is not ext4"
+refused "$tmp/junk.img" \
+	"not an ext4 filesystem \(Bad magic number in super-block\)" \
+	"random data is not ext4, in libext2fs's words"
+# A group descriptor pointing outside its group: ext2fs_check_desc's code
+# must come out as its message, not "Unknown code ext2 24".
+truncate -s 64M "$tmp/gdesc.img" &&
+	mke2fs -q -F -t ext4 -b 4096 "$tmp/gdesc.img" &&
+	debugfs -w -R "set_bg 0 block_bitmap 99999999" "$tmp/gdesc.img" \
+		>/dev/null 2>&1 &&
+	debugfs -w -R "set_bg 0 checksum calc" "$tmp/gdesc.img" >/dev/null 2>&1
+refused "$tmp/gdesc.img" "corrupt group descriptors: Corrupt group descriptor: bad block for block bitmap \(run e2fsck\)" \
+	"a libext2fs error is named by its message"
 truncate -s 64M "$tmp/ext2.img" && mke2fs -q -F -t ext2 "$tmp/ext2.img"
 refused "$tmp/ext2.img" "not an ext4 filesystem \(no extents feature\)" \
 	"ext2 image without extents is refused"

@@ -9,8 +9,13 @@
 # than root, and the mode the kernel reports changes at once; it drops
 # file capabilities; it moves mtime and ctime forward.  Buffered
 # descriptors of the same file still mmap.
+#
+# An O_DIRECT descriptor maps MAP_SHARED (FUSE_DIRECT_IO_ALLOW_MMAP) and
+# the mapping stays coherent with O_DIRECT reads and writes on other
+# descriptors, as on kernel ext4 (diomap).
 . "$(dirname "$0")/lib.sh"
 need dd strace setcap getcap runuser python3 cmp
+DIOMAP=$top/tests/integration/diomap
 setup_mount create=64M,allow_other
 chmod 777 "$mnt"
 
@@ -83,6 +88,17 @@ with open(sys.argv[1], "r+b") as fh:
     m = mmap.mmap(fh.fileno(), 4096)
     m[0:1] = b"z"
     m.close()' "$f"
+
+check "an O_DIRECT descriptor maps MAP_SHARED" "$DIOMAP" map "$f"
+check "a store through it and msync: an O_DIRECT read elsewhere sees it" \
+	"$DIOMAP" store "$f"
+check "... and without msync (the read writes the dirty page back)" \
+	"$DIOMAP" dirty "$f"
+check "the mapping sees an O_DIRECT write on another descriptor" \
+	"$DIOMAP" dwrite "$f"
+check "... and one on the mapped descriptor itself" "$DIOMAP" self "$f"
+check "a buffered descriptor's mapping sees an O_DIRECT write" \
+	"$DIOMAP" -b dwrite "$f"
 
 check "P2 clean unmount" umount_bmapfs "$mnt"
 check "P2 e2fsck -fn" fsck_clean "$img"
