@@ -47,15 +47,24 @@ int bmapfs_engine_trunc(struct bmapfs *b, ext2_ino_t ino, uint64_t size,
  * bmapfs does not take: see devio.c), two round trips per small write;
  * after_write (io.c) drops set-user-ID and capabilities instead.
  *
- * That needs the kernel to let such descriptors be mapped shared and to
+ * Writable ones of a sealed file: a cached write is cut into requests at
+ * the first partial page it does not have, so one that straddles EOF
+ * would reach us as an in-size part we accept and a rest we refuse, and
+ * return short.  Direct I/O hands us each write whole, up to max_write,
+ * so write_begin refuses it whole with ETXTBSY (S3).  Descriptors opened
+ * before the seal keep their mode; see bmapfs(8).
+ *
+ * Both need the kernel to let such descriptors be mapped shared and to
  * keep the mapping coherent (FUSE_DIRECT_IO_ALLOW_MMAP, Linux 6.6):
  * without it a shared mmap fails with ENODEV, so they stay cached.
  */
-static void set_io_mode(struct bmapfs *b, struct fuse_file_info *fi)
+static void set_io_mode(struct bmapfs *b, struct bmap_file *bf,
+			struct fuse_file_info *fi)
 {
 	if (!b->dio_mmap)
 		return;
-	if (fi->flags & O_DIRECT)
+	if ((fi->flags & O_DIRECT) ||
+	    ((fi->flags & O_ACCMODE) != O_RDONLY && bmap_file_sealed(bf)))
 		fi->direct_io = 1;
 }
 
@@ -78,7 +87,7 @@ static int do_open_file(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 		if (ret)
 			goto out_free;
 	}
-	set_io_mode(b, fi);
+	set_io_mode(b, h->bf, fi);
 	fi->fh = (uintptr_t)h;
 	fi->keep_cache = 0;
 	return 0;
