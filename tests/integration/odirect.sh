@@ -20,6 +20,8 @@
 . "$(dirname "$0")/lib.sh"
 need dd strace setcap getcap runuser python3 cmp
 DIOMAP=$top/tests/integration/diomap
+id bmaptest >/dev/null 2>&1 ||
+	useradd -r -M -s /usr/sbin/nologin bmaptest || die "no user bmaptest"
 setup_mount create=64M,allow_other
 chmod 777 "$mnt"
 
