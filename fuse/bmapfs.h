@@ -62,6 +62,7 @@ struct bmapfs_opts {
 	int		show_help;
 	int		show_version;
 	int		no_default_permissions;
+	int		noacl;		/* -o noacl: no POSIX ACLs */
 	char		*bad_opt;	/* first option with a bad value */
 };
 
@@ -88,6 +89,7 @@ struct bmapfs {
 	struct fuse_session	*se;
 	struct bmapfs_opts	opts;
 	bool			read_only;
+	bool			acl;		/* POSIX ACLs on (acl.c) */
 
 	/* the FUSE_INIT handshake, as devio.c sees it go by */
 	bool			init_seen;
@@ -197,6 +199,24 @@ void bmapfs_image_close(struct bmapfs *b, bool clean);
 int _bmapfs_err(errcode_t err, const char *file, int line);
 #define bmapfs_err(err) _bmapfs_err((err), __FILE__, __LINE__)
 
+/* acl.c: POSIX ACLs; lock held */
+struct bmapfs_acl_new {		/* what a new inode inherits */
+	void	*acl;		/* access ACL, kernel xattr format */
+	size_t	acl_len;
+	void	*def;		/* default ACL (directories) */
+	size_t	def_len;
+};
+bool bmapfs_acl_name(const char *name);
+void bmapfs_acl_want(struct bmapfs *b, struct fuse_conn_info *conn);
+int bmapfs_acl_set_access(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
+			  const void *value, size_t size);
+int bmapfs_acl_chmod(struct bmapfs *b, ext2_ino_t ino, mode_t mode);
+int bmapfs_acl_create(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
+		      mode_t *mode, struct bmapfs_acl_new *n);
+int bmapfs_acl_init(struct bmapfs *b, ext2_ino_t ino,
+		    struct bmapfs_acl_new *n);
+void bmapfs_acl_new_free(struct bmapfs_acl_new *n);
+
 /* ext4_backend.c, ext4_extents.c, deferred.c */
 extern const struct bmap_backend_ops bmapfs_ext4_ops;
 int bmapfs_ext_count_holes(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
@@ -236,6 +256,8 @@ int bmapfs_check_regular(struct bmapfs *b, ext2_ino_t ino, int not_reg);
 int bmapfs_new_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t parent,
 		     mode_t mode, dev_t rdev, ext2_ino_t *ino,
 		     struct ext2_inode_large *in);
+void bmapfs_drop_new_inode(struct bmapfs *b, ext2_ino_t ino,
+			   struct ext2_inode_large *in);
 bool bmapfs_in_group(fuse_req_t req, gid_t gid);
 bool bmapfs_kill_suid(fuse_req_t req, struct ext2_inode_large *in);
 void bmapfs_data_changed(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino);

@@ -2,7 +2,8 @@
 /*
  * Inodes on the image: read/write the large on-disk inode, convert to
  * struct stat, nanosecond timestamps, and initialise new inodes with the
- * caller's ownership (setgid directories pass their group on).
+ * caller's ownership (setgid directories pass their group on) and the
+ * umask or the directory's default ACL (acl.c).
  *
  * Every function here runs with bmapfs.lock held unless it says
  * otherwise.
@@ -319,8 +320,21 @@ static void encode_rdev(struct ext2_inode_large *in, dev_t rdev)
 }
 
 /*
+ * bmapfs_drop_new_inode - free the inode @ino, as @in, that
+ * bmapfs_new_inode made and nothing links to yet.
+ */
+void bmapfs_drop_new_inode(struct bmapfs *b, ext2_ino_t ino,
+			   struct ext2_inode_large *in)
+{
+	in->i_links_count = 0;
+	bmapfs_write_inode(b, ino, in);
+	bmapfs_free_inode(b, ino);
+}
+
+/*
  * bmapfs_new_inode - allocate and write a new inode (not yet linked) for a
- * regular file, FIFO, socket or device node, owned by the caller of @req.
+ * regular file, FIFO, socket or device node, owned by the caller of @req,
+ * with the umask or @parent's default ACL applied (bmapfs_acl_create).
  * Call with lock held.  Return: 0 with @ino and @in filled, or -errno.
  */
 int bmapfs_new_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t parent,
@@ -329,17 +343,20 @@ int bmapfs_new_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t parent,
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct ext2_inode_large dir;
+	struct bmapfs_acl_new acl;
 	ext2_extent_handle_t h;
 	size_t isize = EXT2_INODE_SIZE(b->fs->super);
 	char *buf;
-	int ret;
+	int ret, err;
 
 	ret = bmapfs_read_inode(b, parent, &dir);
+	if (!ret)
+		ret = bmapfs_acl_create(b, req, parent, &mode, &acl);
 	if (ret)
 		return ret;
 	ret = bmapfs_err(ext2fs_new_inode(b->fs, parent, mode, NULL, ino));
 	if (ret)
-		return ret;
+		goto out_acl;
 	memset(in, 0, sizeof(*in));
 	in->i_mode = mode;
 	in->i_links_count = 1;
@@ -364,20 +381,29 @@ int bmapfs_new_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t parent,
 						     (struct ext2_inode *)in,
 						     &h));
 		if (ret)
-			return ret;
+			goto out_acl;
 		ext2fs_extent_free(h);
 	}
 	/* write the whole on-disk inode so no stale in-inode xattr survives */
 	buf = calloc(1, isize);
+	ret = -ENOMEM;
 	if (!buf)
-		return -ENOMEM;
+		goto out_acl;
 	memcpy(buf, in, isize < sizeof(*in) ? isize : sizeof(*in));
 	ret = bmapfs_err(ext2fs_write_inode_full(b->fs, *ino,
 						 (struct ext2_inode *)buf,
 						 isize));
 	free(buf);
 	if (ret)
-		return ret;
+		goto out_acl;
 	ext2fs_inode_alloc_stats2(b->fs, *ino, +1, S_ISDIR(mode));
-	return 0;
+	/* the ACLs may have taken an xattr block: read the inode back */
+	ret = bmapfs_acl_init(b, *ino, &acl);
+	err = bmapfs_read_inode(b, *ino, in);
+	if (ret && !err)
+		bmapfs_drop_new_inode(b, *ino, in);
+	return ret ? ret : err;
+out_acl:
+	bmapfs_acl_new_free(&acl);
+	return ret;
 }

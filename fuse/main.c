@@ -62,7 +62,7 @@ static const struct fuse_lowlevel_ops bmapfs_ops = {
 
 void bmapfs_op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	bmapfs_acl_want(userdata, conn);
 	if (conn->capable & FUSE_CAP_IOCTL_DIR)
 		conn->want |= FUSE_CAP_IOCTL_DIR;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)

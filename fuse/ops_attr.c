@@ -9,6 +9,7 @@
  * the ownership rules are checked here as well, and chown clears the
  * set-user-ID and set-group-ID bits of non-directories as ext4 does; so
  * does a size change by a caller without CAP_FSETID (bmapfs_kill_suid).
+ * A mode change also rewrites the access ACL (acl.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -100,6 +101,12 @@ static int set_meta(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 		bmapfs_kill_suid(req, &in);
 	set_times(&in, attr, to_set);
 	ret = bmapfs_write_inode(b, ino, &in);
+	/* as ext4: the access ACL follows the mode (read back its inode) */
+	if (!ret && (to_set & FUSE_SET_ATTR_MODE)) {
+		ret = bmapfs_acl_chmod(b, ino, in.i_mode);
+		if (!ret)
+			ret = bmapfs_read_inode(b, ino, &in);
+	}
 	if (!ret)
 		bmapfs_fill_stat(b, ino, &in, out);
 out_unlock:

@@ -119,12 +119,16 @@ void bmapfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	reply_entry(req, ret, &e);
 }
 
-/* Give a freshly made inode the caller's ownership, @mode and times. */
+/*
+ * Give a freshly made inode the caller's ownership, @mode (after the
+ * umask or @dir's default ACL) and times.
+ */
 static int own_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 		     ext2_ino_t ino, mode_t mode)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct ext2_inode_large in, d;
+	struct bmapfs_acl_new acl;
 	int ret;
 
 	ret = bmapfs_renew_generation(b, ino);	/* libext2fs leaves 0 */
@@ -134,7 +138,11 @@ static int own_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 		ret = bmapfs_read_inode(b, ino, &in);
 	if (ret)
 		return ret;
-	in.i_mode = (in.i_mode & S_IFMT) | (mode & 07777);
+	mode = (in.i_mode & S_IFMT) | (mode & 07777);
+	ret = bmapfs_acl_create(b, req, dir, &mode, &acl);
+	if (ret)
+		return ret;
+	in.i_mode = mode;
 	inode_set_uid(in, ctx->uid);
 	inode_set_gid(in, ctx->gid);
 	if (d.i_mode & S_ISGID) {
@@ -144,6 +152,10 @@ static int own_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 	}
 	bmapfs_touch(&in, BMAPFS_ATIME | BMAPFS_MTIME | BMAPFS_CTIME);
 	ret = bmapfs_write_inode(b, ino, &in);
+	if (!ret)
+		ret = bmapfs_acl_init(b, ino, &acl);
+	else
+		bmapfs_acl_new_free(&acl);
 	if (!ret)
 		ret = bmapfs_touch_dir(b, dir);
 	return ret;

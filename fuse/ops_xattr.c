@@ -2,9 +2,12 @@
 /*
  * Extended attributes through libext2fs (ext2fs_xattrs_*): the user.,
  * trusted. and security. namespaces, stored in the inode body or the
- * xattr block exactly as ext4 stores them.  POSIX ACLs (system.*) are not
- * offered: EOPNOTSUPP.  The kernel checks namespace permissions
- * (trusted.* needs CAP_SYS_ADMIN, user.* only on files and directories).
+ * xattr block exactly as ext4 stores them, and the POSIX ACLs
+ * system.posix_acl_access and system.posix_acl_default unless -o noacl
+ * (acl.c; setting an access ACL also sets the mode).  Other system.*
+ * names: EOPNOTSUPP.  The kernel checks namespace permissions (trusted.*
+ * needs CAP_SYS_ADMIN, user.* only on files and directories, ACLs only
+ * by the owner).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,10 +16,11 @@
 
 #include "bmapfs.h"
 
-static bool name_ok(const char *name)
+static bool name_ok(struct bmapfs *b, const char *name)
 {
 	return !strncmp(name, "user.", 5) || !strncmp(name, "trusted.", 8) ||
-	       !strncmp(name, "security.", 9);
+	       !strncmp(name, "security.", 9) ||
+	       (b->acl && bmapfs_acl_name(name));
 }
 
 static int xopen(struct bmapfs *b, ext2_ino_t ino,
@@ -73,7 +77,7 @@ void bmapfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct bmapfs *b = bmapfs_of(req);
 	int ret;
 
-	if (!name_ok(name)) {
+	if (!name_ok(b, name)) {
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
@@ -82,7 +86,12 @@ void bmapfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		return;
 	}
 	bmapfs_lock(b);
-	ret = do_setxattr(b, bmapfs_ino(ino), name, value, size, flags);
+	if (!strcmp(name, "system.posix_acl_access"))
+		ret = bmapfs_acl_set_access(b, req, bmapfs_ino(ino), value,
+					    size);
+	else
+		ret = do_setxattr(b, bmapfs_ino(ino), name, value, size,
+				  flags);
 	bmapfs_unlock(b);
 	fuse_reply_err(req, -ret);
 }
@@ -112,7 +121,7 @@ void bmapfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	size_t len = 0;
 	int ret;
 
-	if (!name_ok(name)) {
+	if (!name_ok(b, name)) {
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
@@ -131,9 +140,10 @@ void bmapfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 }
 
 struct list_ctx {
-	char	*buf;
-	size_t	len, cap;
-	int	err;
+	struct bmapfs	*b;
+	char		*buf;
+	size_t		len, cap;
+	int		err;
 };
 
 static int list_fn(char *name, char *value, size_t value_len, void *data)
@@ -144,7 +154,7 @@ static int list_fn(char *name, char *value, size_t value_len, void *data)
 
 	(void)value;
 	(void)value_len;
-	if (!name_ok(name))
+	if (!name_ok(c->b, name))
 		return 0;
 	if (c->len + n > c->cap) {
 		c->cap = (c->len + n) * 2;
@@ -164,7 +174,7 @@ void bmapfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct bmapfs *b = bmapfs_of(req);
 	struct ext2_xattr_handle *h;
-	struct list_ctx c = { 0 };
+	struct list_ctx c = { .b = b };
 	int ret;
 
 	bmapfs_lock(b);
@@ -234,7 +244,7 @@ void bmapfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct bmapfs *b = bmapfs_of(req);
 	int ret;
 
-	if (!name_ok(name)) {
+	if (!name_ok(b, name)) {
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}

@@ -3,11 +3,11 @@
  * Command line: bmapfs [options] IMAGE MOUNTPOINT.
  *
  * The bmapfs options (create, lease_break_time, pin_limit,
- * quarantine_limit, dcache_entries) are taken out of the argument list
- * here; everything else (-f, -d, -s, -o allow_other, ...) is left for
- * libfuse.  The first non-option is the image, the second the mount
- * point, in either order relative to the options, so that mount.fuse3
- * can call us as "bmapfs IMAGE MNT -o opts".
+ * quarantine_limit, dcache_entries, acl, noacl) are taken out of the
+ * argument list here; everything else (-f, -d, -s, -o allow_other,
+ * ...) is left for libfuse.  The first non-option is the image, the
+ * second the mount point, in either order relative to the options, so
+ * that mount.fuse3 can call us as "bmapfs IMAGE MNT -o opts".
  */
 #include <errno.h>
 #include <stddef.h>
@@ -30,6 +30,8 @@ enum {
 	KEY_QUARANTINE_LIMIT,
 	KEY_DCACHE_ENTRIES,
 	KEY_NO_DEFPERM,
+	KEY_ACL,
+	KEY_NOACL,
 	KEY_HELP,
 	KEY_VERSION,
 };
@@ -42,6 +44,8 @@ static const struct fuse_opt bmapfs_fuse_opts[] = {
 	FUSE_OPT_KEY("quarantine_limit=", KEY_QUARANTINE_LIMIT),
 	FUSE_OPT_KEY("dcache_entries=", KEY_DCACHE_ENTRIES),
 	FUSE_OPT_KEY("no_default_permissions", KEY_NO_DEFPERM),
+	FUSE_OPT_KEY("acl", KEY_ACL),
+	FUSE_OPT_KEY("noacl", KEY_NOACL),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -140,6 +144,10 @@ static int bmapfs_opt_proc(void *data, const char *arg, int key,
 	case KEY_NO_DEFPERM:
 		o->no_default_permissions = 1;
 		return 0;
+	case KEY_ACL:
+	case KEY_NOACL:
+		o->noacl = key == KEY_NOACL;
+		return 0;
 	case KEY_HELP:
 		o->show_help = 1;
 		return 0;
@@ -170,7 +178,9 @@ void bmapfs_usage(const char *prog)
 	       "    -o dcache_entries=N       directory names cached in "
 	       "memory (default %u, 0 = off)\n"
 	       "    -o no_default_permissions let the server check "
-	       "permissions alone\n"
+	       "permissions alone (and turns ACLs off)\n"
+	       "    -o acl, -o noacl          POSIX ACLs on (default) or "
+	       "off, as ext4's\n"
 	       "    -o max_threads=N          FUSE worker threads, kept "
 	       "once started (default %d)\n\n", prog, BMAPFS_DCACHE_ENTRIES,
 	       BMAPFS_MAX_THREADS);
