@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * rename, with RENAME_NOREPLACE and RENAME_EXCHANGE.
+ * rename, with RENAME_NOREPLACE, RENAME_EXCHANGE and RENAME_WHITEOUT.
  *
  * The target entry is retargeted in place (bmapfs_set_entry), so the new
  * name never disappears.  Renaming over the last link of a regular file
@@ -19,6 +19,9 @@
 #endif
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE		(1 << 1)
+#endif
+#ifndef RENAME_WHITEOUT
+#define RENAME_WHITEOUT		(1 << 2)
 #endif
 
 struct rename_args {
@@ -101,20 +104,46 @@ static int do_exchange(struct bmapfs *b, struct rename_args *a)
 	return ret;
 }
 
+/*
+ * RENAME_WHITEOUT leaves at the old name what overlayfs takes for a
+ * removed file: a character device 0:0, made as mknod would make it
+ * (ext4 does the same).  Made first, so that running out of inodes
+ * changes nothing.
+ */
+static int new_whiteout(struct bmapfs *b, struct rename_args *a,
+			ext2_ino_t *wh, struct ext2_inode_large *in)
+{
+	*wh = 0;
+	if (!(a->flags & RENAME_WHITEOUT))
+		return 0;
+	return bmapfs_new_inode(b, a->req, a->dir, S_IFCHR, 0, wh, in);
+}
+
 static int do_move(struct bmapfs *b, struct rename_args *a)
 {
+	struct ext2_inode_large win;
 	bool last = false;
+	ext2_ino_t wh;
 	int ret;
 
+	ret = new_whiteout(b, a, &wh, &win);
+	if (ret)
+		return ret;
 	if (a->dst)
 		ret = bmapfs_set_entry(b, a->ndir, a->nname, a->src,
 				       a->sin.i_mode);
 	else
 		ret = bmapfs_add_link(b, a->ndir, a->nname, a->src,
 				      a->sin.i_mode);
-	if (ret)
+	if (ret) {
+		if (wh)
+			bmapfs_drop_new_inode(b, wh, &win);
 		return ret;
-	ret = bmapfs_remove_entry(b, a->dir, a->name, a->src);
+	}
+	if (wh)
+		ret = bmapfs_set_entry(b, a->dir, a->name, wh, S_IFCHR);
+	else
+		ret = bmapfs_remove_entry(b, a->dir, a->name, a->src);
 	if (!ret && LINUX_S_ISDIR(a->sin.i_mode))
 		ret = move_dir(b, a->src, a->dir, a->ndir);
 	if (!ret)
@@ -162,8 +191,10 @@ static int do_rename(struct bmapfs *b, struct rename_args *a)
 	ext2_ino_t victim;
 	int ret;
 
-	if (a->flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) ||
-	    (a->flags & RENAME_NOREPLACE && a->flags & RENAME_EXCHANGE))
+	if (a->flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE |
+			 RENAME_WHITEOUT) ||
+	    (a->flags & RENAME_EXCHANGE &&
+	     a->flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
 		return -EINVAL;
 	ret = bmapfs_check_name(a->name);
 	if (!ret)
