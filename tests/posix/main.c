@@ -27,8 +27,9 @@ usage(FILE *f)
 {
 	fputs("Usage: bmap-posix [--unprivileged] [--uid UID] [--timeout SEC] DIR\n\n"
 	      "Check files, directories, links, special files, permissions,\n"
-	      "ownership, timestamps, statfs/fsync/fallocate and xattrs on the\n"
-	      "filesystem of DIR, in a private directory removed afterwards.\n"
+	      "ownership, timestamps, statfs/fsync/fallocate, xattrs and ACLs\n"
+	      "on the filesystem of DIR, in a private directory removed\n"
+	      "afterwards.\n"
 	      "  --unprivileged  only what an ordinary user can do (automatic\n"
 	      "                  when not root; as root, become UID first)\n"
 	      "  --uid UID       first unprivileged uid; UID+1 is the second\n"
@@ -64,6 +65,7 @@ run_all(struct posix *p)
 	posix_times(p);
 	posix_fsops(p);
 	posix_xattr(p);
+	posix_acl(p);
 	posix_rmtree(p->work);
 	return report_summary();
 }

@@ -17,6 +17,7 @@
  *   times.c    utimensat and the timestamps operations update
  *   fsops.c    statfs, fsync, fallocate
  *   xattr.c    extended attributes
+ *   acl.c      POSIX ACLs: mode interplay, inheritance, enforcement
  *
  * Root mode (the default as root) also acts as two unprivileged users
  * through forked children; --unprivileged (automatic when not root) keeps
@@ -66,5 +67,6 @@ void posix_perms(struct posix *p);
 void posix_times(struct posix *p);
 void posix_fsops(struct posix *p);
 void posix_xattr(struct posix *p);
+void posix_acl(struct posix *p);
 
 #endif /* BMAP_POSIX_H */
