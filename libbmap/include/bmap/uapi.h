@@ -97,9 +97,16 @@ struct bmap_lease_args {
 };
 
 /*
+ * Like F_SETLEASE, a lease of any mode needs the caller to own the file or
+ * to have CAP_LEASE: a lease lets its holder delay (read, write) or block
+ * (pin) other users' operations on the file.  A pin lease pins every block
+ * of its range below EOF from the start, mapped or not, and counts against
+ * the caller's pin limit as mapped bytes do.
  *   EINVAL  unknown mode or flags, length 0, offset + length overflows
+ *   EACCES  caller neither owns the file nor has CAP_LEASE
  *   EBADF   write lease on a descriptor not open for writing
  *   EPERM   pin lease on a file that is not sealed
+ *   EDQUOT  pin lease beyond the pin limit of its owner (L9)
  *   EAGAIN  NOWAIT, and a recall of an overlapping range is in progress
  */
 #define BMAP_IOC_LEASE		_IOWR(BMAP_IOC_MAGIC, 0x10, struct bmap_lease_args)
@@ -228,7 +235,7 @@ struct bmap_status {
 	__u64	nr_write;
 	__u64	nr_pin;
 	__u64	nr_revoked;		/* revoked, not yet released */
-	__u64	pinned_bytes;		/* mapped through live leases, all users */
+	__u64	pinned_bytes;		/* mapped or pin-leased, all users */
 	__u64	quarantined_bytes;
 	__u64	user_pinned_bytes;	/* the caller's */
 	__u64	pin_limit;		/* per user */
@@ -240,6 +247,39 @@ struct bmap_status {
 };
 
 #define BMAP_IOC_STATUS		_IOR(BMAP_IOC_MAGIC, 0x20, struct bmap_status)
+
+/*
+ * Per-user counters (L9), on any file or directory of the filesystem, so
+ * that an administrator can see who holds leases, pins bytes and gets
+ * revoked: a holder that lets recalls run out delays every map change of
+ * its range by lease_break_time.  Rows come in ascending uid order from
+ * start_uid, users with nothing to report left out; next_uid is where the
+ * next call starts, BMAP_USERS_END once no row is left.  A caller without
+ * CAP_SYS_ADMIN gets its own row only.
+ *   EINVAL  flags or reserved fields not zero
+ */
+#define BMAP_USERS_MAX		32
+#define BMAP_USERS_END		(1ULL << 32)
+
+struct bmap_user_stat {
+	__u32	uid;
+	__u32	reserved0;
+	__u64	nr_leases;	/* live and revoked, every mode */
+	__u64	pinned_bytes;	/* mapped or pin-leased */
+	__u64	nr_revokes;	/* the user's leases revoked, since mount */
+	__u64	reserved[2];
+};
+
+struct bmap_users_args {
+	__u64	start_uid;	/* in: first uid to report */
+	__u64	next_uid;	/* out: start_uid of the next call */
+	__u32	nr_users;	/* out */
+	__u32	flags;		/* in: must be 0 */
+	__u64	reserved[3];
+	struct bmap_user_stat users[BMAP_USERS_MAX];	/* out */
+};
+
+#define BMAP_IOC_USERS		_IOWR(BMAP_IOC_MAGIC, 0x21, struct bmap_users_args)
 
 /*
  * fallocate(2) modes and the fsxattr flag the kernel series adds (S6).
