@@ -97,6 +97,14 @@ bmap_client_status(int fd, struct bmap_status *st)
 	return xioctl(fd, BMAP_IOC_STATUS, st);
 }
 
+int
+bmap_client_users(int fd, uint64_t start_uid, struct bmap_users_args *args)
+{
+	memset(args, 0, sizeof(*args));
+	args->start_uid = start_uid;
+	return xioctl(fd, BMAP_IOC_USERS, args);
+}
+
 static int
 lease_acquire(int fd, uint32_t mode, uint32_t flags, uint64_t offset,
 	      uint64_t length, struct bmap_client_lease *lease)

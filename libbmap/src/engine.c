@@ -133,6 +133,49 @@ void bmap_engine_status(struct bmap_engine *eng, uint32_t uid,
 	bmap_unlock(&eng->lease_lock);
 }
 
+static int usage_cmp(const void *a, const void *b)
+{
+	const struct bmap_uid_usage *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+int bmap_engine_users(struct bmap_engine *eng, uint64_t start,
+		      struct bmap_user_stat *out, uint32_t max, uint32_t *nr,
+		      uint64_t *next)
+{
+	const struct bmap_uid_usage *u;
+	uint32_t n = 0;
+	size_t i;
+
+	*next = BMAP_USERS_END;
+	bmap_lock(&eng->lease_lock);
+	/*
+	 * Sorting in place is fine: nobody keeps a row pointer across
+	 * lease_lock, and a few rows per user of the filesystem are cheap.
+	 */
+	qsort(eng->usage, eng->nr_usage, sizeof(*eng->usage), usage_cmp);
+	for (i = 0; i < eng->nr_usage; i++) {
+		u = &eng->usage[i];
+		if (u->uid < start ||
+		    (!u->nr_leases && !u->bytes && !u->nr_revokes))
+			continue;
+		if (n == max) {
+			*next = u->uid;
+			break;
+		}
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].uid = u->uid;
+		out[n].nr_leases = u->nr_leases;
+		out[n].pinned_bytes = u->bytes;
+		out[n].nr_revokes = u->nr_revokes;
+		n++;
+	}
+	bmap_unlock(&eng->lease_lock);
+	*nr = n;
+	return 0;
+}
+
 /* Backend load -> records for bmap_xmap_replace, clipped to the range. */
 struct load_ctx {
 	uint64_t		start;
@@ -187,6 +230,24 @@ int bmap_file_refresh(struct bmap_file *f, uint64_t lblk, uint64_t n)
 	return ret;
 }
 
+/*
+ * bmap_file_uid - the owner of @f as the backend has it now.  The engine
+ * is not told about chown, and a file stays loaded for as long as anyone
+ * has it open, so the permission checks of seal and lease ask each time
+ * rather than trust what the file was loaded with.  No engine lock held.
+ * Returns 0, or the backend's -ENOENT / -EIO.
+ */
+int bmap_file_uid(struct bmap_file *f, uint32_t *uid)
+{
+	struct bmap_file_info fi;
+	int ret;
+
+	ret = f->eng->ops->get_info(f->eng->be, f->ino, &fi);
+	if (!ret)
+		*uid = fi.uid;
+	return ret;
+}
+
 static struct bmap_file *bmap_file_load(struct bmap_engine *eng, uint64_t ino)
 {
 	struct bmap_file_info fi;
@@ -214,7 +275,6 @@ static struct bmap_file *bmap_file_load(struct bmap_engine *eng, uint64_t ino)
 	f->size = fi.size;
 	f->sealed = fi.sealed;
 	f->regular = fi.regular;
-	f->uid = fi.uid;
 	ret = bmap_file_refresh(f, 0, UINT64_MAX);
 	if (ret) {
 		bmap_xmap_free(f->map);

@@ -49,9 +49,12 @@ struct bmap_engine {
 	struct list_head	quarantine;	/* bmap_qent; lease_lock */
 };
 
+/* What one uid holds; rows are made on first use and never removed. */
 struct bmap_uid_usage {
 	uint32_t	uid;
-	uint64_t	bytes;
+	uint64_t	bytes;		/* pinned: mapped or pin-leased */
+	uint64_t	nr_leases;	/* live and revoked */
+	uint64_t	nr_revokes;	/* since the engine was made */
 };
 
 struct bmap_file {
@@ -66,7 +69,6 @@ struct bmap_file {
 						 * lease_lock; read under either
 						 * or racily */
 	bool			regular;
-	uint32_t		uid;
 
 	pthread_rwlock_t	io_lock;	/* outermost, see top */
 	pthread_mutex_t		op_lock;	/* inside io_lock */
@@ -138,6 +140,7 @@ uint64_t bmap_now_ns(void);
 /* engine.c */
 int bmap_file_refresh(struct bmap_file *f, uint64_t lblk, uint64_t n);
 void bmap_file_ref(struct bmap_file *f);
+int bmap_file_uid(struct bmap_file *f, uint32_t *uid);
 
 static inline uint64_t bmap_lblk(const struct bmap_engine *eng, uint64_t off)
 {
@@ -202,7 +205,9 @@ void bmap_quarantine_release(struct bmap_lease *l, struct bmap_pvec *out);
 void bmap_quarantine_return(struct bmap_engine *eng, struct bmap_pvec *v);
 int bmap_pin_precheck(struct bmap_lease *l, uint64_t lblk, uint64_t n);
 int bmap_pin_charge(struct bmap_lease *l, const struct bmap_pvec *phys);
+int bmap_pin_charge_range(struct bmap_lease *l);
 void bmap_pin_uncharge(struct bmap_lease *l);
+struct bmap_uid_usage *bmap_usage_of(struct bmap_engine *eng, uint32_t uid);
 
 /* lease.c */
 struct bmap_lease *bmap_lease_find(struct bmap_owner *o, uint64_t id);

@@ -3,8 +3,11 @@
  * libbmap - the lease table: owners, leases, map and commit (L1-L5, L9).
  *
  * A lease is a byte range of one file in one mode, held by an owner (an
- * open file description of the frontend).  Leases never conflict with each
- * other; they only matter to operations that change the map (recall.c).
+ * open file description of the frontend).  Who may take one is the
+ * frontend's call, made with bmap_lease_permission() (owner or CAP_LEASE,
+ * as F_SETLEASE) unless it was told to let any reader lease.  Leases never
+ * conflict with each other; they only matter to operations that change the
+ * map (recall.c).
  * Each lease is on two lists under eng->lease_lock: its owner's and its
  * file's.  A lease pointer is never used after lease_lock is dropped:
  * another thread of the same owner may release it meanwhile, so functions
@@ -66,6 +69,7 @@ static void drop_events(struct bmap_owner *o, uint64_t id)
 static void lease_detach(struct bmap_lease *l, struct bmap_pvec *q)
 {
 	struct bmap_engine *eng = l->file->eng;
+	struct bmap_uid_usage *u;
 
 	list_del(&l->owner_node);
 	list_del(&l->file_node);
@@ -78,6 +82,10 @@ static void lease_detach(struct bmap_lease *l, struct bmap_pvec *q)
 		eng->st.nr_pin--;
 	if (l->revoked)
 		eng->st.nr_revoked--;
+	/* made by bmap_lease_acquire(), so no allocation can fail here */
+	u = bmap_usage_of(eng, l->owner->uid);
+	if (u)
+		u->nr_leases--;
 	bmap_quarantine_release(l, q);
 	bmap_pin_uncharge(l);
 	drop_events(l->owner, l->id);
@@ -114,11 +122,25 @@ void bmap_owner_free(struct bmap_owner *o)
 	free(o);
 }
 
+int bmap_lease_permission(struct bmap_file *f, const struct bmap_cred *cred)
+{
+	uint32_t uid;
+	int ret;
+
+	if (cred->cap_lease)
+		return 0;
+	ret = bmap_file_uid(f, &uid);
+	if (ret)
+		return ret;
+	return uid == cred->uid ? 0 : -EACCES;
+}
+
 int bmap_lease_acquire(struct bmap_owner *o, struct bmap_file *f,
 		       uint32_t mode, uint64_t off, uint64_t len,
 		       unsigned int flags, uint64_t *id)
 {
 	struct bmap_engine *eng = o->eng;
+	struct bmap_uid_usage *u;
 	struct bmap_lease *l;
 	uint64_t end;
 	int ret = 0;
@@ -154,6 +176,19 @@ int bmap_lease_acquire(struct bmap_owner *o, struct bmap_file *f,
 		ret = -EPERM;
 		goto out_unlock;
 	}
+	/* made here, so that counting a revoke later needs no allocation */
+	u = bmap_usage_of(eng, o->uid);
+	if (!u) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	/* the row exists now: charging does not move the table under @u */
+	if (mode == BMAP_LEASE_PIN) {
+		ret = bmap_pin_charge_range(l);
+		if (ret)
+			goto out_unlock;
+	}
+	u->nr_leases++;
 	l->id = eng->next_id++;
 	list_add_tail(&l->owner_node, &o->leases);
 	list_add_tail(&l->file_node, &f->leases);
@@ -169,6 +204,8 @@ int bmap_lease_acquire(struct bmap_owner *o, struct bmap_file *f,
 	l = NULL;
 out_unlock:
 	bmap_unlock(&eng->lease_lock);
+	if (l)
+		free(l->mapped);
 	free(l);
 	return ret;
 }

@@ -315,7 +315,12 @@ void bmap_quarantine_return(struct bmap_engine *eng, struct bmap_pvec *v)
 	bmap_pvec_free(v);
 }
 
-static struct bmap_uid_usage *usage_of(struct bmap_engine *eng, uint32_t uid)
+/*
+ * bmap_usage_of - the counters of @uid, made zeroed on first use.
+ * Lease_lock held.  Returns NULL on ENOMEM.  The table may move when it
+ * grows: a pointer is good until lease_lock is dropped or the next call.
+ */
+struct bmap_uid_usage *bmap_usage_of(struct bmap_engine *eng, uint32_t uid)
 {
 	struct bmap_uid_usage *u;
 	size_t i;
@@ -328,8 +333,8 @@ static struct bmap_uid_usage *usage_of(struct bmap_engine *eng, uint32_t uid)
 		return NULL;
 	eng->usage = u;
 	u = &eng->usage[eng->nr_usage++];
+	memset(u, 0, sizeof(*u));
 	u->uid = uid;
-	u->bytes = 0;
 	return u;
 }
 
@@ -383,7 +388,7 @@ int bmap_pin_precheck(struct bmap_lease *l, uint64_t lblk, uint64_t n)
 	if (!eng->cfg.pin_limit && !eng->cfg.quarantine_limit)
 		return 0;
 	bmap_xmap_iter(l->file->map, lblk, n, precheck_fn, &p);
-	u = usage_of(eng, l->owner->uid);
+	u = bmap_usage_of(eng, l->owner->uid);
 	if (!u)
 		return -ENOMEM;
 	if (over_limits(eng, u, (p.fresh + n - p.allocated) << eng->bshift))
@@ -459,7 +464,7 @@ int bmap_pin_charge(struct bmap_lease *l, const struct bmap_pvec *phys)
 	if (!fresh)
 		return 0;
 	bytes = fresh << eng->bshift;
-	u = usage_of(eng, l->owner->uid);
+	u = bmap_usage_of(eng, l->owner->uid);
 	if (!u)
 		return -ENOMEM;
 	if (over_limits(eng, u, bytes))
@@ -473,11 +478,62 @@ int bmap_pin_charge(struct bmap_lease *l, const struct bmap_pvec *phys)
 	return 0;
 }
 
+struct pin_range {
+	uint64_t		lblk;
+	uint64_t		end;
+	struct bmap_pvec	phys;
+};
+
+static int pin_range_fn(void *arg, const struct bmap_xrec *r)
+{
+	struct pin_range *p = arg;
+	uint64_t s = r->lblk > p->lblk ? r->lblk : p->lblk;
+	uint64_t e = r->lblk + r->len < p->end ? r->lblk + r->len : p->end;
+
+	if (s >= e)
+		return 0;
+	return bmap_pvec_add(&p->phys, r->pblk + (s - r->lblk), e - s);
+}
+
+/*
+ * bmap_pin_charge_range - charge what a new pin lease pins (L8, L9).
+ *
+ * A pin lease holds the blocks of its range still whether or not its
+ * holder ever maps them: unseal fails while it exists, so nothing can
+ * move or free them.  Charging only what a map hands out would let a
+ * holder pin a whole file for nothing, so every device block of the
+ * range below EOF is charged now, as if mapped; a later map through the
+ * lease finds them mapped already and charges nothing more.  The file is
+ * sealed, so neither its size nor its map changes under us.  Lease_lock
+ * held; @l is not in the tables yet.  Returns 0, -EDQUOT or -ENOMEM
+ * (nothing charged).
+ */
+int bmap_pin_charge_range(struct bmap_lease *l)
+{
+	struct bmap_engine *eng = l->file->eng;
+	struct pin_range p = { 0 };
+	uint64_t end = bmap_file_size(l->file);
+	uint64_t n;
+	int ret;
+
+	if (l->end < end)
+		end = l->end;
+	if (l->start >= end)
+		return 0;
+	bmap_blocks_covering(eng, l->start, end - l->start, &p.lblk, &n);
+	p.end = p.lblk + n;
+	ret = bmap_xmap_iter(l->file->map, p.lblk, n, pin_range_fn, &p);
+	if (!ret)
+		ret = bmap_pin_charge(l, &p.phys);
+	bmap_pvec_free(&p.phys);
+	return ret;
+}
+
 /* The lease is gone: its mapped bytes no longer count.  Lease_lock held. */
 void bmap_pin_uncharge(struct bmap_lease *l)
 {
 	struct bmap_engine *eng = l->file->eng;
-	struct bmap_uid_usage *u = usage_of(eng, l->owner->uid);
+	struct bmap_uid_usage *u = bmap_usage_of(eng, l->owner->uid);
 
 	if (u)
 		u->bytes -= l->mapped_bytes;

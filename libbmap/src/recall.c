@@ -110,9 +110,14 @@ static void revoke(struct bmap_engine *eng, struct bmap_lease *l,
 		   uint32_t reason, uint64_t start, uint64_t end,
 		   struct notify_set *ns)
 {
+	struct bmap_uid_usage *u = bmap_usage_of(eng, l->owner->uid);
+
 	l->revoked = true;
 	eng->st.nr_revoked++;
 	eng->st.nr_revokes++;
+	/* the row was made when the lease was taken: no allocation here */
+	if (u)
+		u->nr_revokes++;
 	send_event(l, BMAP_EVENT_REVOKED, reason, start, end, ns);
 }
 

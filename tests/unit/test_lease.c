@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Lease table: modes and ranges (L1), map (L2), commit (L4), release and
- * owner teardown (L5), status counters (L9).
+ * Lease table: modes and ranges (L1), who may lease (L1), map (L2),
+ * commit (L4), release and owner teardown (L5), status counters, pin
+ * leases' pinned bytes and per-user counters (L9).
  */
 #include <errno.h>
 #include <string.h>
@@ -52,6 +53,28 @@ START_TEST(L1_modes_ranges_and_overlap)
 	ck_assert_uint_eq(fs.nr_leases, 3);
 	ck_assert_uint_eq(fs.nr_pin, 0);
 	fx_end(&fx, f, &a, &b);
+}
+END_TEST
+
+START_TEST(L1_lease_needs_owner_or_cap_lease)
+{
+	static const struct bmap_cred owner = { .uid = 1000 };
+	static const struct bmap_cred other = { .uid = 1001 };
+	static const struct bmap_cred cap = { .uid = 1001, .cap_lease = true };
+	static const struct bmap_cred imm = { .uid = 1001,
+					      .cap_immutable = true };
+	struct fx fx;
+	struct bmap_file *f;
+
+	fx_init(&fx, 64, 1000, 0, 0);
+	f = fx_file(&fx, 10, 8 * BS, 0);
+	ck_assert_int_eq(bmap_lease_permission(f, &owner), 0);
+	ck_assert_int_eq(bmap_lease_permission(f, &other), -EACCES);
+	ck_assert_int_eq(bmap_lease_permission(f, &cap), 0);
+	/* the seal's capability is not the lease's */
+	ck_assert_int_eq(bmap_lease_permission(f, &imm), -EACCES);
+	bmap_file_put(f);
+	fx_fini(&fx);
 }
 END_TEST
 
@@ -280,6 +303,130 @@ START_TEST(L9_pin_limit_edquot_per_uid)
 }
 END_TEST
 
+/*
+ * A pin lease pins the blocks of its range below EOF from the start, as a
+ * map of them would: a holder cannot freeze more than its pin limit by
+ * never mapping.
+ */
+START_TEST(L9_pin_lease_charges_its_range)
+{
+	static const struct bmap_cred cred = { .uid = 1000 };
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder a, b, c;
+	struct bmap_status st;
+	struct bmap_state fs;
+	struct bmap_extent ext[4];
+	uint32_t nr;
+	uint64_t id1, id2, id3, next;
+
+	fx_init(&fx, 64, 1000, 6 * BS, 0);
+	/* 6 blocks below EOF, the last one partly */
+	f = fx_file(&fx, 10, 5 * BS + 1, 2 * BS);
+	ck_assert_int_eq(bmap_file_seal(f, &cred), 0);
+	holder_init(&a, &fx, 1000);
+	holder_init(&b, &fx, 1000);
+	holder_init(&c, &fx, 1001);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_PIN, BS,
+					    BMAP_LEASE_TO_EOF, 0, &id1), 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.pinned_bytes, 5 * BS);
+	ck_assert_uint_eq(st.user_pinned_bytes, 5 * BS);
+	/* mapping what the pin lease pins charges nothing more */
+	ck_assert_int_eq(bmap_lease_map(a.owner, id1, BS, 4 * BS + 1, 0, ext,
+					4, &nr, &next), 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.user_pinned_bytes, 5 * BS);
+	/* a range past EOF pins nothing */
+	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_PIN,
+					    8 * BS, BS, 0, &id2), 0);
+	ck_assert_int_eq(bmap_lease_release(b.owner, id2), 0);
+	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_PIN, 0, 1,
+					    0, &id2), 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.user_pinned_bytes, 6 * BS);
+	/* beyond the limit: refused, nothing counted, no lease */
+	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_PIN, 0,
+					    2 * BS, 0, &id3), -EDQUOT);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.user_pinned_bytes, 6 * BS);
+	bmap_file_state(f, &fs);
+	ck_assert_uint_eq(fs.nr_pin, 2);
+	/* another uid has its own budget */
+	ck_assert_int_eq(bmap_lease_acquire(c.owner, f, BMAP_LEASE_PIN, 0,
+					    BMAP_LEASE_TO_EOF, 0, &id3), 0);
+	bmap_engine_status(fx.eng, 1001, &st);
+	ck_assert_uint_eq(st.user_pinned_bytes, 6 * BS);
+	ck_assert_uint_eq(st.pinned_bytes, 12 * BS);
+	ck_assert_int_eq(bmap_lease_release(a.owner, id1), 0);
+	bmap_engine_status(fx.eng, 1000, &st);
+	ck_assert_uint_eq(st.user_pinned_bytes, BS);
+	holder_fini(&c);
+	bmap_engine_status(fx.eng, 1001, &st);
+	ck_assert_uint_eq(st.user_pinned_bytes, 0);
+	ck_assert_int_eq(bmap_lease_release(b.owner, id2), 0);
+	ck_assert_int_eq(bmap_file_unseal(f, &cred), 0);
+	fx_end(&fx, f, &a, &b);
+}
+END_TEST
+
+/* Who holds leases and who gets revoked, per uid, for an administrator. */
+START_TEST(L9_users_count_leases_pins_and_revokes)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder a, b;
+	struct bmap_user_stat u[4];
+	struct bmap_extent ext[4];
+	uint64_t id1, id2, next;
+	uint32_t nr;
+
+	fx_init(&fx, 64, 50, 0, 0);
+	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
+	holder_init(&a, &fx, 1000);
+	holder_init(&b, &fx, 7);
+	ck_assert_int_eq(bmap_engine_users(fx.eng, 0, u, 4, &nr, &next), 0);
+	ck_assert_uint_eq(nr, 0);
+	ck_assert_uint_eq(next, BMAP_USERS_END);
+	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ,
+					    4 * BS, 4 * BS, 0, &id1), 0);
+	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 4 * BS, BS, 0, ext, 4,
+					&nr, &next), 0);
+	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 0,
+					    BS, 0, &id2), 0);
+	/* a silent holder: revoked after the break time */
+	ck_assert_int_eq(bmap_file_truncate(f, 2 * BS, 0), 0);
+	ck_assert_int_eq(bmap_engine_users(fx.eng, 0, u, 4, &nr, &next), 0);
+	ck_assert_uint_eq(nr, 2);
+	ck_assert_uint_eq(next, BMAP_USERS_END);
+	ck_assert_uint_eq(u[0].uid, 7);
+	ck_assert_uint_eq(u[0].nr_leases, 1);
+	ck_assert_uint_eq(u[0].pinned_bytes, 0);
+	ck_assert_uint_eq(u[0].nr_revokes, 0);
+	ck_assert_uint_eq(u[1].uid, 1000);
+	ck_assert_uint_eq(u[1].nr_leases, 1);
+	ck_assert_uint_eq(u[1].pinned_bytes, BS);
+	ck_assert_uint_eq(u[1].nr_revokes, 1);
+	/* batches */
+	ck_assert_int_eq(bmap_engine_users(fx.eng, 0, u, 1, &nr, &next), 0);
+	ck_assert_uint_eq(nr, 1);
+	ck_assert_uint_eq(next, 1000);
+	ck_assert_int_eq(bmap_engine_users(fx.eng, 8, u, 4, &nr, &next), 0);
+	ck_assert_uint_eq(nr, 1);
+	ck_assert_uint_eq(u[0].uid, 1000);
+	/* the revoke stays counted once the lease is gone; idle users go */
+	ck_assert_int_eq(bmap_lease_release(a.owner, id1), 0);
+	ck_assert_int_eq(bmap_lease_release(b.owner, id2), 0);
+	ck_assert_int_eq(bmap_engine_users(fx.eng, 0, u, 4, &nr, &next), 0);
+	ck_assert_uint_eq(nr, 1);
+	ck_assert_uint_eq(u[0].uid, 1000);
+	ck_assert_uint_eq(u[0].nr_leases, 0);
+	ck_assert_uint_eq(u[0].pinned_bytes, 0);
+	ck_assert_uint_eq(u[0].nr_revokes, 1);
+	fx_end(&fx, f, &a, &b);
+}
+END_TEST
+
 START_TEST(L9_quarantine_limit_edquot_mount_wide)
 {
 	struct fx fx;
@@ -313,12 +460,15 @@ Suite *lease_suite(void)
 	TCase *tc = tcase_create("lease");
 
 	tcase_add_test(tc, L1_modes_ranges_and_overlap);
+	tcase_add_test(tc, L1_lease_needs_owner_or_cap_lease);
 	tcase_add_test(tc, L2_map_reports_extents_and_allocates);
 	tcase_add_test(tc, L2_map_allocate_enospc);
 	tcase_add_test(tc, L4_commit_converts_and_grows_size);
 	tcase_add_test(tc, L5_release_and_owner_free_end_leases);
 	tcase_add_test(tc, L9_status_counts_pinned_bytes);
 	tcase_add_test(tc, L9_pin_limit_edquot_per_uid);
+	tcase_add_test(tc, L9_pin_lease_charges_its_range);
+	tcase_add_test(tc, L9_users_count_leases_pins_and_revokes);
 	tcase_add_test(tc, L9_quarantine_limit_edquot_mount_wide);
 	suite_add_tcase(s, tc);
 	return s;

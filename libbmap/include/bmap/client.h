@@ -129,6 +129,20 @@ int bmap_client_device(int fd, struct bmap_device *dev);
 int bmap_client_status(int fd, struct bmap_status *st);
 
 /*
+ * bmap_client_users - one batch of per-user lease counters (L9).
+ * @fd: descriptor of any file or directory of the filesystem.
+ * @start_uid: first uid to report; 0 for the first batch.
+ * @args: (output) up to BMAP_USERS_MAX rows in ascending uid order, and
+ *        in args->next_uid the @start_uid of the next batch, or
+ *        BMAP_USERS_END when there is none.  Only root sees other users.
+ *
+ * Return: 0, or -ENOTTY/-EOPNOTSUPP without bmap support (or a
+ * filesystem from before this call).
+ */
+int bmap_client_users(int fd, uint64_t start_uid,
+		      struct bmap_users_args *args);
+
+/*
  * bmap_client_lease_acquire - take a layout lease on a file range (L1).
  * @fd: descriptor of the file; open for writing for BMAP_LEASE_WRITE.
  * @mode: BMAP_LEASE_READ, BMAP_LEASE_WRITE or BMAP_LEASE_PIN.

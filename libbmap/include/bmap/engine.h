@@ -92,11 +92,31 @@ void bmap_engine_free(struct bmap_engine *eng);
 /**
  * bmap_engine_status - filesystem-wide lease and quarantine counters (L9)
  * @eng: the engine
- * @uid: whose user_pinned_bytes to report
+ * @uid: whose user_pinned_bytes to report (mapped and pin-leased bytes)
  * @st:  (output) zeroed, then filled
  */
 void bmap_engine_status(struct bmap_engine *eng, uint32_t uid,
 			struct bmap_status *st);
+
+/**
+ * bmap_engine_users - per-user lease counters (L9), for BMAP_IOC_USERS
+ * @eng:   the engine
+ * @start: first uid to report
+ * @out:   (output) up to @max rows, in ascending uid order, each zeroed and
+ *         filled; uids with no lease, no pinned byte and no revoke since
+ *         the engine was made are left out
+ * @max:   capacity of @out
+ * @nr:    (output) rows stored
+ * @next:  (output) @start of the next call, or BMAP_USERS_END when no row
+ *         is left
+ *
+ * Who may see which rows is the frontend's call.
+ *
+ * Return: 0.
+ */
+int bmap_engine_users(struct bmap_engine *eng, uint64_t start,
+		      struct bmap_user_stat *out, uint32_t max, uint32_t *nr,
+		      uint64_t *next);
 
 /**
  * bmap_file_get - get a file, loading its map from the backend if needed
@@ -176,10 +196,11 @@ void bmap_file_io_begin(struct bmap_file *file);
  */
 void bmap_file_io_end(struct bmap_file *file);
 
-/* Caller identity for the permission checks of seal/unseal. */
+/* Caller identity for the permission checks of seal, unseal and lease. */
 struct bmap_cred {
 	uint32_t	uid;
 	bool		cap_immutable;	/* CAP_LINUX_IMMUTABLE */
+	bool		cap_lease;	/* CAP_LEASE */
 };
 
 /**
@@ -189,6 +210,9 @@ struct bmap_cred {
  *
  * Fills every hole in [0, size) with unwritten extents, then persists the
  * flag.  Idempotent.
+ *
+ * The owner is the backend's as of this call (get_info), so a chown
+ * since the file was loaded counts.
  *
  * Return: 0; -EINVAL not a regular file; -EPERM neither owner nor
  * cap_immutable; -ENOSPC holes could not be filled; -EIO.  On any error
@@ -340,7 +364,9 @@ int bmap_file_write_end(struct bmap_file *file, uint64_t off, uint64_t len);
 /**
  * bmap_owner_new - create a lease owner
  * @eng:    the engine
- * @uid:    whose pin limit the owner's mappings count against (L9)
+ * @uid:    whose pin limit the owner's mappings and pin leases count
+ *          against, and whose row of bmap_engine_users() its leases and
+ *          revokes count in (L9)
  * @cookie: passed to frontend_ops->notify()
  *
  * Return: the owner, or NULL with errno ENOMEM.
@@ -355,6 +381,23 @@ struct bmap_owner *bmap_owner_new(struct bmap_engine *eng, uint32_t uid,
  * Wakes operations waiting for those leases; ends their quarantines.
  */
 void bmap_owner_free(struct bmap_owner *owner);
+
+/**
+ * bmap_lease_permission - may @cred take leases on @file? (L1)
+ * @file: the file
+ * @cred: the caller
+ *
+ * As F_SETLEASE: the caller must own the file (as the backend has it now,
+ * so a chown since the file was loaded counts) or have cap_lease, since a
+ * lease lets its holder delay other users' map changes (read and write
+ * leases, up to lease_break_time each) or refuse them (pin leases).  The
+ * frontend calls this before bmap_lease_acquire(), unless its
+ * administrator chose to let anyone who can open the file lease it.
+ *
+ * Return: 0; -EACCES neither owner nor cap_lease; -ENOENT, -EIO from the
+ * backend.
+ */
+int bmap_lease_permission(struct bmap_file *file, const struct bmap_cred *cred);
 
 /**
  * bmap_lease_acquire - take a lease on a byte range (L1)
@@ -372,11 +415,19 @@ void bmap_owner_free(struct bmap_owner *owner);
  * -EAGAIN instead.  A holder that answers recalls for several leases from
  * one thread needs BMAP_NONBLOCK: waiting here for an operation that is
  * itself waiting for another of its leases gets that lease revoked.  The
- * frontend checks that a write lease's descriptor is open for writing.
+ * frontend checks that a write lease's descriptor is open for writing and
+ * who may lease at all (bmap_lease_permission()).
+ *
+ * A pin lease pins every block of [@off, @off + @len) below EOF from the
+ * start, mapped or not: those bytes are charged to the owner's uid at
+ * once, as a map would charge them (L9), and a later map through the
+ * lease charges nothing more for them.
  *
  * Return: 0; -EINVAL bad mode or flags, len 0 or overflow; -EPERM pin
- * lease on a file that is not sealed; -EAGAIN BMAP_NONBLOCK and a recall
- * of an overlapping range is in progress; -ENOMEM.
+ * lease on a file that is not sealed; -EDQUOT a pin lease whose bytes
+ * would exceed pin_limit or quarantine_limit (nothing charged); -EAGAIN
+ * BMAP_NONBLOCK and a recall of an overlapping range is in progress;
+ * -ENOMEM.
  */
 int bmap_lease_acquire(struct bmap_owner *owner, struct bmap_file *file,
 		       uint32_t mode, uint64_t off, uint64_t len,
