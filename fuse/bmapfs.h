@@ -62,6 +62,7 @@ struct bmapfs_opts {
 	int		show_help;
 	int		show_version;
 	int		no_default_permissions;
+	int		lease_any_reader; /* L1: leases without ownership */
 	int		noacl;		/* -o noacl: no POSIX ACLs */
 	char		*bad_opt;	/* first option with a bad value */
 };

@@ -2,7 +2,7 @@
 /*
  * The bmap ioctls (<bmap/uapi.h>): seal, unseal, state, device identity,
  * and the layout lease calls lease / map / commit / release / events /
- * status.
+ * status / users.
  *
  * Every argument has a fixed size, so the kernel hands the whole input to
  * us and copies our reply back (restricted FUSE ioctls).  Reserved fields
@@ -10,6 +10,11 @@
  * ioctl came through: its handle's engine owner (L5).  After a commit the
  * kernel's cached pages of the range are dropped, so reads through the
  * mount see what the lease holder wrote to the device (L3).
+ *
+ * The capabilities the kernel would check are not in a FUSE request, only
+ * the caller's uid (in the user namespace of the mount): uid 0 stands for
+ * CAP_LINUX_IMMUTABLE (seal), CAP_LEASE (lease) and CAP_SYS_ADMIN (every
+ * user's row of BMAP_IOC_USERS) alike.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +43,7 @@ union ioctl_buf {
 	struct bmap_release_args rel;
 	struct bmap_events_args	events;
 	struct bmap_status	status;
+	struct bmap_users_args	users;
 };
 
 static bool all_zero(const void *p, size_t len)
@@ -54,7 +60,9 @@ static struct bmap_cred cred_of(fuse_req_t req)
 {
 	uint32_t uid = fuse_req_ctx(req)->uid;
 
-	return (struct bmap_cred){ .uid = uid, .cap_immutable = uid == 0 };
+	return (struct bmap_cred){
+		.uid = uid, .cap_immutable = uid == 0, .cap_lease = uid == 0,
+	};
 }
 
 static int need_file(struct ioctl_ctx *c)
@@ -109,6 +117,7 @@ static void fill_device(struct bmapfs *b, struct bmap_device *d)
 static int ioc_lease(struct ioctl_ctx *c, union ioctl_buf *o)
 {
 	const struct bmap_lease_args *in = c->in;
+	struct bmap_cred cred = cred_of(c->req);
 	struct bmap_owner *owner;
 	uint64_t id = 0;
 	int ret = need_file(c);
@@ -121,6 +130,12 @@ static int ioc_lease(struct ioctl_ctx *c, union ioctl_buf *o)
 	if (in->mode == BMAP_LEASE_WRITE &&
 	    (c->h->flags & O_ACCMODE) == O_RDONLY)
 		return -EBADF;
+	/* L1: owner or CAP_LEASE, unless -o lease_any_reader says anyone */
+	if (!c->b->opts.lease_any_reader) {
+		ret = bmap_lease_permission(c->h->bf, &cred);
+		if (ret)
+			return ret;
+	}
 	owner = bmapfs_handle_owner(c->b, c->h);
 	if (!owner)
 		return -ENOMEM;
@@ -215,6 +230,36 @@ static int ioc_events(struct ioctl_ctx *c, union ioctl_buf *o)
 	return ret;
 }
 
+/*
+ * Every user's row for root; anyone else sees only their own, as quota
+ * tools show other users' usage to the administrator alone.
+ */
+static int ioc_users(struct ioctl_ctx *c, union ioctl_buf *o)
+{
+	const struct bmap_users_args *in = c->in;
+	struct bmap_users_args *u = &o->users;
+	uint32_t uid = fuse_req_ctx(c->req)->uid;
+	uint64_t start = in->start_uid, next = BMAP_USERS_END;
+	uint32_t nr = 0;
+
+	if (in->flags || !all_zero(in->reserved, sizeof(in->reserved)))
+		return -EINVAL;
+	memset(u, 0, sizeof(*u));
+	if (uid == 0) {
+		bmap_engine_users(c->b->engine, start, u->users,
+				  BMAP_USERS_MAX, &nr, &next);
+	} else if (start <= uid) {
+		bmap_engine_users(c->b->engine, uid, u->users, 1, &nr, &next);
+		if (nr && u->users[0].uid != uid)
+			nr = 0;
+		next = BMAP_USERS_END;
+	}
+	u->next_uid = next;
+	u->nr_users = nr;
+	c->out_len = sizeof(*u);
+	return 0;
+}
+
 static int dispatch(struct ioctl_ctx *c, unsigned int cmd, size_t in_len,
 		    union ioctl_buf *o)
 {
@@ -246,6 +291,8 @@ static int dispatch(struct ioctl_ctx *c, unsigned int cmd, size_t in_len,
 				   &o->status);
 		c->out_len = sizeof(o->status);
 		return 0;
+	case BMAP_IOC_USERS:
+		return ioc_users(c, o);
 	}
 	return -ENOTTY;
 }

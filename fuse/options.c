@@ -44,6 +44,8 @@ static const struct fuse_opt bmapfs_fuse_opts[] = {
 	FUSE_OPT_KEY("quarantine_limit=", KEY_QUARANTINE_LIMIT),
 	FUSE_OPT_KEY("dcache_entries=", KEY_DCACHE_ENTRIES),
 	FUSE_OPT_KEY("no_default_permissions", KEY_NO_DEFPERM),
+	{ "lease_any_reader", offsetof(struct bmapfs_opts, lease_any_reader),
+	  1 },
 	FUSE_OPT_KEY("acl", KEY_ACL),
 	FUSE_OPT_KEY("noacl", KEY_NOACL),
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -181,6 +183,8 @@ void bmapfs_usage(const char *prog)
 	       "permissions alone (and turns ACLs off)\n"
 	       "    -o acl, -o noacl          POSIX ACLs on (default) or "
 	       "off, as ext4's\n"
+	       "    -o lease_any_reader       let users lease files they "
+	       "can open but do not own\n"
 	       "    -o max_threads=N          FUSE worker threads, kept "
 	       "once started (default %d)\n\n", prog, BMAPFS_DCACHE_ENTRIES,
 	       BMAPFS_MAX_THREADS);
