@@ -2,12 +2,15 @@
 /*
  * bmapctl status: the filesystem-wide lease, pin and quarantine counters
  * (L9) of the filesystem a path lives on, as text or JSON.  Limits of 0
- * mean unlimited and are printed as such.
+ * mean unlimited and are printed as such.  Then one row per user with
+ * leases, pinned bytes or revokes (BMAP_IOC_USERS), so that whoever keeps
+ * letting recalls run out can be named; only root sees other users' rows.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,8 +26,87 @@ fmt_limit(uint64_t v, char *buf, size_t size)
 	return buf;
 }
 
+struct users {
+	struct bmap_user_stat	*u;
+	size_t			nr;
+	bool			supported;	/* BMAP_IOC_USERS answered */
+};
+
+/*
+ * Every row of BMAP_IOC_USERS, batch after batch.  A filesystem that does
+ * not know the call leaves the list empty and unsupported.
+ * Return: 0 or -errno.
+ */
+static int
+get_users(int fd, struct users *us)
+{
+	struct bmap_users_args a;
+	struct bmap_user_stat *grown;
+	uint64_t start = 0;
+	int err;
+
+	while (start < BMAP_USERS_END) {
+		err = bmap_client_users(fd, start, &a);
+		if (err)
+			return bmap_client_is_unsupported(err) ? 0 : err;
+		us->supported = true;
+		if (a.nr_users > BMAP_USERS_MAX || a.next_uid <= start)
+			return -EPROTO;
+		grown = realloc(us->u, (us->nr + a.nr_users) * sizeof(*grown));
+		if (!grown && a.nr_users)
+			return -ENOMEM;
+		if (grown)
+			us->u = grown;
+		memcpy(us->u + us->nr, a.users, a.nr_users * sizeof(*grown));
+		us->nr += a.nr_users;
+		start = a.next_uid;
+	}
+	return 0;
+}
+
 static void
-print_text(const char *path, const struct bmap_status *st)
+print_users_text(const struct users *us)
+{
+	size_t i;
+
+	if (!us->supported)
+		return;
+	printf("  per user:           %s\n", us->nr ? "uid leases pinned_bytes "
+	       "revokes" : "none");
+	for (i = 0; i < us->nr; i++)
+		printf("    %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+		       (uint32_t)us->u[i].uid, (uint64_t)us->u[i].nr_leases,
+		       (uint64_t)us->u[i].pinned_bytes,
+		       (uint64_t)us->u[i].nr_revokes);
+}
+
+static void
+print_users_json(const struct users *us, bool *first)
+{
+	bool f;
+	size_t i;
+
+	if (!us->supported)
+		return;
+	json_key(stdout, first, "users");
+	fputc('[', stdout);
+	for (i = 0; i < us->nr; i++) {
+		f = true;
+		if (i)
+			fputc(',', stdout);
+		fputc('{', stdout);
+		json_kv_u64(stdout, &f, "uid", us->u[i].uid);
+		json_kv_u64(stdout, &f, "leases", us->u[i].nr_leases);
+		json_kv_u64(stdout, &f, "pinned_bytes", us->u[i].pinned_bytes);
+		json_kv_u64(stdout, &f, "revokes", us->u[i].nr_revokes);
+		fputc('}', stdout);
+	}
+	fputc(']', stdout);
+}
+
+static void
+print_text(const char *path, const struct bmap_status *st,
+	   const struct users *us)
 {
 	char a[24], b[24];
 
@@ -46,10 +128,12 @@ print_text(const char *path, const struct bmap_status *st)
 	       (uint64_t)st->nr_recalls);
 	printf("  revokes:            %" PRIu64 " since mount\n",
 	       (uint64_t)st->nr_revokes);
+	print_users_text(us);
 }
 
 static void
-print_json(const char *path, const struct bmap_status *st)
+print_json(const char *path, const struct bmap_status *st,
+	   const struct users *us)
 {
 	bool f = true;
 
@@ -69,6 +153,7 @@ print_json(const char *path, const struct bmap_status *st)
 		    st->lease_break_time_ms);
 	json_kv_u64(stdout, &f, "recalls", st->nr_recalls);
 	json_kv_u64(stdout, &f, "revokes", st->nr_revokes);
+	print_users_json(us, &f);
 	fputs("}\n", stdout);
 }
 
@@ -80,6 +165,7 @@ cmd_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct users us = { 0 };
 	struct bmap_status st;
 	bool json = false;
 	const char *path;
@@ -96,7 +182,9 @@ cmd_status(int argc, char **argv)
 			     "Print lease counts (by mode, revoked), pinned and "
 			     "quarantined bytes,\nthe pin and quarantine limits "
 			     "(0 = unlimited) and lease_break_time\nof the "
-			     "filesystem MOUNTPOINT (or any path in it) is on.");
+			     "filesystem MOUNTPOINT (or any path in it) is on,\n"
+			     "and leases, pinned bytes and revokes per user "
+			     "(root sees every user).");
 			return BMAPCTL_EXIT_OK;
 		default:
 			return bmapctl_usage_error("status", "bad option");
@@ -112,14 +200,18 @@ cmd_status(int argc, char **argv)
 		return BMAPCTL_EXIT_FAIL;
 	}
 	err = bmap_client_status(fd, &st);
+	if (!err)
+		err = get_users(fd, &us);
 	close(fd);
 	if (err) {
+		free(us.u);
 		bmapctl_err(path, err);
 		return BMAPCTL_EXIT_FAIL;
 	}
 	if (json)
-		print_json(path, &st);
+		print_json(path, &st, &us);
 	else
-		print_text(path, &st);
+		print_text(path, &st, &us);
+	free(us.u);
 	return BMAPCTL_EXIT_OK;
 }
