@@ -9,6 +9,11 @@
  * the machine that holds the image, which is what a DMA engine would do.
  * Entry point of all lease checks: conform_lease(), which prints one N/A
  * line instead when the filesystem has no leases (kernel series part 1).
+ *
+ * Who may lease is checked as for the seal: running as root, an
+ * unprivileged child is refused on root's file it can read (EACCES, as
+ * F_SETLEASE) in every mode, but may lease its own, and root (CAP_LEASE)
+ * may lease the child's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -120,6 +125,125 @@ check_acquire_modes(struct conform *c, int fd_ro, int fd_rw)
 		bmap_client_unseal(fd);
 		close(fd);
 	}
+}
+
+struct lease_child {
+	const char	*path;
+	uint32_t	mode;
+	struct conform	*c;
+	bool		create;		/* create the standard file first */
+};
+
+/* In a child as another user: open @path, lease it, release.  Errno. */
+static int
+child_lease(void *p)
+{
+	struct lease_child *a = p;
+	struct bmap_client_lease l;
+	int fd, err;
+
+	if (a->create) {
+		err = -conform_make_file(a->c, a->path, 12);
+		if (err)
+			return err;
+	}
+	fd = open(a->path, a->mode == BMAP_LEASE_WRITE ? O_RDWR : O_RDONLY);
+	if (fd < 0)
+		return errno;
+	err = -bmap_client_lease_acquire(fd, a->mode, 0, BMAP_LEASE_TO_EOF,
+					 &l);
+	if (!err)
+		bmap_client_release(&l);
+	close(fd);
+	return err;
+}
+
+/* Number of leases on @path, or -1. */
+static long
+leases_on(const char *path)
+{
+	struct bmap_state st;
+	int fd, err;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	err = bmap_client_get_state(fd, &st);
+	close(fd);
+	return err ? -1 : (long)st.nr_leases;
+}
+
+/*
+ * L1: a lease lets its holder delay (read, write) or block (pin) the
+ * owner's operations, so only the owner or CAP_LEASE may take one.
+ */
+static void
+check_acquire_identities(struct conform *c)
+{
+	static const char no_root[] = "needs root to act as a second user";
+	struct lease_child a = { .c = c, .mode = BMAP_LEASE_READ };
+	struct bmap_client_lease l;
+	char path[PATH_MAX], sealed[PATH_MAX], own[PATH_MAX];
+	int fd, err;
+
+	if (!c->root) {
+		report_na(no_root, "L1 lease by a non-owner: EACCES");
+		return;
+	}
+	conform_path(c, "l1-root", path, sizeof(path));
+	conform_path(c, "l1-rootsealed", sealed, sizeof(sealed));
+	err = -conform_make_file(c, path, 13);
+	err = err ? err : -conform_make_sealed(c, sealed, 14);
+	if (err) {
+		report(false, errno_name(err), "L1 setup: root's files");
+		return;
+	}
+	a.path = path;
+	report_errno(run_as(c->other_uid, c->other_uid, child_lease, &a),
+		     EACCES, "L1 read lease by a non-owner who can read the "
+		     "file: EACCES");
+	a.path = sealed;
+	a.mode = BMAP_LEASE_PIN;
+	report_errno(run_as(c->other_uid, c->other_uid, child_lease, &a),
+		     EACCES, "L1 pin lease by a non-owner on a sealed file: "
+		     "EACCES");
+	report(leases_on(sealed) == 0, "a lease is left",
+	       "L1 the refused leases left no lease on the files");
+	fd = open(sealed, O_RDONLY);
+	report_errno(fd < 0 ? errno : -bmap_client_unseal(fd), 0,
+		     "L1 the owner can unseal after the refused pin lease");
+	if (fd >= 0)
+		close(fd);
+
+	conform_path(c, "l1-user", own, sizeof(own));
+	a.path = own;
+	a.mode = BMAP_LEASE_WRITE;
+	a.create = true;
+	report_errno(run_as(c->other_uid, c->other_uid, child_lease, &a), 0,
+		     "L1 write lease by an unprivileged owner succeeds");
+	fd = open(own, O_RDONLY);
+	err = fd < 0 ? errno : -bmap_client_lease_acquire(fd, BMAP_LEASE_READ,
+							  0, BMAP_LEASE_TO_EOF,
+							  &l);
+	report_errno(err, 0, "L1 lease of another user's file with CAP_LEASE "
+		     "succeeds");
+	if (!err)
+		bmap_client_release(&l);
+	if (fd >= 0)
+		close(fd);
+
+	/* ownership is what it is now, not when the file was first opened */
+	fd = open(path, O_RDONLY);
+	err = fd < 0 ? errno : chown(path, c->other_uid, c->other_uid) ?
+	      errno : 0;
+	a.path = path;
+	a.mode = BMAP_LEASE_READ;
+	a.create = false;
+	report_errno(err ? err : run_as(c->other_uid, c->other_uid,
+					child_lease, &a), 0,
+		     "L1 lease by the new owner of a file chowned while open");
+	if (fd >= 0)
+		close(fd);
 }
 
 /*
@@ -638,6 +762,7 @@ conform_lease_basic(struct conform *c)
 	}
 	report_info("device %s, block size %u", dev.path, dev.block_size);
 	check_acquire_modes(c, fd_ro, fd_rw);
+	check_acquire_identities(c);
 	check_acquire_forks(c, path);
 	check_map_continuation(c, &dev);
 	check_map_refusals(fd_ro, fd_rw);

@@ -4,7 +4,8 @@
  *
  * L9 needs a pin limit on the mount (the suite passes pin_limit=64M):
  * without one, EDQUOT cannot be provoked and the check fails so the
- * harness gets fixed.  L10 gives every operation thread a file of its own
+ * harness gets fixed.  Pin leases count their range against it whether
+ * mapped or not.  L10 gives every operation thread a file of its own
  * and a model of its content, so the final content is known exactly while
  * the holders, cooperating or silent, hammer all files at once.
  */
@@ -58,9 +59,16 @@ check_counts(struct conform *c, const char *path, const char *sealed)
 	       st.nr_leases == base.nr_leases + 4 &&
 	       st.nr_leases == st.nr_read + st.nr_write + st.nr_pin,
 	       "counts disagree", "L9 status counts leases by mode");
+	report(st.pinned_bytes == base.pinned_bytes + CONFORM_FILE_SIZE &&
+	       st.user_pinned_bytes == base.user_pinned_bytes +
+	       CONFORM_FILE_SIZE, "wrong pinned bytes",
+	       "L9 read and write leases that mapped nothing pin nothing; "
+	       "a pin lease pins its range up to EOF");
+	bmap_client_release(&p);
+	lease_status(c, &st);
 	report(st.pinned_bytes == base.pinned_bytes &&
-	       st.user_pinned_bytes <= st.pinned_bytes, "pinned changed",
-	       "L9 leases that mapped nothing pin nothing");
+	       st.user_pinned_bytes == base.user_pinned_bytes, "still pinned",
+	       "L9 releasing the pin lease gives its bytes back");
 	err = lease_map(&r, 0, CHUNK, 0, &m);
 	bmap_client_map_free(m);
 	lease_status(c, &st);
@@ -87,7 +95,6 @@ check_counts(struct conform *c, const char *path, const char *sealed)
 	       "L9 release gives the lease's pinned bytes back");
 	bmap_client_release(&w1);
 	bmap_client_release(&w2);
-	bmap_client_release(&p);
 	lease_status(c, &st);
 	report(st.pinned_bytes == base.pinned_bytes &&
 	       st.nr_leases == base.nr_leases, "left over",
@@ -156,6 +163,64 @@ check_pin_limit(struct conform *c, uint32_t bs)
 	       "L9 the refused ALLOCATE allocated nothing");
 	bmap_client_map_free(m);
 	bmap_client_release(&w);
+out:
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
+/*
+ * L9: a pin lease counts its whole range below EOF against the pin limit
+ * from the start; otherwise a holder that never maps would pin a file of
+ * any size for free.
+ */
+static void
+check_pin_lease_limit(struct conform *c, uint32_t bs)
+{
+	struct bmap_client_lease p;
+	struct bmap_status base, st;
+	struct bmap_state fs;
+	uint64_t room, half;
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = lease_status(c, &base);
+	if (err || !base.pin_limit) {
+		report(false, err ? errno_name(err) : "mount with pin_limit",
+		       "L9 the mount has a pin limit for pin leases");
+		return;
+	}
+	room = base.pin_limit - base.user_pinned_bytes;
+	half = room / 2 / bs * bs;
+	conform_path(c, "l9pin", path, sizeof(path));
+	/* Sealing allocates the hole as unwritten extents: no data written. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	err = fd < 0 ? errno : ftruncate(fd, room + bs) ? errno : 0;
+	err = err ? err : -bmap_client_seal(fd);
+	if (err) {
+		report(false, errno_name(err), "L9 setup: sealed file larger "
+		       "than the pin limit");
+		goto out;
+	}
+	err = -bmap_client_lease_acquire(fd, BMAP_LEASE_PIN, 0,
+					 BMAP_LEASE_TO_EOF, &p);
+	if (!err)
+		bmap_client_release(&p);
+	report_errno(err, EDQUOT, "L9 a pin lease on more than the pin "
+		     "limit: EDQUOT, mapped or not");
+	lease_status(c, &st);
+	report(st.user_pinned_bytes == base.user_pinned_bytes &&
+	       !bmap_client_get_state(fd, &fs) && fs.nr_pin == 0,
+	       "charged or held", "L9 the refused pin lease charged and "
+	       "held nothing");
+	err = -bmap_client_lease_acquire(fd, BMAP_LEASE_PIN, 0, half, &p);
+	lease_status(c, &st);
+	report(!err && st.user_pinned_bytes == base.user_pinned_bytes + half,
+	       err ? errno_name(err) : "wrong pinned bytes",
+	       "L9 a pin lease within the limit counts its range in status");
+	if (!err)
+		bmap_client_release(&p);
+	bmap_client_unseal(fd);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -521,5 +586,6 @@ conform_lease_limits(struct conform *c)
 	else
 		check_counts(c, path, sealed);
 	check_pin_limit(c, c->block_size);
+	check_pin_lease_limit(c, c->block_size);
 	check_storm(c);
 }

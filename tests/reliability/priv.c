@@ -6,12 +6,18 @@
  *
  *   relpriv open FILE                 open(O_RDONLY)
  *   relpriv seal FILE                 open read-only, BMAP_IOC_SEAL
- *   relpriv lease FILE read|write     open, take a lease on [0, EOF)
+ *   relpriv unseal FILE               open read-only, BMAP_IOC_UNSEAL
+ *   relpriv lease FILE read|write|pin open, take a lease on [0, EOF)
  *   relpriv map FILE LEN SECS         read lease on [0, LEN), map it,
  *                                     then hold it SECS seconds
+ *   relpriv pin FILE LEN SECS         pin lease on [0, LEN) (0: to EOF),
+ *                                     not mapped, held SECS seconds
  *   relpriv release FILE ID           BMAP_IOC_RELEASE of lease ID
  *   relpriv mapid FILE ID             BMAP_IOC_MAP of lease ID
  *   relpriv mine DIR                  "user_pinned_bytes N"
+ *   relpriv users DIR                 BMAP_IOC_USERS from uid 0: one
+ *                                     "UID LEASES PINNED REVOKES" line a
+ *                                     row, after the result line
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,10 +54,34 @@ int main(int argc, char **argv)
 		return say(0);
 	if (!strcmp(argv[1], "seal"))
 		return say(rel_seal(fd, true));
+	if (!strcmp(argv[1], "unseal"))
+		return say(rel_seal(fd, false));
 	if (!strcmp(argv[1], "lease") && argc == 4)
-		return say(rel_lease(fd, strcmp(argv[3], "write") ?
-				     BMAP_LEASE_READ : BMAP_LEASE_WRITE, 0,
-				     BMAP_LEASE_TO_EOF, &id));
+		return say(rel_lease(fd, !strcmp(argv[3], "write") ?
+				     BMAP_LEASE_WRITE :
+				     !strcmp(argv[3], "pin") ? BMAP_LEASE_PIN :
+				     BMAP_LEASE_READ, 0, BMAP_LEASE_TO_EOF,
+				     &id));
+	if (!strcmp(argv[1], "pin") && argc == 5) {
+		uint64_t len = strtoull(argv[3], NULL, 0);
+
+		say(rel_lease(fd, BMAP_LEASE_PIN, 0,
+			      len ? len : BMAP_LEASE_TO_EOF, &id));
+		sleep(atoi(argv[4]));
+		return 0;
+	}
+	if (!strcmp(argv[1], "users")) {
+		struct bmap_users_args u = { 0 };
+
+		ret = ioctl(fd, BMAP_IOC_USERS, &u) ? -errno : 0;
+		say(ret);
+		for (n = 0; !ret && n < u.nr_users; n++)
+			printf("%u %llu %llu %llu\n", u.users[n].uid,
+			       (unsigned long long)u.users[n].nr_leases,
+			       (unsigned long long)u.users[n].pinned_bytes,
+			       (unsigned long long)u.users[n].nr_revokes);
+		return 0;
+	}
 	if (!strcmp(argv[1], "map") && argc == 5) {
 		uint64_t len = strtoull(argv[3], NULL, 0);
 

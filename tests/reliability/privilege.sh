@@ -3,9 +3,18 @@
 #  - cannot seal, lease or map a file it cannot open (S1, L1);
 #  - cannot seal a file it can read but does not own (S1: EPERM);
 #  - cannot take a write lease through a read-only open (L1);
+#  - cannot take a lease of any mode on a file it can read but does not
+#    own (L1: EACCES, as F_SETLEASE), so it can neither keep root from
+#    unsealing nor stall root's truncates; may lease its own files, and
+#    files chowned to it while open;
 #  - cannot map or release another user's lease (L5: ENOENT), and its
 #    status shows only its own pinned bytes (L9);
-#  - is held to its own pin limit (EDQUOT) while root can still map (L9).
+#  - is held to its own pin limit (EDQUOT) while root can still map, and
+#    its pin leases count their range against it, mapped or not (L9);
+#  - shows up with its revokes in root's per-user status, and sees only
+#    its own row there (L9);
+#  - may lease root's readable files only on a -o lease_any_reader mount,
+#    still within its pin limit (L1, L9).
 . "$(dirname "$0")/lib.sh"
 RELPROGS="relpriv relhold"
 need_rel setpriv useradd
@@ -42,9 +51,32 @@ check "S1 the file stays unsealed" \
 	test "$("$BMAPIO" state "$mnt/shared" | cut -d' ' -f1)" = sealed=0
 check "L1 user cannot open root's 0644 file for writing (no write lease)" \
 	test "$(u lease "$mnt/shared" write)" = EACCES
-check "L1 user may take a read lease on a file it can read" \
-	test "$(u lease "$mnt/shared" read)" = 0
+r=$(u lease "$mnt/shared" read)
+check "L1 user cannot take a read lease on root's file it can read ($r)" \
+	test "$r" = EACCES
+check "L1 user may take a read lease on its own file" \
+	test "$(u lease "$mnt/mine" read)" = 0
+"$BMAPCTL" seal "$mnt/shared" || no "root cannot seal its file"
+r=$(u lease "$mnt/shared" pin)
+check "L1 user cannot pin root's sealed file it can read ($r)" \
+	test "$r" = EACCES
+check "L8 so root can still unseal its file" "$BMAPCTL" unseal "$mnt/shared"
 check "S1 user can seal its own file" test "$(u seal "$mnt/mine")" = 0
+
+# ownership counts as it is now, not as it was when the file was opened
+head -c 64K /dev/urandom > "$mnt/given"
+chmod 644 "$mnt/given"
+exec 8< "$mnt/given"
+chown bmaptest: "$mnt/given"
+check "L1 user may lease a file chowned to it while open" \
+	test "$(u lease "$mnt/given" read)" = 0
+check "S1 user may seal a file chowned to it while open" \
+	test "$(u seal "$mnt/given")" = 0
+chown root: "$mnt/given"
+check "L1 and not once it is chowned away while open" \
+	test "$(u lease "$mnt/given" read)" = EACCES
+exec 8<&-
+"$BMAPCTL" unseal "$mnt/given" || no "root cannot unseal given"
 
 # root holds a lease; the user cannot map or release it
 "$tmp/relhold" "$mnt/shared" read 0 0 answer 30 > "$tmp/root.out" 2>&1 &
@@ -79,8 +111,78 @@ check "L9 the user's pins are gone with its process" \
 	test "$(u mine "$mnt")" = "user_pinned_bytes 0"
 check "L9 after that the user can map again" \
 	test "$(u map "$mnt/mine" 65536 0)" = 0
+
+# a pin lease pins its range from the start, mapped or not
+as_user sh -c "head -c 2M /dev/urandom > '$mnt/big'" || die "no big file"
+check "S1 user seals its 2 MiB file" test "$(u seal "$mnt/big")" = 0
+r=$(u lease "$mnt/big" pin)
+check "L9 user's unmapped pin lease of 2 MiB, over its 1 MiB limit: EDQUOT ($r)" \
+	test "$r" = EDQUOT
+setpriv --reuid=bmaptest --regid=bmaptest --clear-groups \
+	"$tmp/relpriv" pin "$mnt/big" 524288 20 > "$tmp/pin.out" 2>&1 &
+pp=$!
+wait_for 5 test -s "$tmp/pin.out"
+check "L9 user pins 512 KiB without mapping" test "$(cat "$tmp/pin.out")" = 0
+mine=$(u mine "$mnt")
+check "L9 the pin lease counts as pinned bytes ($mine)" \
+	test "$mine" = "user_pinned_bytes 524288"
+check "L9 status counts them for everyone too" \
+	test "$(status_field "$mnt" pinned_bytes)" = 524288
+r=$(u map "$mnt/mine" 1048576 0)
+check "L9 the pin lease leaves 512 KiB: a 1 MiB map fails ($r)" \
+	test "$r" = EDQUOT
+kill $pp; wait $pp 2>/dev/null
+wait_for 2 test "$(status_field "$mnt" leases)" -eq 0
+check "L9 the pinned bytes go with the pin lease" \
+	test "$(u mine "$mnt")" = "user_pinned_bytes 0"
+check "S5 user unseals its file" test "$(u unseal "$mnt/big")" = 0
+
+# a holder that lets its recall run out is named in root's status
+as_user sh -c "head -c 64K /dev/urandom > '$mnt/stall'" || die "no stall file"
+"$tmp/relhold" "$mnt/shared" read 0 0 silent 30 > "$tmp/root.out" 2>&1 &
+hp=$!
+setpriv --reuid=bmaptest --regid=bmaptest --clear-groups \
+	"$tmp/relhold" "$mnt/stall" read 0 0 silent 30 > "$tmp/user.out" 2>&1 &
+up=$!
+wait_for 5 grep -q ready "$tmp/user.out" || no "user holder did not start"
+wait_for 5 grep -q ready "$tmp/root.out" || no "root holder did not start"
+truncate -s 4K "$mnt/stall"
+kill $up; wait $up 2>/dev/null
+users=$("$BMAPCTL" status --json "$mnt" | python3 -c '
+import json, sys
+print(" ".join("%d:%d:%d" % (u["uid"], u["leases"], u["revokes"])
+	       for u in json.load(sys.stdin)["users"]))')
+uid=$(id -u bmaptest)
+check "L9 root's status lists every user with its revokes ($users)" \
+	test "$users" = "0:1:0 $uid:0:1"
+check "L9 bmapctl status names the user in its per-user rows" \
+	grep -q "^    $uid 0 0 1\$" <<< "$("$BMAPCTL" status "$mnt")"
+r=$(u users "$mnt" | tr '\n' ' ')
+check "L9 the user sees only its own row ($r)" test "$r" = "0 $uid 0 0 1 "
+kill $hp; wait $hp 2>/dev/null
+wait_for 2 test "$(status_field "$mnt" leases)" -eq 0
 check "L10 no lease, pin or quarantine left" \
 	test "$(status_field "$mnt" leases)$(status_field "$mnt" pinned_bytes)$(status_field "$mnt" quarantined_bytes)" = 000
+check "P2 clean unmount" umount_bmapfs "$mnt"
+check "P2 e2fsck -fn" fsck_clean "$img"
+
+# the administrator may let readers lease, at the risk bmapfs(8) states
+mount_bmapfs "$img" "$mnt" \
+	allow_other,lease_break_time=2,pin_limit=1M,lease_any_reader ||
+	die "cannot mount with lease_any_reader"
+check "L1 -o lease_any_reader: user may lease root's readable file" \
+	test "$(u lease "$mnt/shared" read)" = 0
+check "L1 -o lease_any_reader: still no write lease without write access" \
+	test "$(u lease "$mnt/shared" write)" = EACCES
+head -c 2M /dev/urandom > "$mnt/rootbig"
+chmod 644 "$mnt/rootbig"
+"$BMAPCTL" seal "$mnt/rootbig" || no "root cannot seal rootbig"
+r=$(u lease "$mnt/rootbig" pin)
+check "L9 -o lease_any_reader: pins stay within the pin limit ($r)" \
+	test "$r" = EDQUOT
+check "L1 -o lease_any_reader: user may pin root's sealed file" \
+	test "$(u pin "$mnt/rootbig" 65536 0)" = 0
+"$BMAPCTL" unseal "$mnt/rootbig" || no "root cannot unseal rootbig"
 check "P2 clean unmount" umount_bmapfs "$mnt"
 check "P2 e2fsck -fn" fsck_clean "$img"
 summary
