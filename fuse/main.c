@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bmap/version.h>
+
 #include "bmapfs.h"
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(ext2_ino_t),
@@ -205,7 +207,8 @@ int main(int argc, char *argv[])
 		if (b.opts.show_help)
 			bmapfs_usage(argv[0]);
 		else
-			printf("bmapfs 0.1 (libfuse %s)\n", fuse_pkgversion());
+			printf("bmapfs %s (libfuse %s)\n", BMAP_VERSION,
+			       fuse_pkgversion());
 		ret = 0;
 		goto out_args;
 	}

@@ -188,6 +188,10 @@ void bmapfs_usage(const char *prog)
 	       "    -o max_threads=N          FUSE worker threads, kept "
 	       "once started (default %d)\n\n", prog, BMAPFS_DCACHE_ENTRIES,
 	       BMAPFS_MAX_THREADS);
+	/* libfuse's own options work too: list them, as its examples do */
+	printf("FUSE options:\n");
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
 }
 
 /*

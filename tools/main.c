@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <bmap/version.h>
 #include "bmapctl.h"
 
 static const struct bmapctl_cmd commands[] = {
@@ -32,7 +33,8 @@ usage(FILE *f)
 	size_t i;
 
 	fputs("Usage: bmapctl COMMAND [OPTIONS] ARGS...\n"
-	      "       bmapctl COMMAND --help\n\n"
+	      "       bmapctl COMMAND --help\n"
+	      "       bmapctl --version\n\n"
 	      "Commands:\n", f);
 	for (i = 0; i < NR_COMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
@@ -48,6 +50,11 @@ main(int argc, char **argv)
 
 	if (argc < 2)
 		return bmapctl_usage_error(NULL, "missing command");
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		/* libbmap's version: bmapctl is built with it, as bmapfs is */
+		printf("bmapctl %s\n", BMAP_VERSION);
+		return BMAPCTL_EXIT_OK;
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		if (argc > 2 && strcmp(argv[1], "help") == 0) {

@@ -67,6 +67,18 @@ for c in seal unseal chattr lsattr map lease status; do
 done
 run "$B" help map
 check "help map -> map usage" test $rc -eq 0 -a -n "$(has "$out" "Usage: bmapctl map" && echo y)"
+version=$(sed -n 's/^#define BMAP_VERSION[[:space:]]*"\(.*\)"/\1/p' \
+	"$top/libbmap/include/bmap/version.h")
+run "$B" --version
+check "--version prints libbmap's version ($version), exit 0" \
+	test $rc -eq 0 -a "$out" = "bmapctl $version"
+run "$top/fuse/bmapfs" --version
+check "bmapfs --version agrees with bmapctl" \
+	test $rc -eq 0 -a "${out%% (*}" = "bmapfs $version"
+run "$top/fuse/bmapfs" --help
+check "bmapfs --help lists the generic FUSE options too" test $rc -eq 0 -a \
+	-n "$(has "$out" "-o allow_other" && has "$out" "^ *-f " &&
+	      has "$out" "-o create" && echo y)"
 run "$B" frobnicate
 check "unknown command -> exit 2" \
 	test $rc -eq 2 -a -n "$(has "$err" "unknown command 'frobnicate'" && echo y)"
