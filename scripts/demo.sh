@@ -38,6 +38,7 @@ run "$bmapctl" map "$f"
 
 step "Seal the block map: map-changing operations now fail with ETXTBSY"
 run "$bmapctl" seal "$f"
+# 'b' in the flag column: sealed (a letter chattr(1) does not use)
 run "$bmapctl" lsattr "$f"
 before=$("$bmapctl" map "$f")
 if truncate -s 1M "$f" 2>"$work/err"; then
@@ -50,7 +51,8 @@ fi
 run dd if=/dev/zero of="$f" bs=4k count=1 conv=notrunc status=none
 echo "(in-place write works)"
 [ "$before" = "$("$bmapctl" map "$f")" ] && echo "map unchanged: every block is where it was"
-run "$bmapctl" unseal "$f"
+# the chattr(1) spelling of unseal
+run "$bmapctl" chattr -b "$f"
 
 step "A lease recalled by a truncate: the holder answers and the truncate completes"
 "$bmapctl" lease -m read -r 0:1M "$f" >"$work/holder.log" 2>&1 &

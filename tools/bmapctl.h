@@ -41,6 +41,15 @@ int cmd_m2p(int argc, char **argv);
 
 /* output.c: "bmapctl: FILE: <reason for -err>" on stderr. */
 void bmapctl_err(const char *file, int err);
+/*
+ * bmapctl_err for an operation on the open @fd of @file: "not a regular
+ * file" when that is why it failed.
+ */
+void bmapctl_file_err(const char *file, int fd, int err);
+/* Did the bmap ioctl on @fd fail with @err because it is not regular? */
+bool bmapctl_not_regular(int fd, int err);
+/* bmapctl_file_err for a lease of @mode: a pin needs a sealed file. */
+void bmapctl_lease_err(const char *file, int fd, uint32_t mode, int err);
 /* "bmapctl: FILE: <message>" on stderr. */
 void bmapctl_errmsg(const char *file, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -280,7 +280,7 @@ cmd_lease(int argc, char **argv)
 					o.len == UINT64_MAX ? BMAP_LEASE_TO_EOF
 							    : o.len, &l);
 	if (err) {
-		bmapctl_err(path, err);
+		bmapctl_lease_err(path, fd, o.mode, err);
 		close(fd);
 		return BMAPCTL_EXIT_FAIL;
 	}

@@ -400,11 +400,7 @@ emit(const char *path, const char *out, bool binary, bool hold)
 	err = bmap_client_lease_acquire(fd, BMAP_LEASE_PIN, 0,
 					BMAP_LEASE_TO_EOF, &lease);
 	if (err) {
-		if (err == -EPERM)
-			bmapctl_errmsg(path, "not sealed (seal it first: "
-				       "bmapctl seal)");
-		else
-			bmapctl_err(path, err);
+		bmapctl_lease_err(path, fd, BMAP_LEASE_PIN, err);
 		goto out_close;
 	}
 	err = bmap_client_map(&lease, 0, st.st_size ? (uint64_t)st.st_size :

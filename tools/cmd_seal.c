@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bmapctl seal, unseal, chattr +m/-m and lsattr: the seal flag (S1, S5, S6).
+ * bmapctl seal, unseal, chattr +b/-b and lsattr: the seal flag (S1, S5, S6).
  *
  * All four walk a list of files and act on each on its own: one failure is
  * reported and the rest are still done, as chattr(1) does; the exit status
  * is 1 if any file failed.
  *
- * lsattr prints a 16-character flag column followed by the file name.  Only
- * position 14 is used today: 'm' when the block map is sealed.  The other
- * positions are '-' and reserved for flags bmapctl may learn later, so the
- * column keeps its width.  On a kernel filesystem without BMAP_IOC_GETSTATE
- * the flag is read from FS_IOC_FSGETXATTR (FS_XFLAG_IOMAP_IMMUTABLE).
+ * lsattr prints, as lsattr(1) does, a fixed-width flag column (16
+ * characters), a space and the file name.  Only position 14 is used today:
+ * 'b' when the block map is sealed.  The letter is one chattr(1) does not
+ * use (its 'm' is "don't compress"), so the two tools' columns never
+ * disagree on a letter.  The other positions are '-' and reserved for
+ * flags bmapctl may learn later, so the column keeps its width.  On a
+ * kernel filesystem without BMAP_IOC_GETSTATE a set
+ * FS_XFLAG_IOMAP_IMMUTABLE in FS_IOC_FSGETXATTR still counts as sealed;
+ * an unset one proves nothing (every filesystem with fsxattr reports it
+ * unset), so such a file is "not supported" like any other.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +31,7 @@
 
 #define LSATTR_WIDTH	16
 #define LSATTR_SEAL_POS	13	/* 0-based: the 14th column */
+#define SEAL_LETTER	'b'	/* free in chattr(1): aAcCdDeEFijmNPsStTux */
 
 static const struct option help_only[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -35,7 +41,6 @@ static const struct option help_only[] = {
 static int
 seal_one(const char *path, bool seal)
 {
-	struct stat st;
 	int fd, err;
 
 	fd = bmapctl_open(path, O_RDONLY);
@@ -44,13 +49,11 @@ seal_one(const char *path, bool seal)
 		return -1;
 	}
 	err = seal ? bmap_client_seal(fd) : bmap_client_unseal(fd);
-	if (err == -EINVAL && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
-		bmapctl_errmsg(path, "not a regular file");
-	else if (err == -ETXTBSY && !seal)
+	if (err == -ETXTBSY && !seal)
 		bmapctl_errmsg(path, "a pin lease is held on the file (%s)",
 			       strerror(ETXTBSY));
 	else if (err)
-		bmapctl_err(path, err);
+		bmapctl_file_err(path, fd, err);
 	close(fd);
 	return err ? -1 : 0;
 }
@@ -107,23 +110,26 @@ cmd_chattr(int argc, char **argv)
 	const char *mode;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		puts("Usage: bmapctl chattr +m|-m FILE...\n\n"
-		     "+m seals the block map of each FILE, -m unseals it\n"
+		puts("Usage: bmapctl chattr +b|-b FILE...\n\n"
+		     "+b seals the block map of each FILE, -b unseals it\n"
 		     "(the same as bmapctl seal / unseal).");
 		return BMAPCTL_EXIT_OK;
 	}
 	if (argc < 2)
-		return bmapctl_usage_error("chattr", "missing +m or -m");
+		return bmapctl_usage_error("chattr", "missing +b or -b");
 	mode = argv[1];
-	if (strcmp(mode, "+m") && strcmp(mode, "-m"))
+	if (strcmp(mode, "+b") && strcmp(mode, "-b"))
 		return bmapctl_usage_error("chattr",
-			"unsupported attribute change '%s' (only +m, -m)", mode);
+			"unsupported attribute change '%s' (only +b, -b)", mode);
 	if (argc < 3)
 		return bmapctl_usage_error("chattr", "missing FILE");
 	return seal_files(argc, argv, 2, mode[0] == '+');
 }
 
-/* Seal state from BMAP_IOC_GETSTATE, else from fsxattr (kernel fs). */
+/*
+ * Seal state from BMAP_IOC_GETSTATE, else a set fsxattr flag (a kernel
+ * filesystem that has the flag but not the ioctl).
+ */
 static int
 read_seal(int fd, struct bmap_state *st)
 {
@@ -134,10 +140,11 @@ read_seal(int fd, struct bmap_state *st)
 	if (!bmap_client_is_unsupported(err))
 		return err;
 	memset(&fsx, 0, sizeof(fsx));
-	if (ioctl(fd, FS_IOC_FSGETXATTR, &fsx) < 0)
+	if (ioctl(fd, FS_IOC_FSGETXATTR, &fsx) < 0 ||
+	    !(fsx.fsx_xflags & FS_XFLAG_IOMAP_IMMUTABLE))
 		return err;
-	if (fsx.fsx_xflags & FS_XFLAG_IOMAP_IMMUTABLE)
-		st->flags |= BMAP_STATE_SEALED;
+	memset(st, 0, sizeof(*st));
+	st->flags |= BMAP_STATE_SEALED;
 	return 0;
 }
 
@@ -156,16 +163,24 @@ lsattr_one(const char *path, bool json, bool *first)
 		return -1;
 	}
 	err = read_seal(fd, &st);
-	/* Directories and devices have no seal; list them unsealed. */
-	if (err == -EINVAL && fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+	/*
+	 * A directory on a filesystem with seals has none: list it unsealed.
+	 * The ioctl of a FIFO or device never reaches the filesystem, so
+	 * there is nothing to list but the reason.
+	 */
+	if (err == -EINVAL && fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 		memset(&st, 0, sizeof(st));
 		err = 0;
 	}
-	close(fd);
 	if (err) {
-		bmapctl_err(path, err);
+		if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode))
+			bmapctl_err(path, err);
+		else
+			bmapctl_file_err(path, fd, err);
+		close(fd);
 		return -1;
 	}
+	close(fd);
 	sealed = st.flags & BMAP_STATE_SEALED;
 	if (json) {
 		bool f = true;
@@ -182,7 +197,7 @@ lsattr_one(const char *path, bool json, bool *first)
 	memset(col, '-', LSATTR_WIDTH);
 	col[LSATTR_WIDTH] = '\0';
 	if (sealed)
-		col[LSATTR_SEAL_POS] = 'm';
+		col[LSATTR_SEAL_POS] = SEAL_LETTER;
 	printf("%s %s\n", col, path);
 	return 0;
 }
@@ -208,7 +223,7 @@ cmd_lsattr(int argc, char **argv)
 			puts("Usage: bmapctl lsattr [--json] FILE...\n\n"
 			     "List the seal flag of each FILE: a 16-character "
 			     "column, '-' everywhere\nexcept position 14, which "
-			     "is 'm' when the block map is sealed.");
+			     "is 'b' when the block map is sealed.");
 			return BMAPCTL_EXIT_OK;
 		default:
 			return bmapctl_usage_error("lsattr", "bad option");

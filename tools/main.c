@@ -16,7 +16,7 @@
 static const struct bmapctl_cmd commands[] = {
 	{ "seal",	cmd_seal,	"seal the block map of files" },
 	{ "unseal",	cmd_unseal,	"unseal the block map of files" },
-	{ "chattr",	cmd_chattr,	"+m / -m: seal or unseal, chattr style" },
+	{ "chattr",	cmd_chattr,	"+b / -b: seal or unseal, chattr style" },
 	{ "lsattr",	cmd_lsattr,	"list the seal flag, lsattr style" },
 	{ "map",	cmd_map,	"print the extent map of a file" },
 	{ "lease",	cmd_lease,	"hold a layout lease and answer recalls" },

@@ -5,7 +5,8 @@
  *
  * Errors always read "bmapctl: FILE: reason" so scripts can match them; the
  * reason for a filesystem without the bmap ioctls says so in words instead
- * of "Inappropriate ioctl for device".
+ * of "Inappropriate ioctl for device", and so do the reasons the kernel's
+ * errno alone would hide (not a regular file, a pin on an unsealed file).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <bmap/client.h>
 #include "bmapctl.h"
@@ -22,7 +24,7 @@ static const char *
 reason(int err)
 {
 	if (bmap_client_is_unsupported(err))
-		return "filesystem does not support bmap seals or leases";
+		return "bmap seals and leases not supported by the filesystem";
 	return strerror(-err);
 }
 
@@ -30,6 +32,42 @@ void
 bmapctl_err(const char *file, int err)
 {
 	fprintf(stderr, "bmapctl: %s: %s\n", file, reason(err));
+}
+
+/*
+ * Seals and leases exist for regular files only.  bmapfs refuses other
+ * files with EINVAL, but the ioctl of a FIFO, socket or device never
+ * reaches the filesystem (the driver answers ENOTTY), which would read as
+ * "not supported": name the real reason.
+ */
+bool
+bmapctl_not_regular(int fd, int err)
+{
+	struct stat st;
+
+	if (err != -EINVAL && !bmap_client_is_unsupported(err))
+		return false;
+	return !fstat(fd, &st) && !S_ISREG(st.st_mode);
+}
+
+void
+bmapctl_file_err(const char *file, int fd, int err)
+{
+	if (bmapctl_not_regular(fd, err))
+		bmapctl_errmsg(file, "not a regular file");
+	else
+		bmapctl_err(file, err);
+}
+
+void
+bmapctl_lease_err(const char *file, int fd, uint32_t mode, int err)
+{
+	/* EPERM is BMAP_IOC_LEASE's answer to a pin on an unsealed file */
+	if (err == -EPERM && mode == BMAP_LEASE_PIN)
+		bmapctl_errmsg(file, "not sealed: a pin lease needs a sealed "
+			       "file (bmapctl seal)");
+	else
+		bmapctl_file_err(file, fd, err);
 }
 
 void

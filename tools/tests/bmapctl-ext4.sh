@@ -3,8 +3,11 @@
 # map command on a kernel ext4 loop mount, where it must fall back to
 # FIEMAP and agree with xfs_io's fiemap, and on a scratch bmapfs mount the
 # seal, lease and status commands and the lease map path, which must give
-# the same extents as kernel FIEMAP of the same image.  One PASS/FAIL line per check,
-# then exactly one "N passed, N failed" line; exit 0 iff nothing failed.
+# the same extents as kernel FIEMAP of the same image.  Errors name the
+# real reason (not a regular file, not sealed, not supported), the seal's
+# letter is one chattr(1) does not use, and bmapctl and bmapfs report
+# libbmap's version.  One PASS/FAIL line per check, then exactly one
+# "N passed, N failed" line; exit 0 iff nothing failed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=$top/tools/bmapctl
@@ -45,6 +48,7 @@ mnt=$tmp/mnt
 cleanup() {
 	mountpoint -q "$mnt" && umount "$mnt"
 	mountpoint -q "$tmp/fuse" && umount "$tmp/fuse"
+	mountpoint -q "$tmp/tmpfs" && umount "$tmp/tmpfs"
 	[ -n "${bpid:-}" ] && kill "$bpid" 2>/dev/null && wait "$bpid"
 	rm -rf "$tmp"
 }
@@ -83,7 +87,8 @@ run "$B" frobnicate
 check "unknown command -> exit 2" \
 	test $rc -eq 2 -a -n "$(has "$err" "unknown command 'frobnicate'" && echo y)"
 for args in "seal" "unseal" "lsattr" "map" "status" "lease" "chattr" \
-	    "chattr +m" "chattr +x f" "chattr m f" "map -r bad f" \
+	    "chattr +b" "chattr +x f" "chattr b f" "chattr +m f" \
+	    "chattr -m f" "map -r bad f" \
 	    "map -r 10:0 f" "map -r 1:x f" "map -r 18446744073709551615:2 f" \
 	    "map f g" "lease -m bogus f" "lease f g" "status a b" \
 	    "map --bogus f" "lsattr --bogus f"; do
@@ -111,25 +116,30 @@ fallocate -o 192k -l 64k "$f"
 truncate -s 320k "$f"
 sync
 
-for c in seal unseal "chattr +m" "chattr -m"; do
+ns="bmap seals and leases not supported by the filesystem"
+for c in seal unseal "chattr +b" "chattr -b"; do
 	# shellcheck disable=SC2086
 	run "$B" $c "$f"
 	check "$c on ext4 -> 'not supported', exit 1" \
-		test $rc -eq 1 -a "$err" = "bmapctl: $f: filesystem does not support bmap seals or leases"
+		test $rc -eq 1 -a "$err" = "bmapctl: $f: $ns"
 done
 run "$B" status "$mnt"
 check "status on ext4 -> 'not supported', exit 1" \
-	test $rc -eq 1 -a "$err" = "bmapctl: $mnt: filesystem does not support bmap seals or leases"
+	test $rc -eq 1 -a "$err" = "bmapctl: $mnt: $ns"
 run "$B" lease "$f"
 check "lease on ext4 -> 'not supported', exit 1" \
-	test $rc -eq 1 -a -n "$(has "$err" "does not support" && echo y)"
+	test $rc -eq 1 -a "$err" = "bmapctl: $f: $ns"
+# ext4 answers FS_IOC_FSGETXATTR, but an unset flag there proves nothing
 run "$B" lsattr "$f" "$mnt"
-check "lsattr on ext4: unsealed flag column via fsxattr" \
-	test $rc -eq 0 -a "$out" = "---------------- $f
----------------- $mnt"
-run "$B" lsattr --json "$f"
-check "lsattr --json is valid JSON with sealed=false" \
-	test "$(jq -r '.[0].sealed' <<< "$out" 2>/dev/null)" = false
+check "lsattr on ext4 -> 'not supported' for each file, no rows, exit 1" \
+	test $rc -eq 1 -a -z "$out" -a "$err" = "bmapctl: $f: $ns
+bmapctl: $mnt: $ns"
+mkdir "$tmp/tmpfs" && mount -t tmpfs tmpfs "$tmp/tmpfs" &&
+	echo x > "$tmp/tmpfs/x"
+run "$B" lsattr "$tmp/tmpfs/x"
+check "lsattr on tmpfs -> 'not supported', exit 1" \
+	test $rc -eq 1 -a -z "$out" -a "$err" = "bmapctl: $tmp/tmpfs/x: $ns"
+umount "$tmp/tmpfs"
 run "$B" map "$mnt"
 check "map of a directory -> exit 1" \
 	test $rc -eq 1 -a "$err" = "bmapctl: $mnt: not a regular file"
@@ -200,10 +210,37 @@ check "map on bmapfs names the image as the device" test \
 
 t=$fmnt/t
 dd if=/dev/urandom of="$t" bs=64k count=2 status=none
+mkfifo "$fmnt/fifo" && mkdir "$fmnt/dir"
+for c in seal unseal "chattr +b" "chattr -b"; do
+	for x in fifo dir; do
+		# shellcheck disable=SC2086
+		run "$B" $c "$fmnt/$x"
+		check "$c of a $x -> 'not a regular file', exit 1" test $rc -eq 1 \
+			-a "$err" = "bmapctl: $fmnt/$x: not a regular file"
+	done
+done
+run "$B" lsattr "$fmnt/dir" "$fmnt/fifo"
+check "lsattr: a directory unsealed, a FIFO 'not a regular file', exit 1" \
+	test $rc -eq 1 -a "$out" = "---------------- $fmnt/dir" -a \
+	"$err" = "bmapctl: $fmnt/fifo: not a regular file"
+run timeout 10 "$B" lease -m pin "$t"
+check "pin lease on an unsealed file -> 'not sealed', exit 1" test $rc -eq 1 \
+	-a "$err" = "bmapctl: $t: not sealed: a pin lease needs a sealed file (bmapctl seal)"
+run "$B" lsattr --json "$t"
+check "lsattr --json is valid JSON with sealed=false" \
+	test "$(jq -r '.[0].sealed' <<< "$out" 2>/dev/null)" = false
 run "$B" seal "$t"
 check "seal on bmapfs -> exit 0" test $rc -eq 0
 run "$B" lsattr "$t"
-check "lsattr shows m in column 14 after seal" test "$out" = "-------------m-- $t"
+check "lsattr shows b in column 14 after seal" test "$out" = "-------------b-- $t"
+# chattr(1)'s letters, and lsattr's I and V: the seal's is none of them
+letter=$(tr -d -- - <<< "${out%% *}")
+check "the seal's letter ($letter) is not one chattr(1) uses" \
+	test -n "$letter" -a -z "$(tr -cd 'aAcCdDeEFijmNPsStTuxIV' <<< "$letter")"
+run "$B" chattr -b "$t"
+run "$B" chattr +b "$t"
+check "chattr -b, +b -> sealed again, exit 0" test $rc -eq 0 -a \
+	"$("$B" lsattr "$t")" = "-------------b-- $t"
 timeout 60 "$B" lease -m pin "$t" > "$tmp/pin.out" &
 lpid=$!
 for _ in $(seq 50); do
@@ -217,8 +254,8 @@ kill -INT $lpid
 wait $lpid
 check "lease -m pin: SIGINT releases, exit 0" test $? -eq 0 -a \
 	"$(tail -1 "$tmp/pin.out" | cut -d' ' -f1)" = released
-run "$B" chattr -m "$t"
-check "chattr -m after the pin lease ended -> exit 0" test $rc -eq 0
+run "$B" chattr -b "$t"
+check "chattr -b after the pin lease ended -> exit 0" test $rc -eq 0
 timeout 60 "$B" lease -r 0:8k "$t" > "$tmp/lease.out" &
 lpid=$!
 for _ in $(seq 50); do
