@@ -154,7 +154,9 @@ int bmap_engine_users(struct bmap_engine *eng, uint64_t start,
 	 * Sorting in place is fine: nobody keeps a row pointer across
 	 * lease_lock, and a few rows per user of the filesystem are cheap.
 	 */
-	qsort(eng->usage, eng->nr_usage, sizeof(*eng->usage), usage_cmp);
+	if (eng->nr_usage)
+		qsort(eng->usage, eng->nr_usage, sizeof(*eng->usage),
+		      usage_cmp);
 	for (i = 0; i < eng->nr_usage; i++) {
 		u = &eng->usage[i];
 		if (u->uid < start ||
