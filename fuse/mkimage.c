@@ -6,7 +6,8 @@
  * that it carries exactly the features and layout the installed
  * e2fsprogs (and therefore e2fsck and the kernel) expect of an ext4
  * filesystem.  The file is created exclusively and sized with ftruncate,
- * so it stays sparse; on any failure it is removed again.
+ * so it stays sparse; on any failure it is removed again, and the error
+ * carries mke2fs's own last line (its reason, in e2fsprogs' words).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,37 +19,87 @@
 
 #include "bmapfs.h"
 
+/*
+ * The last line of what mke2fs printed on @fd (its reason, when it fails),
+ * into @out; whatever came before is read and dropped.
+ */
+static void last_line(int fd, char *out, size_t len)
+{
+	char buf[512], line[256];
+	size_t n = 0;
+	ssize_t got;
+
+	out[0] = 0;
+	for (;;) {
+		got = read(fd, buf, sizeof(buf));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; i < got; i++) {
+			if (buf[i] == '\n') {
+				if (n) {
+					line[n] = 0;
+					snprintf(out, len, "%s", line);
+				}
+				n = 0;
+			} else if (n < sizeof(line) - 1) {
+				line[n++] = buf[i];
+			}
+		}
+	}
+	if (n) {
+		line[n] = 0;
+		snprintf(out, len, "%s", line);
+	}
+}
+
 static int run_mke2fs(const char *path, char *why, size_t len)
 {
 	static const char *const paths[] = {
 		"/sbin/mke2fs", "/usr/sbin/mke2fs", "mke2fs",
 	};
-	int status, devnull;
+	char msg[256];
+	int status, devnull, err[2];
 	pid_t pid;
 
+	/* its stderr says why it failed: keep it for the error line */
+	if (pipe2(err, O_CLOEXEC)) {
+		snprintf(why, len, "pipe: %s", strerror(errno));
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		snprintf(why, len, "fork: %s", strerror(errno));
+		close(err[0]);
+		close(err[1]);
 		return -1;
 	}
 	if (pid == 0) {
 		devnull = open("/dev/null", O_WRONLY);
-		if (devnull >= 0) {
+		if (devnull >= 0)
 			dup2(devnull, 1);
-			dup2(devnull, 2);
-		}
+		dup2(err[1], 2);
 		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 			execlp(paths[i], "mke2fs", "-q", "-F", "-t", "ext4",
 			       "-b", "4096", "-E", "nodiscard", "-L", "bmapfs",
 			       path, (char *)NULL);
 		_exit(127);
 	}
+	close(err[1]);
+	last_line(err[0], msg, sizeof(msg));
+	close(err[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			break;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		snprintf(why, len, "mke2fs not found");
+		return -1;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		snprintf(why, len, "mke2fs failed (exit %d)",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		snprintf(why, len, "mke2fs failed (exit %d)%s%s",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			 msg[0] ? ": " : "", msg);
 		return -1;
 	}
 	return 0;

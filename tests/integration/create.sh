@@ -2,11 +2,12 @@
 # bmapfs-create: -o create[=SIZE] and the one-line startup errors.
 #
 # A missing image without -o create, a file that is not ext4, an ext2
-# image without extents and corrupt group descriptors are refused with
-# "bmapfs: IMAGE: reason" (libext2fs's own message where it has one) and
-# a non-zero exit, and nothing is mounted.  -o create makes a sparse ext4
-# image of the asked size (default 1 GiB) that e2fsck accepts, and leaves
-# an existing image alone.  mount -t fuse.bmapfs works through mount.fuse3.
+# image without extents, corrupt group descriptors and an image mke2fs
+# cannot make are refused with "bmapfs: IMAGE: reason" (libext2fs's or
+# mke2fs's own message where there is one) and a non-zero exit, and
+# nothing is mounted.  -o create makes a sparse ext4 image of the asked
+# size (default 1 GiB) that e2fsck accepts, and leaves an existing image
+# alone.  mount -t fuse.bmapfs works through mount.fuse3.
 . "$(dirname "$0")/lib.sh"
 need mke2fs dumpe2fs debugfs
 setup_tmp
@@ -47,6 +48,14 @@ refused "$tmp/gdesc.img" "corrupt group descriptors: Corrupt group descriptor: b
 truncate -s 64M "$tmp/ext2.img" && mke2fs -q -F -t ext2 "$tmp/ext2.img"
 refused "$tmp/ext2.img" "not an ext4 filesystem \(no extents feature\)" \
 	"ext2 image without extents is refused"
+# mke2fs runs out of room on a 1 MiB tmpfs: its own reason must show
+mkdir "$tmp/small" && mount -t tmpfs -o size=1M tmpfs "$tmp/small" &&
+	refused "$tmp/small/big.img" \
+		"mke2fs failed \(exit 1\): .*No space left on device.*" \
+		"a failed mke2fs is named by its own message" create=100G
+[ ! -e "$tmp/small/big.img" ] && ok "the image mke2fs failed on is removed" ||
+	no "the image mke2fs failed on is removed"
+umount "$tmp/small"
 refused "$tmp/x.img" "bad option value.*" "bad size refused" "create=12Q"
 refused "$tmp/x.img" "bad option value.*" "bad pin_limit refused" "pin_limit=abc"
 
