@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "fixture.h"
 #include "unit.h"
@@ -265,6 +266,65 @@ START_TEST(S5_L8_unseal_with_pin_lease_etxtbsy)
 }
 END_TEST
 
+struct remove_probe {
+	struct bmap_file	*f;
+	struct bg		sealer;
+	int			calls;
+	bool			sealed_inside;	/* seen from inside @remove */
+};
+
+static int seal_owner(void *arg)
+{
+	return bmap_file_seal(arg, &owner);
+}
+
+/* The frontend's removal: a seal started now must wait until it ends. */
+static int probe_remove(void *arg)
+{
+	struct remove_probe *p = arg;
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+	p->calls++;
+	bg_start(&p->sealer, seal_owner, p->f);
+	nanosleep(&ts, NULL);
+	p->sealed_inside = bmap_file_sealed(p->f);
+	return 7;
+}
+
+static int never_remove(void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+START_TEST(S3_unlink_with_removes_inside_the_answer)
+{
+	struct remove_probe p = { 0 };
+	struct fx fx;
+	struct bmap_file *f;
+	int calls = 0;
+
+	fx_init(&fx, 256, 1000, 0, 0);
+	f = fx_file(&fx, 10, 4 * BS, 4 * BS);
+	/* unsealed: the callback runs and its answer is the call's */
+	p.f = f;
+	ck_assert_int_eq(bmap_file_unlink_with(f, 0, probe_remove, &p), 7);
+	ck_assert_int_eq(p.calls, 1);
+	ck_assert(!p.sealed_inside);
+	/* the seal that raced with the removal came after it */
+	ck_assert_int_eq(bg_join(&p.sealer), 0);
+	ck_assert(bmap_file_sealed(f));
+	/* sealed: refused, and the frontend is never asked to remove */
+	ck_assert_int_eq(bmap_file_unlink_with(f, 0, never_remove, &calls),
+			 -ETXTBSY);
+	ck_assert_int_eq(bmap_file_unlink_with(f, BMAP_RENAME, never_remove,
+					       &calls), -ETXTBSY);
+	ck_assert_int_eq(calls, 0);
+	bmap_file_put(f);
+	fx_fini(&fx);
+}
+END_TEST
+
 Suite *seal_suite(void)
 {
 	Suite *s = suite_create("seal");
@@ -276,6 +336,7 @@ Suite *seal_suite(void)
 	tcase_add_test(tc, S1_seal_enospc_leaves_file_unchanged);
 	tcase_add_test(tc, S2_sealed_map_never_changes);
 	tcase_add_test(tc, S3_map_changes_refused_with_etxtbsy);
+	tcase_add_test(tc, S3_unlink_with_removes_inside_the_answer);
 	tcase_add_test(tc, S4_inplace_write_converts_unwritten_in_place);
 	tcase_add_test(tc, S5_unseal_owner_idempotent_eperm);
 	tcase_add_test(tc, S5_L8_unseal_with_pin_lease_etxtbsy);
