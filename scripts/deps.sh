@@ -34,6 +34,8 @@ pkgs+=(python3)
 pkgs+=(jq)
 # io_uring and AIO programs on bmapfs (liburing, libaio)
 pkgs+=(liburing-dev libaio-dev)
+# bmapfs-sealrace pauses bmapfs workers with gdb to widen a race window
+pkgs+=(gdb)
 
 declare -A pin
 while read -r p file; do
