@@ -17,6 +17,7 @@
  * then change nothing.
  *
  * Writes on a sealed file are either inside the size or wholly past it:
+ * the model's descriptors are opened before the seal, and through them
  * the kernel splits a write that straddles EOF into several FUSE
  * requests, so bmapfs sees the in-size part alone (see the report in
  * tests/reliability/README).
