@@ -1,19 +1,16 @@
 #!/bin/bash
-# Bring the kernel tree $1 to "pristine + kernel-xfs series + kernel-ext4
-# series".  When HEAD already carries exactly those patches (same patch ids,
+# Bring the kernel tree $1 to "pristine + kernel-vfs + kernel-xfs +
+# kernel-ext4 series".  When HEAD already carries exactly those patches (same patch ids,
 # in order) nothing is touched, so that an unchanged series costs no
 # rebuild.  Usage: apply.sh SRC [TOP]
 set -euo pipefail
 
 src=$1
-top=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
+top=$(cd "${2:-$(dirname "$0")/../..}" && pwd)
+. "$(dirname "$0")/series.sh"
 
 patches() {
-	local dir
-	for dir in kernel-xfs kernel-ext4; do
-		sed -e '/^#/d' -e '/^$/d' "$top/$dir/series" |
-			sed "s|^|$top/$dir/|"
-	done
+	series_patches "$top"
 }
 
 want_ids() {

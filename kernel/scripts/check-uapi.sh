@@ -1,44 +1,59 @@
 #!/bin/bash
-# The kernel series must carry libbmap's ioctl ABI byte for byte as
-# include/uapi/linux/bmap.h.  Rebuild that file from the patch that creates
-# it and compare.  Prints one "N passed, N failed" line; exits non-zero on a
-# difference.
+# The kernel series must carry libbmap's ioctl ABI as
+# include/uapi/linux/bmap.h.  Rebuild that file as it stands at the end of
+# the series (every hunk of every patch that touches it, in series order)
+# and compare it with libbmap/include/bmap/uapi.h:
+#  - identical: PASS;
+#  - libbmap's header with whole lines taken out, nothing changed or added:
+#    PASS, naming the ioctls libbmap has and the kernel does not implement
+#    yet.  The kernel's header only declares what the series implements,
+#    so it never names an ioctl the kernel would answer with ENOTTY, and
+#    grows back to libbmap's as the lease patches land;
+#  - anything else (a changed value, a field the other side lacks): FAIL.
+# Prints one "N passed, N failed" line; exits non-zero on a failure.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/series.sh"
 want=$top/libbmap/include/bmap/uapi.h
-got=$(mktemp)
-trap 'rm -f "$got"' EXIT
+path=include/uapi/linux/bmap.h
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
-# The hunk of a new file: "+++ b/<path>", "@@ -0,0 +1,N @@", then N lines
-# starting with "+".
-found=0
-for p in $(sed -e '/^#/d' -e '/^$/d' "$top/kernel-xfs/series"); do
-	if awk -v out="$got" '
-		/^\+\+\+ b\/include\/uapi\/linux\/bmap\.h$/ { getline; n = 0
-			if ($0 !~ /^@@ -0,0 \+1(,[0-9]+)? @@/) exit 1
-			split($3, a, ","); n = (a[2] == "") ? 1 : a[2]
-			while (n-- > 0) { getline; print substr($0, 2) > out }
-			found = 1; exit }
-		END { exit found ? 0 : 1 }' "$top/kernel-xfs/$p"; then
-		found=1
-		break
+for p in $(series_patches "$top"); do
+	if ! (cd "$tmp" && git apply --include="$path" "$p"); then
+		echo "FAIL uapi: ${p#"$top"/} does not apply to $path"
+		echo "0 passed, 1 failed"
+		exit 1
 	fi
 done
+got=$tmp/$path
 
-if [ $found -eq 0 ]; then
-	echo "uapi: no patch in kernel-xfs creates include/uapi/linux/bmap.h"
+if [ ! -f "$got" ]; then
+	echo "FAIL uapi: no patch of the series creates $path"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
 if cmp -s "$got" "$want"; then
-	echo "PASS uapi: include/uapi/linux/bmap.h is identical to" \
-		"libbmap/include/bmap/uapi.h"
+	echo "PASS uapi: $path is identical to libbmap/include/bmap/uapi.h"
 	echo "1 passed, 0 failed"
-else
-	echo "FAIL uapi: include/uapi/linux/bmap.h differs from" \
-		"libbmap/include/bmap/uapi.h:"
-	diff -u "$want" "$got" | head -40 || true
-	echo "0 passed, 1 failed"
-	exit 1
+	exit 0
 fi
+
+# Lines only in the kernel's header, or changed, show as ">" lines.
+d=$(diff "$want" "$got" || true)
+if ! echo "$d" | grep -q '^>'; then
+	missing=$(echo "$d" |
+		sed -n 's/^< #define \(BMAP_IOC_[A-Z_]*\)[[:space:]].*/\1/p' |
+		paste -sd' ')
+	echo "PASS uapi: $path is libbmap/include/bmap/uapi.h line for" \
+		"line, less what the kernel does not implement yet:" \
+		"${missing:-no ioctl, only other lines}"
+	echo "1 passed, 0 failed"
+	exit 0
+fi
+echo "FAIL uapi: $path differs from libbmap/include/bmap/uapi.h" \
+	"otherwise than by leaving out lines:"
+diff -u "$want" "$got" | head -40 || true
+echo "0 passed, 1 failed"
+exit 1

@@ -3,9 +3,10 @@
 # linux-source-6.12 (default: the newest the archive offers).
 #
 # Installs that version, writes it into kernel/version and scripts' view of
-# the pin, unpacks it as build/src's new "pristine", applies kernel-xfs/ and
-# kernel-ext4/ with git am (three-way, so that context drift between stable
-# releases is absorbed), and writes the series back with export-series.sh.
+# the pin, unpacks it as build/src's new "pristine", applies kernel-vfs/,
+# kernel-xfs/ and kernel-ext4/ with git am (three-way, so that context
+# drift between stable releases is absorbed), and writes the series back
+# with export-series.sh.
 # When a patch does not apply, the pin is put back and the tree is left
 # mid-"git am" in build/src for a hand rebase.  Afterwards run
 # "make -C kernel check test" and commit kernel/version with the series.
@@ -13,6 +14,7 @@ set -euo pipefail
 
 kdir=$(cd "$(dirname "$0")/.." && pwd)
 top=$(cd "$kdir/.." && pwd)
+. "$kdir/scripts/series.sh"
 src=$kdir/build/src
 pkg=linux-source-6.12
 old=$(cat "$kdir/version")
@@ -48,7 +50,7 @@ touch "$kdir/build/.unpacked"
 
 export GIT_COMMITTER_NAME="bmap developers"
 export GIT_COMMITTER_EMAIL="bmap@example.org"
-for dir in kernel-xfs kernel-ext4; do
+for dir in $SERIES_DIRS; do
 	sed -e '/^#/d' -e '/^$/d' "$top/$dir/series" | while read -r p; do
 		echo "repin: applying $dir/$p"
 		if ! git -C "$src" am -q -3 --keep-cr "$top/$dir/$p"; then
@@ -64,4 +66,4 @@ done
 touch "$kdir/build/.applied"
 trap - ERR
 echo "repin: series rebased onto $new; now: make -C kernel check test," \
-	"then commit kernel/version, kernel-xfs/ and kernel-ext4/"
+	"then commit kernel/version, kernel-vfs/, kernel-xfs/ and kernel-ext4/"
