@@ -101,8 +101,9 @@ for m in "${missing[@]}"; do
 		echo "deps: the archive offers: $(echo $offered)" >&2
 		if [ "$p" = linux-source-6.12 ]; then
 			echo "deps: re-pin the kernel series to the newest with" \
-				"'make -C kernel repin' (rebases kernel-xfs/ and" \
-				"kernel-ext4/, rewrites kernel/version), then" \
+				"'make -C kernel repin' (rebases kernel-vfs/," \
+				"kernel-xfs/ and kernel-ext4/, rewrites" \
+				"kernel/version), then" \
 				"'make kernel-check kernel-test'." >&2
 		fi
 		exit 1
