@@ -11,7 +11,7 @@
 PREFIX ?= /usr/local
 export PREFIX DESTDIR
 
-SUBDIRS := libbmap fuse tools examples tests/unit tests/conformance
+SUBDIRS := libbmap ext4img fuse tools examples tests/unit tests/conformance
 
 .PHONY: all deps test bench install clean demo kernel kernel-check kernel-test \
 	$(SUBDIRS)
@@ -21,7 +21,8 @@ all: $(SUBDIRS)
 $(SUBDIRS):
 	$(MAKE) -C $@
 
-fuse tools examples tests/unit tests/conformance: libbmap
+ext4img fuse tools examples tests/unit tests/conformance: libbmap
+fuse: ext4img
 
 deps:
 	scripts/deps.sh

@@ -10,7 +10,7 @@
  * changes nothing (S3).  Other modes (collapse, insert, unshare) are
  * EOPNOTSUPP, which is also what the kernel answers for them over FUSE.
  * Like a write, a fallocate that succeeds clears set-user-ID and
- * set-group-ID as bmapfs_kill_suid says.
+ * set-group-ID as ext4img_kill_suid says.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +49,7 @@ static int zero_partial(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
 		if (!x.length || n > end - off)
 			n = end - off;
 		if (x.type == BMAP_EXT_MAPPED &&
-		    pwrite(b->img_fd, zero, n,
+		    pwrite(b->img.img_fd, zero, n,
 			   x.dev_offset + (off - x.file_offset)) != (ssize_t)n)
 			ret = -EIO;
 		off += n;
@@ -62,7 +62,7 @@ static int zero_partial(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
 static int zero_edges(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
 		      uint64_t end, uint64_t *in_start, uint64_t *in_end)
 {
-	uint64_t bs = b->block_size;
+	uint64_t bs = b->img.block_size;
 	uint64_t s = (off + bs - 1) / bs * bs, e = end / bs * bs;
 	int ret;
 
@@ -88,7 +88,7 @@ static int grow(struct bmap_file *bf, uint64_t end)
 static int do_fallocate(struct bmapfs *b, struct bmap_file *bf, int mode,
 			uint64_t off, uint64_t len)
 {
-	uint64_t bs = b->block_size, end = off + len, s, e;
+	uint64_t bs = b->img.block_size, end = off + len, s, e;
 	bool keep = mode & FALLOC_FL_KEEP_SIZE;
 	int ret;
 

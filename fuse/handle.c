@@ -23,7 +23,7 @@ struct bmapfs_handle *bmapfs_handle_new(struct bmapfs *b, fuse_req_t req,
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->inode = bmapfs_iget(b, ino);
+	h->inode = ext4img_iget(&b->img, ino);
 	if (!h->inode) {
 		free(h);
 		return NULL;
@@ -58,8 +58,8 @@ void bmapfs_handle_free(struct bmapfs *b, struct bmapfs_handle *h)
 		fuse_pollhandle_destroy(h->ph);
 	bmap_file_put(h->bf);
 	free_dirents(h);
-	if (bmapfs_iput(b, h->inode))
-		bmapfs_evict(b, ino);
+	if (ext4img_iput(&b->img, h->inode))
+		ext4img_evict(&b->img, ino);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

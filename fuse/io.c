@@ -80,7 +80,7 @@ static int read_range(struct bmapfs *b, struct bmap_file *bf, char *buf,
 		if (x.length == 0 || n > end - off)
 			n = end - off;
 		if (x.type == BMAP_EXT_MAPPED)
-			ret = pread_full(b->img_fd, buf, n, x.dev_offset +
+			ret = pread_full(b->img.img_fd, buf, n, x.dev_offset +
 					 (off - x.file_offset));
 		else
 			memset(buf, 0, n);
@@ -128,10 +128,10 @@ static int write_zeroes(struct bmapfs *b, char **zero, uint64_t len,
 			uint64_t dev)
 {
 	if (!*zero)
-		*zero = calloc(1, b->block_size);
+		*zero = calloc(1, b->img.block_size);
 	if (!*zero)
 		return -ENOMEM;
-	return pwrite_full(b->img_fd, *zero, len, dev);
+	return pwrite_full(b->img.img_fd, *zero, len, dev);
 }
 
 /*
@@ -142,7 +142,7 @@ static int write_zeroes(struct bmapfs *b, char **zero, uint64_t len,
 static int zero_edges(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
 		      uint64_t end)
 {
-	uint64_t bs = b->block_size, edge[2] = { off, end - 1 };
+	uint64_t bs = b->img.block_size, edge[2] = { off, end - 1 };
 	uint64_t bstart, from, to;
 	struct bmap_extent x;
 	char *zero = NULL;
@@ -185,7 +185,7 @@ static int write_range(struct bmapfs *b, struct bmap_file *bf,
 		n = x.file_offset + x.length - off;
 		if (n > end - off)
 			n = end - off;
-		ret = pwrite_full(b->img_fd, buf, n,
+		ret = pwrite_full(b->img.img_fd, buf, n,
 				  x.dev_offset + (off - x.file_offset));
 		if (ret)
 			return ret;
@@ -204,17 +204,17 @@ static int write_range(struct bmapfs *b, struct bmap_file *bf,
 static bool may_have_xattrs(struct bmapfs *b, ext2_ino_t ino,
 			    const struct ext2_inode_large *in)
 {
-	size_t isize = EXT2_INODE_SIZE(b->fs->super);
+	size_t isize = EXT2_INODE_SIZE(b->img.fs->super);
 	size_t at = EXT2_GOOD_OLD_INODE_SIZE + in->i_extra_isize;
 	char raw[1024];
 	uint32_t magic;
 
-	if (ext2fs_file_acl_block(b->fs, (const struct ext2_inode *)in))
+	if (ext2fs_file_acl_block(b->img.fs, (const struct ext2_inode *)in))
 		return true;
 	if (isize <= EXT2_GOOD_OLD_INODE_SIZE || at + sizeof(magic) > isize)
 		return false;
 	if (isize > sizeof(raw) ||
-	    ext2fs_read_inode_full(b->fs, ino, (struct ext2_inode *)raw,
+	    ext2fs_read_inode_full(b->img.fs, ino, (struct ext2_inode *)raw,
 				   isize))
 		return true;
 	memcpy(&magic, raw + at, sizeof(magic));
@@ -261,16 +261,39 @@ static bool times_current(struct bmapfs *b, ext2_ino_t ino,
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME_COARSE, &now);
-	bmapfs_set_time(&tick, BMAPFS_MTIME | BMAPFS_CTIME, &now);
-	bmapfs_fill_stat(b, ino, in, &cur);
-	bmapfs_fill_stat(b, ino, &tick, &want);
+	ext4img_set_time(&tick, EXT4IMG_MTIME | EXT4IMG_CTIME, &now);
+	ext4img_fill_stat(&b->img, ino, in, &cur);
+	ext4img_fill_stat(&b->img, ino, &tick, &want);
 	return !ts_before(&cur.st_mtim, &want.st_mtim) &&
 	       !ts_before(&cur.st_ctim, &want.st_ctim);
 }
 
 /*
+ * bmapfs_data_changed - the caller of @req changed the data of @ino
+ * outside the write path (fallocate, O_TRUNC): apply ext4img_kill_suid
+ * on disk and drop the kernel's cached mode.  Takes the lock.  Best
+ * effort, as in the write path: the data change is made and stays.
+ */
+void bmapfs_data_changed(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino)
+{
+	struct bmap_cred cred = bmapfs_cred(req);
+	struct ext2_inode_large in;
+	bool changed = false;
+
+	ext4img_lock(&b->img);
+	if (!ext4img_read_inode(&b->img, ino, &in) && ext4img_kill_suid(&cred, &in)) {
+		ext4img_touch(&in, EXT4IMG_CTIME);
+		changed = !ext4img_write_inode(&b->img, ino, &in);
+	}
+	ext4img_unlock(&b->img);
+	if (changed)
+		fuse_lowlevel_notify_inval_inode(b->se, bmapfs_fuse_ino(ino),
+						 -1, 0);
+}
+
+/*
  * The caller wrote: update mtime/ctime, drop file capabilities, and
- * clear set-user-ID and set-group-ID as ext4 does (bmapfs_kill_suid).
+ * clear set-user-ID and set-group-ID as ext4 does (ext4img_kill_suid).
  * The kernel caches the mode: when we change it, its cached attributes
  * must go.
  */
@@ -278,22 +301,24 @@ static void after_write(struct bmapfs *b, ext2_ino_t ino, fuse_req_t req)
 {
 	struct ext2_inode_large in;
 	bool caps_gone = false, mode_changed = false;
+	struct bmap_cred cred;
 
-	bmapfs_lock(b);
-	if (bmapfs_read_inode(b, ino, &in))
+	ext4img_lock(&b->img);
+	if (ext4img_read_inode(&b->img, ino, &in))
 		goto out_unlock;
 	if (may_have_xattrs(b, ino, &in) && kill_caps(b, ino) > 0) {
-		if (bmapfs_read_inode(b, ino, &in))
+		if (ext4img_read_inode(&b->img, ino, &in))
 			goto out_unlock;
 		caps_gone = true;
 	}
-	mode_changed = bmapfs_kill_suid(req, &in);
+	cred = bmapfs_cred(req);
+	mode_changed = ext4img_kill_suid(&cred, &in);
 	if (caps_gone || mode_changed || !times_current(b, ino, &in)) {
-		bmapfs_touch(&in, BMAPFS_MTIME | BMAPFS_CTIME);
-		bmapfs_write_inode(b, ino, &in);
+		ext4img_touch(&in, EXT4IMG_MTIME | EXT4IMG_CTIME);
+		ext4img_write_inode(&b->img, ino, &in);
 	}
 out_unlock:
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	if (mode_changed)
 		fuse_lowlevel_notify_inval_inode(b->se, bmapfs_fuse_ino(ino),
 						 -1, 0);
@@ -325,7 +350,7 @@ static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 	int types, ret;
 
 	if (off + size < off ||
-	    off + size > (uint64_t)0xffffffff * b->block_size)
+	    off + size > (uint64_t)0xffffffff * b->img.block_size)
 		return -EFBIG;
 	bmap_file_io_begin(bf);
 	types = range_types(bf, off, off + size);

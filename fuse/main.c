@@ -62,9 +62,27 @@ static const struct fuse_lowlevel_ops bmapfs_ops = {
 	.lseek		= bmapfs_op_lseek,
 };
 
+/*
+ * ACLs are on when the kernel can enforce them (FUSE_CAP_POSIX_ACL) and
+ * the mount did not turn them off; ext4img then keeps them as ext4 does.
+ */
+static void want_acl(struct bmapfs *b, struct fuse_conn_info *conn)
+{
+	b->img.acl = false;
+	/* FUSE_POSIX_ACL turns default_permissions on: not without it */
+	if (b->opts.noacl || b->opts.no_default_permissions ||
+	    !(conn->capable & FUSE_CAP_POSIX_ACL))
+		return;
+	conn->want |= FUSE_CAP_POSIX_ACL;
+	if (conn->capable & FUSE_CAP_DONT_MASK)
+		conn->want |= FUSE_CAP_DONT_MASK;
+	b->img.acl = true;
+}
+
+
 void bmapfs_op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	bmapfs_acl_want(userdata, conn);
+	want_acl(userdata, conn);
 	if (conn->capable & FUSE_CAP_IOCTL_DIR)
 		conn->want |= FUSE_CAP_IOCTL_DIR;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
@@ -90,7 +108,7 @@ static const struct bmap_frontend_ops bmapfs_frontend_ops = {
 static int start_engine(struct bmapfs *b)
 {
 	struct bmap_engine_config cfg = {
-		.block_size = b->block_size,
+		.block_size = b->img.block_size,
 		.lease_break_time_ms = b->opts.lease_break_time * 1000,
 		.pin_limit = b->opts.pin_limit,
 		.quarantine_limit = b->opts.quarantine_limit,
@@ -98,7 +116,7 @@ static int start_engine(struct bmapfs *b)
 
 	if (!cfg.lease_break_time_ms)
 		cfg.lease_break_time_ms = 1;
-	b->engine = bmap_engine_new(&cfg, &bmapfs_ext4_ops, b,
+	b->engine = bmap_engine_new(&cfg, &ext4img_engine_ops, &b->img,
 				    &bmapfs_frontend_ops);
 	return b->engine ? 0 : -errno;
 }
@@ -195,13 +213,11 @@ static int check_mountpoint(const char *mnt, char *why, size_t len)
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct bmapfs b = { .img_fd = -1 };
+	struct bmapfs b = { 0 };
 	char why[512];
 	int ret = 1;
 
-	pthread_mutex_init(&b.lock, NULL);
-	pthread_mutex_init(&b.itab_lock, NULL);
-	if (bmapfs_parse_opts(&args, &b.opts))
+	if (ext4img_init(&b.img) || bmapfs_parse_opts(&args, &b.opts))
 		goto out_args;
 	if (b.opts.show_help || b.opts.show_version) {
 		if (b.opts.show_help)
@@ -215,8 +231,10 @@ int main(int argc, char *argv[])
 	/* fuse_parse_cmdline wants the mount point back as an argument */
 	if (fuse_opt_add_arg(&args, b.opts.mountpoint))
 		goto out_args;
+	b.img.dcache_entries = b.opts.dcache_entries;
 	if (check_mountpoint(b.opts.mountpoint, why, sizeof(why)) ||
-	    bmapfs_image_open(&b, why, sizeof(why))) {
+	    ext4img_open(&b.img, b.opts.image, b.opts.create,
+			 b.opts.create_size, why, sizeof(why))) {
 		fprintf(stderr, "bmapfs: %s: %s\n", b.opts.image, why);
 		goto out_args;
 	}
@@ -224,14 +242,14 @@ int main(int argc, char *argv[])
 	if (ret) {
 		fprintf(stderr, "bmapfs: %s: cannot start engine: %s\n",
 			b.opts.image, strerror(-ret));
-		bmapfs_image_close(&b, true);
+		ext4img_close(&b.img, true);
 		ret = 1;
 		goto out_args;
 	}
 	ret = serve(&b, &args);
 	bmap_engine_free(b.engine);
-	bmapfs_image_close(&b, true);
-	bmapfs_dcache_destroy(&b);
+	ext4img_close(&b.img, true);
+	ext4img_dcache_destroy(&b.img);
 out_args:
 	fuse_opt_free_args(&args);
 	free(b.opts.image);

@@ -5,10 +5,10 @@
  *
  * A size change goes through the engine first (seal policy, recall of
  * leases past the new EOF); everything else is inode metadata under
- * bmapfs.lock.  With default_permissions the kernel checks permissions;
+ * ext4img.lock.  With default_permissions the kernel checks permissions;
  * the ownership rules are checked here as well, and chown clears the
  * set-user-ID and set-group-ID bits of non-directories as ext4 does; so
- * does a size change by a caller without CAP_FSETID (bmapfs_kill_suid).
+ * does a size change by a caller without CAP_FSETID (ext4img_kill_suid).
  * A mode change also rewrites the access ACL (acl.c).
  */
 #include <errno.h>
@@ -27,9 +27,9 @@ void bmapfs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 	int ret;
 
 	(void)fi;
-	bmapfs_lock(b);
-	ret = bmapfs_stat(b, bmapfs_ino(ino), &st);
-	bmapfs_unlock(b);
+	ext4img_lock(&b->img);
+	ret = ext4img_stat(&b->img, bmapfs_ino(ino), &st);
+	ext4img_unlock(&b->img);
 	st.st_ino = ino;
 	if (ret)
 		fuse_reply_err(req, -ret);
@@ -40,14 +40,14 @@ void bmapfs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 static int check_chown(fuse_req_t req, const struct ext2_inode_large *in,
 		       const struct stat *attr, int to_set)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct bmap_cred cred = bmapfs_cred(req);
 
-	if (!ctx->uid)
+	if (!cred.uid)
 		return 0;
 	if ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != inode_uid(*in))
 		return -EPERM;
 	if ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != inode_gid(*in) &&
-	    (ctx->uid != inode_uid(*in) || !bmapfs_in_group(req, attr->st_gid)))
+	    (cred.uid != inode_uid(*in) || !ext4img_in_group(&cred, attr->st_gid)))
 		return -EPERM;
 	return 0;
 }
@@ -56,27 +56,28 @@ static void set_times(struct ext2_inode_large *in, const struct stat *attr,
 		      int to_set)
 {
 	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
-		bmapfs_touch(in, BMAPFS_ATIME);
+		ext4img_touch(in, EXT4IMG_ATIME);
 	else if (to_set & FUSE_SET_ATTR_ATIME)
-		bmapfs_set_time(in, BMAPFS_ATIME, &attr->st_atim);
+		ext4img_set_time(in, EXT4IMG_ATIME, &attr->st_atim);
 	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
-		bmapfs_touch(in, BMAPFS_MTIME);
+		ext4img_touch(in, EXT4IMG_MTIME);
 	else if (to_set & FUSE_SET_ATTR_MTIME)
-		bmapfs_set_time(in, BMAPFS_MTIME, &attr->st_mtim);
+		ext4img_set_time(in, EXT4IMG_MTIME, &attr->st_mtim);
 	if (to_set & FUSE_SET_ATTR_CTIME)
-		bmapfs_set_time(in, BMAPFS_CTIME, &attr->st_ctim);
+		ext4img_set_time(in, EXT4IMG_CTIME, &attr->st_ctim);
 	else
-		bmapfs_touch(in, BMAPFS_CTIME);
+		ext4img_touch(in, EXT4IMG_CTIME);
 }
 
 static int set_meta(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 		    const struct stat *attr, int to_set, struct stat *out)
 {
+	struct bmap_cred cred = bmapfs_cred(req);
 	struct ext2_inode_large in;
 	int ret;
 
-	bmapfs_lock(b);
-	ret = bmapfs_read_inode(b, ino, &in);
+	ext4img_lock(&b->img);
+	ret = ext4img_read_inode(&b->img, ino, &in);
 	if (ret)
 		goto out_unlock;
 	ret = check_chown(req, &in, attr, to_set);
@@ -98,19 +99,19 @@ static int set_meta(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 	}
 	/* truncate changes data: the kernel's rule is only half applied */
 	if (to_set & FUSE_SET_ATTR_SIZE)
-		bmapfs_kill_suid(req, &in);
+		ext4img_kill_suid(&cred, &in);
 	set_times(&in, attr, to_set);
-	ret = bmapfs_write_inode(b, ino, &in);
+	ret = ext4img_write_inode(&b->img, ino, &in);
 	/* as ext4: the access ACL follows the mode (read back its inode) */
 	if (!ret && (to_set & FUSE_SET_ATTR_MODE)) {
-		ret = bmapfs_acl_chmod(b, ino, in.i_mode);
+		ret = ext4img_acl_chmod(&b->img, ino, in.i_mode);
 		if (!ret)
-			ret = bmapfs_read_inode(b, ino, &in);
+			ret = ext4img_read_inode(&b->img, ino, &in);
 	}
 	if (!ret)
-		bmapfs_fill_stat(b, ino, &in, out);
+		ext4img_fill_stat(&b->img, ino, &in, out);
 out_unlock:
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	return ret;
 }
 
@@ -122,7 +123,7 @@ static int do_setattr(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 	int ret;
 
 	if (to_set & FUSE_SET_ATTR_SIZE) {
-		ret = bmapfs_check_regular(b, ino, -EINVAL);
+		ret = ext4img_check_regular(&b->img, ino, -EINVAL);
 		if (ret)
 			return ret;
 		if (fi)
@@ -161,7 +162,7 @@ static int do_readlink(struct bmapfs *b, ext2_ino_t ino, char *buf,
 	size_t size;
 	int ret;
 
-	ret = bmapfs_read_inode(b, ino, &in);
+	ret = ext4img_read_inode(&b->img, ino, &in);
 	if (ret)
 		return ret;
 	if (!LINUX_S_ISLNK(in.i_mode))
@@ -174,13 +175,13 @@ static int do_readlink(struct bmapfs *b, ext2_ino_t ino, char *buf,
 		buf[size] = 0;
 		return 0;
 	}
-	err = ext2fs_file_open(b->fs, ino, 0, &f);
+	err = ext2fs_file_open(b->img.fs, ino, 0, &f);
 	if (err)
-		return bmapfs_err(err);
+		return ext4img_err(err);
 	err = ext2fs_file_read(f, buf, size, &got);
 	ext2fs_file_close(f);
 	if (err)
-		return bmapfs_err(err);
+		return ext4img_err(err);
 	buf[got] = 0;
 	return 0;
 }
@@ -191,9 +192,9 @@ void bmapfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 	char buf[PATH_MAX + 1];
 	int ret;
 
-	bmapfs_lock(b);
+	ext4img_lock(&b->img);
 	ret = do_readlink(b, bmapfs_ino(ino), buf, sizeof(buf));
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	if (ret)
 		fuse_reply_err(req, -ret);
 	else
@@ -208,20 +209,20 @@ void bmapfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 	uint64_t free, resv;
 
 	(void)ino;
-	bmapfs_lock(b);
-	sb = b->fs->super;
+	ext4img_lock(&b->img);
+	sb = b->img.fs->super;
 	free = ext2fs_free_blocks_count(sb);
 	resv = ext2fs_r_blocks_count(sb);
-	sv.f_bsize = b->block_size;
-	sv.f_frsize = b->block_size;
+	sv.f_bsize = b->img.block_size;
+	sv.f_frsize = b->img.block_size;
 	sv.f_blocks = ext2fs_blocks_count(sb);
 	sv.f_bfree = free;
 	sv.f_bavail = free > resv ? free - resv : 0;
 	sv.f_files = sb->s_inodes_count;
 	sv.f_ffree = sb->s_free_inodes_count;
 	sv.f_favail = sb->s_free_inodes_count;
-	sv.f_namemax = BMAPFS_NAME_MAX;
+	sv.f_namemax = EXT4IMG_NAME_MAX;
 	memcpy(&sv.f_fsid, sb->s_uuid, sizeof(sv.f_fsid));
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	fuse_reply_statfs(req, &sv);
 }

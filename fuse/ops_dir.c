@@ -3,7 +3,7 @@
  * Namespace operations: lookup, mknod, mkdir, symlink, link, unlink,
  * rmdir.
  *
- * All of them are metadata under bmapfs.lock.  Removing the last link of
+ * All of them are metadata under ext4img.lock.  Removing the last link of
  * a regular file also needs the engine, which refuses a sealed file with
  * ETXTBSY (S3) and recalls its leases (L6): bmapfs_remove_guarded runs the
  * removal inside the engine's answer, so a seal cannot slip in between.
@@ -24,7 +24,7 @@ static int fill_entry(struct bmapfs *b, ext2_ino_t ino,
 	int ret;
 
 	memset(e, 0, sizeof(*e));
-	ret = bmapfs_stat_entry(b, ino, &e->attr, &e->generation);
+	ret = ext4img_stat_entry(&b->img, ino, &e->attr, &e->generation);
 	e->ino = bmapfs_fuse_ino(ino);
 	e->attr.st_ino = e->ino;
 	e->attr_timeout = BMAPFS_TIMEOUT;
@@ -47,16 +47,16 @@ void bmapfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	ext2_ino_t ino;
 	int ret;
 
-	ret = bmapfs_check_name(name);
+	ret = ext4img_check_name(name);
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	bmapfs_lock(b);
-	ret = bmapfs_lookup_name(b, bmapfs_ino(parent), name, &ino);
+	ext4img_lock(&b->img);
+	ret = ext4img_lookup_name(&b->img, bmapfs_ino(parent), name, &ino);
 	if (!ret)
 		ret = fill_entry(b, ino, &e);
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	reply_entry(req, ret, &e);
 }
 
@@ -66,10 +66,10 @@ static int may_create(struct bmapfs *b, ext2_ino_t dir, const char *name)
 	ext2_ino_t ino;
 	int ret;
 
-	ret = bmapfs_check_name(name);
+	ret = ext4img_check_name(name);
 	if (ret)
 		return ret;
-	ret = bmapfs_lookup_name(b, dir, name, &ino);
+	ret = ext4img_lookup_name(&b->img, dir, name, &ino);
 	if (!ret)
 		return -EEXIST;
 	return ret == -ENOENT ? 0 : ret;
@@ -79,6 +79,7 @@ static int do_mknod(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 		    const char *name, mode_t mode, dev_t rdev,
 		    struct fuse_entry_param *e)
 {
+	struct bmap_cred cred;
 	struct ext2_inode_large in;
 	ext2_ino_t ino;
 	int ret;
@@ -92,17 +93,18 @@ static int do_mknod(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 	ret = may_create(b, dir, name);
 	if (ret)
 		return ret;
-	ret = bmapfs_new_inode(b, req, dir, mode, rdev, &ino, &in);
+	cred = bmapfs_cred(req);
+	ret = ext4img_new_inode(&b->img, &cred, dir, mode, rdev, &ino, &in);
 	if (ret)
 		return ret;
-	ret = bmapfs_add_link(b, dir, name, ino, mode);
+	ret = ext4img_add_link(&b->img, dir, name, ino, mode);
 	if (ret) {
 		in.i_links_count = 0;
-		bmapfs_write_inode(b, ino, &in);
-		bmapfs_free_inode(b, ino);
+		ext4img_write_inode(&b->img, ino, &in);
+		ext4img_free_inode(&b->img, ino);
 		return ret;
 	}
-	bmapfs_touch_dir(b, dir);
+	ext4img_touch_dir(&b->img, dir);
 	return fill_entry(b, ino, e);
 }
 
@@ -113,9 +115,9 @@ void bmapfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fuse_entry_param e;
 	int ret;
 
-	bmapfs_lock(b);
+	ext4img_lock(&b->img);
 	ret = do_mknod(b, req, bmapfs_ino(parent), name, mode, rdev, &e);
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	reply_entry(req, ret, &e);
 }
 
@@ -126,20 +128,22 @@ void bmapfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 static int own_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 		     ext2_ino_t ino, mode_t mode)
 {
+	struct bmap_cred cred;
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct ext2_inode_large in, d;
-	struct bmapfs_acl_new acl;
+	struct ext4img_acl_new acl;
 	int ret;
 
-	ret = bmapfs_renew_generation(b, ino);	/* libext2fs leaves 0 */
+	ret = ext4img_renew_generation(&b->img, ino);	/* libext2fs leaves 0 */
 	if (!ret)
-		ret = bmapfs_read_inode(b, dir, &d);
+		ret = ext4img_read_inode(&b->img, dir, &d);
 	if (!ret)
-		ret = bmapfs_read_inode(b, ino, &in);
+		ret = ext4img_read_inode(&b->img, ino, &in);
 	if (ret)
 		return ret;
 	mode = (in.i_mode & S_IFMT) | (mode & 07777);
-	ret = bmapfs_acl_create(b, req, dir, &mode, &acl);
+	cred = bmapfs_cred(req);
+	ret = ext4img_acl_create(&b->img, &cred, dir, &mode, &acl);
 	if (ret)
 		return ret;
 	in.i_mode = mode;
@@ -150,14 +154,14 @@ static int own_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 		if (LINUX_S_ISDIR(in.i_mode))
 			in.i_mode |= S_ISGID;
 	}
-	bmapfs_touch(&in, BMAPFS_ATIME | BMAPFS_MTIME | BMAPFS_CTIME);
-	ret = bmapfs_write_inode(b, ino, &in);
+	ext4img_touch(&in, EXT4IMG_ATIME | EXT4IMG_MTIME | EXT4IMG_CTIME);
+	ret = ext4img_write_inode(&b->img, ino, &in);
 	if (!ret)
-		ret = bmapfs_acl_init(b, ino, &acl);
+		ret = ext4img_acl_init(&b->img, ino, &acl);
 	else
-		bmapfs_acl_new_free(&acl);
+		ext4img_acl_new_free(&acl);
 	if (!ret)
-		ret = bmapfs_touch_dir(b, dir);
+		ret = ext4img_touch_dir(&b->img, dir);
 	return ret;
 }
 
@@ -172,16 +176,16 @@ static int do_mkdir(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 	if (ret)
 		return ret;
 	/* libext2fs puts the entry where the name cache cannot see it */
-	bmapfs_dcache_forget(b, dir);
-	err = ext2fs_mkdir(b->fs, dir, 0, name);
+	ext4img_dcache_forget(&b->img, dir);
+	err = ext2fs_mkdir(b->img.fs, dir, 0, name);
 	if (err == EXT2_ET_DIR_NO_SPACE) {
-		err = ext2fs_expand_dir(b->fs, dir);
+		err = ext2fs_expand_dir(b->img.fs, dir);
 		if (!err)
-			err = ext2fs_mkdir(b->fs, dir, 0, name);
+			err = ext2fs_mkdir(b->img.fs, dir, 0, name);
 	}
-	ret = bmapfs_err(err);
+	ret = ext4img_err(err);
 	if (!ret)
-		ret = bmapfs_lookup_name(b, dir, name, &ino);
+		ret = ext4img_lookup_name(&b->img, dir, name, &ino);
 	if (!ret)
 		ret = own_inode(b, req, dir, ino, mode);
 	if (!ret)
@@ -196,9 +200,9 @@ void bmapfs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fuse_entry_param e;
 	int ret;
 
-	bmapfs_lock(b);
+	ext4img_lock(&b->img);
 	ret = do_mkdir(b, req, bmapfs_ino(parent), name, mode, &e);
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	reply_entry(req, ret, &e);
 }
 
@@ -213,18 +217,18 @@ static int do_symlink(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 	ret = may_create(b, dir, name);
 	if (ret)
 		return ret;
-	if (strlen(target) >= b->block_size)
+	if (strlen(target) >= b->img.block_size)
 		return -ENAMETOOLONG;
-	bmapfs_dcache_forget(b, dir);	/* as in do_mkdir */
-	err = ext2fs_symlink(b->fs, dir, 0, name, target);
+	ext4img_dcache_forget(&b->img, dir);	/* as in do_mkdir */
+	err = ext2fs_symlink(b->img.fs, dir, 0, name, target);
 	if (err == EXT2_ET_DIR_NO_SPACE) {
-		err = ext2fs_expand_dir(b->fs, dir);
+		err = ext2fs_expand_dir(b->img.fs, dir);
 		if (!err)
-			err = ext2fs_symlink(b->fs, dir, 0, name, target);
+			err = ext2fs_symlink(b->img.fs, dir, 0, name, target);
 	}
-	ret = bmapfs_err(err);
+	ret = ext4img_err(err);
 	if (!ret)
-		ret = bmapfs_lookup_name(b, dir, name, &ino);
+		ret = ext4img_lookup_name(&b->img, dir, name, &ino);
 	if (!ret)
 		ret = own_inode(b, req, dir, ino, 0777);
 	if (!ret)
@@ -239,9 +243,9 @@ void bmapfs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 	struct fuse_entry_param e;
 	int ret;
 
-	bmapfs_lock(b);
+	ext4img_lock(&b->img);
 	ret = do_symlink(b, req, bmapfs_ino(parent), name, link, &e);
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	reply_entry(req, ret, &e);
 }
 
@@ -254,22 +258,22 @@ static int do_link(struct bmapfs *b, ext2_ino_t ino, ext2_ino_t dir,
 	ret = may_create(b, dir, name);
 	if (ret)
 		return ret;
-	ret = bmapfs_read_inode(b, ino, &in);
+	ret = ext4img_read_inode(&b->img, ino, &in);
 	if (ret)
 		return ret;
 	if (LINUX_S_ISDIR(in.i_mode))
 		return -EPERM;
 	if (!in.i_links_count)
 		return -ENOENT;
-	ret = bmapfs_adjust_links(b, ino, +1);
+	ret = ext4img_adjust_links(&b->img, ino, +1);
 	if (ret)
 		return ret;
-	ret = bmapfs_add_link(b, dir, name, ino, in.i_mode);
+	ret = ext4img_add_link(&b->img, dir, name, ino, in.i_mode);
 	if (ret) {
-		bmapfs_adjust_links(b, ino, -1);
+		ext4img_adjust_links(&b->img, ino, -1);
 		return ret;
 	}
-	bmapfs_touch_dir(b, dir);
+	ext4img_touch_dir(&b->img, dir);
 	return fill_entry(b, ino, e);
 }
 
@@ -280,9 +284,9 @@ void bmapfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	struct fuse_entry_param e;
 	int ret;
 
-	bmapfs_lock(b);
+	ext4img_lock(&b->img);
 	ret = do_link(b, bmapfs_ino(ino), bmapfs_ino(newparent), newname, &e);
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	reply_entry(req, ret, &e);
 }
 
@@ -314,9 +318,9 @@ static int run_locked(void *arg)
 	struct guarded *g = arg;
 	int ret;
 
-	bmapfs_lock(g->b);
+	ext4img_lock(&g->b->img);
 	ret = g->fn(g->b, g->arg, g->checked);
-	bmapfs_unlock(g->b);
+	ext4img_unlock(&g->b->img);
 	return ret;
 }
 
@@ -341,9 +345,9 @@ int bmapfs_remove_guarded(struct bmapfs *b, ext2_ino_t victim,
 	int ret;
 
 	if (victim) {
-		bmapfs_lock(b);
-		ret = bmapfs_read_inode(b, victim, &in);
-		bmapfs_unlock(b);
+		ext4img_lock(&b->img);
+		ret = ext4img_read_inode(&b->img, victim, &in);
+		ext4img_unlock(&b->img);
 		if (ret)
 			return ret;
 	}
@@ -364,9 +368,9 @@ int bmapfs_remove_guarded(struct bmapfs *b, ext2_ino_t victim,
  */
 int bmapfs_forget_inode(struct bmapfs *b, ext2_ino_t ino)
 {
-	if (bmapfs_mark_unlinked(b, ino))
+	if (ext4img_mark_unlinked(&b->img, ino))
 		return 0;
-	return bmapfs_free_inode(b, ino);
+	return ext4img_free_inode(&b->img, ino);
 }
 
 struct remove_args {
@@ -381,13 +385,14 @@ struct remove_args {
 static int remove_prepare(struct bmapfs *b, struct remove_args *a,
 			  struct ext2_inode_large *in)
 {
+	struct bmap_cred cred = bmapfs_cred(a->req);
 	int ret;
 
-	ret = bmapfs_lookup_name(b, a->dir, a->name, &a->ino);
+	ret = ext4img_lookup_name(&b->img, a->dir, a->name, &a->ino);
 	if (!ret)
-		ret = bmapfs_may_delete(b, a->req, a->dir, a->ino);
+		ret = ext4img_may_delete(&b->img, &cred, a->dir, a->ino);
 	if (!ret)
-		ret = bmapfs_read_inode(b, a->ino, in);
+		ret = ext4img_read_inode(&b->img, a->ino, in);
 	if (ret)
 		return ret;
 	if (a->rmdir && !LINUX_S_ISDIR(in->i_mode))
@@ -412,19 +417,19 @@ static int remove_locked(struct bmapfs *b, void *arg, ext2_ino_t checked)
 	if (a->ino != want)
 		return BMAPFS_AGAIN;	/* renamed over meanwhile */
 	if (a->rmdir)
-		ret = bmapfs_dir_is_empty(b, a->ino);
+		ret = ext4img_dir_is_empty(&b->img, a->ino);
 	else
 		ret = bmapfs_last_link_unchecked(a->ino, &in, checked);
 	if (ret)
 		return ret;
-	ret = bmapfs_remove_entry(b, a->dir, a->name, a->ino);
+	ret = ext4img_remove_entry(&b->img, a->dir, a->name, a->ino);
 	if (ret)
 		return ret;
-	ret = bmapfs_drop_link(b, a->ino, &last);
+	ret = ext4img_drop_link(&b->img, a->ino, &last);
 	if (!ret && a->rmdir)
-		ret = bmapfs_adjust_links(b, a->dir, -1);
+		ret = ext4img_adjust_links(&b->img, a->dir, -1);
 	if (!ret)
-		ret = bmapfs_touch_dir(b, a->dir);
+		ret = ext4img_touch_dir(&b->img, a->dir);
 	if (!ret && last)
 		ret = bmapfs_forget_inode(b, a->ino);
 	return ret;
@@ -439,13 +444,13 @@ static int do_remove(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 	struct ext2_inode_large in;
 	int ret;
 
-	ret = bmapfs_check_name(name);
+	ret = ext4img_check_name(name);
 	if (ret)
 		return ret;
 	do {
-		bmapfs_lock(b);
+		ext4img_lock(&b->img);
 		ret = remove_prepare(b, &a, &in);
-		bmapfs_unlock(b);
+		ext4img_unlock(&b->img);
 		if (ret)
 			return ret;
 		ret = bmapfs_remove_guarded(b, rmdir ? 0 : a.ino, 0,

@@ -25,7 +25,7 @@ int bmapfs_engine_trunc(struct bmapfs *b, ext2_ino_t ino, uint64_t size,
 	struct bmap_file *own = NULL;
 	int ret;
 
-	if (size > (uint64_t)0xffffffff * b->block_size)
+	if (size > (uint64_t)0xffffffff * b->img.block_size)
 		return -EFBIG;
 	if (!bf) {
 		own = bmap_file_get(b->engine, ino);
@@ -100,7 +100,7 @@ out_free:
 static int do_open(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 		   struct fuse_file_info *fi)
 {
-	int ret = bmapfs_check_regular(b, ino, -ENXIO);
+	int ret = ext4img_check_regular(&b->img, ino, -ENXIO);
 
 	if (!ret)
 		ret = do_open_file(b, req, ino, fi);
@@ -129,37 +129,39 @@ static int do_create_inode(struct bmapfs *b, fuse_req_t req,
 			   struct fuse_entry_param *e)
 {
 	struct ext2_inode_large in;
+	struct bmap_cred cred;
 	ext2_ino_t ino;
 	int ret;
 
-	ret = bmapfs_check_name(name);
+	ret = ext4img_check_name(name);
 	if (ret)
 		return ret;
-	bmapfs_lock(b);
-	ret = bmapfs_lookup_name(b, parent, name, &ino);
+	ext4img_lock(&b->img);
+	ret = ext4img_lookup_name(&b->img, parent, name, &ino);
 	if (!ret)
 		ret = -EEXIST;
 	if (ret != -ENOENT)
 		goto out_unlock;
-	ret = bmapfs_new_inode(b, req, parent, S_IFREG | (mode & 07777), 0,
-			       &ino, &in);
+	cred = bmapfs_cred(req);
+	ret = ext4img_new_inode(&b->img, &cred, parent,
+				S_IFREG | (mode & 07777), 0, &ino, &in);
 	if (ret)
 		goto out_unlock;
-	ret = bmapfs_add_link(b, parent, name, ino, S_IFREG);
+	ret = ext4img_add_link(&b->img, parent, name, ino, S_IFREG);
 	if (ret) {
 		in.i_links_count = 0;
-		bmapfs_write_inode(b, ino, &in);
-		bmapfs_free_inode(b, ino);
+		ext4img_write_inode(&b->img, ino, &in);
+		ext4img_free_inode(&b->img, ino);
 		goto out_unlock;
 	}
-	bmapfs_touch_dir(b, parent);
-	bmapfs_fill_stat(b, ino, &in, &e->attr);
-	e->generation = bmapfs_generation(ino, &in);
+	ext4img_touch_dir(&b->img, parent);
+	ext4img_fill_stat(&b->img, ino, &in, &e->attr);
+	e->generation = ext4img_generation(ino, &in);
 	e->ino = bmapfs_fuse_ino(ino);
 	e->attr_timeout = BMAPFS_TIMEOUT;
 	e->entry_timeout = BMAPFS_TIMEOUT;
 out_unlock:
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	return ret;
 }
 
@@ -200,6 +202,6 @@ void bmapfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 {
 	(void)datasync;
 	(void)fi;
-	fuse_reply_err(req, -bmapfs_sync_inode(bmapfs_of(req),
+	fuse_reply_err(req, -ext4img_sync_inode(&bmapfs_of(req)->img,
 					       bmapfs_ino(ino)));
 }

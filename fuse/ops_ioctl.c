@@ -56,15 +56,6 @@ static bool all_zero(const void *p, size_t len)
 	return true;
 }
 
-static struct bmap_cred cred_of(fuse_req_t req)
-{
-	uint32_t uid = fuse_req_ctx(req)->uid;
-
-	return (struct bmap_cred){
-		.uid = uid, .cap_immutable = uid == 0, .cap_lease = uid == 0,
-	};
-}
-
 static int need_file(struct ioctl_ctx *c)
 {
 	return c->h->bf ? 0 : -EINVAL;
@@ -72,7 +63,7 @@ static int need_file(struct ioctl_ctx *c)
 
 static int ioc_seal(struct ioctl_ctx *c, bool seal)
 {
-	struct bmap_cred cred = cred_of(c->req);
+	struct bmap_cred cred = bmapfs_cred(c->req);
 	int ret = need_file(c);
 
 	if (ret)
@@ -89,9 +80,9 @@ static int ioc_getstate(struct ioctl_ctx *c, union ioctl_buf *o)
 	if (c->h->bf) {
 		bmap_file_state(c->h->bf, &o->state);
 	} else {
-		bmapfs_lock(c->b);
-		ret = bmapfs_stat(c->b, c->h->inode->ino, &st);
-		bmapfs_unlock(c->b);
+		ext4img_lock(&c->b->img);
+		ret = ext4img_stat(&c->b->img, c->h->inode->ino, &st);
+		ext4img_unlock(&c->b->img);
 		if (ret)
 			return ret;
 		memset(&o->state, 0, sizeof(o->state));
@@ -103,21 +94,21 @@ static int ioc_getstate(struct ioctl_ctx *c, union ioctl_buf *o)
 
 static void fill_device(struct bmapfs *b, struct bmap_device *d)
 {
-	size_t n = strnlen(b->image_path, sizeof(d->path) - 1);
+	size_t n = strnlen(b->img.image_path, sizeof(d->path) - 1);
 
 	memset(d, 0, sizeof(*d));
-	memcpy(d->uuid, b->fs->super->s_uuid, sizeof(d->uuid));
-	d->block_size = b->block_size;
-	d->generation = b->generation;
+	memcpy(d->uuid, b->img.fs->super->s_uuid, sizeof(d->uuid));
+	d->block_size = b->img.block_size;
+	d->generation = b->img.generation;
 	/* image paths longer than the ABI allows are refused at mount */
-	memcpy(d->path, b->image_path, n);
+	memcpy(d->path, b->img.image_path, n);
 	d->path[n] = 0;
 }
 
 static int ioc_lease(struct ioctl_ctx *c, union ioctl_buf *o)
 {
 	const struct bmap_lease_args *in = c->in;
-	struct bmap_cred cred = cred_of(c->req);
+	struct bmap_cred cred = bmapfs_cred(c->req);
 	struct bmap_owner *owner;
 	uint64_t id = 0;
 	int ret = need_file(c);
@@ -175,8 +166,8 @@ static int ioc_map(struct ioctl_ctx *c, union ioctl_buf *o)
 			     &next);
 	m->nr_extents = nr;
 	m->next_offset = next;
-	m->generation = c->b->generation;
-	memcpy(m->dev_uuid, c->b->fs->super->s_uuid, sizeof(m->dev_uuid));
+	m->generation = c->b->img.generation;
+	memcpy(m->dev_uuid, c->b->img.fs->super->s_uuid, sizeof(m->dev_uuid));
 	c->out_len = sizeof(*m);
 	return ret;
 }

@@ -73,12 +73,12 @@ static int take_snapshot(struct bmapfs *b, struct bmapfs_handle *h)
 	errcode_t err;
 
 	bmapfs_handle_free_dirents(h);
-	bmapfs_lock(b);
-	err = ext2fs_dir_iterate(b->fs, h->inode->ino, 0, NULL, snap_fn, &s);
-	bmapfs_unlock(b);
+	ext4img_lock(&b->img);
+	err = ext2fs_dir_iterate(b->img.fs, h->inode->ino, 0, NULL, snap_fn, &s);
+	ext4img_unlock(&b->img);
 	h->ents = s.ents;
 	h->nr_ents = s.nr;
-	return err ? bmapfs_err(err) : s.err;
+	return err ? ext4img_err(err) : s.err;
 }
 
 void bmapfs_op_opendir(fuse_req_t req, fuse_ino_t ino,
@@ -89,9 +89,9 @@ void bmapfs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 	struct stat st;
 	int ret;
 
-	bmapfs_lock(b);
-	ret = bmapfs_stat(b, bmapfs_ino(ino), &st);
-	bmapfs_unlock(b);
+	ext4img_lock(&b->img);
+	ret = ext4img_stat(&b->img, bmapfs_ino(ino), &st);
+	ext4img_unlock(&b->img);
 	if (!ret && !S_ISDIR(st.st_mode))
 		ret = -ENOTDIR;
 	if (ret) {
@@ -156,6 +156,6 @@ void bmapfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 {
 	(void)datasync;
 	(void)fi;
-	fuse_reply_err(req, -bmapfs_sync_inode(bmapfs_of(req),
+	fuse_reply_err(req, -ext4img_sync_inode(&bmapfs_of(req)->img,
 					       bmapfs_ino(ino)));
 }

@@ -2,7 +2,7 @@
 /*
  * rename, with RENAME_NOREPLACE, RENAME_EXCHANGE and RENAME_WHITEOUT.
  *
- * The target entry is retargeted in place (bmapfs_set_entry), so the new
+ * The target entry is retargeted in place (ext4img_set_entry), so the new
  * name never disappears.  Renaming over the last link of a regular file
  * needs the engine (ETXTBSY when sealed, recall of its leases), and runs
  * inside its answer (bmapfs_remove_guarded).  Moving a directory
@@ -37,16 +37,17 @@ struct rename_args {
 static int rename_prepare(struct bmapfs *b, fuse_req_t req,
 			  struct rename_args *a)
 {
+	struct bmap_cred cred = bmapfs_cred(req);
 	int ret;
 
-	ret = bmapfs_lookup_name(b, a->dir, a->name, &a->src);
+	ret = ext4img_lookup_name(&b->img, a->dir, a->name, &a->src);
 	if (!ret)
-		ret = bmapfs_may_delete(b, req, a->dir, a->src);
+		ret = ext4img_may_delete(&b->img, &cred, a->dir, a->src);
 	if (!ret)
-		ret = bmapfs_read_inode(b, a->src, &a->sin);
+		ret = ext4img_read_inode(&b->img, a->src, &a->sin);
 	if (ret)
 		return ret;
-	ret = bmapfs_lookup_name(b, a->ndir, a->nname, &a->dst);
+	ret = ext4img_lookup_name(&b->img, a->ndir, a->nname, &a->dst);
 	if (ret == -ENOENT) {
 		a->dst = 0;
 		return (a->flags & RENAME_EXCHANGE) ? -ENOENT : 0;
@@ -55,9 +56,9 @@ static int rename_prepare(struct bmapfs *b, fuse_req_t req,
 		return ret;
 	if (a->flags & RENAME_NOREPLACE)
 		return -EEXIST;
-	ret = bmapfs_may_delete(b, req, a->ndir, a->dst);
+	ret = ext4img_may_delete(&b->img, &cred, a->ndir, a->dst);
 	if (!ret)
-		ret = bmapfs_read_inode(b, a->dst, &a->din);
+		ret = ext4img_read_inode(&b->img, a->dst, &a->din);
 	if (ret || (a->flags & RENAME_EXCHANGE) || a->src == a->dst)
 		return ret;
 	if (LINUX_S_ISDIR(a->sin.i_mode) && !LINUX_S_ISDIR(a->din.i_mode))
@@ -65,7 +66,7 @@ static int rename_prepare(struct bmapfs *b, fuse_req_t req,
 	if (!LINUX_S_ISDIR(a->sin.i_mode) && LINUX_S_ISDIR(a->din.i_mode))
 		return -EISDIR;
 	if (LINUX_S_ISDIR(a->din.i_mode))
-		return bmapfs_dir_is_empty(b, a->dst);
+		return ext4img_dir_is_empty(&b->img, a->dst);
 	return 0;
 }
 
@@ -77,11 +78,11 @@ static int move_dir(struct bmapfs *b, ext2_ino_t ino, ext2_ino_t from,
 
 	if (from == to)
 		return 0;
-	ret = bmapfs_set_dotdot(b, ino, to);
+	ret = ext4img_set_dotdot(&b->img, ino, to);
 	if (!ret)
-		ret = bmapfs_adjust_links(b, from, -1);
+		ret = ext4img_adjust_links(&b->img, from, -1);
 	if (!ret)
-		ret = bmapfs_adjust_links(b, to, +1);
+		ret = ext4img_adjust_links(&b->img, to, +1);
 	return ret;
 }
 
@@ -89,18 +90,18 @@ static int do_exchange(struct bmapfs *b, struct rename_args *a)
 {
 	int ret;
 
-	ret = bmapfs_set_entry(b, a->dir, a->name, a->dst, a->din.i_mode);
+	ret = ext4img_set_entry(&b->img, a->dir, a->name, a->dst, a->din.i_mode);
 	if (!ret)
-		ret = bmapfs_set_entry(b, a->ndir, a->nname, a->src,
+		ret = ext4img_set_entry(&b->img, a->ndir, a->nname, a->src,
 				       a->sin.i_mode);
 	if (!ret && LINUX_S_ISDIR(a->sin.i_mode))
 		ret = move_dir(b, a->src, a->dir, a->ndir);
 	if (!ret && LINUX_S_ISDIR(a->din.i_mode))
 		ret = move_dir(b, a->dst, a->ndir, a->dir);
 	if (!ret)
-		ret = bmapfs_adjust_links(b, a->src, 0);
+		ret = ext4img_adjust_links(&b->img, a->src, 0);
 	if (!ret)
-		ret = bmapfs_adjust_links(b, a->dst, 0);
+		ret = ext4img_adjust_links(&b->img, a->dst, 0);
 	return ret;
 }
 
@@ -113,10 +114,13 @@ static int do_exchange(struct bmapfs *b, struct rename_args *a)
 static int new_whiteout(struct bmapfs *b, struct rename_args *a,
 			ext2_ino_t *wh, struct ext2_inode_large *in)
 {
+	struct bmap_cred cred;
+
 	*wh = 0;
 	if (!(a->flags & RENAME_WHITEOUT))
 		return 0;
-	return bmapfs_new_inode(b, a->req, a->dir, S_IFCHR, 0, wh, in);
+	cred = bmapfs_cred(a->req);
+	return ext4img_new_inode(&b->img, &cred, a->dir, S_IFCHR, 0, wh, in);
 }
 
 static int do_move(struct bmapfs *b, struct rename_args *a)
@@ -130,29 +134,29 @@ static int do_move(struct bmapfs *b, struct rename_args *a)
 	if (ret)
 		return ret;
 	if (a->dst)
-		ret = bmapfs_set_entry(b, a->ndir, a->nname, a->src,
+		ret = ext4img_set_entry(&b->img, a->ndir, a->nname, a->src,
 				       a->sin.i_mode);
 	else
-		ret = bmapfs_add_link(b, a->ndir, a->nname, a->src,
+		ret = ext4img_add_link(&b->img, a->ndir, a->nname, a->src,
 				      a->sin.i_mode);
 	if (ret) {
 		if (wh)
-			bmapfs_drop_new_inode(b, wh, &win);
+			ext4img_drop_new_inode(&b->img, wh, &win);
 		return ret;
 	}
 	if (wh)
-		ret = bmapfs_set_entry(b, a->dir, a->name, wh, S_IFCHR);
+		ret = ext4img_set_entry(&b->img, a->dir, a->name, wh, S_IFCHR);
 	else
-		ret = bmapfs_remove_entry(b, a->dir, a->name, a->src);
+		ret = ext4img_remove_entry(&b->img, a->dir, a->name, a->src);
 	if (!ret && LINUX_S_ISDIR(a->sin.i_mode))
 		ret = move_dir(b, a->src, a->dir, a->ndir);
 	if (!ret)
-		ret = bmapfs_adjust_links(b, a->src, 0);	/* ctime */
+		ret = ext4img_adjust_links(&b->img, a->src, 0);	/* ctime */
 	if (ret || !a->dst)
 		return ret;
-	ret = bmapfs_drop_link(b, a->dst, &last);
+	ret = ext4img_drop_link(&b->img, a->dst, &last);
 	if (!ret && LINUX_S_ISDIR(a->din.i_mode))
-		ret = bmapfs_adjust_links(b, a->ndir, -1);
+		ret = ext4img_adjust_links(&b->img, a->ndir, -1);
 	if (!ret && last)
 		ret = bmapfs_forget_inode(b, a->dst);
 	return ret;
@@ -180,9 +184,9 @@ static int rename_locked(struct bmapfs *b, void *arg, ext2_ino_t checked)
 			ret = do_move(b, a);
 	}
 	if (!ret)
-		ret = bmapfs_touch_dir(b, a->dir);
+		ret = ext4img_touch_dir(&b->img, a->dir);
 	if (!ret && a->ndir != a->dir)
-		ret = bmapfs_touch_dir(b, a->ndir);
+		ret = ext4img_touch_dir(&b->img, a->ndir);
 	return ret;
 }
 
@@ -196,15 +200,15 @@ static int do_rename(struct bmapfs *b, struct rename_args *a)
 	    (a->flags & RENAME_EXCHANGE &&
 	     a->flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
 		return -EINVAL;
-	ret = bmapfs_check_name(a->name);
+	ret = ext4img_check_name(a->name);
 	if (!ret)
-		ret = bmapfs_check_name(a->nname);
+		ret = ext4img_check_name(a->nname);
 	if (ret)
 		return ret;
 	do {
-		bmapfs_lock(b);
+		ext4img_lock(&b->img);
 		ret = rename_prepare(b, a->req, a);
-		bmapfs_unlock(b);
+		ext4img_unlock(&b->img);
 		if (ret || a->src == a->dst)
 			return ret;
 		victim = (a->flags & RENAME_EXCHANGE) ? 0 : a->dst;

@@ -20,7 +20,7 @@ static bool name_ok(struct bmapfs *b, const char *name)
 {
 	return !strncmp(name, "user.", 5) || !strncmp(name, "trusted.", 8) ||
 	       !strncmp(name, "security.", 9) ||
-	       (b->acl && bmapfs_acl_name(name));
+	       (b->img.acl && ext4img_acl_name(name));
 }
 
 static int xopen(struct bmapfs *b, ext2_ino_t ino,
@@ -28,15 +28,15 @@ static int xopen(struct bmapfs *b, ext2_ino_t ino,
 {
 	errcode_t err;
 
-	err = ext2fs_xattrs_open(b->fs, ino, h);
+	err = ext2fs_xattrs_open(b->img.fs, ino, h);
 	if (err == EXT2_ET_MISSING_EA_FEATURE)
 		return -EOPNOTSUPP;
 	if (err)
-		return bmapfs_err(err);
+		return ext4img_err(err);
 	err = ext2fs_xattrs_read(*h);
 	if (err)
 		ext2fs_xattrs_close(h);
-	return bmapfs_err(err);
+	return ext4img_err(err);
 }
 
 static int do_setxattr(struct bmapfs *b, ext2_ino_t ino, const char *name,
@@ -60,13 +60,13 @@ static int do_setxattr(struct bmapfs *b, ext2_ino_t ino, const char *name,
 	else if (err == EXT2_ET_EA_KEY_NOT_FOUND && (flags & XATTR_REPLACE))
 		ret = -ENODATA;
 	else if (err && err != EXT2_ET_EA_KEY_NOT_FOUND)
-		ret = bmapfs_err(err);
+		ret = ext4img_err(err);
 	else
-		ret = bmapfs_err(ext2fs_xattr_set(h, name, value, size));
+		ret = ext4img_err(ext2fs_xattr_set(h, name, value, size));
 	ext2fs_xattrs_close(&h);
-	if (!ret && !bmapfs_read_inode(b, ino, &in)) {
-		bmapfs_touch(&in, BMAPFS_CTIME);
-		ret = bmapfs_write_inode(b, ino, &in);
+	if (!ret && !ext4img_read_inode(&b->img, ino, &in)) {
+		ext4img_touch(&in, EXT4IMG_CTIME);
+		ret = ext4img_write_inode(&b->img, ino, &in);
 	}
 	return ret;
 }
@@ -75,6 +75,7 @@ void bmapfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
 	struct bmapfs *b = bmapfs_of(req);
+	struct bmap_cred cred = bmapfs_cred(req);
 	int ret;
 
 	if (!name_ok(b, name)) {
@@ -85,14 +86,14 @@ void bmapfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, ERANGE);
 		return;
 	}
-	bmapfs_lock(b);
+	ext4img_lock(&b->img);
 	if (!strcmp(name, "system.posix_acl_access"))
-		ret = bmapfs_acl_set_access(b, req, bmapfs_ino(ino), value,
-					    size);
+		ret = ext4img_acl_set_access(&b->img, &cred, bmapfs_ino(ino),
+					     value, size);
 	else
 		ret = do_setxattr(b, bmapfs_ino(ino), name, value, size,
 				  flags);
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	fuse_reply_err(req, -ret);
 }
 
@@ -110,7 +111,7 @@ static int do_getxattr(struct bmapfs *b, ext2_ino_t ino, const char *name,
 	ext2fs_xattrs_close(&h);
 	if (err == EXT2_ET_EA_KEY_NOT_FOUND)
 		return -ENODATA;
-	return bmapfs_err(err);
+	return ext4img_err(err);
 }
 
 void bmapfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -125,9 +126,9 @@ void bmapfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
-	bmapfs_lock(b);
+	ext4img_lock(&b->img);
 	ret = do_getxattr(b, bmapfs_ino(ino), name, &value, &len);
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	if (ret)
 		fuse_reply_err(req, -ret);
 	else if (!size)
@@ -177,13 +178,13 @@ void bmapfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	struct list_ctx c = { .b = b };
 	int ret;
 
-	bmapfs_lock(b);
+	ext4img_lock(&b->img);
 	ret = xopen(b, bmapfs_ino(ino), &h);
 	if (!ret) {
-		ret = bmapfs_err(ext2fs_xattrs_iterate(h, list_fn, &c));
+		ret = ext4img_err(ext2fs_xattrs_iterate(h, list_fn, &c));
 		ext2fs_xattrs_close(&h);
 	}
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	if (!ret)
 		ret = c.err;
 	if (ret == -EOPNOTSUPP)
@@ -223,7 +224,7 @@ int bmapfs_xattr_remove(struct bmapfs *b, ext2_ino_t ino, const char *name)
 	ext2fs_xattrs_close(&h);
 	if (err == EXT2_ET_EA_KEY_NOT_FOUND)
 		return -ENODATA;
-	return bmapfs_err(err);
+	return ext4img_err(err);
 }
 
 static int do_removexattr(struct bmapfs *b, ext2_ino_t ino, const char *name)
@@ -232,9 +233,9 @@ static int do_removexattr(struct bmapfs *b, ext2_ino_t ino, const char *name)
 	int ret;
 
 	ret = bmapfs_xattr_remove(b, ino, name);
-	if (!ret && !bmapfs_read_inode(b, ino, &in)) {
-		bmapfs_touch(&in, BMAPFS_CTIME);
-		ret = bmapfs_write_inode(b, ino, &in);
+	if (!ret && !ext4img_read_inode(&b->img, ino, &in)) {
+		ext4img_touch(&in, EXT4IMG_CTIME);
+		ret = ext4img_write_inode(&b->img, ino, &in);
 	}
 	return ret;
 }
@@ -248,8 +249,8 @@ void bmapfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
-	bmapfs_lock(b);
+	ext4img_lock(&b->img);
 	ret = do_removexattr(b, bmapfs_ino(ino), name);
-	bmapfs_unlock(b);
+	ext4img_unlock(&b->img);
 	fuse_reply_err(req, -ret);
 }

@@ -186,7 +186,7 @@ void bmapfs_usage(const char *prog)
 	       "    -o lease_any_reader       let users lease files they "
 	       "can open but do not own\n"
 	       "    -o max_threads=N          FUSE worker threads, kept "
-	       "once started (default %d)\n\n", prog, BMAPFS_DCACHE_ENTRIES,
+	       "once started (default %d)\n\n", prog, EXT4IMG_DCACHE_ENTRIES,
 	       BMAPFS_MAX_THREADS);
 	/* libfuse's own options work too: list them, as its examples do */
 	printf("FUSE options:\n");
@@ -203,7 +203,7 @@ int bmapfs_parse_opts(struct fuse_args *args, struct bmapfs_opts *o)
 {
 	o->create_size = BMAPFS_DEFAULT_SIZE;
 	o->lease_break_time = 45;
-	o->dcache_entries = BMAPFS_DCACHE_ENTRIES;
+	o->dcache_entries = EXT4IMG_DCACHE_ENTRIES;
 	if (fuse_opt_parse(args, o, bmapfs_fuse_opts, bmapfs_opt_proc))
 		return -1;
 	if (o->show_help || o->show_version)

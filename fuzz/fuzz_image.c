@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target: opening an ext4 image the way bmapfs does
- * (bmapfs_image_open: superblock, features, group descriptors, bitmaps)
+ * (ext4img_open: superblock, features, group descriptors, bitmaps)
  * and, when it opens, walking every inode's extent tree with the same
- * code the engine's map loads go through (bmapfs_ext_walk,
- * bmapfs_ext_count_holes), then closing it.
+ * code the engine's map loads go through (ext4img_ext_walk,
+ * ext4img_ext_count_holes), then closing it.
  *
  * The input is the head of an image; it is padded with zeroes to
  * IMAGE_SIZE, so the seeds (corpus/image, made by mkseeds.sh) stay small.
@@ -37,9 +37,9 @@ static int count_fn(void *arg, const struct bmap_xrec *x)
 	return *n > (1ULL << 40) ? -1 : 0;
 }
 
-static void walk(struct bmapfs *b)
+static void walk(struct ext4img *img)
 {
-	uint32_t nr = b->fs->super->s_inodes_count;
+	uint32_t nr = img->fs->super->s_inodes_count;
 	struct ext2_inode_large in;
 
 	if (nr > MAX_INODES)
@@ -47,19 +47,19 @@ static void walk(struct bmapfs *b)
 	for (ext2_ino_t ino = 1; ino <= nr; ino++) {
 		uint64_t blocks = 0, holes = 0;
 
-		if (bmapfs_read_inode(b, ino, &in) || !in.i_links_count ||
+		if (ext4img_read_inode(img, ino, &in) || !in.i_links_count ||
 		    !(in.i_flags & EXT4_EXTENTS_FL))
 			continue;
-		bmapfs_lock(b);
-		bmapfs_ext_walk(b, ino, 0, 1ULL << 32, count_fn, &blocks);
-		bmapfs_ext_count_holes(b, ino, 0, 1ULL << 20, &holes);
-		bmapfs_unlock(b);
+		ext4img_lock(img);
+		ext4img_ext_walk(img, ino, 0, 1ULL << 32, count_fn, &blocks);
+		ext4img_ext_count_holes(img, ino, 0, 1ULL << 20, &holes);
+		ext4img_unlock(img);
 	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct bmapfs b = { .img_fd = -1 };
+	struct ext4img img;
 	char why[512];
 	int fd;
 
@@ -68,23 +68,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    ftruncate(fd, size > IMAGE_SIZE ? size : IMAGE_SIZE))
 		abort();
 	close(fd);
-	pthread_mutex_init(&b.lock, NULL);
-	pthread_mutex_init(&b.itab_lock, NULL);
-	b.opts.image = path;
+	if (ext4img_init(&img))
+		abort();
 	why[0] = 0;
-	if (!bmapfs_image_open(&b, why, sizeof(why))) {
+	if (!ext4img_open(&img, path, false, 0, why, sizeof(why))) {
 		if (getenv("FUZZ_IMAGE_DEBUG"))
 			fprintf(stderr, "opened\n");
-		walk(&b);
-		bmapfs_image_close(&b, true);
+		walk(&img);
+		ext4img_close(&img, true);
 	} else if (getenv("FUZZ_IMAGE_DEBUG")) {
 		fprintf(stderr, "refused: %s\n", why);
 	}
 	if (why[0] && strchr(why, '\n')) {
 		abort();	/* the refusal must be one line */
 	}
-	pthread_mutex_destroy(&b.lock);
-	pthread_mutex_destroy(&b.itab_lock);
+	pthread_mutex_destroy(&img.lock);
+	pthread_mutex_destroy(&img.itab_lock);
 	unlink(path);
 	return 0;
 }

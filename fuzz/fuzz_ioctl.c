@@ -19,7 +19,7 @@
 
 #include "fuzz.h"
 
-static struct bmapfs fz_b = { .img_fd = -1 };
+static struct bmapfs fz_b;
 static fuse_ino_t ino_plain, ino_sealed;
 
 static const unsigned int cmds[] = {
@@ -72,10 +72,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(path, sizeof(path), "/dev/shm/bmap-fuzz-ioctl.%d", getpid());
 	unlink(path);
 	fz_b.opts.image = path;
-	pthread_mutex_init(&fz_b.lock, NULL);
-	pthread_mutex_init(&fz_b.itab_lock, NULL);
-	if (bmapfs_mkimage(path, 32 << 20, why, sizeof(why)) ||
-	    bmapfs_image_open(&fz_b, why, sizeof(why)) ||
+	if (ext4img_init(&fz_b.img) ||
+	    ext4img_mkimage(path, 32 << 20, why, sizeof(why)) ||
+	    ext4img_open(&fz_b.img, path, false, 0, why, sizeof(why)) ||
 	    fz_engine_start(&fz_b)) {
 		fprintf(stderr, "fuzz_ioctl: set-up: %s\n", why);
 		exit(1);

@@ -13,11 +13,11 @@ static const struct bmap_frontend_ops fz_frontend_ops = {
 int fz_engine_start(struct bmapfs *b)
 {
 	struct bmap_engine_config cfg = {
-		.block_size = b->block_size,
+		.block_size = b->img.block_size,
 		.lease_break_time_ms = 1,
 	};
 
-	b->engine = bmap_engine_new(&cfg, &bmapfs_ext4_ops, b,
+	b->engine = bmap_engine_new(&cfg, &ext4img_engine_ops, &b->img,
 				    &fz_frontend_ops);
 	return b->engine ? 0 : -errno;
 }

@@ -581,13 +581,14 @@ def prof_text(what):
 
 
 def deepest_hot(what):
-    """The last (deepest) bmapfs/libbmap function above 30% inclusive."""
+    """The last (deepest) bmapfs/ext4img/libbmap function above 30% inclusive."""
     best = None
     for line in prof_text(what).splitlines():
         if line.startswith("# exclusive"):
             break
         f = line.split()
-        if len(f) < 3 or not (("fuse/" in f[-1]) or ("libbmap/" in f[-1])):
+        if len(f) < 3 or not any(d in f[-1] for d in
+                                ("fuse/", "ext4img/", "libbmap/")):
             continue
         pct = float(f[1].strip("(%)") or 0) if f[1] != "(" else \
             float(f[2].strip("%)"))

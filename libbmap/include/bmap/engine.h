@@ -196,11 +196,25 @@ void bmap_file_io_begin(struct bmap_file *file);
  */
 void bmap_file_io_end(struct bmap_file *file);
 
-/* Caller identity for the permission checks of seal, unseal and lease. */
+/*
+ * Caller identity: for the permission checks of seal, unseal and lease,
+ * and for a backend's ownership rules (who owns a new inode, who keeps
+ * set-group-ID), so a backend needs no frontend's request type.
+ */
 struct bmap_cred {
 	uint32_t	uid;
 	bool		cap_immutable;	/* CAP_LINUX_IMMUTABLE */
 	bool		cap_lease;	/* CAP_LEASE */
+	uint32_t	gid;		/* primary group */
+	uint32_t	umask;		/* for new inodes without a default ACL */
+	/*
+	 * in_group - is the caller in supplementary group @gid?  Optional
+	 * (NULL: only @gid above counts).  Asked only when a rule needs
+	 * it, since finding the groups may cost a system call.  @arg is
+	 * the frontend's, for it.
+	 */
+	bool		(*in_group)(const struct bmap_cred *cred, uint32_t gid);
+	void		*arg;
 };
 
 /**

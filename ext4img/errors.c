@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <ext2fs/ext2_err.h>
 
-#include "bmapfs.h"
+#include "ext4img.h"
 
 /*
  * error_message() knows only the com_err tables registered with it, and
@@ -21,12 +21,12 @@
  * these objects (bmapfs, the fuzz harnesses) names the messages before
  * its first libext2fs call.
  */
-static void __attribute__((constructor)) bmapfs_err_init(void)
+static void __attribute__((constructor)) ext4img_err_init(void)
 {
 	initialize_ext2_error_table();
 }
 
-int _bmapfs_err(errcode_t err, const char *file, int line)
+int _ext4img_err(errcode_t err, const char *file, int line)
 {
 	if (!err)
 		return 0;

@@ -15,16 +15,16 @@
  *
  * A directory is filled by reading all its blocks on first use.  From
  * then on every change of its entries goes through here or drops it
- * (bmapfs_dcache_forget): any doubt (an error half-way, an entry added
+ * (ext4img_dcache_forget): any doubt (an error half-way, an entry added
  * by libext2fs at an unknown place) drops the directory, and the next
  * use reads it again.  Directories are evicted whole, least recently
  * used first, when the cache holds more than -o dcache_entries= names
- * (default BMAPFS_DCACHE_ENTRIES, 1M, at about 64 bytes each up to
+ * (default EXT4IMG_DCACHE_ENTRIES, 1M, at about 64 bytes each up to
  * ~64 MiB; 0 turns the cache off); a directory with more entries than
  * that is never
  * cached and is served by libext2fs as before.
  *
- * Everything here runs with bmapfs.lock held, which protects all of it.
+ * Everything here runs with ext4img.lock held, which protects all of it.
  * If you change what may edit directory entries, update this comment
  * and make that path keep the cache exact or drop the directory.
  */
@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmapfs.h"
+#include "ext4img.h"
 
 #define DCACHE_DIR_BUCKETS	1024	/* directories, by inode number */
 #define NO_POS			UINT32_MAX
@@ -59,7 +59,7 @@ struct dc_dir {
 	uint32_t	*room;		/* per block, see dirblock_room */
 };
 
-struct bmapfs_dcache {
+struct ext4img_dcache {
 	ext2_filsys	fs;		/* the filesystem it describes, */
 	uint64_t	generation;	/* and that open of it */
 	uint64_t	limit;		/* entries */
@@ -77,12 +77,12 @@ static uint32_t name_hash(const char *name, unsigned int len)
 	return h;
 }
 
-static struct dc_dir **dir_slot(struct bmapfs_dcache *dc, ext2_ino_t ino)
+static struct dc_dir **dir_slot(struct ext4img_dcache *dc, ext2_ino_t ino)
 {
 	return &dc->dirs[ino % DCACHE_DIR_BUCKETS];
 }
 
-static void lru_unlink(struct bmapfs_dcache *dc, struct dc_dir *d)
+static void lru_unlink(struct ext4img_dcache *dc, struct dc_dir *d)
 {
 	if (d->lru_prev)
 		d->lru_prev->lru_next = d->lru_next;
@@ -95,7 +95,7 @@ static void lru_unlink(struct bmapfs_dcache *dc, struct dc_dir *d)
 	d->lru_prev = d->lru_next = NULL;
 }
 
-static void lru_push(struct bmapfs_dcache *dc, struct dc_dir *d)
+static void lru_push(struct ext4img_dcache *dc, struct dc_dir *d)
 {
 	d->lru_next = dc->lru_head;
 	if (dc->lru_head)
@@ -105,7 +105,7 @@ static void lru_push(struct bmapfs_dcache *dc, struct dc_dir *d)
 		dc->lru_tail = d;
 }
 
-static void free_dir(struct bmapfs_dcache *dc, struct dc_dir *d)
+static void free_dir(struct ext4img_dcache *dc, struct dc_dir *d)
 {
 	struct dc_ent *e, *n;
 
@@ -121,7 +121,7 @@ static void free_dir(struct bmapfs_dcache *dc, struct dc_dir *d)
 }
 
 /* Take @d out of the directory hash and the LRU and free it. */
-static void drop_dir(struct bmapfs_dcache *dc, struct dc_dir *d)
+static void drop_dir(struct ext4img_dcache *dc, struct dc_dir *d)
 {
 	struct dc_dir **pp;
 
@@ -132,45 +132,45 @@ static void drop_dir(struct bmapfs_dcache *dc, struct dc_dir *d)
 	free_dir(dc, d);
 }
 
-static void drop_all(struct bmapfs_dcache *dc)
+static void drop_all(struct ext4img_dcache *dc)
 {
 	while (dc->lru_tail)
 		drop_dir(dc, dc->lru_tail);
 }
 
-/* Whether b->dcache exists and describes the image open now. */
-static bool dcache_current(struct bmapfs *b)
+/* Whether img->dcache exists and describes the image open now. */
+static bool dcache_current(struct ext4img *img)
 {
-	struct bmapfs_dcache *dc = b->dcache;
+	struct ext4img_dcache *dc = img->dcache;
 
-	return dc && dc->fs == b->fs && dc->generation == b->generation;
+	return dc && dc->fs == img->fs && dc->generation == img->generation;
 }
 
 /*
- * The cache of b->fs, made on first use.  NULL when it is turned off or
+ * The cache of img->fs, made on first use.  NULL when it is turned off or
  * cannot be allocated: callers then go to libext2fs.
  */
-static struct bmapfs_dcache *get_dcache(struct bmapfs *b)
+static struct ext4img_dcache *get_dcache(struct ext4img *img)
 {
-	struct bmapfs_dcache *dc = b->dcache;
+	struct ext4img_dcache *dc = img->dcache;
 
-	if (dcache_current(b))
+	if (dcache_current(img))
 		return dc->limit ? dc : NULL;
 	if (!dc) {
 		dc = calloc(1, sizeof(*dc));
 		if (!dc)
 			return NULL;
-		dc->limit = b->opts.dcache_entries;
-		b->dcache = dc;
+		dc->limit = img->dcache_entries;
+		img->dcache = dc;
 	}
 	/* the image was (re)opened: nothing we hold describes it */
 	drop_all(dc);
-	dc->fs = b->fs;
-	dc->generation = b->generation;
+	dc->fs = img->fs;
+	dc->generation = img->generation;
 	return dc->limit ? dc : NULL;
 }
 
-static struct dc_dir *find_dir(struct bmapfs_dcache *dc, ext2_ino_t ino)
+static struct dc_dir *find_dir(struct ext4img_dcache *dc, ext2_ino_t ino)
 {
 	struct dc_dir *d;
 
@@ -181,7 +181,7 @@ static struct dc_dir *find_dir(struct bmapfs_dcache *dc, ext2_ino_t ino)
 }
 
 /* Evict least recently used directories, never @keep, to fit @more. */
-static void make_room(struct bmapfs_dcache *dc, uint64_t more,
+static void make_room(struct ext4img_dcache *dc, uint64_t more,
 		      struct dc_dir *keep)
 {
 	struct dc_dir *d = dc->lru_tail;
@@ -228,7 +228,7 @@ static int grow_tab(struct dc_dir *d)
 }
 
 /* Add a name that is not in @d yet, counted in @d and in @dc. */
-static int add_ent(struct bmapfs_dcache *dc, struct dc_dir *d,
+static int add_ent(struct ext4img_dcache *dc, struct dc_dir *d,
 		   const char *name, unsigned int len, ext2_ino_t ino,
 		   uint32_t lblk, uint32_t off)
 {
@@ -252,7 +252,7 @@ static int add_ent(struct bmapfs_dcache *dc, struct dc_dir *d,
 	return 0;
 }
 
-static void del_ent(struct bmapfs_dcache *dc, struct dc_dir *d,
+static void del_ent(struct ext4img_dcache *dc, struct dc_dir *d,
 		    struct dc_ent *e)
 {
 	struct dc_ent **pp;
@@ -266,7 +266,7 @@ static void del_ent(struct bmapfs_dcache *dc, struct dc_dir *d,
 }
 
 struct fill_ctx {
-	struct bmapfs_dcache *dc;
+	struct ext4img_dcache *dc;
 	struct dc_dir	*d;
 	uint32_t	lblk;
 };
@@ -294,7 +294,7 @@ static int fill_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
  * cached (too big, casefolded or encrypted, malformed, unreadable), or
  * -ENOMEM.
  */
-static int fill_dir(struct bmapfs *b, struct bmapfs_dcache *dc, ext2_ino_t ino,
+static int fill_dir(struct ext4img *img, struct ext4img_dcache *dc, ext2_ino_t ino,
 		    struct dc_dir **out)
 {
 	struct fill_ctx c = { .dc = dc };
@@ -304,18 +304,18 @@ static int fill_dir(struct bmapfs *b, struct bmapfs_dcache *dc, ext2_ino_t ino,
 	char *buf;
 	int ret;
 
-	ret = bmapfs_read_inode(b, ino, &in);
+	ret = ext4img_read_inode(img, ino, &in);
 	if (ret || !LINUX_S_ISDIR(in.i_mode) ||
 	    (in.i_flags & (EXT4_CASEFOLD_FL | EXT4_ENCRYPT_FL)) ||
-	    EXT2_I_SIZE(&in) / b->block_size >= NO_POS)
+	    EXT2_I_SIZE(&in) / img->block_size >= NO_POS)
 		return -ENODATA;
 	d = calloc(1, sizeof(*d));
-	buf = malloc(b->block_size);
+	buf = malloc(img->block_size);
 	if (!d || !buf)
 		goto out_nomem;
 	d->ino = ino;
 	d->positions = !(in.i_flags & EXT2_INDEX_FL);
-	d->nblocks = EXT2_I_SIZE(&in) / b->block_size;
+	d->nblocks = EXT2_I_SIZE(&in) / img->block_size;
 	d->mask = 15;
 	d->tab = calloc(d->mask + 1, sizeof(*d->tab));
 	d->room = calloc(d->nblocks ? d->nblocks : 1, sizeof(*d->room));
@@ -323,12 +323,12 @@ static int fill_dir(struct bmapfs *b, struct bmapfs_dcache *dc, ext2_ino_t ino,
 		goto out_nomem;
 	c.d = d;
 	for (c.lblk = 0; c.lblk < d->nblocks; c.lblk++) {
-		ret = bmapfs_dirblock_read(b, ino, c.lblk, buf, &pblk);
+		ret = ext4img_dirblock_read(img, ino, c.lblk, buf, &pblk);
 		if (!ret && pblk)
-			ret = bmapfs_dirblock_walk(b, buf, fill_fn, &c);
+			ret = ext4img_dirblock_walk(img, buf, fill_fn, &c);
 		if (ret)
 			goto out_free;
-		d->room[c.lblk] = pblk ? bmapfs_dirblock_room(b, buf) : 0;
+		d->room[c.lblk] = pblk ? ext4img_dirblock_room(img, buf) : 0;
 	}
 	free(buf);
 	*out = d;
@@ -347,9 +347,9 @@ out_free:
  * The cached directory @ino, read in if it is not there yet, and made
  * the most recently used.  NULL when it is not cached (see fill_dir).
  */
-static struct dc_dir *get_dir(struct bmapfs *b, ext2_ino_t ino)
+static struct dc_dir *get_dir(struct ext4img *img, ext2_ino_t ino)
 {
-	struct bmapfs_dcache *dc = get_dcache(b);
+	struct ext4img_dcache *dc = get_dcache(img);
 	struct dc_dir *d;
 
 	if (!dc)
@@ -360,7 +360,7 @@ static struct dc_dir *get_dir(struct bmapfs *b, ext2_ino_t ino)
 		lru_push(dc, d);
 		return d;
 	}
-	if (fill_dir(b, dc, ino, &d))
+	if (fill_dir(img, dc, ino, &d))
 		return NULL;
 	make_room(dc, 0, d);	/* its entries are counted already */
 	d->hnext = *dir_slot(dc, ino);
@@ -370,33 +370,33 @@ static struct dc_dir *get_dir(struct bmapfs *b, ext2_ino_t ino)
 }
 
 /* The cached directory @ino if it is there; no reading, no LRU move. */
-static struct dc_dir *peek_dir(struct bmapfs *b, ext2_ino_t ino)
+static struct dc_dir *peek_dir(struct ext4img *img, ext2_ino_t ino)
 {
-	return dcache_current(b) ? find_dir(b->dcache, ino) : NULL;
+	return dcache_current(img) ? find_dir(img->dcache, ino) : NULL;
 }
 
-void bmapfs_dcache_forget(struct bmapfs *b, ext2_ino_t dir)
+void ext4img_dcache_forget(struct ext4img *img, ext2_ino_t dir)
 {
-	struct dc_dir *d = peek_dir(b, dir);
+	struct dc_dir *d = peek_dir(img, dir);
 
 	if (d)
-		drop_dir(b->dcache, d);
+		drop_dir(img->dcache, d);
 }
 
-void bmapfs_dcache_destroy(struct bmapfs *b)
+void ext4img_dcache_destroy(struct ext4img *img)
 {
-	if (!b->dcache)
+	if (!img->dcache)
 		return;
-	drop_all(b->dcache);
-	free(b->dcache);
-	b->dcache = NULL;
+	drop_all(img->dcache);
+	free(img->dcache);
+	img->dcache = NULL;
 }
 
-int bmapfs_dcache_lookup(struct bmapfs *b, ext2_ino_t dir, const char *name,
+int ext4img_dcache_lookup(struct ext4img *img, ext2_ino_t dir, const char *name,
 			 ext2_ino_t *ino)
 {
 	unsigned int len = strlen(name);
-	struct dc_dir *d = get_dir(b, dir);
+	struct dc_dir *d = get_dir(img, dir);
 	struct dc_ent *e;
 
 	if (!d)
@@ -412,9 +412,9 @@ int bmapfs_dcache_lookup(struct bmapfs *b, ext2_ino_t dir, const char *name,
  * Charge one more entry to @d; evicts other directories if needed.  A
  * directory that outgrows the whole cache is dropped (-ENODATA).
  */
-static int charge_one(struct bmapfs *b, struct dc_dir *d)
+static int charge_one(struct ext4img *img, struct dc_dir *d)
 {
-	struct bmapfs_dcache *dc = b->dcache;
+	struct ext4img_dcache *dc = img->dcache;
 
 	make_room(dc, 1, d);
 	if (dc->nents + 1 > dc->limit) {
@@ -437,19 +437,19 @@ static uint32_t block_with_room(struct dc_dir *d, unsigned int need)
  * Grow the directory by one block (libext2fs writes it empty, with its
  * checksum tail) and learn its room.  Return: its logical block number.
  */
-static int64_t expand(struct bmapfs *b, struct dc_dir *d, char *buf)
+static int64_t expand(struct ext4img *img, struct dc_dir *d, char *buf)
 {
 	struct ext2_inode_large in;
 	uint32_t nblocks, *room;
 	blk64_t pblk;
 	int ret;
 
-	ret = bmapfs_err(ext2fs_expand_dir(b->fs, d->ino));
+	ret = ext4img_err(ext2fs_expand_dir(img->fs, d->ino));
 	if (!ret)
-		ret = bmapfs_read_inode(b, d->ino, &in);
+		ret = ext4img_read_inode(img, d->ino, &in);
 	if (ret)
 		return ret;
-	nblocks = EXT2_I_SIZE(&in) / b->block_size;
+	nblocks = EXT2_I_SIZE(&in) / img->block_size;
 	if (nblocks != d->nblocks + 1 || (in.i_flags & EXT2_INDEX_FL))
 		return -ESTALE;
 	room = realloc(d->room, nblocks * sizeof(*room));
@@ -457,10 +457,10 @@ static int64_t expand(struct bmapfs *b, struct dc_dir *d, char *buf)
 		return -ENOMEM;
 	d->room = room;
 	d->nblocks = nblocks;
-	ret = bmapfs_dirblock_read(b, d->ino, nblocks - 1, buf, &pblk);
+	ret = ext4img_dirblock_read(img, d->ino, nblocks - 1, buf, &pblk);
 	if (ret)
 		return ret;
-	room[nblocks - 1] = pblk ? bmapfs_dirblock_room(b, buf) : 0;
+	room[nblocks - 1] = pblk ? ext4img_dirblock_room(img, buf) : 0;
 	return nblocks - 1;
 }
 
@@ -470,7 +470,7 @@ static int64_t expand(struct bmapfs *b, struct dc_dir *d, char *buf)
  * -ESTALE when our idea of the blocks was wrong before anything was
  * written; another -errno.
  */
-static int link_at(struct bmapfs *b, struct dc_dir *d, const char *name,
+static int link_at(struct ext4img *img, struct dc_dir *d, const char *name,
 		   unsigned int len, ext2_ino_t ino, int type, char *buf)
 {
 	uint32_t lblk = block_with_room(d, EXT2_DIR_REC_LEN(len));
@@ -479,31 +479,31 @@ static int link_at(struct bmapfs *b, struct dc_dir *d, const char *name,
 	int ret, off;
 
 	if (lblk == NO_POS) {
-		grown = expand(b, d, buf);
+		grown = expand(img, d, buf);
 		if (grown < 0)
 			return grown;
 		lblk = grown;
 	}
-	ret = bmapfs_dirblock_read(b, d->ino, lblk, buf, &pblk);
+	ret = ext4img_dirblock_read(img, d->ino, lblk, buf, &pblk);
 	if (ret)
 		return ret;
 	if (!pblk)
 		return -ESTALE;
-	off = bmapfs_dirblock_insert(b, buf, name, len, ino, type);
+	off = ext4img_dirblock_insert(img, buf, name, len, ino, type);
 	if (off < 0)
 		return -ESTALE;	/* room[] promised space */
-	ret = bmapfs_dirblock_write(b, d->ino, pblk, buf);
+	ret = ext4img_dirblock_write(img, d->ino, pblk, buf);
 	if (ret)
 		return ret;
-	d->room[lblk] = bmapfs_dirblock_room(b, buf);
-	return add_ent(b->dcache, d, name, len, ino, lblk, off) ? 1 : 0;
+	d->room[lblk] = ext4img_dirblock_room(img, buf);
+	return add_ent(img->dcache, d, name, len, ino, lblk, off) ? 1 : 0;
 }
 
-int bmapfs_dcache_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
+int ext4img_dcache_link(struct ext4img *img, ext2_ino_t dir, const char *name,
 		       ext2_ino_t ino, int type)
 {
 	unsigned int len = strlen(name);
-	struct dc_dir *d = get_dir(b, dir);
+	struct dc_dir *d = get_dir(img, dir);
 	char *buf;
 	int ret;
 
@@ -511,18 +511,18 @@ int bmapfs_dcache_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
 		return -ENODATA;
 	if (find_ent(d, name, len, name_hash(name, len)))
 		return -EEXIST;
-	ret = charge_one(b, d);
+	ret = charge_one(img, d);
 	if (ret)
 		return ret;
-	buf = malloc(b->block_size);
+	buf = malloc(img->block_size);
 	if (!buf) {
-		bmapfs_dcache_forget(b, dir);
+		ext4img_dcache_forget(img, dir);
 		return -ENOMEM;
 	}
-	ret = link_at(b, d, name, len, ino, type, buf);
+	ret = link_at(img, d, name, len, ino, type, buf);
 	free(buf);
 	if (ret) {
-		bmapfs_dcache_forget(b, dir);
+		ext4img_dcache_forget(img, dir);
 		if (ret == 1)
 			return 0;
 		return ret == -ESTALE ? -ENODATA : ret;
@@ -535,14 +535,14 @@ int bmapfs_dcache_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
  * physical block in *@pblk, -ESTALE when the cache no longer matches the
  * directory's blocks, or -errno.
  */
-static int read_ent_block(struct bmapfs *b, struct dc_dir *d,
+static int read_ent_block(struct ext4img *img, struct dc_dir *d,
 			  const struct dc_ent *e, char *buf, blk64_t *pblk)
 {
 	int ret;
 
 	if (e->lblk >= d->nblocks)
 		return -ESTALE;
-	ret = bmapfs_dirblock_read(b, d->ino, e->lblk, buf, pblk);
+	ret = ext4img_dirblock_read(img, d->ino, e->lblk, buf, pblk);
 	if (ret)
 		return ret;
 	return *pblk ? 0 : -ESTALE;
@@ -556,39 +556,39 @@ static int read_ent_block(struct bmapfs *b, struct dc_dir *d,
  * Return: 0; -ENODATA when the cache no longer matched the directory's
  * blocks; another -errno.
  */
-static int edit_ent(struct bmapfs *b, struct dc_dir *d, struct dc_ent *e,
+static int edit_ent(struct ext4img *img, struct dc_dir *d, struct dc_ent *e,
 		    bool remove, ext2_ino_t ino, int type)
 {
-	char *buf = malloc(b->block_size);
+	char *buf = malloc(img->block_size);
 	blk64_t pblk;
 	int ret;
 
 	if (!buf)
 		return -ENOMEM;
-	ret = read_ent_block(b, d, e, buf, &pblk);
+	ret = read_ent_block(img, d, e, buf, &pblk);
 	if (!ret && remove)
-		ret = bmapfs_dirblock_remove(b, buf, e->off, e->name, e->len,
+		ret = ext4img_dirblock_remove(img, buf, e->off, e->name, e->len,
 					     e->ino);
 	else if (!ret)
-		ret = bmapfs_dirblock_retarget(b, buf, e->off, e->name, e->len,
+		ret = ext4img_dirblock_retarget(img, buf, e->off, e->name, e->len,
 					       e->ino, ino, type);
 	if (!ret)
-		ret = bmapfs_dirblock_write(b, d->ino, pblk, buf);
+		ret = ext4img_dirblock_write(img, d->ino, pblk, buf);
 	if (!ret && remove)
-		d->room[e->lblk] = bmapfs_dirblock_room(b, buf);
+		d->room[e->lblk] = ext4img_dirblock_room(img, buf);
 	free(buf);
 	if (ret) {
-		bmapfs_dcache_forget(b, d->ino);
+		ext4img_dcache_forget(img, d->ino);
 		return ret == -ESTALE ? -ENODATA : ret;
 	}
 	return 0;
 }
 
-int bmapfs_dcache_unlink(struct bmapfs *b, ext2_ino_t dir, const char *name,
+int ext4img_dcache_unlink(struct ext4img *img, ext2_ino_t dir, const char *name,
 			 ext2_ino_t ino)
 {
 	unsigned int len = strlen(name);
-	struct dc_dir *d = get_dir(b, dir);
+	struct dc_dir *d = get_dir(img, dir);
 	struct dc_ent *e;
 	int ret;
 
@@ -597,17 +597,17 @@ int bmapfs_dcache_unlink(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	e = find_ent(d, name, len, name_hash(name, len));
 	if (!e || e->ino != ino)
 		return -ENOENT;
-	ret = edit_ent(b, d, e, true, 0, 0);
+	ret = edit_ent(img, d, e, true, 0, 0);
 	if (!ret)
-		del_ent(b->dcache, d, e);
+		del_ent(img->dcache, d, e);
 	return ret;
 }
 
-int bmapfs_dcache_set(struct bmapfs *b, ext2_ino_t dir, const char *name,
+int ext4img_dcache_set(struct ext4img *img, ext2_ino_t dir, const char *name,
 		      ext2_ino_t ino, int type)
 {
 	unsigned int len = strlen(name);
-	struct dc_dir *d = get_dir(b, dir);
+	struct dc_dir *d = get_dir(img, dir);
 	struct dc_ent *e;
 	int ret;
 
@@ -616,7 +616,7 @@ int bmapfs_dcache_set(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	e = find_ent(d, name, len, name_hash(name, len));
 	if (!e)
 		return -ENOENT;
-	ret = edit_ent(b, d, e, false, ino, type);
+	ret = edit_ent(img, d, e, false, ino, type);
 	if (!ret)
 		e->ino = ino;
 	return ret;
@@ -627,41 +627,41 @@ int bmapfs_dcache_set(struct bmapfs *b, ext2_ino_t dir, const char *name,
  * directory whose places we do not track (htree), or retargeted one in
  * place.  When the update cannot be made, the directory is dropped.
  */
-void bmapfs_dcache_added(struct bmapfs *b, ext2_ino_t dir, const char *name,
+void ext4img_dcache_added(struct ext4img *img, ext2_ino_t dir, const char *name,
 			 ext2_ino_t ino)
 {
 	unsigned int len = strlen(name);
-	struct dc_dir *d = peek_dir(b, dir);
+	struct dc_dir *d = peek_dir(img, dir);
 
 	if (!d)
 		return;
 	if (d->positions || find_ent(d, name, len, name_hash(name, len)) ||
-	    charge_one(b, d) ||
-	    add_ent(b->dcache, d, name, len, ino, NO_POS, 0))
-		bmapfs_dcache_forget(b, dir);
+	    charge_one(img, d) ||
+	    add_ent(img->dcache, d, name, len, ino, NO_POS, 0))
+		ext4img_dcache_forget(img, dir);
 }
 
-void bmapfs_dcache_removed(struct bmapfs *b, ext2_ino_t dir, const char *name)
+void ext4img_dcache_removed(struct ext4img *img, ext2_ino_t dir, const char *name)
 {
 	unsigned int len = strlen(name);
-	struct dc_dir *d = peek_dir(b, dir);
+	struct dc_dir *d = peek_dir(img, dir);
 	struct dc_ent *e;
 
 	if (!d)
 		return;
 	e = find_ent(d, name, len, name_hash(name, len));
 	if (d->positions || !e) {
-		bmapfs_dcache_forget(b, dir);
+		ext4img_dcache_forget(img, dir);
 		return;
 	}
-	del_ent(b->dcache, d, e);
+	del_ent(img->dcache, d, e);
 }
 
-void bmapfs_dcache_retarget(struct bmapfs *b, ext2_ino_t dir,
+void ext4img_dcache_retarget(struct ext4img *img, ext2_ino_t dir,
 			    const char *name, ext2_ino_t ino)
 {
 	unsigned int len = strlen(name);
-	struct dc_dir *d = peek_dir(b, dir);
+	struct dc_dir *d = peek_dir(img, dir);
 	struct dc_ent *e;
 
 	if (!d)
@@ -670,5 +670,5 @@ void bmapfs_dcache_retarget(struct bmapfs *b, ext2_ino_t dir,
 	if (e)
 		e->ino = ino;
 	else
-		bmapfs_dcache_forget(b, dir);
+		ext4img_dcache_forget(img, dir);
 }

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bmapfs.h"
+#include "ext4img.h"
 
 static int why_fail(char *why, size_t len, const char *fmt, const char *arg)
 {
@@ -48,40 +48,40 @@ static int check_features(ext2_filsys fs, char *why, size_t len)
 	return 0;
 }
 
-static int open_fs(struct bmapfs *b, char *why, size_t len)
+static int open_fs(struct ext4img *img, char *why, size_t len)
 {
 	int flags = EXT2_FLAG_RW | EXT2_FLAG_64BITS | EXT2_FLAG_THREADS;
 	errcode_t err;
 
-	err = ext2fs_open2(b->image_path, NULL, flags, 0, 0, unix_io_manager,
-			   &b->fs);
+	err = ext2fs_open2(img->image_path, NULL, flags, 0, 0, unix_io_manager,
+			   &img->fs);
 	if (err == EXT2_ET_BAD_MAGIC || err == EXT2_ET_SB_CSUM_INVALID ||
 	    err == EXT2_ET_CORRUPT_SUPERBLOCK || err == EXT2_ET_SHORT_READ)
 		return why_fail(why, len, "not an ext4 filesystem (%s)",
 				error_message(err));
 	if (err)
 		return why_fail(why, len, "%s", error_message(err));
-	if (check_features(b->fs, why, len))
+	if (check_features(img->fs, why, len))
 		goto out_close;
 	/*
 	 * File data bypasses libext2fs (pwrite on img_fd), so its write-back
 	 * block cache must not hold a dirty copy of a block that is freed
 	 * and then reused for data: a late flush would overwrite the data.
 	 */
-	err = io_channel_set_options(b->fs->io, "cache=off");
+	err = io_channel_set_options(img->fs->io, "cache=off");
 	if (err) {
 		why_fail(why, len, "cannot disable the block cache: %s",
 			 error_message(err));
 		goto out_close;
 	}
 	/* ext2fs_open2 trusts the descriptors; e2fsck checks them first */
-	err = ext2fs_check_desc(b->fs);
+	err = ext2fs_check_desc(img->fs);
 	if (err) {
 		why_fail(why, len, "corrupt group descriptors: %s (run e2fsck)",
 			 error_message(err));
 		goto out_close;
 	}
-	err = ext2fs_read_bitmaps(b->fs);
+	err = ext2fs_read_bitmaps(img->fs);
 	if (err) {
 		why_fail(why, len, "cannot read bitmaps: %s",
 			 error_message(err));
@@ -90,25 +90,47 @@ static int open_fs(struct bmapfs *b, char *why, size_t len)
 	return 0;
 
 out_close:
-	ext2fs_close_free(&b->fs);
+	ext2fs_close_free(&img->fs);
 	return -1;
 }
 
 /*
- * bmapfs_image_open - open (or with -o create, make) the image named in
- * b->opts.image, for data I/O and through libext2fs.
+ * ext4img_init - an image not opened yet: locks made, no descriptor.
+ */
+int ext4img_init(struct ext4img *img)
+{
+	int ret;
+
+	memset(img, 0, sizeof(*img));
+	img->img_fd = -1;
+	img->dcache_entries = EXT4IMG_DCACHE_ENTRIES;
+	ret = pthread_mutex_init(&img->lock, NULL);
+	if (ret)
+		return -ret;
+	ret = pthread_mutex_init(&img->itab_lock, NULL);
+	if (ret) {
+		pthread_mutex_destroy(&img->lock);
+		return -ret;
+	}
+	return 0;
+}
+
+/*
+ * ext4img_open - open the image at path @image for data I/O and through
+ * libext2fs; with @create, make it first (@create_size bytes) when no
+ * such file exists.
  * Return: 0; -1 with a one-line reason in @why.
  */
-int bmapfs_image_open(struct bmapfs *b, char *why, size_t len)
+int ext4img_open(struct ext4img *img, const char *image, bool create,
+		 uint64_t create_size, char *why, size_t len)
 {
-	const char *image = b->opts.image;
 	struct stat st;
 	int mflags = 0;
 
 	if (stat(image, &st)) {
-		if (errno != ENOENT || !b->opts.create)
+		if (errno != ENOENT || !create)
 			return why_fail(why, len, "%s", strerror(errno));
-		if (bmapfs_mkimage(image, b->opts.create_size, why, len))
+		if (ext4img_mkimage(image, create_size, why, len))
 			return -1;
 		if (stat(image, &st))
 			return why_fail(why, len, "%s", strerror(errno));
@@ -116,31 +138,31 @@ int bmapfs_image_open(struct bmapfs *b, char *why, size_t len)
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		return why_fail(why, len, "%s",
 				"not a regular file or block device");
-	if (!realpath(image, b->image_path))
+	if (!realpath(image, img->image_path))
 		return why_fail(why, len, "%s", strerror(errno));
-	if (strlen(b->image_path) >= BMAP_DEVICE_PATH_MAX)
+	if (strlen(img->image_path) >= BMAP_DEVICE_PATH_MAX)
 		return why_fail(why, len, "%s", "image path too long");
-	if (!ext2fs_check_if_mounted(b->image_path, &mflags) &&
+	if (!ext2fs_check_if_mounted(img->image_path, &mflags) &&
 	    (mflags & EXT2_MF_MOUNTED))
 		return why_fail(why, len, "%s", "is mounted");
-	b->img_fd = open(b->image_path, O_RDWR | O_CLOEXEC);
-	if (b->img_fd < 0)
+	img->img_fd = open(img->image_path, O_RDWR | O_CLOEXEC);
+	if (img->img_fd < 0)
 		return why_fail(why, len, "%s", strerror(errno));
-	if (flock(b->img_fd, LOCK_EX | LOCK_NB))
+	if (flock(img->img_fd, LOCK_EX | LOCK_NB))
 		goto out_busy;
-	if (open_fs(b, why, len))
+	if (open_fs(img, why, len))
 		goto out_close;
-	b->block_size = b->fs->blocksize;
-	if (getrandom(&b->generation, sizeof(b->generation), 0) !=
-	    sizeof(b->generation))
-		b->generation = (uint64_t)time(NULL) << 20 ^ getpid();
+	img->block_size = img->fs->blocksize;
+	if (getrandom(&img->generation, sizeof(img->generation), 0) !=
+	    sizeof(img->generation))
+		img->generation = (uint64_t)time(NULL) << 20 ^ getpid();
 
-	b->fs->super->s_state &= ~EXT2_VALID_FS;
-	b->fs->super->s_mnt_count++;
-	b->fs->super->s_mtime = time(NULL);
-	b->fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;
-	ext2fs_mark_super_dirty(b->fs);
-	if (ext2fs_flush2(b->fs, 0) || fsync(b->img_fd)) {
+	img->fs->super->s_state &= ~EXT2_VALID_FS;
+	img->fs->super->s_mnt_count++;
+	img->fs->super->s_mtime = time(NULL);
+	img->fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;
+	ext2fs_mark_super_dirty(img->fs);
+	if (ext2fs_flush2(img->fs, 0) || fsync(img->img_fd)) {
 		why_fail(why, len, "%s", "cannot write superblock");
 		goto out_fs;
 	}
@@ -150,55 +172,55 @@ out_busy:
 	why_fail(why, len, "%s", "already in use by another bmapfs");
 	goto out_close;
 out_fs:
-	ext2fs_close_free(&b->fs);
+	ext2fs_close_free(&img->fs);
 out_close:
-	close(b->img_fd);
-	b->img_fd = -1;
+	close(img->img_fd);
+	img->img_fd = -1;
 	return -1;
 }
 
 /*
- * bmapfs_image_close - write everything back and close.  @clean marks the
+ * ext4img_close - write everything back and close.  @clean marks the
  * filesystem clean; quarantined blocks are given back first (no lease
  * outlives the mount).
  */
-void bmapfs_image_close(struct bmapfs *b, bool clean)
+void ext4img_close(struct ext4img *img, bool clean)
 {
 	errcode_t err;
 
-	if (!b->fs)
+	if (!img->fs)
 		return;
-	bmapfs_lock(b);
-	bmapfs_unquarantine_all(b);
+	ext4img_lock(img);
+	ext4img_unquarantine_all(img);
 	if (clean)
-		b->fs->super->s_state |= EXT2_VALID_FS;
-	b->fs->flags &= ~EXT2_FLAG_MASTER_SB_ONLY;
-	ext2fs_mark_super_dirty(b->fs);
-	err = ext2fs_close_free(&b->fs);
+		img->fs->super->s_state |= EXT2_VALID_FS;
+	img->fs->flags &= ~EXT2_FLAG_MASTER_SB_ONLY;
+	ext2fs_mark_super_dirty(img->fs);
+	err = ext2fs_close_free(&img->fs);
 	if (err)
-		fprintf(stderr, "bmapfs: %s: close: %s\n", b->opts.image,
+		fprintf(stderr, "bmapfs: %s: close: %s\n", img->image_path,
 			error_message(err));
-	bmapfs_unlock(b);
-	fsync(b->img_fd);
-	close(b->img_fd);
-	b->img_fd = -1;
+	ext4img_unlock(img);
+	fsync(img->img_fd);
+	close(img->img_fd);
+	img->img_fd = -1;
 }
 
 /*
- * bmapfs_sync_inode - make the data and metadata of @ino durable: the
+ * ext4img_sync_inode - make the data and metadata of @ino durable: the
  * image's data blocks, then libext2fs's dirty inode table, bitmaps and
  * superblock.  The whole-filesystem flush is coarse but keeps the image
  * repairable by e2fsck after a crash (P3).  Takes the lock itself.
  */
-int bmapfs_sync_inode(struct bmapfs *b, ext2_ino_t ino)
+int ext4img_sync_inode(struct ext4img *img, ext2_ino_t ino)
 {
 	errcode_t err;
 
 	(void)ino;
-	if (fdatasync(b->img_fd))
+	if (fdatasync(img->img_fd))
 		return -errno;
-	bmapfs_lock(b);
-	err = ext2fs_flush2(b->fs, 0);
-	bmapfs_unlock(b);
-	return bmapfs_err(err);
+	ext4img_lock(img);
+	err = ext2fs_flush2(img->fs, 0);
+	ext4img_unlock(img);
+	return ext4img_err(err);
 }

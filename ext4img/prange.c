@@ -8,10 +8,10 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "bmapfs.h"
+#include "ext4img.h"
 
-/* bmapfs_plist_add - append a range.  Return: 0 or -ENOMEM. */
-int bmapfs_plist_add(struct bmapfs_prange_list *l, uint64_t pblk,
+/* ext4img_plist_add - append a range.  Return: 0 or -ENOMEM. */
+int ext4img_plist_add(struct ext4img_prange_list *l, uint64_t pblk,
 		     uint64_t len)
 {
 	struct bmap_prange *r;
@@ -32,11 +32,11 @@ int bmapfs_plist_add(struct bmapfs_prange_list *l, uint64_t pblk,
 }
 
 /*
- * bmapfs_plist_subtract - remove the blocks of @x from the list, splitting
+ * ext4img_plist_subtract - remove the blocks of @x from the list, splitting
  * ranges as needed.  Allocation failure while splitting keeps the whole
  * range (a leak of bookkeeping only, never of a reused block).
  */
-void bmapfs_plist_subtract(struct bmapfs_prange_list *l,
+void ext4img_plist_subtract(struct ext4img_prange_list *l,
 			   const struct bmap_prange *x)
 {
 	uint64_t xs = x->pblk, xe = x->pblk + x->len;
@@ -50,7 +50,7 @@ void bmapfs_plist_subtract(struct bmapfs_prange_list *l,
 			continue;
 		}
 		if (xs > s && xe < e) {
-			if (bmapfs_plist_add(l, xe, e - xe))
+			if (ext4img_plist_add(l, xe, e - xe))
 				return;
 			l->r[i].len = xs - s;
 			i++;
@@ -68,13 +68,13 @@ void bmapfs_plist_subtract(struct bmapfs_prange_list *l,
 }
 
 /*
- * bmapfs_unquarantine_all - give every quarantined block back (unmount).
+ * ext4img_unquarantine_all - give every quarantined block back (unmount).
  * Call with lock held.
  */
-void bmapfs_unquarantine_all(struct bmapfs *b)
+void ext4img_unquarantine_all(struct ext4img *img)
 {
-	for (size_t i = 0; i < b->quarantine.nr; i++)
-		ext2fs_block_alloc_stats_range(b->fs, b->quarantine.r[i].pblk,
-					       b->quarantine.r[i].len, -1);
-	b->quarantine.nr = 0;
+	for (size_t i = 0; i < img->quarantine.nr; i++)
+		ext2fs_block_alloc_stats_range(img->fs, img->quarantine.r[i].pblk,
+					       img->quarantine.r[i].len, -1);
+	img->quarantine.nr = 0;
 }

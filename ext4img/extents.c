@@ -4,26 +4,26 @@
  * unwritten extents to written in place.
  *
  * These are the pieces of the backend that libext2fs does not offer as
- * one call.  All of them run with bmapfs.lock held by the caller, and open
+ * one call.  All of them run with ext4img.lock held by the caller, and open
  * their own extent handle (which reads and, on change, writes the inode),
  * so a caller must not keep an inode copy across them.
  */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "bmapfs.h"
+#include "ext4img.h"
 
-static int ext_open(struct bmapfs *b, ext2_ino_t ino, ext2_extent_handle_t *h)
+static int ext_open(struct ext4img *img, ext2_ino_t ino, ext2_extent_handle_t *h)
 {
 	struct ext2_inode in;
 	errcode_t err;
 
-	err = ext2fs_read_inode(b->fs, ino, &in);
+	err = ext2fs_read_inode(img->fs, ino, &in);
 	if (err)
-		return bmapfs_err(err);
+		return ext4img_err(err);
 	if (!(in.i_flags & EXT4_EXTENTS_FL))
 		return -EOPNOTSUPP;
-	return bmapfs_err(ext2fs_extent_open2(b->fs, ino, NULL, h));
+	return ext4img_err(ext2fs_extent_open2(img->fs, ino, NULL, h));
 }
 
 /*
@@ -38,7 +38,7 @@ static int ext_seek(ext2_extent_handle_t h, uint64_t lblk,
 
 	err = ext2fs_extent_goto2(h, 0, lblk);
 	if (err && err != EXT2_ET_EXTENT_NOT_FOUND)
-		return err == EXT2_ET_EXTENT_NO_NEXT ? 0 : bmapfs_err(err);
+		return err == EXT2_ET_EXTENT_NO_NEXT ? 0 : ext4img_err(err);
 	err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, e);
 	if (err)
 		return 0;
@@ -49,7 +49,7 @@ static int ext_seek(ext2_extent_handle_t h, uint64_t lblk,
 		if (err == EXT2_ET_EXTENT_NO_NEXT)
 			return 0;
 		if (err)
-			return bmapfs_err(err);
+			return ext4img_err(err);
 		if (e->e_lblk < prev)
 			return 0;	/* wrapped around: nothing after lblk */
 	}
@@ -63,15 +63,15 @@ static int ext_next(ext2_extent_handle_t h, struct ext2fs_extent *e)
 	err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, e);
 	if (err == EXT2_ET_EXTENT_NO_NEXT)
 		return 0;
-	return err ? bmapfs_err(err) : 1;
+	return err ? ext4img_err(err) : 1;
 }
 
 /*
- * bmapfs_ext_walk - call @fn for every extent overlapping
+ * ext4img_ext_walk - call @fn for every extent overlapping
  * [@lblk, @lblk + @n), in logical order, unclipped.  Call with lock held.
  * Return: 0, @fn's non-zero value, or -errno.
  */
-int bmapfs_ext_walk(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
+int ext4img_ext_walk(struct ext4img *img, ext2_ino_t ino, uint64_t lblk,
 		    uint64_t n,
 		    int (*fn)(void *arg, const struct bmap_xrec *x),
 		    void *arg)
@@ -83,7 +83,7 @@ int bmapfs_ext_walk(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
 	struct bmap_xrec x;
 	int ret;
 
-	ret = ext_open(b, ino, &h);
+	ret = ext_open(img, ino, &h);
 	if (ret)
 		return ret;
 	for (ret = ext_seek(h, lblk, &e); ret > 0; ret = ext_next(h, &e)) {
@@ -124,16 +124,16 @@ static int hole_count_fn(void *arg, const struct bmap_xrec *x)
 }
 
 /*
- * bmapfs_ext_count_holes - blocks of [@lblk, @lblk + @n) with no extent.
+ * ext4img_ext_count_holes - blocks of [@lblk, @lblk + @n) with no extent.
  * Call with lock held.  Return: 0 or -errno.
  */
-int bmapfs_ext_count_holes(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
+int ext4img_ext_count_holes(struct ext4img *img, ext2_ino_t ino, uint64_t lblk,
 			   uint64_t n, uint64_t *holes)
 {
 	struct hole_count hc = { .pos = lblk, .end = lblk + n };
 	int ret;
 
-	ret = bmapfs_ext_walk(b, ino, lblk, n, hole_count_fn, &hc);
+	ret = ext4img_ext_walk(img, ino, lblk, n, hole_count_fn, &hc);
 	if (ret)
 		return ret;
 	if (hc.pos < hc.end)
@@ -273,14 +273,14 @@ static int convert_one(ext2_extent_handle_t h, struct ext2fs_extent *e,
 		err = ext_merge(h, &mid);
 	if (!err)
 		*e = mid;
-	return bmapfs_err(err);
+	return ext4img_err(err);
 }
 
 /*
- * bmapfs_ext_convert - mark unwritten extents of [@lblk, @lblk + @n)
+ * ext4img_ext_convert - mark unwritten extents of [@lblk, @lblk + @n)
  * written, in place.  Call with lock held.  Return: 0 or -errno.
  */
-int bmapfs_ext_convert(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
+int ext4img_ext_convert(struct ext4img *img, ext2_ino_t ino, uint64_t lblk,
 		       uint64_t n)
 {
 	uint64_t pos = lblk, end = lblk + n, next;
@@ -288,7 +288,7 @@ int bmapfs_ext_convert(struct bmapfs *b, ext2_ino_t ino, uint64_t lblk,
 	struct ext2fs_extent e;
 	int ret;
 
-	ret = ext_open(b, ino, &h);
+	ret = ext_open(img, ino, &h);
 	if (ret)
 		return ret;
 	/* seek afresh each time: the tree changes under the handle */

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bmapfs.h"
+#include "ext4img.h"
 
 /*
  * The last line of what mke2fs printed on @fd (its reason, when it fails),
@@ -106,10 +106,10 @@ static int run_mke2fs(const char *path, char *why, size_t len)
 }
 
 /*
- * bmapfs_mkimage - create @path as a sparse ext4 image of @size bytes.
+ * ext4img_mkimage - create @path as a sparse ext4 image of @size bytes.
  * Return: 0; -1 with a reason in @why (the file is not left behind).
  */
-int bmapfs_mkimage(const char *path, uint64_t size, char *why, size_t len)
+int ext4img_mkimage(const char *path, uint64_t size, char *why, size_t len)
 {
 	int fd;
 

@@ -5,7 +5,7 @@
  * caller's ownership (setgid directories pass their group on) and the
  * umask or the directory's default ACL (acl.c).
  *
- * Every function here runs with bmapfs.lock held unless it says
+ * Every function here runs with ext4img.lock held unless it says
  * otherwise.
  */
 #include <errno.h>
@@ -14,25 +14,25 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
-#include "bmapfs.h"
+#include "ext4img.h"
 
 #define EXTRA_ISIZE (sizeof(struct ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE)
 
-int bmapfs_read_inode(struct bmapfs *b, ext2_ino_t ino,
+int ext4img_read_inode(struct ext4img *img, ext2_ino_t ino,
 		      struct ext2_inode_large *in)
 {
-	if (!ino || ino > b->fs->super->s_inodes_count)
+	if (!ino || ino > img->fs->super->s_inodes_count)
 		return -ENOENT;
 	memset(in, 0, sizeof(*in));
-	return bmapfs_err(ext2fs_read_inode_full(b->fs, ino,
+	return ext4img_err(ext2fs_read_inode_full(img->fs, ino,
 						 (struct ext2_inode *)in,
 						 sizeof(*in)));
 }
 
-int bmapfs_write_inode(struct bmapfs *b, ext2_ino_t ino,
+int ext4img_write_inode(struct ext4img *img, ext2_ino_t ino,
 		       struct ext2_inode_large *in)
 {
-	return bmapfs_err(ext2fs_write_inode_full(b->fs, ino,
+	return ext4img_err(ext2fs_write_inode_full(img->fs, ino,
 						  (struct ext2_inode *)in,
 						  sizeof(*in)));
 }
@@ -56,7 +56,7 @@ static bool has_extra(const struct ext2_inode_large *in, size_t field_end)
 #define HAS(in, f) has_extra(in, offsetof(struct ext2_inode_large, f) + \
 			     sizeof((in)->f))
 
-void bmapfs_fill_stat(struct bmapfs *b, ext2_ino_t ino,
+void ext4img_fill_stat(struct ext4img *img, ext2_ino_t ino,
 		      const struct ext2_inode_large *in, struct stat *st)
 {
 	uint32_t rdev;
@@ -68,8 +68,8 @@ void bmapfs_fill_stat(struct bmapfs *b, ext2_ino_t ino,
 	st->st_uid = inode_uid(*in);
 	st->st_gid = inode_gid(*in);
 	st->st_size = EXT2_I_SIZE(in);
-	st->st_blksize = b->block_size;
-	st->st_blocks = ext2fs_get_stat_i_blocks(b->fs,
+	st->st_blksize = img->block_size;
+	st->st_blocks = ext2fs_get_stat_i_blocks(img->fs,
 						 (struct ext2_inode *)in);
 	decode_time(in->i_atime, in->i_atime_extra, HAS(in, i_atime_extra),
 		    &st->st_atim);
@@ -98,29 +98,29 @@ static void encode_time(uint32_t *lo, uint32_t *extra,
 		 (((uint64_t)(ts->tv_sec - (int32_t)ts->tv_sec) >> 32) & 3);
 }
 
-/* bmapfs_set_time - set the BMAPFS_[AMC]TIME fields in @which to @ts. */
-void bmapfs_set_time(struct ext2_inode_large *in, int which,
+/* ext4img_set_time - set the BMAPFS_[AMC]TIME fields in @which to @ts. */
+void ext4img_set_time(struct ext2_inode_large *in, int which,
 		     const struct timespec *ts)
 {
 	uint32_t dummy;
 
-	if (which & BMAPFS_ATIME)
+	if (which & EXT4IMG_ATIME)
 		encode_time(&in->i_atime, HAS(in, i_atime_extra) ?
 			    &in->i_atime_extra : &dummy, ts);
-	if (which & BMAPFS_MTIME)
+	if (which & EXT4IMG_MTIME)
 		encode_time(&in->i_mtime, HAS(in, i_mtime_extra) ?
 			    &in->i_mtime_extra : &dummy, ts);
-	if (which & BMAPFS_CTIME)
+	if (which & EXT4IMG_CTIME)
 		encode_time(&in->i_ctime, HAS(in, i_ctime_extra) ?
 			    &in->i_ctime_extra : &dummy, ts);
 }
 
-void bmapfs_touch(struct ext2_inode_large *in, int which)
+void ext4img_touch(struct ext2_inode_large *in, int which)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	bmapfs_set_time(in, which, &now);
+	ext4img_set_time(in, which, &now);
 }
 
 /*
@@ -135,25 +135,25 @@ static uint32_t new_generation(void)
 }
 
 /*
- * bmapfs_renew_generation - give @ino, just made by libext2fs (which
+ * ext4img_renew_generation - give @ino, just made by libext2fs (which
  * leaves i_generation 0), a generation of its own.  With metadata_csum a
  * directory block's checksum covers the generation of its inode, so the
  * blocks of a directory are read before the change and written again
  * after it.  Lock held.
  */
-int bmapfs_renew_generation(struct bmapfs *b, ext2_ino_t ino)
+int ext4img_renew_generation(struct ext4img *img, ext2_ino_t ino)
 {
 	struct ext2_inode_large in;
-	uint64_t bs = b->block_size, nblk = 0, i;
+	uint64_t bs = img->block_size, nblk = 0, i;
 	blk64_t *pblk = NULL;
 	char *buf = NULL;
 	int ret;
 
-	ret = bmapfs_read_inode(b, ino, &in);
+	ret = ext4img_read_inode(img, ino, &in);
 	if (ret)
 		return ret;
 	if (LINUX_S_ISDIR(in.i_mode) && !(in.i_flags & EXT4_INLINE_DATA_FL) &&
-	    ext2fs_has_feature_metadata_csum(b->fs->super))
+	    ext2fs_has_feature_metadata_csum(img->fs->super))
 		nblk = EXT2_I_SIZE(&in) / bs;
 	if (nblk) {
 		pblk = calloc(nblk, sizeof(*pblk));
@@ -161,21 +161,21 @@ int bmapfs_renew_generation(struct bmapfs *b, ext2_ino_t ino)
 		ret = pblk && buf ? 0 : -ENOMEM;
 	}
 	for (i = 0; !ret && i < nblk; i++) {
-		ret = bmapfs_err(ext2fs_bmap2(b->fs, ino,
+		ret = ext4img_err(ext2fs_bmap2(img->fs, ino,
 					      (struct ext2_inode *)&in, NULL,
 					      0, i, NULL, &pblk[i]));
 		if (!ret && pblk[i])
-			ret = bmapfs_err(ext2fs_read_dir_block4(b->fs, pblk[i],
+			ret = ext4img_err(ext2fs_read_dir_block4(img->fs, pblk[i],
 								buf + i * bs,
 								0, ino));
 	}
 	if (!ret) {
 		in.i_generation = new_generation();
-		ret = bmapfs_write_inode(b, ino, &in);
+		ret = ext4img_write_inode(img, ino, &in);
 	}
 	for (i = 0; !ret && i < nblk; i++)
 		if (pblk[i])
-			ret = bmapfs_err(ext2fs_write_dir_block4(b->fs, pblk[i],
+			ret = ext4img_err(ext2fs_write_dir_block4(img->fs, pblk[i],
 								 buf + i * bs,
 								 0, ino));
 	free(buf);
@@ -184,52 +184,52 @@ int bmapfs_renew_generation(struct bmapfs *b, ext2_ino_t ino)
 }
 
 /*
- * bmapfs_generation - the generation of @ino for an entry reply: ext4's
+ * ext4img_generation - the generation of @ino for an entry reply: ext4's
  * i_generation, which file handles keep across remounts.  The root's is
  * 0 whatever the image says: the kernel makes its root inode with 0 and
  * marks an inode bad when a reply gives another generation for it.
  */
-uint64_t bmapfs_generation(ext2_ino_t ino, const struct ext2_inode_large *in)
+uint64_t ext4img_generation(ext2_ino_t ino, const struct ext2_inode_large *in)
 {
 	return ino == EXT2_ROOT_INO ? 0 : in->i_generation;
 }
 
 /*
- * bmapfs_stat_entry - read inode @ino into @st and its generation into
- * *@gen (see bmapfs_generation) for an entry reply.  Lock held.
+ * ext4img_stat_entry - read inode @ino into @st and its generation into
+ * *@gen (see ext4img_generation) for an entry reply.  Lock held.
  * Return: 0, -ENOENT when the inode has no link and no user, or -errno.
  */
-int bmapfs_stat_entry(struct bmapfs *b, ext2_ino_t ino, struct stat *st,
+int ext4img_stat_entry(struct ext4img *img, ext2_ino_t ino, struct stat *st,
 		      uint64_t *gen)
 {
 	struct ext2_inode_large in;
 	int ret;
 
-	ret = bmapfs_read_inode(b, ino, &in);
+	ret = ext4img_read_inode(img, ino, &in);
 	if (ret)
 		return ret;
-	if (!in.i_links_count && !bmapfs_is_open(b, ino))
+	if (!in.i_links_count && !ext4img_is_open(img, ino))
 		return -ENOENT;
-	bmapfs_fill_stat(b, ino, &in, st);
+	ext4img_fill_stat(img, ino, &in, st);
 	if (gen)
-		*gen = bmapfs_generation(ino, &in);
+		*gen = ext4img_generation(ino, &in);
 	return 0;
 }
 
-/* bmapfs_stat - read inode @ino into @st.  Call with lock held. */
-int bmapfs_stat(struct bmapfs *b, ext2_ino_t ino, struct stat *st)
+/* ext4img_stat - read inode @ino into @st.  Call with lock held. */
+int ext4img_stat(struct ext4img *img, ext2_ino_t ino, struct stat *st)
 {
-	return bmapfs_stat_entry(b, ino, st, NULL);
+	return ext4img_stat_entry(img, ino, st, NULL);
 }
 
-int bmapfs_check_regular(struct bmapfs *b, ext2_ino_t ino, int not_reg)
+int ext4img_check_regular(struct ext4img *img, ext2_ino_t ino, int not_reg)
 {
 	struct stat st;
 	int ret;
 
-	bmapfs_lock(b);
-	ret = bmapfs_stat(b, ino, &st);
-	bmapfs_unlock(b);
+	ext4img_lock(img);
+	ret = ext4img_stat(img, ino, &st);
+	ext4img_unlock(img);
 	if (ret)
 		return ret;
 	if (S_ISDIR(st.st_mode))
@@ -238,27 +238,20 @@ int bmapfs_check_regular(struct bmapfs *b, ext2_ino_t ino, int not_reg)
 }
 
 /*
- * bmapfs_in_group - whether the caller of @req is in group @gid.  Safe
- * to call without the lock.
+ * ext4img_in_group - whether the caller @cred is in group @gid, as its
+ * primary group or, when the frontend can tell, a supplementary one.
+ * Safe to call without the lock.
  */
-bool bmapfs_in_group(fuse_req_t req, gid_t gid)
+bool ext4img_in_group(const struct bmap_cred *cred, gid_t gid)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	gid_t groups[64];
-	int n;
-
-	if (ctx->gid == gid)
+	if (cred->gid == gid)
 		return true;
-	n = fuse_req_getgroups(req, 64, groups);
-	for (int i = 0; i < n && i < 64; i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
+	return cred->in_group && cred->in_group(cred, gid);
 }
 
 /*
- * bmapfs_kill_suid - clear the mode bits Linux clears when the caller of
- * @req changes the data of a file (file_remove_privs), in @in: nothing
+ * ext4img_kill_suid - clear the mode bits Linux clears when the caller
+ * @cred changes the data of a file (file_remove_privs), in @in: nothing
  * for a caller with CAP_FSETID (root here, as elsewhere in bmapfs);
  * otherwise set-user-ID always, and set-group-ID when group execute is
  * set or the caller is not in the file's group.  Over FUSE the kernel
@@ -266,43 +259,22 @@ bool bmapfs_in_group(fuse_req_t req, gid_t gid)
  * atomic O_TRUNC, so the server applies the whole rule.  Lock held or
  * not.  Return: whether the mode changed.
  */
-bool bmapfs_kill_suid(fuse_req_t req, struct ext2_inode_large *in)
+bool ext4img_kill_suid(const struct bmap_cred *cred,
+		       struct ext2_inode_large *in)
 {
 	uint16_t mode = in->i_mode;
 
 	if (!LINUX_S_ISREG(mode) || !(mode & (S_ISUID | S_ISGID)) ||
-	    !fuse_req_ctx(req)->uid)
+	    !cred->uid)
 		return false;
 	mode &= ~S_ISUID;
 	if ((mode & S_ISGID) &&
-	    ((mode & S_IXGRP) || !bmapfs_in_group(req, inode_gid(*in))))
+	    ((mode & S_IXGRP) || !ext4img_in_group(cred, inode_gid(*in))))
 		mode &= ~S_ISGID;
 	if (mode == in->i_mode)
 		return false;
 	in->i_mode = mode;
 	return true;
-}
-
-/*
- * bmapfs_data_changed - the caller of @req changed the data of @ino
- * outside the write path (fallocate, O_TRUNC): apply bmapfs_kill_suid
- * on disk and drop the kernel's cached mode.  Takes the lock.  Best
- * effort, as in the write path: the data change is made and stays.
- */
-void bmapfs_data_changed(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino)
-{
-	struct ext2_inode_large in;
-	bool changed = false;
-
-	bmapfs_lock(b);
-	if (!bmapfs_read_inode(b, ino, &in) && bmapfs_kill_suid(req, &in)) {
-		bmapfs_touch(&in, BMAPFS_CTIME);
-		changed = !bmapfs_write_inode(b, ino, &in);
-	}
-	bmapfs_unlock(b);
-	if (changed)
-		fuse_lowlevel_notify_inval_inode(b->se, bmapfs_fuse_ino(ino),
-						 -1, 0);
 }
 
 static void encode_rdev(struct ext2_inode_large *in, dev_t rdev)
@@ -320,41 +292,40 @@ static void encode_rdev(struct ext2_inode_large *in, dev_t rdev)
 }
 
 /*
- * bmapfs_drop_new_inode - free the inode @ino, as @in, that
- * bmapfs_new_inode made and nothing links to yet.
+ * ext4img_drop_new_inode - free the inode @ino, as @in, that
+ * ext4img_new_inode made and nothing links to yet.
  */
-void bmapfs_drop_new_inode(struct bmapfs *b, ext2_ino_t ino,
+void ext4img_drop_new_inode(struct ext4img *img, ext2_ino_t ino,
 			   struct ext2_inode_large *in)
 {
 	in->i_links_count = 0;
-	bmapfs_write_inode(b, ino, in);
-	bmapfs_free_inode(b, ino);
+	ext4img_write_inode(img, ino, in);
+	ext4img_free_inode(img, ino);
 }
 
 /*
- * bmapfs_new_inode - allocate and write a new inode (not yet linked) for a
- * regular file, FIFO, socket or device node, owned by the caller of @req,
- * with the umask or @parent's default ACL applied (bmapfs_acl_create).
+ * ext4img_new_inode - allocate and write a new inode (not yet linked) for a
+ * regular file, FIFO, socket or device node, owned by the caller @cred,
+ * with the umask or @parent's default ACL applied (ext4img_acl_create).
  * Call with lock held.  Return: 0 with @ino and @in filled, or -errno.
  */
-int bmapfs_new_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t parent,
-		     mode_t mode, dev_t rdev, ext2_ino_t *ino,
-		     struct ext2_inode_large *in)
+int ext4img_new_inode(struct ext4img *img, const struct bmap_cred *cred,
+		      ext2_ino_t parent, mode_t mode, dev_t rdev,
+		      ext2_ino_t *ino, struct ext2_inode_large *in)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct ext2_inode_large dir;
-	struct bmapfs_acl_new acl;
+	struct ext4img_acl_new acl;
 	ext2_extent_handle_t h;
-	size_t isize = EXT2_INODE_SIZE(b->fs->super);
+	size_t isize = EXT2_INODE_SIZE(img->fs->super);
 	char *buf;
 	int ret, err;
 
-	ret = bmapfs_read_inode(b, parent, &dir);
+	ret = ext4img_read_inode(img, parent, &dir);
 	if (!ret)
-		ret = bmapfs_acl_create(b, req, parent, &mode, &acl);
+		ret = ext4img_acl_create(img, cred, parent, &mode, &acl);
 	if (ret)
 		return ret;
-	ret = bmapfs_err(ext2fs_new_inode(b->fs, parent, mode, NULL, ino));
+	ret = ext4img_err(ext2fs_new_inode(img->fs, parent, mode, NULL, ino));
 	if (ret)
 		goto out_acl;
 	memset(in, 0, sizeof(*in));
@@ -362,22 +333,22 @@ int bmapfs_new_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t parent,
 	in->i_links_count = 1;
 	in->i_generation = new_generation();
 	in->i_extra_isize = EXTRA_ISIZE;
-	inode_set_uid(*in, ctx->uid);
+	inode_set_uid(*in, cred->uid);
 	if (dir.i_mode & S_ISGID) {
 		inode_set_gid(*in, inode_gid(dir));
 		if (S_ISDIR(mode))
 			in->i_mode |= S_ISGID;
 	} else {
-		inode_set_gid(*in, ctx->gid);
+		inode_set_gid(*in, cred->gid);
 	}
-	bmapfs_touch(in, BMAPFS_ATIME | BMAPFS_MTIME | BMAPFS_CTIME);
+	ext4img_touch(in, EXT4IMG_ATIME | EXT4IMG_MTIME | EXT4IMG_CTIME);
 	in->i_crtime = in->i_ctime;
 	in->i_crtime_extra = in->i_ctime_extra;
 	if (S_ISCHR(mode) || S_ISBLK(mode))
 		encode_rdev(in, rdev);
-	if (S_ISREG(mode) && ext2fs_has_feature_extents(b->fs->super)) {
+	if (S_ISREG(mode) && ext2fs_has_feature_extents(img->fs->super)) {
 		in->i_flags |= EXT4_EXTENTS_FL;
-		ret = bmapfs_err(ext2fs_extent_open2(b->fs, *ino,
+		ret = ext4img_err(ext2fs_extent_open2(img->fs, *ino,
 						     (struct ext2_inode *)in,
 						     &h));
 		if (ret)
@@ -390,20 +361,20 @@ int bmapfs_new_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t parent,
 	if (!buf)
 		goto out_acl;
 	memcpy(buf, in, isize < sizeof(*in) ? isize : sizeof(*in));
-	ret = bmapfs_err(ext2fs_write_inode_full(b->fs, *ino,
+	ret = ext4img_err(ext2fs_write_inode_full(img->fs, *ino,
 						 (struct ext2_inode *)buf,
 						 isize));
 	free(buf);
 	if (ret)
 		goto out_acl;
-	ext2fs_inode_alloc_stats2(b->fs, *ino, +1, S_ISDIR(mode));
+	ext2fs_inode_alloc_stats2(img->fs, *ino, +1, S_ISDIR(mode));
 	/* the ACLs may have taken an xattr block: read the inode back */
-	ret = bmapfs_acl_init(b, *ino, &acl);
-	err = bmapfs_read_inode(b, *ino, in);
+	ret = ext4img_acl_init(img, *ino, &acl);
+	err = ext4img_read_inode(img, *ino, in);
 	if (ret && !err)
-		bmapfs_drop_new_inode(b, *ino, in);
+		ext4img_drop_new_inode(img, *ino, in);
 	return ret ? ret : err;
 out_acl:
-	bmapfs_acl_new_free(&acl);
+	ext4img_acl_new_free(&acl);
 	return ret;
 }

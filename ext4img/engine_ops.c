@@ -3,7 +3,7 @@
  * The engine's backend over the ext4 image (struct bmap_backend_ops).
  *
  * The engine decides whether a block map may change; these ops make the
- * change in the image through libext2fs, each under bmapfs.lock (the
+ * change in the image through libext2fs, each under ext4img.lock (the
  * library is not thread-safe), and never call back into the engine.
  * Allocation is all-or-nothing: before filling holes we check that the
  * free block count covers them plus the extent-tree blocks they may
@@ -16,17 +16,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bmapfs.h"
+#include "ext4img.h"
 
 static int be_get_info(void *be, uint64_t ino, struct bmap_file_info *fi)
 {
-	struct bmapfs *b = be;
+	struct ext4img *img = be;
 	struct ext2_inode_large in;
 	int ret;
 
-	bmapfs_lock(b);
-	ret = bmapfs_read_inode(b, ino, &in);
-	bmapfs_unlock(b);
+	ext4img_lock(img);
+	ret = ext4img_read_inode(img, ino, &in);
+	ext4img_unlock(img);
 	if (ret)
 		return ret;
 	if (!in.i_links_count && !LINUX_S_ISREG(in.i_mode) && !in.i_mode)
@@ -42,68 +42,68 @@ static int be_load(void *be, uint64_t ino, uint64_t lblk, uint64_t n,
 		   int (*emit)(void *arg, const struct bmap_xrec *rec),
 		   void *arg)
 {
-	struct bmapfs *b = be;
+	struct ext4img *img = be;
 	int ret;
 
-	bmapfs_lock(b);
-	ret = bmapfs_ext_walk(b, ino, lblk, n, emit, arg);
-	bmapfs_unlock(b);
+	ext4img_lock(img);
+	ret = ext4img_ext_walk(img, ino, lblk, n, emit, arg);
+	ext4img_unlock(img);
 	return ret == -EOPNOTSUPP ? 0 : ret;
 }
 
-static uint64_t max_lblk(struct bmapfs *b)
+static uint64_t max_lblk(struct ext4img *img)
 {
-	(void)b;
+	(void)img;
 	return 0xffffffffULL;
 }
 
 static int be_alloc_unwritten(void *be, uint64_t ino, uint64_t lblk,
 			      uint64_t n)
 {
-	struct bmapfs *b = be;
+	struct ext4img *img = be;
 	uint64_t holes, avail;
 	errcode_t err;
 	int ret;
 
 	if (!n)
 		return 0;
-	if (lblk >= max_lblk(b) || n > max_lblk(b) - lblk)
+	if (lblk >= max_lblk(img) || n > max_lblk(img) - lblk)
 		return -EFBIG;
-	bmapfs_lock(b);
-	ret = bmapfs_ext_count_holes(b, ino, lblk, n, &holes);
+	ext4img_lock(img);
+	ret = ext4img_ext_count_holes(img, ino, lblk, n, &holes);
 	if (ret || !holes)
 		goto out_unlock;
 	/* the tree may need one new block per ~340 extents, plus a split */
-	avail = ext2fs_free_blocks_count(b->fs->super);
+	avail = ext2fs_free_blocks_count(img->fs->super);
 	if (avail < holes + holes / 256 + 8) {
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	err = ext2fs_fallocate(b->fs, EXT2_FALLOCATE_FORCE_UNINIT, ino, NULL,
+	err = ext2fs_fallocate(img->fs, EXT2_FALLOCATE_FORCE_UNINIT, ino, NULL,
 			       ~0ULL, lblk, n);
-	ret = bmapfs_err(err);
+	ret = ext4img_err(err);
 out_unlock:
-	bmapfs_unlock(b);
+	ext4img_unlock(img);
 	return ret;
 }
 
 static int be_convert(void *be, uint64_t ino, uint64_t lblk, uint64_t n)
 {
-	struct bmapfs *b = be;
+	struct ext4img *img = be;
 	int ret;
 
-	bmapfs_lock(b);
-	ret = bmapfs_ext_convert(b, ino, lblk, n);
-	bmapfs_unlock(b);
+	ext4img_lock(img);
+	ret = ext4img_ext_convert(img, ino, lblk, n);
+	ext4img_unlock(img);
 	return ret;
 }
 
 struct keep_ctx {
-	struct bmapfs			*b;
+	struct ext4img			*img;
 	uint64_t			lblk, end;
 	const struct bmap_prange	*keep;
 	size_t				nr_keep;
-	struct bmapfs_prange_list	kept;	/* to re-allocate */
+	struct ext4img_prange_list	kept;	/* to re-allocate */
 };
 
 /* Collect the parts of this extent's blocks that lie in keep[]. */
@@ -121,7 +121,7 @@ static int keep_fn(void *arg, const struct bmap_xrec *x)
 			a = ps;
 		if (z > pt)
 			z = pt;
-		if (a < z && bmapfs_plist_add(&k->kept, a, z - a))
+		if (a < z && ext4img_plist_add(&k->kept, a, z - a))
 			return -ENOMEM;
 	}
 	return 0;
@@ -130,57 +130,57 @@ static int keep_fn(void *arg, const struct bmap_xrec *x)
 static int be_free(void *be, uint64_t ino, uint64_t lblk, uint64_t n,
 		   const struct bmap_prange *keep, size_t nr_keep)
 {
-	struct bmapfs *b = be;
-	struct keep_ctx k = { .b = b, .lblk = lblk, .keep = keep,
+	struct ext4img *img = be;
+	struct keep_ctx k = { .img = img, .lblk = lblk, .keep = keep,
 			      .nr_keep = nr_keep };
 	uint64_t last;
 	errcode_t err;
 	int ret;
 
-	if (!n || lblk >= max_lblk(b))
+	if (!n || lblk >= max_lblk(img))
 		return 0;
-	last = n > max_lblk(b) - lblk ? max_lblk(b) : lblk + n - 1;
+	last = n > max_lblk(img) - lblk ? max_lblk(img) : lblk + n - 1;
 	k.end = last + 1;
-	bmapfs_lock(b);
+	ext4img_lock(img);
 	if (nr_keep) {
-		ret = bmapfs_ext_walk(b, ino, lblk, k.end - lblk, keep_fn, &k);
+		ret = ext4img_ext_walk(img, ino, lblk, k.end - lblk, keep_fn, &k);
 		if (ret)
 			goto out_unlock;
 	}
-	err = ext2fs_punch(b->fs, ino, NULL, NULL, lblk, last);
-	ret = bmapfs_err(err);
+	err = ext2fs_punch(img->fs, ino, NULL, NULL, lblk, last);
+	ret = ext4img_err(err);
 	if (ret)
 		goto out_unlock;
 	for (size_t i = 0; i < k.kept.nr; i++) {
-		ext2fs_block_alloc_stats_range(b->fs, k.kept.r[i].pblk,
+		ext2fs_block_alloc_stats_range(img->fs, k.kept.r[i].pblk,
 					       k.kept.r[i].len, +1);
-		if (bmapfs_plist_add(&b->quarantine, k.kept.r[i].pblk,
+		if (ext4img_plist_add(&img->quarantine, k.kept.r[i].pblk,
 				     k.kept.r[i].len))
 			ret = -ENOMEM;
 	}
 out_unlock:
-	bmapfs_unlock(b);
+	ext4img_unlock(img);
 	free(k.kept.r);
 	return ret;
 }
 
 static int be_unquarantine(void *be, const struct bmap_prange *r, size_t nr)
 {
-	struct bmapfs *b = be;
+	struct ext4img *img = be;
 
-	bmapfs_lock(b);
+	ext4img_lock(img);
 	for (size_t i = 0; i < nr; i++) {
-		ext2fs_block_alloc_stats_range(b->fs, r[i].pblk, r[i].len, -1);
-		bmapfs_plist_subtract(&b->quarantine, &r[i]);
+		ext2fs_block_alloc_stats_range(img->fs, r[i].pblk, r[i].len, -1);
+		ext4img_plist_subtract(&img->quarantine, &r[i]);
 	}
-	bmapfs_unlock(b);
+	ext4img_unlock(img);
 	return 0;
 }
 
 /* Zero the bytes of the block holding @size that lie past it. */
-static int zero_tail(struct bmapfs *b, ext2_ino_t ino, uint64_t size)
+static int zero_tail(struct ext4img *img, ext2_ino_t ino, uint64_t size)
 {
-	uint32_t bs = b->block_size, off = size % bs;
+	uint32_t bs = img->block_size, off = size % bs;
 	struct ext2fs_extent e;
 	ext2_extent_handle_t h;
 	char *zero;
@@ -188,7 +188,7 @@ static int zero_tail(struct bmapfs *b, ext2_ino_t ino, uint64_t size)
 
 	if (!off)
 		return 0;
-	if (ext2fs_extent_open2(b->fs, ino, NULL, &h))
+	if (ext2fs_extent_open2(img->fs, ino, NULL, &h))
 		return 0;
 	if (ext2fs_extent_goto2(h, 0, size / bs) ||
 	    ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e) ||
@@ -199,7 +199,7 @@ static int zero_tail(struct bmapfs *b, ext2_ino_t ino, uint64_t size)
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	if (pwrite(b->img_fd, zero, bs - off,
+	if (pwrite(img->img_fd, zero, bs - off,
 		   (e.e_pblk + (size / bs - e.e_lblk)) * bs + off) < 0)
 		ret = -errno;
 	free(zero);
@@ -210,60 +210,60 @@ out_free:
 
 static int be_set_size(void *be, uint64_t ino, uint64_t size)
 {
-	struct bmapfs *b = be;
+	struct ext4img *img = be;
 	struct ext2_inode_large in;
 	uint64_t old;
 	int ret;
 
-	bmapfs_lock(b);
-	ret = bmapfs_read_inode(b, ino, &in);
+	ext4img_lock(img);
+	ret = ext4img_read_inode(img, ino, &in);
 	if (ret)
 		goto out_unlock;
 	old = EXT2_I_SIZE(&in);
 	if (size < old) {
-		ret = zero_tail(b, ino, size);
+		ret = zero_tail(img, ino, size);
 		if (ret)
 			goto out_unlock;
 	}
-	ret = bmapfs_err(ext2fs_inode_size_set(b->fs, (struct ext2_inode *)&in,
+	ret = ext4img_err(ext2fs_inode_size_set(img->fs, (struct ext2_inode *)&in,
 					       size));
 	if (!ret && size != old)
-		bmapfs_touch(&in, BMAPFS_MTIME | BMAPFS_CTIME);
+		ext4img_touch(&in, EXT4IMG_MTIME | EXT4IMG_CTIME);
 	if (!ret)
-		ret = bmapfs_write_inode(b, ino, &in);
+		ret = ext4img_write_inode(img, ino, &in);
 out_unlock:
-	bmapfs_unlock(b);
+	ext4img_unlock(img);
 	return ret;
 }
 
 static int be_set_seal(void *be, uint64_t ino, bool sealed)
 {
-	struct bmapfs *b = be;
+	struct ext4img *img = be;
 	struct ext2_inode_large in;
 	int ret;
 
-	bmapfs_lock(b);
-	ret = bmapfs_read_inode(b, ino, &in);
+	ext4img_lock(img);
+	ret = ext4img_read_inode(img, ino, &in);
 	if (!ret) {
 		if (sealed)
 			in.i_flags |= BMAP_EXT4_IOMAP_IMMUTABLE_FL;
 		else
 			in.i_flags &= ~BMAP_EXT4_IOMAP_IMMUTABLE_FL;
-		bmapfs_touch(&in, BMAPFS_CTIME);
-		ret = bmapfs_write_inode(b, ino, &in);
+		ext4img_touch(&in, EXT4IMG_CTIME);
+		ret = ext4img_write_inode(img, ino, &in);
 	}
-	bmapfs_unlock(b);
+	ext4img_unlock(img);
 	if (!ret)
-		ret = bmapfs_sync_inode(b, ino);
+		ret = ext4img_sync_inode(img, ino);
 	return ret;
 }
 
 static int be_sync(void *be, uint64_t ino)
 {
-	return bmapfs_sync_inode(be, ino);
+	return ext4img_sync_inode(be, ino);
 }
 
-const struct bmap_backend_ops bmapfs_ext4_ops = {
+const struct bmap_backend_ops ext4img_engine_ops = {
 	.get_info	 = be_get_info,
 	.load		 = be_load,
 	.alloc_unwritten = be_alloc_unwritten,

@@ -19,13 +19,13 @@
  * sends the mode unmasked, with the umask beside it, and we apply the
  * umask only where no default ACL takes its place.
  *
- * Every function here runs with bmapfs.lock held.
+ * Every function here runs with ext4img.lock held.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bmapfs.h"
+#include "ext4img.h"
 
 #define ACL_NAME_ACCESS		"system.posix_acl_access"
 #define ACL_NAME_DEFAULT	"system.posix_acl_default"
@@ -58,7 +58,7 @@ struct acl {
 	size_t			nr;	/* entries */
 };
 
-bool bmapfs_acl_name(const char *name)
+bool ext4img_acl_name(const char *name)
 {
 	return !strcmp(name, ACL_NAME_ACCESS) ||
 	       !strcmp(name, ACL_NAME_DEFAULT);
@@ -124,7 +124,7 @@ static bool acl_mode(struct acl *a, mode_t *mode)
 }
 
 /* Read ACL @name of @ino.  Return: 0, -ENODATA or another -errno. */
-static int acl_get(struct bmapfs *b, ext2_ino_t ino, const char *name,
+static int acl_get(struct ext4img *img, ext2_ino_t ino, const char *name,
 		   struct acl *a)
 {
 	struct ext2_xattr_handle *h;
@@ -132,7 +132,7 @@ static int acl_get(struct bmapfs *b, ext2_ino_t ino, const char *name,
 	void *v;
 	int ret;
 
-	err = ext2fs_xattrs_open(b->fs, ino, &h);
+	err = ext2fs_xattrs_open(img->fs, ino, &h);
 	if (err == EXT2_ET_MISSING_EA_FEATURE)
 		return -ENODATA;
 	if (!err) {
@@ -144,7 +144,7 @@ static int acl_get(struct bmapfs *b, ext2_ino_t ino, const char *name,
 	if (err == EXT2_ET_EA_KEY_NOT_FOUND)
 		return -ENODATA;
 	if (err)
-		return bmapfs_err(err);
+		return ext4img_err(err);
 	a->x = v;
 	ret = acl_parse(a);
 	if (ret)
@@ -153,15 +153,15 @@ static int acl_get(struct bmapfs *b, ext2_ino_t ino, const char *name,
 }
 
 /* Store @a (NULL: remove) as ACL @name of @ino. */
-static int acl_put(struct bmapfs *b, ext2_ino_t ino, const char *name,
+static int acl_put(struct ext4img *img, ext2_ino_t ino, const char *name,
 		   const struct acl *a)
 {
 	struct ext2_xattr_handle *h;
 	errcode_t err;
 
-	err = ext2fs_xattrs_open(b->fs, ino, &h);
+	err = ext2fs_xattrs_open(img->fs, ino, &h);
 	if (err)
-		return bmapfs_err(err);
+		return ext4img_err(err);
 	err = ext2fs_xattrs_read(h);
 	if (!err && a)
 		err = ext2fs_xattr_set(h, name, a->x, a->len);
@@ -170,30 +170,17 @@ static int acl_put(struct bmapfs *b, ext2_ino_t ino, const char *name,
 	ext2fs_xattrs_close(&h);
 	if (err == EXT2_ET_EA_KEY_NOT_FOUND)
 		return 0;
-	return bmapfs_err(err);
-}
-
-void bmapfs_acl_want(struct bmapfs *b, struct fuse_conn_info *conn)
-{
-	b->acl = false;
-	/* FUSE_POSIX_ACL turns default_permissions on: not without it */
-	if (b->opts.noacl || b->opts.no_default_permissions ||
-	    !(conn->capable & FUSE_CAP_POSIX_ACL))
-		return;
-	conn->want |= FUSE_CAP_POSIX_ACL;
-	if (conn->capable & FUSE_CAP_DONT_MASK)
-		conn->want |= FUSE_CAP_DONT_MASK;
-	b->acl = true;
+	return ext4img_err(err);
 }
 
 /*
- * bmapfs_acl_set_access - the caller of @req sets the access ACL of @ino
+ * ext4img_acl_set_access - the caller @cred sets the access ACL of @ino
  * to @value: the mode follows it (as ext4's posix_acl_update_mode), an
  * ACL the mode says entirely is not stored, and set-group-ID goes for a
  * caller that is neither root nor in the file's group.
  */
-int bmapfs_acl_set_access(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
-			  const void *value, size_t size)
+int ext4img_acl_set_access(struct ext4img *img, const struct bmap_cred *cred,
+			   ext2_ino_t ino, const void *value, size_t size)
 {
 	struct acl a = { .x = (struct acl_xattr *)value, .len = size };
 	struct ext2_inode_large in;
@@ -205,38 +192,38 @@ int bmapfs_acl_set_access(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 	if (ret)
 		return ret;
 	store = acl_mode(&a, &mode);
-	ret = acl_put(b, ino, ACL_NAME_ACCESS, store ? &a : NULL);
+	ret = acl_put(img, ino, ACL_NAME_ACCESS, store ? &a : NULL);
 	if (!ret)
-		ret = bmapfs_read_inode(b, ino, &in);
+		ret = ext4img_read_inode(img, ino, &in);
 	if (ret)
 		return ret;
 	in.i_mode = (in.i_mode & ~0777) | mode;
-	if (fuse_req_ctx(req)->uid && !bmapfs_in_group(req, inode_gid(in)))
+	if (cred->uid && !ext4img_in_group(cred, inode_gid(in)))
 		in.i_mode &= ~S_ISGID;
-	bmapfs_touch(&in, BMAPFS_CTIME);
-	return bmapfs_write_inode(b, ino, &in);
+	ext4img_touch(&in, EXT4IMG_CTIME);
+	return ext4img_write_inode(img, ino, &in);
 }
 
 /*
- * bmapfs_acl_chmod - @ino's mode became @mode: carry its permission bits
+ * ext4img_acl_chmod - @ino's mode became @mode: carry its permission bits
  * into the access ACL, if there is one (as ext4's posix_acl_chmod).
  */
-int bmapfs_acl_chmod(struct bmapfs *b, ext2_ino_t ino, mode_t mode)
+int ext4img_acl_chmod(struct ext4img *img, ext2_ino_t ino, mode_t mode)
 {
 	struct acl a;
 	struct acl_xattr_entry *mask;
 	int ret;
 
-	if (!b->acl || LINUX_S_ISLNK(mode))
+	if (!img->acl || LINUX_S_ISLNK(mode))
 		return 0;
-	ret = acl_get(b, ino, ACL_NAME_ACCESS, &a);
+	ret = acl_get(img, ino, ACL_NAME_ACCESS, &a);
 	if (ret)
 		return ret == -ENODATA ? 0 : ret;
 	mask = acl_find(&a, ACL_MASK);
 	set_perm(acl_find(&a, ACL_USER_OBJ), mode >> 6);
 	set_perm(mask ? mask : acl_find(&a, ACL_GROUP_OBJ), mode >> 3);
 	set_perm(acl_find(&a, ACL_OTHER), mode);
-	ret = acl_put(b, ino, ACL_NAME_ACCESS, &a);
+	ret = acl_put(img, ino, ACL_NAME_ACCESS, &a);
 	ext2fs_free_mem(&a.x);
 	return ret;
 }
@@ -264,25 +251,25 @@ static bool acl_masq(struct acl *a, mode_t *mode)
 }
 
 /*
- * bmapfs_acl_create - a new inode of *@mode is made in @dir by the
- * caller of @req.  Without a default ACL on @dir the umask applies; with
+ * ext4img_acl_create - a new inode of *@mode is made in @dir by the
+ * caller @cred.  Without a default ACL on @dir the umask applies; with
  * one, the new inode gets it instead: *@mode narrowed by it, an access
  * ACL when that says more than the mode, and for a directory the default
- * ACL itself.  @n keeps what bmapfs_acl_init must store.
+ * ACL itself.  @n keeps what ext4img_acl_init must store.
  */
-int bmapfs_acl_create(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
-		      mode_t *mode, struct bmapfs_acl_new *n)
+int ext4img_acl_create(struct ext4img *img, const struct bmap_cred *cred,
+		       ext2_ino_t dir, mode_t *mode, struct ext4img_acl_new *n)
 {
 	struct acl def, acc;
 	int ret;
 
 	memset(n, 0, sizeof(*n));
 	/* the kernel applied the umask itself; symlinks take neither */
-	if (!b->acl || LINUX_S_ISLNK(*mode))
+	if (!img->acl || LINUX_S_ISLNK(*mode))
 		return 0;
-	ret = acl_get(b, dir, ACL_NAME_DEFAULT, &def);
+	ret = acl_get(img, dir, ACL_NAME_DEFAULT, &def);
 	if (ret == -ENODATA) {
-		*mode &= ~(fuse_req_ctx(req)->umask & 0777);
+		*mode &= ~(cred->umask & 0777);
 		return 0;
 	}
 	if (ret)
@@ -305,7 +292,7 @@ int bmapfs_acl_create(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 		n->def = malloc(def.len);
 		if (!n->def) {
 			ext2fs_free_mem(&def.x);
-			bmapfs_acl_new_free(n);
+			ext4img_acl_new_free(n);
 			return -ENOMEM;
 		}
 		memcpy(n->def, def.x, def.len);
@@ -315,26 +302,26 @@ int bmapfs_acl_create(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 	return 0;
 }
 
-/* bmapfs_acl_init - store @n's ACLs on the new inode @ino, and free @n. */
-int bmapfs_acl_init(struct bmapfs *b, ext2_ino_t ino,
-		    struct bmapfs_acl_new *n)
+/* ext4img_acl_init - store @n's ACLs on the new inode @ino, and free @n. */
+int ext4img_acl_init(struct ext4img *img, ext2_ino_t ino,
+		    struct ext4img_acl_new *n)
 {
 	struct acl a;
 	int ret = 0;
 
 	if (n->def) {
 		a = (struct acl){ .x = n->def, .len = n->def_len };
-		ret = acl_put(b, ino, ACL_NAME_DEFAULT, &a);
+		ret = acl_put(img, ino, ACL_NAME_DEFAULT, &a);
 	}
 	if (!ret && n->acl) {
 		a = (struct acl){ .x = n->acl, .len = n->acl_len };
-		ret = acl_put(b, ino, ACL_NAME_ACCESS, &a);
+		ret = acl_put(img, ino, ACL_NAME_ACCESS, &a);
 	}
-	bmapfs_acl_new_free(n);
+	ext4img_acl_new_free(n);
 	return ret;
 }
 
-void bmapfs_acl_new_free(struct bmapfs_acl_new *n)
+void ext4img_acl_new_free(struct ext4img_acl_new *n)
 {
 	free(n->acl);
 	free(n->def);

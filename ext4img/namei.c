@@ -5,21 +5,21 @@
  * entry in place (rename over, exchange, ".."), emptiness, dropping a
  * link and freeing an inode whose last link and last user are gone.
  *
- * Every function here runs with bmapfs.lock held unless it says
+ * Every function here runs with ext4img.lock held unless it says
  * otherwise.
  */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
-#include "bmapfs.h"
+#include "ext4img.h"
 
-/* bmapfs_check_name - ext4's name rules.  Lock not needed. */
-int bmapfs_check_name(const char *name)
+/* ext4img_check_name - ext4's name rules.  Lock not needed. */
+int ext4img_check_name(const char *name)
 {
 	size_t len = strlen(name);
 
-	if (len > BMAPFS_NAME_MAX)
+	if (len > EXT4IMG_NAME_MAX)
 		return -ENAMETOOLONG;
 	if (!len)
 		return -ENOENT;
@@ -32,25 +32,25 @@ int bmapfs_check_name(const char *name)
  * (ext4 answers by inode number too).  A number ext4 would refuse, or an
  * inode with no link and no user, is a handle of a file that is gone.
  */
-static int lookup_self(struct bmapfs *b, ext2_ino_t ino)
+static int lookup_self(struct ext4img *img, ext2_ino_t ino)
 {
 	struct ext2_inode_large in;
 
-	if (ino != EXT2_ROOT_INO && ino < EXT2_FIRST_INO(b->fs->super))
+	if (ino != EXT2_ROOT_INO && ino < EXT2_FIRST_INO(img->fs->super))
 		return -ESTALE;
-	if (bmapfs_read_inode(b, ino, &in) || !in.i_mode ||
-	    (!in.i_links_count && !bmapfs_is_open(b, ino)))
+	if (ext4img_read_inode(img, ino, &in) || !in.i_mode ||
+	    (!in.i_links_count && !ext4img_is_open(img, ino)))
 		return -ESTALE;
 	return 0;
 }
 
 /*
- * bmapfs_lookup_name - the inode @name in @dir points at: from the name
+ * ext4img_lookup_name - the inode @name in @dir points at: from the name
  * cache, or for a directory it cannot hold, by libext2fs's scan; "." is
  * @dir itself when it is a live inode (see lookup_self).
  * Return: 0 with *@ino set, -ENOENT, -ESTALE, or -errno.
  */
-int bmapfs_lookup_name(struct bmapfs *b, ext2_ino_t dir, const char *name,
+int ext4img_lookup_name(struct ext4img *img, ext2_ino_t dir, const char *name,
 		       ext2_ino_t *ino)
 {
 	errcode_t err;
@@ -58,15 +58,15 @@ int bmapfs_lookup_name(struct bmapfs *b, ext2_ino_t dir, const char *name,
 
 	if (name[0] == '.' && !name[1]) {
 		*ino = dir;
-		return lookup_self(b, dir);
+		return lookup_self(img, dir);
 	}
-	ret = bmapfs_dcache_lookup(b, dir, name, ino);
+	ret = ext4img_dcache_lookup(img, dir, name, ino);
 	if (ret != -ENODATA)
 		return ret;
-	err = ext2fs_lookup(b->fs, dir, name, strlen(name), NULL, ino);
+	err = ext2fs_lookup(img->fs, dir, name, strlen(name), NULL, ino);
 	if (err == EXT2_ET_FILE_NOT_FOUND)
 		return -ENOENT;
-	return bmapfs_err(err);
+	return ext4img_err(err);
 }
 
 static int file_type(mode_t mode)
@@ -84,54 +84,54 @@ static int file_type(mode_t mode)
 }
 
 /*
- * bmapfs_add_link - add entry @name -> @ino to @dir (no link count).  The
+ * ext4img_add_link - add entry @name -> @ino to @dir (no link count).  The
  * name cache places it in a linear directory; libext2fs does it for the
  * others (hash-indexed, or not cached).
  */
-int bmapfs_add_link(struct bmapfs *b, ext2_ino_t dir, const char *name,
+int ext4img_add_link(struct ext4img *img, ext2_ino_t dir, const char *name,
 		    ext2_ino_t ino, mode_t mode)
 {
 	errcode_t err;
 	int ret;
 
-	ret = bmapfs_dcache_link(b, dir, name, ino, file_type(mode));
+	ret = ext4img_dcache_link(img, dir, name, ino, file_type(mode));
 	if (ret != -ENODATA)
 		return ret;
-	err = ext2fs_link(b->fs, dir, name, ino, file_type(mode));
+	err = ext2fs_link(img->fs, dir, name, ino, file_type(mode));
 	if (err == EXT2_ET_DIR_NO_SPACE) {
-		err = ext2fs_expand_dir(b->fs, dir);
+		err = ext2fs_expand_dir(img->fs, dir);
 		if (!err)
-			err = ext2fs_link(b->fs, dir, name, ino,
+			err = ext2fs_link(img->fs, dir, name, ino,
 					  file_type(mode));
 	}
 	if (err) {
-		bmapfs_dcache_forget(b, dir);
-		return bmapfs_err(err);
+		ext4img_dcache_forget(img, dir);
+		return ext4img_err(err);
 	}
-	bmapfs_dcache_added(b, dir, name, ino);
+	ext4img_dcache_added(img, dir, name, ino);
 	return 0;
 }
 
 /*
- * bmapfs_remove_entry - remove the entry @name -> @ino from @dir (no link
+ * ext4img_remove_entry - remove the entry @name -> @ino from @dir (no link
  * count), through the name cache when it knows the entry's block.
  * Return: 0, -ENOENT when @name no longer points at @ino, or -errno.
  */
-int bmapfs_remove_entry(struct bmapfs *b, ext2_ino_t dir, const char *name,
+int ext4img_remove_entry(struct ext4img *img, ext2_ino_t dir, const char *name,
 			ext2_ino_t ino)
 {
 	errcode_t err;
 	int ret;
 
-	ret = bmapfs_dcache_unlink(b, dir, name, ino);
+	ret = ext4img_dcache_unlink(img, dir, name, ino);
 	if (ret != -ENODATA)
 		return ret;
-	err = ext2fs_unlink(b->fs, dir, name, ino, 0);
+	err = ext2fs_unlink(img->fs, dir, name, ino, 0);
 	if (err) {
-		bmapfs_dcache_forget(b, dir);
-		return bmapfs_err(err);
+		ext4img_dcache_forget(img, dir);
+		return ext4img_err(err);
 	}
-	bmapfs_dcache_removed(b, dir, name);
+	ext4img_dcache_removed(img, dir, name);
 	return 0;
 }
 
@@ -161,12 +161,12 @@ static int set_entry_fn(struct ext2_dir_entry *de, int offset, int blocksize,
 }
 
 /*
- * bmapfs_set_entry - point the existing entry @name of @dir at @ino, in
+ * ext4img_set_entry - point the existing entry @name of @dir at @ino, in
  * place (no window in which the name is missing).  No link counts.
  * Through the name cache where it knows the entry's block, else by
  * libext2fs's scan.
  */
-int bmapfs_set_entry(struct bmapfs *b, ext2_ino_t dir, const char *name,
+int ext4img_set_entry(struct ext4img *img, ext2_ino_t dir, const char *name,
 		     ext2_ino_t ino, mode_t mode)
 {
 	struct set_entry_ctx c = { .name = name, .len = strlen(name),
@@ -174,16 +174,16 @@ int bmapfs_set_entry(struct bmapfs *b, ext2_ino_t dir, const char *name,
 	errcode_t err;
 	int ret;
 
-	ret = bmapfs_dcache_set(b, dir, name, ino, c.type);
+	ret = ext4img_dcache_set(img, dir, name, ino, c.type);
 	if (ret != -ENODATA)
 		return ret;
-	err = ext2fs_dir_iterate(b->fs, dir, DIRENT_FLAG_INCLUDE_EMPTY, NULL,
+	err = ext2fs_dir_iterate(img->fs, dir, DIRENT_FLAG_INCLUDE_EMPTY, NULL,
 				 set_entry_fn, &c);
 	if (err || !c.done) {
-		bmapfs_dcache_forget(b, dir);
-		return err ? bmapfs_err(err) : -ENOENT;
+		ext4img_dcache_forget(img, dir);
+		return err ? ext4img_err(err) : -ENOENT;
 	}
-	bmapfs_dcache_retarget(b, dir, name, ino);
+	ext4img_dcache_retarget(img, dir, name, ino);
 	return 0;
 }
 
@@ -206,29 +206,29 @@ static int empty_fn(struct ext2_dir_entry *de, int offset, int blocksize,
 }
 
 /* Return: 0 empty, -ENOTEMPTY, or -errno. */
-int bmapfs_dir_is_empty(struct bmapfs *b, ext2_ino_t dir)
+int ext4img_dir_is_empty(struct ext4img *img, ext2_ino_t dir)
 {
 	bool empty = true;
 	errcode_t err;
 
-	err = ext2fs_dir_iterate(b->fs, dir, 0, NULL, empty_fn, &empty);
+	err = ext2fs_dir_iterate(img->fs, dir, 0, NULL, empty_fn, &empty);
 	if (err)
-		return bmapfs_err(err);
+		return ext4img_err(err);
 	return empty ? 0 : -ENOTEMPTY;
 }
 
-int bmapfs_set_dotdot(struct bmapfs *b, ext2_ino_t dir, ext2_ino_t parent)
+int ext4img_set_dotdot(struct ext4img *img, ext2_ino_t dir, ext2_ino_t parent)
 {
-	return bmapfs_set_entry(b, dir, "..", parent, S_IFDIR);
+	return ext4img_set_entry(img, dir, "..", parent, S_IFDIR);
 }
 
-/* bmapfs_adjust_links - add @delta to the link count; update ctime. */
-int bmapfs_adjust_links(struct bmapfs *b, ext2_ino_t ino, int delta)
+/* ext4img_adjust_links - add @delta to the link count; update ctime. */
+int ext4img_adjust_links(struct ext4img *img, ext2_ino_t ino, int delta)
 {
 	struct ext2_inode_large in;
 	int ret;
 
-	ret = bmapfs_read_inode(b, ino, &in);
+	ret = ext4img_read_inode(img, ino, &in);
 	if (ret)
 		return ret;
 	if (delta > 0 && in.i_links_count >= EXT2_LINK_MAX - 1 &&
@@ -238,116 +238,115 @@ int bmapfs_adjust_links(struct bmapfs *b, ext2_ino_t ino, int delta)
 		in.i_links_count = 0;
 	else
 		in.i_links_count += delta;
-	bmapfs_touch(&in, BMAPFS_CTIME);
-	return bmapfs_write_inode(b, ino, &in);
+	ext4img_touch(&in, EXT4IMG_CTIME);
+	return ext4img_write_inode(img, ino, &in);
 }
 
-int bmapfs_touch_dir(struct bmapfs *b, ext2_ino_t dir)
+int ext4img_touch_dir(struct ext4img *img, ext2_ino_t dir)
 {
 	struct ext2_inode_large in;
 	int ret;
 
-	ret = bmapfs_read_inode(b, dir, &in);
+	ret = ext4img_read_inode(img, dir, &in);
 	if (ret)
 		return ret;
-	bmapfs_touch(&in, BMAPFS_MTIME | BMAPFS_CTIME);
-	return bmapfs_write_inode(b, dir, &in);
+	ext4img_touch(&in, EXT4IMG_MTIME | EXT4IMG_CTIME);
+	return ext4img_write_inode(img, dir, &in);
 }
 
 /*
- * bmapfs_drop_link - one link of @ino went away (the entry is already
+ * ext4img_drop_link - one link of @ino went away (the entry is already
  * gone).  Directories lose both their links at once.  @last says whether
  * the inode has no link left.
  */
-int bmapfs_drop_link(struct bmapfs *b, ext2_ino_t ino, bool *last)
+int ext4img_drop_link(struct ext4img *img, ext2_ino_t ino, bool *last)
 {
 	struct ext2_inode_large in;
 	int ret;
 
-	ret = bmapfs_read_inode(b, ino, &in);
+	ret = ext4img_read_inode(img, ino, &in);
 	if (ret)
 		return ret;
 	if (LINUX_S_ISDIR(in.i_mode) || in.i_links_count <= 1)
 		in.i_links_count = 0;
 	else
 		in.i_links_count--;
-	bmapfs_touch(&in, BMAPFS_CTIME);
+	ext4img_touch(&in, EXT4IMG_CTIME);
 	*last = in.i_links_count == 0;
 	/* a removed directory's entries can never be looked up again */
 	if (LINUX_S_ISDIR(in.i_mode))
-		bmapfs_dcache_forget(b, ino);
-	return bmapfs_write_inode(b, ino, &in);
+		ext4img_dcache_forget(img, ino);
+	return ext4img_write_inode(img, ino, &in);
 }
 
 /*
- * bmapfs_free_inode - release the blocks, xattr block and inode number of
+ * ext4img_free_inode - release the blocks, xattr block and inode number of
  * an inode with no link and no user left.
  */
-int bmapfs_free_inode(struct bmapfs *b, ext2_ino_t ino)
+int ext4img_free_inode(struct ext4img *img, ext2_ino_t ino)
 {
 	struct ext2_inode_large in;
 	errcode_t err;
 	int ret;
 
-	ret = bmapfs_read_inode(b, ino, &in);
+	ret = ext4img_read_inode(img, ino, &in);
 	if (ret)
 		return ret;
 	if (in.i_links_count || !in.i_mode)
 		return 0;
 	/* the number may come back as a new directory */
-	bmapfs_dcache_forget(b, ino);
-	err = ext2fs_free_ext_attr(b->fs, ino, &in);
+	ext4img_dcache_forget(img, ino);
+	err = ext2fs_free_ext_attr(img->fs, ino, &in);
 	if (err)
-		return bmapfs_err(err);
-	if (ext2fs_inode_has_valid_blocks2(b->fs, (struct ext2_inode *)&in)) {
-		err = ext2fs_punch(b->fs, ino, (struct ext2_inode *)&in, NULL,
+		return ext4img_err(err);
+	if (ext2fs_inode_has_valid_blocks2(img->fs, (struct ext2_inode *)&in)) {
+		err = ext2fs_punch(img->fs, ino, (struct ext2_inode *)&in, NULL,
 				   0, ~0ULL);
 		if (err)
-			return bmapfs_err(err);
-		ret = bmapfs_read_inode(b, ino, &in);
+			return ext4img_err(err);
+		ret = ext4img_read_inode(img, ino, &in);
 		if (ret)
 			return ret;
 	}
 	in.i_dtime = time(NULL);
-	ret = bmapfs_write_inode(b, ino, &in);
+	ret = ext4img_write_inode(img, ino, &in);
 	if (ret)
 		return ret;
-	ext2fs_inode_alloc_stats2(b->fs, ino, -1, LINUX_S_ISDIR(in.i_mode));
+	ext2fs_inode_alloc_stats2(img->fs, ino, -1, LINUX_S_ISDIR(in.i_mode));
 	return 0;
 }
 
-/* bmapfs_evict - free @ino now; takes the lock itself. */
-int bmapfs_evict(struct bmapfs *b, ext2_ino_t ino)
+/* ext4img_evict - free @ino now; takes the lock itself. */
+int ext4img_evict(struct ext4img *img, ext2_ino_t ino)
 {
 	int ret;
 
-	bmapfs_lock(b);
-	ret = bmapfs_free_inode(b, ino);
-	bmapfs_unlock(b);
+	ext4img_lock(img);
+	ret = ext4img_free_inode(img, ino);
+	ext4img_unlock(img);
 	return ret;
 }
 
 /*
- * bmapfs_may_delete - the sticky-directory rule: in a sticky directory
+ * ext4img_may_delete - the sticky-directory rule: in a sticky directory
  * only the owner of the file, of the directory, or root may remove or
  * rename an entry.
  */
-int bmapfs_may_delete(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
-		      ext2_ino_t ino)
+int ext4img_may_delete(struct ext4img *img, const struct bmap_cred *cred,
+		       ext2_ino_t dir, ext2_ino_t ino)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct ext2_inode_large d, in;
 	int ret;
 
-	if (!ctx->uid)
+	if (!cred->uid)
 		return 0;
-	ret = bmapfs_read_inode(b, dir, &d);
-	if (ret || !(d.i_mode & S_ISVTX) || inode_uid(d) == ctx->uid)
+	ret = ext4img_read_inode(img, dir, &d);
+	if (ret || !(d.i_mode & S_ISVTX) || inode_uid(d) == cred->uid)
 		return ret;
-	ret = bmapfs_read_inode(b, ino, &in);
+	ret = ext4img_read_inode(img, ino, &in);
 	if (ret)
 		return ret;
-	if (inode_uid(in) == ctx->uid)
+	if (inode_uid(in) == cred->uid)
 		return 0;
 	return -EPERM;
 }

@@ -12,12 +12,12 @@
  * metadata_csum, the 12-byte checksum tail at the end of the block is
  * never handed out, and ext2fs_write_dir_block4 recomputes it.
  *
- * Every function here runs with bmapfs.lock held.
+ * Every function here runs with ext4img.lock held.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "bmapfs.h"
+#include "ext4img.h"
 
 #define TAIL_LEN	((unsigned int)sizeof(struct ext2_dir_entry_tail))
 
@@ -26,12 +26,12 @@
  * starts.  0 when metadata_csum is on and the block has no tail (an old
  * block; we leave it alone).
  */
-static unsigned int entries_end(struct bmapfs *b, const char *buf)
+static unsigned int entries_end(struct ext4img *img, const char *buf)
 {
 	const struct ext2_dir_entry_tail *t;
-	unsigned int bs = b->block_size;
+	unsigned int bs = img->block_size;
 
-	if (!ext2fs_has_feature_metadata_csum(b->fs->super))
+	if (!ext2fs_has_feature_metadata_csum(img->fs->super))
 		return bs;
 	t = EXT2_DIRENT_TAIL(buf, bs);
 	if (t->det_reserved_zero1 || t->det_rec_len != TAIL_LEN ||
@@ -41,59 +41,59 @@ static unsigned int entries_end(struct bmapfs *b, const char *buf)
 }
 
 /*
- * bmapfs_dirblock_read - map block @lblk of directory @dir and read it
+ * ext4img_dirblock_read - map block @lblk of directory @dir and read it
  * into @buf (block_size bytes), checking its checksum.
  * Return: 0 with *@pblk set (0: a hole, @buf zeroed); -EIO for a bad
  * checksum, or another -errno.
  */
-int bmapfs_dirblock_read(struct bmapfs *b, ext2_ino_t dir, uint32_t lblk,
+int ext4img_dirblock_read(struct ext4img *img, ext2_ino_t dir, uint32_t lblk,
 			 char *buf, blk64_t *pblk)
 {
 	errcode_t err;
 
 	*pblk = 0;
-	err = ext2fs_bmap2(b->fs, dir, NULL, NULL, 0, lblk, NULL, pblk);
+	err = ext2fs_bmap2(img->fs, dir, NULL, NULL, 0, lblk, NULL, pblk);
 	if (err)
-		return bmapfs_err(err);
+		return ext4img_err(err);
 	if (!*pblk) {
-		memset(buf, 0, b->block_size);
+		memset(buf, 0, img->block_size);
 		return 0;
 	}
-	err = ext2fs_read_dir_block4(b->fs, *pblk, buf, 0, dir);
+	err = ext2fs_read_dir_block4(img->fs, *pblk, buf, 0, dir);
 	if (err == EXT2_ET_DIR_CSUM_INVALID)
 		return -EIO;
-	return bmapfs_err(err);
+	return ext4img_err(err);
 }
 
-/* bmapfs_dirblock_write - write @buf back to @pblk with a fresh checksum. */
-int bmapfs_dirblock_write(struct bmapfs *b, ext2_ino_t dir, blk64_t pblk,
+/* ext4img_dirblock_write - write @buf back to @pblk with a fresh checksum. */
+int ext4img_dirblock_write(struct ext4img *img, ext2_ino_t dir, blk64_t pblk,
 			  char *buf)
 {
-	return bmapfs_err(ext2fs_write_dir_block4(b->fs, pblk, buf, 0, dir));
+	return ext4img_err(ext2fs_write_dir_block4(img->fs, pblk, buf, 0, dir));
 }
 
 /*
- * bmapfs_dirblock_walk - call @fn for every entry of @buf, in offset
+ * ext4img_dirblock_walk - call @fn for every entry of @buf, in offset
  * order, including unused ones (inode 0) but not the checksum tail.  A
  * non-zero return of @fn stops the walk and is returned.
  * Return: what @fn returned, 0 at the end, -EUCLEAN for a malformed
  * block (a record length that runs off the block or cannot hold its
  * name).
  */
-int bmapfs_dirblock_walk(struct bmapfs *b, char *buf,
+int ext4img_dirblock_walk(struct ext4img *img, char *buf,
 			 int (*fn)(void *arg, struct ext2_dir_entry *de,
 				   unsigned int off, unsigned int rec_len),
 			 void *arg)
 {
-	unsigned int end = entries_end(b, buf), off = 0, rec_len;
+	unsigned int end = entries_end(img, buf), off = 0, rec_len;
 	struct ext2_dir_entry *de;
 	int ret;
 
 	if (!end)
-		end = b->block_size;
+		end = img->block_size;
 	while (off < end) {
 		de = (struct ext2_dir_entry *)(buf + off);
-		if (off + 8 > end || ext2fs_get_rec_len(b->fs, de, &rec_len))
+		if (off + 8 > end || ext2fs_get_rec_len(img->fs, de, &rec_len))
 			return -EUCLEAN;
 		if (rec_len < 8 || rec_len % 4 || off + rec_len > end ||
 		    EXT2_DIR_REC_LEN(ext2fs_dirent_name_len(de)) > rec_len)
@@ -140,52 +140,52 @@ static int gap_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
 }
 
 /*
- * bmapfs_dirblock_room - the largest record a new entry may take in
+ * ext4img_dirblock_room - the largest record a new entry may take in
  * @buf: 0 for a block we must not change (metadata_csum without a tail,
  * malformed).
  */
-unsigned int bmapfs_dirblock_room(struct bmapfs *b, char *buf)
+unsigned int ext4img_dirblock_room(struct ext4img *img, char *buf)
 {
 	struct gap_ctx c = { 0 };
 
-	if (!entries_end(b, buf))
+	if (!entries_end(img, buf))
 		return 0;
-	if (bmapfs_dirblock_walk(b, buf, gap_fn, &c) < 0)
+	if (ext4img_dirblock_walk(img, buf, gap_fn, &c) < 0)
 		return 0;
 	return c.best;
 }
 
 /*
- * bmapfs_dirblock_insert - put the entry @name (@len bytes) -> @ino of
+ * ext4img_dirblock_insert - put the entry @name (@len bytes) -> @ino of
  * file type @type into @buf, in the first entry with room for it.
  * Return: the new entry's offset; -ENOSPC when no entry has room.
  */
-int bmapfs_dirblock_insert(struct bmapfs *b, char *buf, const char *name,
+int ext4img_dirblock_insert(struct ext4img *img, char *buf, const char *name,
 			   unsigned int len, ext2_ino_t ino, int type)
 {
 	struct gap_ctx c = { .need = EXT2_DIR_REC_LEN(len) };
 	struct ext2_dir_entry *de;
 	unsigned int used, off;
 
-	if (!entries_end(b, buf))
+	if (!entries_end(img, buf))
 		return -ENOSPC;
-	if (bmapfs_dirblock_walk(b, buf, gap_fn, &c) != 1)
+	if (ext4img_dirblock_walk(img, buf, gap_fn, &c) != 1)
 		return -ENOSPC;
 	de = c.de;
 	off = c.off;
 	if (de->inode) {
 		used = EXT2_DIR_REC_LEN(ext2fs_dirent_name_len(de));
-		if (ext2fs_set_rec_len(b->fs, used, de))
+		if (ext2fs_set_rec_len(img->fs, used, de))
 			return -ENOSPC;
 		off += used;
 		de = (struct ext2_dir_entry *)(buf + off);
-		if (ext2fs_set_rec_len(b->fs, c.rec_len - used, de))
+		if (ext2fs_set_rec_len(img->fs, c.rec_len - used, de))
 			return -ENOSPC;
 	}
 	de->inode = ino;
 	de->name_len = 0;
 	ext2fs_dirent_set_name_len(de, len);
-	if (ext2fs_has_feature_filetype(b->fs->super))
+	if (ext2fs_has_feature_filetype(img->fs->super))
 		ext2fs_dirent_set_file_type(de, type);
 	memcpy(de->name, name, len);
 	return off;
@@ -218,12 +218,12 @@ static int del_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
  * Find the entry at @c->off, which must be @name (@len bytes) -> @ino.
  * Return: 0; -ESTALE when it is not there, -EUCLEAN for a bad block.
  */
-static int find_at(struct bmapfs *b, char *buf, struct del_ctx *c,
+static int find_at(struct ext4img *img, char *buf, struct del_ctx *c,
 		   const char *name, unsigned int len, ext2_ino_t ino)
 {
 	int ret;
 
-	ret = bmapfs_dirblock_walk(b, buf, del_fn, c);
+	ret = ext4img_dirblock_walk(img, buf, del_fn, c);
 	if (ret < 0)
 		return ret;
 	if (ret != 1 || c->de->inode != ino ||
@@ -234,22 +234,22 @@ static int find_at(struct bmapfs *b, char *buf, struct del_ctx *c,
 }
 
 /*
- * bmapfs_dirblock_remove - remove the entry at @off of @buf, which must
+ * ext4img_dirblock_remove - remove the entry at @off of @buf, which must
  * be @name (@len bytes) -> @ino.
  * Return: 0; -ESTALE when no such entry is at @off (the caller's idea of
  * the block is wrong), -EUCLEAN for a malformed block.
  */
-int bmapfs_dirblock_remove(struct bmapfs *b, char *buf, unsigned int off,
+int ext4img_dirblock_remove(struct ext4img *img, char *buf, unsigned int off,
 			   const char *name, unsigned int len, ext2_ino_t ino)
 {
 	struct del_ctx c = { .off = off };
 	int ret;
 
-	ret = find_at(b, buf, &c, name, len, ino);
+	ret = find_at(img, buf, &c, name, len, ino);
 	if (ret)
 		return ret;
 	if (c.prev) {
-		if (ext2fs_set_rec_len(b->fs, c.prev_len + c.rec_len, c.prev))
+		if (ext2fs_set_rec_len(img->fs, c.prev_len + c.rec_len, c.prev))
 			return -EUCLEAN;
 	} else {
 		c.de->inode = 0;
@@ -258,22 +258,22 @@ int bmapfs_dirblock_remove(struct bmapfs *b, char *buf, unsigned int off,
 }
 
 /*
- * bmapfs_dirblock_retarget - point the entry at @off of @buf, which must
+ * ext4img_dirblock_retarget - point the entry at @off of @buf, which must
  * be @name (@len bytes) -> @ino, at @nino of file type @type instead.
- * Return: as bmapfs_dirblock_remove.
+ * Return: as ext4img_dirblock_remove.
  */
-int bmapfs_dirblock_retarget(struct bmapfs *b, char *buf, unsigned int off,
+int ext4img_dirblock_retarget(struct ext4img *img, char *buf, unsigned int off,
 			     const char *name, unsigned int len,
 			     ext2_ino_t ino, ext2_ino_t nino, int type)
 {
 	struct del_ctx c = { .off = off };
 	int ret;
 
-	ret = find_at(b, buf, &c, name, len, ino);
+	ret = find_at(img, buf, &c, name, len, ino);
 	if (ret)
 		return ret;
 	c.de->inode = nino;
-	if (ext2fs_has_feature_filetype(b->fs->super))
+	if (ext2fs_has_feature_filetype(img->fs->super))
 		ext2fs_dirent_set_file_type(c.de, type);
 	return 0;
 }
