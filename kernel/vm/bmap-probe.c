@@ -11,8 +11,11 @@
  *   bmap-probe check FILE    FILE must be sealed; map-changing calls must
  *                            fail with ETXTBSY and leave the map alone
  *   bmap-probe extra DIR     kernel-only details on a new file in DIR:
- *                            attribute ioctls keep the seal, and an active
- *                            swapfile cannot be unsealed
+ *                            attribute ioctls keep the seal, an active
+ *                            swapfile cannot be unsealed, and the seal
+ *                            ioctls on a read-only descriptor report
+ *                            IN_MODIFY and wait for a frozen filesystem,
+ *                            as fallocate does
  *   bmap-probe reflink DIR   (XFS) sealing a reflinked file unshares it and
  *                            leaves the other file alone
  *   bmap-probe race DIR      a child keeps punching, truncating and
@@ -32,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -261,6 +265,80 @@ write_swapfile(int fd, long psize, uint32_t pages)
 	return ret;
 }
 
+/* IN_MODIFY events pending on the inotify descriptor @in, or -1. */
+static int
+modify_events(int in)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n, off;
+	int count = 0;
+
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			if (ev->mask & IN_MODIFY)
+				count++;
+		}
+	}
+	return n < 0 && errno != EAGAIN ? -1 : count;
+}
+
+/*
+ * The seal ioctls reach ->fallocate without vfs_fallocate(), on any
+ * descriptor, so they must do what it does around the call: report
+ * IN_MODIFY, and not allocate while the filesystem is frozen.
+ */
+static void
+seal_hooks(const char *dir, const char *path)
+{
+	int in, fd, dfd, status, frozen, waited;
+	pid_t pid;
+
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	fd = open(path, O_RDONLY);
+	if (in < 0 || fd < 0 || inotify_add_watch(in, path, IN_MODIFY) < 0) {
+		report(false, "S6 seal ioctls report IN_MODIFY", strerror(errno));
+		goto out;
+	}
+	report(ioctl(fd, BMAP_IOC_SEAL) == 0 && is_sealed(fd) &&
+	       modify_events(in) == 1,
+	       "S6 BMAP_IOC_SEAL on a read-only descriptor reports IN_MODIFY",
+	       NULL);
+	report(ioctl(fd, BMAP_IOC_UNSEAL) == 0 && !is_sealed(fd) &&
+	       modify_events(in) == 1,
+	       "S5 BMAP_IOC_UNSEAL on a read-only descriptor reports IN_MODIFY",
+	       NULL);
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	frozen = dfd >= 0 && ioctl(dfd, FIFREEZE, 0) == 0;
+	if (!frozen) {
+		report(false, "S1 seal waits for a frozen filesystem",
+		       strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0)
+		_exit(ioctl(fd, BMAP_IOC_SEAL) == 0 ? 0 : 1);
+	usleep(300000);
+	waited = pid > 0 && waitpid(pid, &status, WNOHANG) == 0;
+	ioctl(dfd, FITHAW, 0);
+	close(dfd);
+	report(waited && waitpid(pid, &status, 0) == pid &&
+	       WIFEXITED(status) && WEXITSTATUS(status) == 0 && is_sealed(fd),
+	       "S1 BMAP_IOC_SEAL waits while the filesystem is frozen, "
+	       "then seals", NULL);
+	report(ioctl(fd, BMAP_IOC_UNSEAL) == 0, "S5 unseal after the thaw",
+	       NULL);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (in >= 0)
+		close(in);
+}
+
 static int
 extra(const char *dir)
 {
@@ -307,6 +385,7 @@ extra(const char *dir)
 	report(ioctl(fd, BMAP_IOC_UNSEAL) == 0 && !is_sealed(fd),
 	       "S5 unseal after swapoff succeeds", NULL);
 	close(fd);
+	seal_hooks(dir, path);
 	report(unlink(path) == 0, "S5 unlink after unseal succeeds", NULL);
 
 	return summary();
