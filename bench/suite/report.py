@@ -534,7 +534,7 @@ def section_profile():
                   f"trip of {rtt / 1e3:.0f} µs."
                   + (" The extra cost grows with what the lease has "
                      "already mapped: `bmap_pin_charge()` "
-                     "(libbmap/src/quarantine.c) compares every range a "
+                     "(libbmap/engine/quarantine.c) compares every range a "
                      "map call returns with every range the lease mapped "
                      "before, and re-normalizes that list, so mapping a "
                      "whole file is quadratic in its extents. A sorted "

@@ -171,9 +171,6 @@ static inline bool bmap_overlaps(uint64_t s1, uint64_t e1, uint64_t s2,
 	return s1 < e2 && s2 < e1;
 }
 
-/* fileops.c */
-int bmap_free_blocks(struct bmap_file *f, uint64_t lblk, uint64_t n);
-
 /* seal.c */
 enum bmap_op {
 	BMAP_OP_TRUNCATE,
@@ -208,6 +205,7 @@ int bmap_pin_charge(struct bmap_lease *l, const struct bmap_pvec *phys);
 int bmap_pin_charge_range(struct bmap_lease *l);
 void bmap_pin_uncharge(struct bmap_lease *l);
 struct bmap_uid_usage *bmap_usage_of(struct bmap_engine *eng, uint32_t uid);
+int bmap_free_blocks(struct bmap_file *f, uint64_t lblk, uint64_t n);
 
 /* lease.c */
 struct bmap_lease *bmap_lease_find(struct bmap_owner *o, uint64_t id);

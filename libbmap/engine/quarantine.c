@@ -17,7 +17,9 @@
  * quarantine_limit, the quarantine is capped too.
  *
  * Everything here runs under eng->lease_lock, except
- * bmap_quarantine_return(), which calls the backend and runs unlocked.
+ * bmap_quarantine_return(), which calls the backend and runs unlocked,
+ * and bmap_free_blocks(), the freeing step of every map change, which
+ * runs under the file's op_lock and puts the pieces above together.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -543,4 +545,22 @@ void bmap_pin_uncharge(struct bmap_lease *l)
 	l->nr_mapped = 0;
 	l->max_mapped = 0;
 	l->mapped_bytes = 0;
+}
+
+/* Free [lblk, lblk + n) with quarantine.  op_lock held. */
+int bmap_free_blocks(struct bmap_file *f, uint64_t lblk, uint64_t n)
+{
+	struct bmap_engine *eng = f->eng;
+	struct bmap_pvec keep = { 0 }, orphans = { 0 };
+	int ret;
+
+	ret = bmap_quarantine_collect(f, lblk, n, &keep);
+	if (!ret)
+		ret = eng->ops->free(eng->be, f->ino, lblk, n, keep.r, keep.nr);
+	if (!ret)
+		ret = bmap_quarantine_add(f, &keep, &orphans);
+	/* kept for a lease released meanwhile: nobody can DMA there now */
+	bmap_quarantine_return(eng, &orphans);
+	bmap_pvec_free(&keep);
+	return ret;
 }
