@@ -64,32 +64,67 @@ static int pwrite_full(int fd, const char *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+/*
+ * The one walk of a byte range over the file's extents, for reads and
+ * writes alike (in the manner of iomap_iter): each step yields the piece
+ * [pos, pos + len) that one extent holds.  Start with pos at the first
+ * byte, end past the last and len 0.
+ */
+struct extent_iter {
+	struct bmap_file	*bf;
+	uint64_t		pos;	/* first byte of this piece */
+	uint64_t		end;	/* end of the whole range */
+	uint64_t		len;	/* bytes of this piece */
+	struct bmap_extent	x;	/* the extent holding it */
+};
+
+/*
+ * extent_next - step to the next piece.  A hole the engine reports
+ * without a length (past the last extent) runs to the end.
+ * Return: 1 with @it's piece set, 0 when the range is done, or -errno
+ * from the lookup.
+ */
+static int extent_next(struct extent_iter *it)
+{
+	int ret;
+
+	it->pos += it->len;
+	if (it->pos >= it->end)
+		return 0;
+	ret = bmap_file_lookup(it->bf, it->pos, &it->x);
+	if (ret)
+		return ret;
+	it->len = it->x.file_offset + it->x.length - it->pos;
+	if (!it->x.length || it->len > it->end - it->pos)
+		it->len = it->end - it->pos;
+	return 1;
+}
+
+/* Where on the device the current piece starts. */
+static uint64_t extent_dev(const struct extent_iter *it)
+{
+	return it->x.dev_offset + (it->pos - it->x.file_offset);
+}
+
 /* Read [off, off + len) of the file, which lies inside its size. */
 static int read_range(struct bmapfs *b, struct bmap_file *bf, char *buf,
 		      uint64_t off, size_t len)
 {
-	struct bmap_extent x;
-	uint64_t n, end = off + len;
+	struct extent_iter it = { .bf = bf, .pos = off, .end = off + len };
+	char *p;
 	int ret;
 
-	while (off < end) {
-		ret = bmap_file_lookup(bf, off, &x);
+	while ((ret = extent_next(&it)) > 0) {
+		p = buf + (it.pos - off);
+		if (it.x.type != BMAP_EXT_MAPPED) {
+			memset(p, 0, it.len);
+			continue;
+		}
+		ret = pread_full(b->img.img_fd, p, it.len, extent_dev(&it));
 		if (ret)
 			return ret;
-		n = x.file_offset + x.length - off;
-		if (x.length == 0 || n > end - off)
-			n = end - off;
-		if (x.type == BMAP_EXT_MAPPED)
-			ret = pread_full(b->img.img_fd, buf, n, x.dev_offset +
-					 (off - x.file_offset));
-		else
-			memset(buf, 0, n);
-		if (ret)
-			return ret;
-		buf += n;
-		off += n;
 	}
-	return 0;
+	return ret;
 }
 
 void bmapfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -172,27 +207,18 @@ static int zero_edges(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
 static int write_range(struct bmapfs *b, struct bmap_file *bf,
 		       const char *buf, uint64_t off, size_t len)
 {
-	struct bmap_extent x;
-	uint64_t n, end = off + len;
+	struct extent_iter it = { .bf = bf, .pos = off, .end = off + len };
 	int ret;
 
-	while (off < end) {
-		ret = bmap_file_lookup(bf, off, &x);
-		if (ret)
-			return ret;
-		if (x.type == BMAP_EXT_HOLE)
+	while ((ret = extent_next(&it)) > 0) {
+		if (it.x.type == BMAP_EXT_HOLE)
 			return -EIO;	/* write_begin allocated it */
-		n = x.file_offset + x.length - off;
-		if (n > end - off)
-			n = end - off;
-		ret = pwrite_full(b->img.img_fd, buf, n,
-				  x.dev_offset + (off - x.file_offset));
+		ret = pwrite_full(b->img.img_fd, buf + (it.pos - off), it.len,
+				  extent_dev(&it));
 		if (ret)
 			return ret;
-		buf += n;
-		off += n;
 	}
-	return 0;
+	return ret;
 }
 
 /*
