@@ -32,6 +32,8 @@ pkgs=(
 pkgs+=(python3)
 # bmapctl's step checks --json output with jq
 pkgs+=(jq)
+# bmapctl prints its tables and --json through libsmartcols, UUIDs libuuid
+pkgs+=(libsmartcols-dev uuid-dev)
 # io_uring and AIO programs on bmapfs (liburing, libaio)
 pkgs+=(liburing-dev libaio-dev)
 # bmapfs-sealrace pauses bmapfs workers with gdb to widen a race window

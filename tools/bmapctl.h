@@ -4,8 +4,9 @@
  *
  * main.c dispatches to one cmd_<name>() per subcommand; each lives in its
  * own file and parses its own options.  output.c holds what every command
- * shares: the error format, size, range and UUID parsing, the JSON writer,
- * and signal handling with the pin hold.
+ * shares: the error format, size and range parsing, the few JSON members
+ * around a table, and signal handling with the pin hold; table.c the
+ * tables (libsmartcols) and the one extent table.
  *
  * Exit codes (documented in bmapctl(8)): every command returns one of
  * these; main() passes it to exit().
@@ -17,6 +18,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <libsmartcols.h>
+#include <uuid.h>
+
+#include <bmap/client.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define BMAPCTL_EXIT_OK		0	/* everything asked for was done */
 #define BMAPCTL_EXIT_FAIL	1	/* the operation failed on some FILE */
@@ -70,16 +77,41 @@ int bmapctl_parse_range(const char *s, uint64_t *off, uint64_t *len);
 /* Format a length that may be UINT64_MAX ("eof"). */
 const char *bmapctl_fmt_len(uint64_t len, char *buf, size_t size);
 
-/* Minimal JSON writer: strings are escaped, numbers printed as-is. */
+/*
+ * The members of a JSON object around a table (json_kv_*): strings are
+ * escaped, numbers printed as they are.  @first is true before the first
+ * member and false after.
+ */
 void json_str(FILE *f, const char *s);
 void json_key(FILE *f, bool *first, const char *key);
 void json_kv_str(FILE *f, bool *first, const char *key, const char *val);
 void json_kv_u64(FILE *f, bool *first, const char *key, uint64_t val);
 void json_kv_bool(FILE *f, bool *first, const char *key, bool val);
-void json_uuid(FILE *f, const uint8_t uuid[16]);
-void fmt_uuid(const uint8_t uuid[16], char out[37]);
-/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes; 0 or -EINVAL. */
-int parse_uuid(const char *s, uint8_t out[16]);
+/* A UUID as a string member, in the lower-case form libuuid writes. */
+void json_kv_uuid(FILE *f, bool *first, const char *key,
+		  const uint8_t uuid[16]);
+
+/* table.c: tables through libsmartcols */
+struct bmapctl_column {
+	const char	*name;		/* header; lower-cased it is the JSON key */
+	int		json_type;	/* SCOLS_JSON_STRING or _NUMBER */
+};
+/* A table called @name (its JSON array's key); NULL on ENOMEM. */
+struct libscols_table *bmapctl_table_new(const char *name, bool json);
+/* Add @nr columns; numbers are right-aligned.  Return: 0 or -ENOMEM. */
+int bmapctl_table_columns(struct libscols_table *tb,
+			  const struct bmapctl_column *cols, size_t nr);
+/* Set cell @col of @ln to the decimal @v.  Return: 0 or -ENOMEM. */
+int bmapctl_cell_u64(struct libscols_line *ln, size_t col, uint64_t v);
+/* Print @tb (a JSON table) as the member "name": [...] of an object. */
+void bmapctl_json_table(FILE *f, bool *first, struct libscols_table *tb);
+/*
+ * The extent table of @map, as map and swapfile print it: EXT,
+ * FILE_OFFSET, DEV_OFFSET (a hole has none), LENGTH, TYPE, in bytes.
+ * Return: the table (scols_unref_table() it), or NULL on ENOMEM.
+ */
+struct libscols_table *bmapctl_extent_table(const struct bmap_client_map *map,
+					    bool json);
 
 /* Open any file for an ioctl without blocking on FIFOs or devices. */
 int bmapctl_open(const char *path, int flags);

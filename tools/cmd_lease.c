@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * bmapctl lease: hold a layout lease the way a well-behaved DMA user does,
- * so that tests and people can watch recalls and revokes happen (L1-L8).
+ * so that tests and people can watch recalls and revokes happen.
  *
  * One line per event on stdout, flushed at once, so a script can wait for
  * "held" and then trigger a recall:
@@ -10,6 +10,9 @@
  *   recall lease ID reason WHY range OFF:LEN deadline_ms N
  *   released lease ID
  *   revoked lease ID
+ * With --json each event is one JSON object on its own line instead, its
+ * "event" key naming it and the other keys the values above (a length to
+ * EOF is null).
  * The signals that end the tool (INT, TERM, HUP) stay blocked except inside
  * ppoll(), so one arriving between two checks is never lost.  Events are
  * also read once a second without a wakeup, for filesystems whose poll()
@@ -37,6 +40,7 @@ struct lease_opts {
 	bool		hold_revoked;
 	bool		map;
 	bool		allocate;
+	bool		json;		/* one JSON object per event */
 };
 
 static int
@@ -53,7 +57,8 @@ lease_usage(void)
 	     "      --ignore-recall  keep holding after a recall until revoked,\n"
 	     "                       then print 'revoked' and exit 3\n"
 	     "      --hold-revoked   after 'revoked', keep the dead lease (and\n"
-	     "                       its quarantine) until a signal");
+	     "                       its quarantine) until a signal\n"
+	     "  -j, --json           one JSON object per event and line");
 	return BMAPCTL_EXIT_OK;
 }
 
@@ -89,6 +94,7 @@ lease_parse(int argc, char **argv, struct lease_opts *o)
 		{ "allocate", no_argument, NULL, 'A' },
 		{ "ignore-recall", no_argument, NULL, 'I' },
 		{ "hold-revoked", no_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,7 +104,7 @@ lease_parse(int argc, char **argv, struct lease_opts *o)
 	o->mode = BMAP_LEASE_READ;
 	o->len = UINT64_MAX;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:r:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_mode(optarg, &o->mode))
@@ -122,6 +128,9 @@ lease_parse(int argc, char **argv, struct lease_opts *o)
 			break;
 		case 'H':
 			o->ignore_recall = o->hold_revoked = true;
+			break;
+		case 'j':
+			o->json = true;
 			break;
 		case 'h':
 			return lease_usage();
@@ -150,6 +159,52 @@ say(const char *fmt, ...)
 	fflush(stdout);
 }
 
+/*
+ * One event as a JSON line: "event" and "lease", then the members the
+ * caller adds between json_event_begin() and json_event_end().
+ */
+static bool
+json_event_begin(const char *event, uint64_t id)
+{
+	bool first = true;
+
+	fputc('{', stdout);
+	json_kv_str(stdout, &first, "event", event);
+	json_kv_u64(stdout, &first, "lease", id);
+	return first;
+}
+
+static void
+json_event_end(void)
+{
+	fputs("}\n", stdout);
+	fflush(stdout);
+}
+
+/* A length where UINT64_MAX means "to EOF": null in JSON. */
+static void
+json_kv_len(bool *first, const char *key, uint64_t len)
+{
+	if (len == UINT64_MAX) {
+		json_key(stdout, first, key);
+		fputs("null", stdout);
+	} else {
+		json_kv_u64(stdout, first, key, len);
+	}
+}
+
+/* An event that names only its lease: released, revoked. */
+static void
+say_lease(const struct lease_opts *o, const char *event, uint64_t id)
+{
+	if (!o->json) {
+		say("%s lease %" PRIu64 "\n", event, id);
+		return;
+	}
+	json_event_begin(event, id);
+	json_event_end();
+}
+
 static int
 lease_map(const char *path, struct bmap_client_lease *l,
 	  const struct lease_opts *o)
@@ -168,7 +223,16 @@ lease_map(const char *path, struct bmap_client_lease *l,
 	for (i = 0; i < map->nr_extents; i++)
 		if (map->extents[i].type != BMAP_EXT_HOLE)
 			bytes += map->extents[i].length;
-	say("mapped %zu extents %" PRIu64 " bytes\n", map->nr_extents, bytes);
+	if (o->json) {
+		bool first = json_event_begin("mapped", l->id);
+
+		json_kv_u64(stdout, &first, "extents", map->nr_extents);
+		json_kv_u64(stdout, &first, "bytes", bytes);
+		json_event_end();
+	} else {
+		say("mapped %zu extents %" PRIu64 " bytes\n",
+		    map->nr_extents, bytes);
+	}
 	bmap_client_map_free(map);
 	return 0;
 }
@@ -185,28 +249,60 @@ ms_until(uint64_t deadline_ns)
 				    : 0;
 }
 
+static void
+say_held(const struct lease_opts *o, uint64_t id)
+{
+	char buf[24];
+	bool first;
+
+	if (!o->json) {
+		say("held lease %" PRIu64 " mode %s range %" PRIu64 ":%s\n",
+		    id, mode_name(o->mode), o->off,
+		    bmapctl_fmt_len(o->len, buf, sizeof(buf)));
+		return;
+	}
+	first = json_event_begin("held", id);
+	json_kv_str(stdout, &first, "mode", mode_name(o->mode));
+	json_kv_u64(stdout, &first, "offset", o->off);
+	json_kv_len(&first, "length", o->len);
+	json_event_end();
+}
+
 /* Return: -1 to keep holding, else the exit code. */
 static int
 handle_event(struct bmap_client_lease *l, const struct bmap_event *ev,
 	     const struct lease_opts *o)
 {
+	uint64_t len;
 	char buf[24];
+	bool first;
 
 	if (ev->lease_id != l->id)
 		return -1;
 	if (ev->flags & BMAP_EVENT_REVOKED) {
-		say("revoked lease %" PRIu64 "\n", (uint64_t)ev->lease_id);
+		say_lease(o, "revoked", ev->lease_id);
 		l->revoked = true;
 		return o->hold_revoked ? -1 : BMAPCTL_EXIT_REVOKED;
 	}
 	if (!(ev->flags & BMAP_EVENT_RECALL))
 		return -1;
-	say("recall lease %" PRIu64 " reason %s range %" PRIu64 ":%s "
-	    "deadline_ms %" PRId64 "\n", (uint64_t)ev->lease_id,
-	    bmap_client_recall_reason_name(ev->reason), (uint64_t)ev->offset,
-	    bmapctl_fmt_len(ev->length >= UINT64_MAX - ev->offset ? UINT64_MAX
-						: ev->length, buf, sizeof(buf)),
-	    ms_until(ev->deadline_ns));
+	len = ev->length >= UINT64_MAX - ev->offset ? UINT64_MAX : ev->length;
+	if (o->json) {
+		first = json_event_begin("recall", ev->lease_id);
+		json_kv_str(stdout, &first, "reason",
+			    bmap_client_recall_reason_name(ev->reason));
+		json_kv_u64(stdout, &first, "offset", ev->offset);
+		json_kv_len(&first, "length", len);
+		json_kv_u64(stdout, &first, "deadline_ms",
+			    ms_until(ev->deadline_ns));
+		json_event_end();
+	} else {
+		say("recall lease %" PRIu64 " reason %s range %" PRIu64 ":%s "
+		    "deadline_ms %" PRId64 "\n", (uint64_t)ev->lease_id,
+		    bmap_client_recall_reason_name(ev->reason),
+		    (uint64_t)ev->offset, bmapctl_fmt_len(len, buf, sizeof(buf)),
+		    ms_until(ev->deadline_ns));
+	}
 	return o->ignore_recall ? -1 : BMAPCTL_EXIT_OK;
 }
 
@@ -262,7 +358,6 @@ cmd_lease(int argc, char **argv)
 	struct bmap_client_lease l;
 	struct lease_opts o;
 	const char *path;
-	char buf[24];
 	uint64_t id;
 	int fd, err, ret;
 
@@ -284,8 +379,7 @@ cmd_lease(int argc, char **argv)
 		close(fd);
 		return BMAPCTL_EXIT_FAIL;
 	}
-	say("held lease %" PRIu64 " mode %s range %" PRIu64 ":%s\n", l.id,
-	    mode_name(o.mode), o.off, bmapctl_fmt_len(o.len, buf, sizeof(buf)));
+	say_held(&o, l.id);
 	if (o.map && lease_map(path, &l, &o))
 		ret = l.revoked ? BMAPCTL_EXIT_REVOKED : BMAPCTL_EXIT_FAIL;
 	else
@@ -295,7 +389,7 @@ cmd_lease(int argc, char **argv)
 	if (err && ret == BMAPCTL_EXIT_OK)
 		bmapctl_err(path, err);
 	else if (!err)
-		say("released lease %" PRIu64 "\n", id);
+		say_lease(&o, "released", id);
 	close(fd);
 	return err && ret == BMAPCTL_EXIT_OK ? BMAPCTL_EXIT_FAIL : ret;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bmapctl m2p: the page -> device frame table of a sealed file (K2).
+ * bmapctl m2p: the page -> device frame table of a sealed file.
  *
  * A hypervisor that hands a file's blocks to a guest (Xen's M2P/P2M, the
  * 2016-17 vNVDIMM work that mapped DAX files by FIEMAP) needs a table that
@@ -21,6 +21,9 @@
  *   pages N
  *   runs R
  *   PAGE_START FRAME_START COUNT        (R lines, pages in order)
+ * JSON form (--json): one object with the keys of the text form's header
+ * (device, uuid, file_size, page_size, pages) and "runs", an array of
+ * objects with page_start, frame_start and count.
  * Binary form (--binary), little-endian, mmap-able: a 64-byte header
  * (struct m2p_header below) followed by pages uint64 frame numbers
  * indexed by page.
@@ -174,24 +177,84 @@ emit_binary(FILE *f, const struct m2p_table *t)
 	return err;
 }
 
+/* The next run of frames from page @start: pages [start, return value). */
+static uint64_t
+run_end(const struct m2p_table *t, uint64_t start)
+{
+	uint64_t p;
+
+	for (p = start + 1; p < t->nr_pages &&
+	     t->frames[p] == t->frames[p - 1] + 1; p++)
+		;
+	return p;
+}
+
+static const struct bmapctl_column run_cols[] = {
+	{ "PAGE_START",		SCOLS_JSON_NUMBER },
+	{ "FRAME_START",	SCOLS_JSON_NUMBER },
+	{ "COUNT",		SCOLS_JSON_NUMBER },
+};
+
+static struct libscols_table *
+runs_table(const struct m2p_table *t)
+{
+	struct libscols_table *tb = bmapctl_table_new("runs", true);
+	struct libscols_line *ln;
+	uint64_t start, p;
+
+	if (!tb || bmapctl_table_columns(tb, run_cols, ARRAY_SIZE(run_cols)))
+		goto out_unref;
+	for (start = 0; start < t->nr_pages; start = p) {
+		p = run_end(t, start);
+		ln = scols_table_new_line(tb, NULL);
+		if (!ln || bmapctl_cell_u64(ln, 0, start) ||
+		    bmapctl_cell_u64(ln, 1, t->frames[start]) ||
+		    bmapctl_cell_u64(ln, 2, p - start))
+			goto out_unref;
+	}
+	return tb;
+
+out_unref:
+	scols_unref_table(tb);
+	return NULL;
+}
+
+static int
+emit_json(FILE *f, const struct m2p_table *t)
+{
+	struct libscols_table *tb = runs_table(t);
+	bool first = true;
+
+	if (!tb)
+		return -ENOMEM;
+	fputc('{', f);
+	json_kv_str(f, &first, "device", t->dev_path);
+	json_kv_uuid(f, &first, "uuid", t->uuid);
+	json_kv_u64(f, &first, "file_size", t->file_size);
+	json_kv_u64(f, &first, "page_size", M2P_PAGE_SIZE);
+	json_kv_u64(f, &first, "pages", t->nr_pages);
+	bmapctl_json_table(f, &first, tb);
+	fputs("}\n", f);
+	scols_unref_table(tb);
+	return ferror(f) ? -EIO : 0;
+}
+
 static int
 emit_text(FILE *f, const struct m2p_table *t)
 {
 	uint64_t p, start, runs = 0;
-	char uuid[37];
+	char uuid[UUID_STR_LEN];
 
 	for (p = 0; p < t->nr_pages; p++)
 		if (!p || t->frames[p] != t->frames[p - 1] + 1)
 			runs++;
-	fmt_uuid(t->uuid, uuid);
+	uuid_unparse_lower(t->uuid, uuid);
 	fprintf(f, "# bmap m2p v%d\ndevice %s\nuuid %s\nfile_size %" PRIu64
 		"\npage_size %llu\npages %" PRIu64 "\nruns %" PRIu64 "\n",
 		M2P_VERSION, t->dev_path[0] ? t->dev_path : "unknown", uuid,
 		t->file_size, M2P_PAGE_SIZE, t->nr_pages, runs);
 	for (start = 0; start < t->nr_pages; start = p) {
-		for (p = start + 1; p < t->nr_pages &&
-		     t->frames[p] == t->frames[p - 1] + 1; p++)
-			;
+		p = run_end(t, start);
 		fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", start,
 			t->frames[start], p - start);
 	}
@@ -248,7 +311,7 @@ read_text(FILE *f, struct m2p_table *t)
 		if (sscanf(line, "device %255s", val) == 1)
 			memcpy(t->dev_path, val, strlen(val) + 1);
 		else if (sscanf(line, "uuid %399s", val) == 1) {
-			if (parse_uuid(val, t->uuid))
+			if (uuid_parse(val, t->uuid))
 				return -EINVAL;
 		} else if (sscanf(line, "file_size %" SCNu64, &t->file_size) == 1)
 			;
@@ -306,7 +369,7 @@ verify(const char *table, const char *path)
 {
 	struct m2p_table want, now;
 	struct bmap_client_map *map;
-	char u1[37], u2[37];
+	char u1[UUID_STR_LEN], u2[UUID_STR_LEN];
 	struct stat st;
 	uint64_t p;
 	int fd, err, sealed, ret = BMAPCTL_EXIT_FAIL;
@@ -337,8 +400,8 @@ verify(const char *table, const char *path)
 	if (err && err != -EINVAL)
 		goto out_free;
 	if (memcmp(want.uuid, now.uuid, 16)) {
-		fmt_uuid(want.uuid, u1);
-		fmt_uuid(now.uuid, u2);
+		uuid_unparse_lower(want.uuid, u1);
+		uuid_unparse_lower(now.uuid, u2);
 		bmapctl_errmsg(path, "filesystem uuid %s, table says %s",
 			       u2, u1);
 		goto out_free;
@@ -382,9 +445,12 @@ out_free:
 	return ret;
 }
 
+enum m2p_form { M2P_TEXT, M2P_BINARY, M2P_JSON };
+
 static int
-emit(const char *path, const char *out, bool binary, bool hold)
+emit(const char *path, const char *out, enum m2p_form form, bool hold)
 {
+	bool binary = form == M2P_BINARY;
 	struct bmap_client_lease lease;
 	struct bmap_client_map *map;
 	struct m2p_table t = { 0 };
@@ -420,7 +486,10 @@ emit(const char *path, const char *out, bool binary, bool hold)
 			goto out_release;
 		}
 	}
-	err = binary ? emit_binary(f, &t) : emit_text(f, &t);
+	if (form == M2P_JSON)
+		err = emit_json(f, &t);
+	else
+		err = binary ? emit_binary(f, &t) : emit_text(f, &t);
 	if (out && fclose(f))
 		err = -errno;
 	else if (!out && fflush(f))
@@ -445,13 +514,14 @@ out_close:
 static int
 m2p_usage(void)
 {
-	puts("Usage: bmapctl m2p [-o TABLE] [--binary] [--hold] FILE\n"
+	puts("Usage: bmapctl m2p [-o TABLE] [--binary|--json] [--hold] FILE\n"
 	     "       bmapctl m2p --verify TABLE FILE\n\n"
 	     "Take a pin lease on sealed FILE and write the table of the device\n"
 	     "frame (device byte offset >> 12) of each 4 KiB page; see\n"
 	     "bmapctl(8) for both formats.\n"
 	     "  -o, --output TABLE  write to TABLE instead of stdout\n"
 	     "  -b, --binary        the little-endian binary form\n"
+	     "  -j, --json          one JSON object (header and runs)\n"
 	     "      --hold          keep a pin lease until SIGINT/SIGTERM\n"
 	     "  -V, --verify TABLE  check that TABLE still holds for FILE:\n"
 	     "                      exit 0, or 1 naming the first differing page");
@@ -464,23 +534,27 @@ cmd_m2p(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "binary", no_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "hold", no_argument, NULL, 'H' },
 		{ "verify", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL, *table = NULL;
-	bool binary = false, hold = false;
+	bool binary = false, json = false, hold = false;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:bV:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:bjV:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
 			break;
 		case 'b':
 			binary = true;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'H':
 			hold = true;
@@ -496,13 +570,17 @@ cmd_m2p(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return bmapctl_usage_error("m2p", "exactly one FILE expected");
-	if (table && (out || binary || hold))
+	if (table && (out || binary || json || hold))
 		return bmapctl_usage_error("m2p", "--verify takes no other "
 					   "option");
+	if (binary && json)
+		return bmapctl_usage_error("m2p", "--binary or --json, not "
+					   "both");
 	if (binary && !out && isatty(STDOUT_FILENO))
 		return bmapctl_usage_error("m2p", "--binary to a terminal; "
 					   "use -o TABLE");
 	if (table)
 		return verify(table, argv[optind]);
-	return emit(argv[optind], out, binary, hold);
+	return emit(argv[optind], out, json ? M2P_JSON :
+		    binary ? M2P_BINARY : M2P_TEXT, hold);
 }

@@ -23,73 +23,46 @@ source_name(uint32_t source)
 	return source == BMAP_CLIENT_SRC_LEASE ? "lease" : "fiemap";
 }
 
-static void
+static int
 print_text(const char *path, const struct bmap_client_map *map)
 {
-	char uuid[37], fr[48], dr[48];
-	size_t i;
+	struct libscols_table *tb = bmapctl_extent_table(map, false);
+	char uuid[UUID_STR_LEN];
 
-	fmt_uuid(map->uuid, uuid);
+	if (!tb)
+		return -ENOMEM;
+	uuid_unparse_lower(map->uuid, uuid);
 	printf("%s: %zu extents, source %s\n", path, map->nr_extents,
 	       source_name(map->source));
 	printf(" device %s uuid %s generation %" PRIu64 " block size %u\n",
 	       map->dev_path[0] ? map->dev_path : "unknown", uuid,
 	       map->generation, map->block_size);
-	printf(" %4s  %-27s %-27s %12s  %s\n", "EXT", "FILE-OFFSET",
-	       "DEVICE-OFFSET", "LENGTH", "TYPE");
-	for (i = 0; i < map->nr_extents; i++) {
-		const struct bmap_extent *e = &map->extents[i];
-		uint64_t fo = e->file_offset, dev = e->dev_offset;
-		uint64_t len = e->length;
-
-		snprintf(fr, sizeof(fr), "[%" PRIu64 "..%" PRIu64 "]:",
-			 fo, fo + len - 1);
-		if (e->type == BMAP_EXT_HOLE)
-			snprintf(dr, sizeof(dr), "hole");
-		else
-			snprintf(dr, sizeof(dr), "[%" PRIu64 "..%" PRIu64 "]",
-				 dev, dev + len - 1);
-		printf(" %4zu: %-27s %-27s %12" PRIu64 "  %s\n", i, fr, dr,
-		       len, bmap_client_ext_type_name(e->type));
-	}
+	scols_print_table(tb);
+	scols_unref_table(tb);
+	return 0;
 }
 
-static void
+static int
 print_json(const char *path, const struct bmap_client_map *map)
 {
-	bool first = true, ef;
-	size_t i;
+	struct libscols_table *tb = bmapctl_extent_table(map, true);
+	bool first = true;
 
+	if (!tb)
+		return -ENOMEM;
 	fputc('{', stdout);
 	json_kv_str(stdout, &first, "file", path);
 	json_kv_str(stdout, &first, "source", source_name(map->source));
 	json_kv_str(stdout, &first, "device", map->dev_path);
-	json_key(stdout, &first, "uuid");
-	json_uuid(stdout, map->uuid);
+	json_kv_uuid(stdout, &first, "uuid", map->uuid);
 	json_kv_u64(stdout, &first, "generation", map->generation);
 	json_kv_u64(stdout, &first, "block_size", map->block_size);
 	json_kv_u64(stdout, &first, "offset", map->offset);
 	json_kv_u64(stdout, &first, "length", map->length);
-	json_key(stdout, &first, "extents");
-	fputc('[', stdout);
-	for (i = 0; i < map->nr_extents; i++) {
-		const struct bmap_extent *e = &map->extents[i];
-
-		ef = true;
-		fputs(i ? ",\n  {" : "\n  {", stdout);
-		json_kv_u64(stdout, &ef, "ext", i);
-		json_kv_u64(stdout, &ef, "file_offset", e->file_offset);
-		json_key(stdout, &ef, "dev_offset");
-		if (e->type == BMAP_EXT_HOLE)
-			fputs("null", stdout);
-		else
-			printf("%" PRIu64, (uint64_t)e->dev_offset);
-		json_kv_u64(stdout, &ef, "length", e->length);
-		json_kv_str(stdout, &ef, "type",
-			    bmap_client_ext_type_name(e->type));
-		fputc('}', stdout);
-	}
-	fputs(map->nr_extents ? "\n]}\n" : "]}\n", stdout);
+	bmapctl_json_table(stdout, &first, tb);
+	fputs("}\n", stdout);
+	scols_unref_table(tb);
+	return 0;
 }
 
 static int
@@ -97,7 +70,7 @@ map_usage(void)
 {
 	puts("Usage: bmapctl map [-r OFF:LEN] [--json] FILE\n\n"
 	     "Print the extent map of FILE: extent number, file and device\n"
-	     "byte ranges, length and type (hole, unwritten, mapped).\n"
+	     "offsets, length (bytes) and type (hole, unwritten, mapped).\n"
 	     "  -r, --range OFF:LEN  only this byte range (LEN 'eof' or\n"
 	     "                       empty: to the end; k/m/g/t suffixes)\n"
 	     "  -j, --json           one JSON object instead of the table");
@@ -161,10 +134,11 @@ cmd_map(int argc, char **argv)
 			bmapctl_err(path, err);
 		return BMAPCTL_EXIT_FAIL;
 	}
-	if (json)
-		print_json(path, map);
-	else
-		print_text(path, map);
+	err = json ? print_json(path, map) : print_text(path, map);
 	bmap_client_map_free(map);
+	if (err) {
+		bmapctl_err(path, err);
+		return BMAPCTL_EXIT_FAIL;
+	}
 	return BMAPCTL_EXIT_OK;
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bmapctl seal, unseal, chattr +b/-b and lsattr: the seal flag (S1, S5, S6).
+ * bmapctl seal, unseal, chattr +b/-b and lsattr: the seal flag.
  *
  * All four walk a list of files and act on each on its own: one failure is
  * reported and the rest are still done, as chattr(1) does; the exit status
- * is 1 if any file failed.
+ * is 1 if any file failed.  seal and unseal print nothing, as chattr(1)
+ * does, unless --json asks for the table of the files done and their
+ * seal state now.
  *
  * lsattr prints, as lsattr(1) does, a fixed-width flag column (16
  * characters), a space and the file name.  Only position 14 is used today:
@@ -33,9 +35,9 @@
 #define LSATTR_SEAL_POS	13	/* 0-based: the 14th column */
 #define SEAL_LETTER	'b'	/* free in chattr(1): aAcCdDeEFijmNPsStTux */
 
-static const struct option help_only[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct bmapctl_column done_cols[] = {
+	{ "FILE",	SCOLS_JSON_STRING },
+	{ "SEALED",	SCOLS_JSON_BOOLEAN },
 };
 
 static int
@@ -58,28 +60,73 @@ seal_one(const char *path, bool seal)
 	return err ? -1 : 0;
 }
 
+/* Add @path, sealed or not now, to the --json table @tb (if any). */
 static int
-seal_files(int argc, char **argv, int first, bool seal)
+done_line(struct libscols_table *tb, const char *path, bool sealed)
 {
+	struct libscols_line *ln;
+
+	if (!tb)
+		return 0;
+	ln = scols_table_new_line(tb, NULL);
+	/* libsmartcols reads a boolean cell as false when it says "0" */
+	if (!ln || scols_line_set_data(ln, 0, path) ||
+	    scols_line_set_data(ln, 1, sealed ? "1" : "0"))
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+seal_files(int argc, char **argv, int first, bool seal, bool json)
+{
+	struct libscols_table *tb = NULL;
 	int i, ret = BMAPCTL_EXIT_OK;
 
-	for (i = first; i < argc; i++)
+	if (json) {
+		tb = bmapctl_table_new("files", true);
+		if (!tb || bmapctl_table_columns(tb, done_cols,
+						 ARRAY_SIZE(done_cols))) {
+			scols_unref_table(tb);
+			bmapctl_err(argv[first], -ENOMEM);
+			return BMAPCTL_EXIT_FAIL;
+		}
+	}
+	for (i = first; i < argc; i++) {
 		if (seal_one(argv[i], seal))
 			ret = BMAPCTL_EXIT_FAIL;
+		else if (done_line(tb, argv[i], seal))
+			ret = BMAPCTL_EXIT_FAIL;
+	}
+	if (tb) {
+		scols_print_table(tb);
+		scols_unref_table(tb);
+	}
 	return ret;
 }
 
 static int
 seal_main(int argc, char **argv, bool seal)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *cmd = argv[0];
+	bool json = false;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", help_only, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+			continue;
+		}
 		if (c != 'h')
 			return bmapctl_usage_error(cmd, "bad option");
-		printf("Usage: bmapctl %s FILE...\n\n%s\n", cmd, seal ?
+		printf("Usage: bmapctl %s [--json] FILE...\n\n%s\n"
+		       "  -j, --json  print the files done and their seal "
+		       "state as JSON\n", cmd, seal ?
 		       "Seal the block map of each regular FILE: holes in\n"
 		       "[0, size) become unwritten extents, then every\n"
 		       "operation that would move a block fails with ETXTBSY."
@@ -89,7 +136,7 @@ seal_main(int argc, char **argv, bool seal)
 	}
 	if (optind >= argc)
 		return bmapctl_usage_error(cmd, "missing FILE");
-	return seal_files(argc, argv, optind, seal);
+	return seal_files(argc, argv, optind, seal, json);
 }
 
 int
@@ -123,7 +170,7 @@ cmd_chattr(int argc, char **argv)
 			"unsupported attribute change '%s' (only +b, -b)", mode);
 	if (argc < 3)
 		return bmapctl_usage_error("chattr", "missing FILE");
-	return seal_files(argc, argv, 2, mode[0] == '+');
+	return seal_files(argc, argv, 2, mode[0] == '+', false);
 }
 
 /*

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * bmapctl status: the filesystem-wide lease, pin and quarantine counters
- * (L9) of the filesystem a path lives on, as text or JSON.  Limits of 0
+ * of the filesystem a path lives on, as text or JSON.  Limits of 0
  * mean unlimited and are printed as such.  Then one row per user with
  * leases, pinned bytes or revokes (BMAP_IOC_USERS), so that whoever keeps
  * letting recalls run out can be named; only root sees other users' rows.
@@ -80,28 +80,40 @@ print_users_text(const struct users *us)
 		       (uint64_t)us->u[i].nr_revokes);
 }
 
-static void
+static const struct bmapctl_column user_cols[] = {
+	{ "UID",		SCOLS_JSON_NUMBER },
+	{ "LEASES",		SCOLS_JSON_NUMBER },
+	{ "PINNED_BYTES",	SCOLS_JSON_NUMBER },
+	{ "REVOKES",		SCOLS_JSON_NUMBER },
+};
+
+/* The per-user rows as the JSON member "users".  Return: 0 or -ENOMEM. */
+static int
 print_users_json(const struct users *us, bool *first)
 {
-	bool f;
+	struct libscols_table *tb;
+	struct libscols_line *ln;
 	size_t i;
+	int err = -ENOMEM;
 
 	if (!us->supported)
-		return;
-	json_key(stdout, first, "users");
-	fputc('[', stdout);
+		return 0;
+	tb = bmapctl_table_new("users", true);
+	if (!tb || bmapctl_table_columns(tb, user_cols, ARRAY_SIZE(user_cols)))
+		goto out_unref;
 	for (i = 0; i < us->nr; i++) {
-		f = true;
-		if (i)
-			fputc(',', stdout);
-		fputc('{', stdout);
-		json_kv_u64(stdout, &f, "uid", us->u[i].uid);
-		json_kv_u64(stdout, &f, "leases", us->u[i].nr_leases);
-		json_kv_u64(stdout, &f, "pinned_bytes", us->u[i].pinned_bytes);
-		json_kv_u64(stdout, &f, "revokes", us->u[i].nr_revokes);
-		fputc('}', stdout);
+		ln = scols_table_new_line(tb, NULL);
+		if (!ln || bmapctl_cell_u64(ln, 0, us->u[i].uid) ||
+		    bmapctl_cell_u64(ln, 1, us->u[i].nr_leases) ||
+		    bmapctl_cell_u64(ln, 2, us->u[i].pinned_bytes) ||
+		    bmapctl_cell_u64(ln, 3, us->u[i].nr_revokes))
+			goto out_unref;
 	}
-	fputc(']', stdout);
+	bmapctl_json_table(stdout, first, tb);
+	err = 0;
+out_unref:
+	scols_unref_table(tb);
+	return err;
 }
 
 static void
@@ -131,11 +143,12 @@ print_text(const char *path, const struct bmap_status *st,
 	print_users_text(us);
 }
 
-static void
+static int
 print_json(const char *path, const struct bmap_status *st,
 	   const struct users *us)
 {
 	bool f = true;
+	int err;
 
 	fputc('{', stdout);
 	json_kv_str(stdout, &f, "path", path);
@@ -153,8 +166,9 @@ print_json(const char *path, const struct bmap_status *st,
 		    st->lease_break_time_ms);
 	json_kv_u64(stdout, &f, "recalls", st->nr_recalls);
 	json_kv_u64(stdout, &f, "revokes", st->nr_revokes);
-	print_users_json(us, &f);
+	err = print_users_json(us, &f);
 	fputs("}\n", stdout);
+	return err;
 }
 
 int
@@ -209,9 +223,13 @@ cmd_status(int argc, char **argv)
 		return BMAPCTL_EXIT_FAIL;
 	}
 	if (json)
-		print_json(path, &st, &us);
+		err = print_json(path, &st, &us);
 	else
 		print_text(path, &st, &us);
 	free(us.u);
+	if (err) {
+		bmapctl_err(path, err);
+		return BMAPCTL_EXIT_FAIL;
+	}
 	return BMAPCTL_EXIT_OK;
 }

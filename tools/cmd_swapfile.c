@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bmapctl swapfile: make a sealed swap file (K1).
+ * bmapctl swapfile: make a sealed swap file.
  *
  * The file is created (mode 0600), fully allocated, given the version 1
  * swap header mkswap(8) writes, and sealed, so its blocks never move and
@@ -26,7 +26,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,21 +42,12 @@
 
 struct swap_opts {
 	bool		pin;
+	bool		json;
 	bool		force;
 	bool		have_uuid;
 	const char	*label;
 	uint8_t		uuid[16];
 };
-
-static int
-random_uuid(uint8_t out[16])
-{
-	if (getrandom(out, 16, 0) != 16)
-		return -errno;
-	out[6] = (out[6] & 0x0f) | 0x40;	/* version 4 */
-	out[8] = (out[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
-	return 0;
-}
 
 static void
 build_header(uint8_t *page, size_t pagesize, uint64_t npages,
@@ -95,13 +85,81 @@ remove_existing(const char *path)
 	return unlink(path) ? -errno : 0;
 }
 
+/*
+ * Every extent must be allocated and page aligned: swapon would skip the
+ * partial pages.  Return: 0 or -EIO, after saying why.
+ */
+static int
+check_extents(const char *path, const struct bmap_client_map *map,
+	      size_t pagesize)
+{
+	int err = 0;
+	size_t i;
+
+	for (i = 0; i < map->nr_extents; i++) {
+		const struct bmap_extent *e = &map->extents[i];
+
+		if (e->type == BMAP_EXT_HOLE) {
+			bmapctl_errmsg(path, "hole at %" PRIu64 " after seal",
+				       (uint64_t)e->file_offset);
+			err = -EIO;
+		} else if ((e->file_offset | e->dev_offset | e->length) %
+			   pagesize) {
+			bmapctl_errmsg(path, "extent %zu is not page aligned",
+				       i);
+			err = -EIO;
+		}
+	}
+	return err;
+}
+
+static void
+print_text(const char *path, uint64_t size, size_t pagesize,
+	   const struct swap_opts *o, const struct bmap_client_map *map,
+	   struct libscols_table *tb)
+{
+	char uuid[UUID_STR_LEN];
+
+	uuid_unparse_lower(o->uuid, uuid);
+	printf("%s: swap version 1, %" PRIu64 " bytes, %" PRIu64
+	       " pages of %zu, uuid %s, label \"%.16s\", sealed\n",
+	       path, size, size / pagesize, pagesize, uuid,
+	       o->label ? o->label : "");
+	printf(" device %s\n", map->dev_path[0] ? map->dev_path : "unknown");
+	scols_print_table(tb);
+}
+
+static void
+print_json(const char *path, uint64_t size, size_t pagesize,
+	   const struct swap_opts *o, const struct bmap_client_map *map,
+	   struct libscols_table *tb)
+{
+	char label[SWAP_LABEL_LEN + 1] = "";
+	bool first = true;
+
+	if (o->label)
+		snprintf(label, sizeof(label), "%s", o->label);
+	fputc('{', stdout);
+	json_kv_str(stdout, &first, "file", path);
+	json_kv_u64(stdout, &first, "version", 1);
+	json_kv_u64(stdout, &first, "size", size);
+	json_kv_u64(stdout, &first, "pages", size / pagesize);
+	json_kv_u64(stdout, &first, "page_size", pagesize);
+	json_kv_uuid(stdout, &first, "uuid", o->uuid);
+	json_kv_str(stdout, &first, "label", label);
+	json_kv_bool(stdout, &first, "sealed", true);
+	json_kv_str(stdout, &first, "device", map->dev_path);
+	bmapctl_json_table(stdout, &first, tb);
+	fputs("}\n", stdout);
+}
+
+/* Print the new file's extent table, and check it is fit for swap. */
 static int
 check_and_print(int fd, const char *path, uint64_t size, size_t pagesize,
 		const struct swap_opts *o)
 {
+	struct libscols_table *tb;
 	struct bmap_client_map *map;
-	char uuid[37];
-	size_t i;
 	int err;
 
 	err = bmap_client_file_extents(fd, 0, size, &map);
@@ -109,34 +167,19 @@ check_and_print(int fd, const char *path, uint64_t size, size_t pagesize,
 		bmapctl_err(path, err);
 		return err;
 	}
-	fmt_uuid(o->uuid, uuid);
-	printf("%s: swap version 1, %" PRIu64 " bytes, %" PRIu64
-	       " pages of %zu, uuid %s, label \"%.16s\", sealed\n",
-	       path, size, size / pagesize, pagesize, uuid,
-	       o->label ? o->label : "");
-	printf(" device %s\n", map->dev_path[0] ? map->dev_path : "unknown");
-	printf(" %4s  %14s  %14s  %12s  %s\n", "EXT", "FILE-OFFSET",
-	       "DEVICE-OFFSET", "LENGTH", "TYPE");
-	for (i = 0; i < map->nr_extents; i++) {
-		const struct bmap_extent *e = &map->extents[i];
-
-		printf(" %4zu: %14" PRIu64 "  %14" PRIu64 "  %12" PRIu64
-		       "  %s\n", i, (uint64_t)e->file_offset,
-		       (uint64_t)e->dev_offset, (uint64_t)e->length,
-		       bmap_client_ext_type_name(e->type));
-		if (e->type == BMAP_EXT_HOLE) {
-			bmapctl_errmsg(path, "hole at %" PRIu64 " after seal",
-				       (uint64_t)e->file_offset);
-			err = -EIO;
-		} else if ((e->file_offset | e->dev_offset | e->length) %
-			   pagesize) {
-			/* swapon would skip the partial pages */
-			bmapctl_errmsg(path, "extent %zu is not page aligned",
-				       i);
-			err = -EIO;
-		}
+	tb = bmapctl_extent_table(map, o->json);
+	if (!tb) {
+		bmapctl_err(path, -ENOMEM);
+		bmap_client_map_free(map);
+		return -ENOMEM;
 	}
+	if (o->json)
+		print_json(path, size, pagesize, o, map, tb);
+	else
+		print_text(path, size, pagesize, o, map, tb);
 	fflush(stdout);
+	err = check_extents(path, map, pagesize);
+	scols_unref_table(tb);
 	bmap_client_map_free(map);
 	return err;
 }
@@ -205,7 +248,8 @@ swapfile_usage(void)
 	     "  -U, --uuid UUID    UUID instead of a random one\n"
 	     "  -p, --pin          then take a pin lease and hold it until\n"
 	     "                     SIGINT/SIGTERM (unseal fails meanwhile)\n"
-	     "  -f, --force        replace an existing FILE (unseal, unlink)");
+	     "  -f, --force        replace an existing FILE (unseal, unlink)\n"
+	     "  -j, --json         print one JSON object instead of the table");
 	return BMAPCTL_EXIT_OK;
 }
 
@@ -217,6 +261,7 @@ cmd_swapfile(int argc, char **argv)
 		{ "uuid", required_argument, NULL, 'U' },
 		{ "pin", no_argument, NULL, 'p' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -227,13 +272,13 @@ cmd_swapfile(int argc, char **argv)
 	int c, err;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "L:U:pfh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "L:U:pfjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'L':
 			o.label = optarg;
 			break;
 		case 'U':
-			if (parse_uuid(optarg, o.uuid))
+			if (uuid_parse(optarg, o.uuid))
 				return bmapctl_usage_error("swapfile",
 					"bad UUID '%s'", optarg);
 			o.have_uuid = true;
@@ -243,6 +288,9 @@ cmd_swapfile(int argc, char **argv)
 			break;
 		case 'f':
 			o.force = true;
+			break;
+		case 'j':
+			o.json = true;
 			break;
 		case 'h':
 			return swapfile_usage();
@@ -266,13 +314,8 @@ cmd_swapfile(int argc, char **argv)
 	if (o.label && strlen(o.label) > SWAP_LABEL_LEN)
 		fprintf(stderr, "bmapctl: label truncated to %d bytes\n",
 			SWAP_LABEL_LEN);
-	if (!o.have_uuid) {
-		err = random_uuid(o.uuid);
-		if (err) {
-			bmapctl_err(path, err);
-			return BMAPCTL_EXIT_FAIL;
-		}
-	}
+	if (!o.have_uuid)
+		uuid_generate_random(o.uuid);
 	if (o.force) {
 		err = remove_existing(path);
 		if (err) {

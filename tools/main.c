@@ -21,8 +21,8 @@ static const struct bmapctl_cmd commands[] = {
 	{ "map",	cmd_map,	"print the extent map of a file" },
 	{ "lease",	cmd_lease,	"hold a layout lease and answer recalls" },
 	{ "status",	cmd_status,	"lease, pin and quarantine counters" },
-	{ "swapfile",	cmd_swapfile,	"make a sealed swap file (K1)" },
-	{ "m2p",	cmd_m2p,	"page to device frame table of a sealed file (K2)" },
+	{ "swapfile",	cmd_swapfile,	"make a sealed swap file" },
+	{ "m2p",	cmd_m2p,	"page to device frame table of a sealed file" },
 };
 
 #define NR_COMMANDS	(sizeof(commands) / sizeof(commands[0]))

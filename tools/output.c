@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * bmapctl output helpers: the one error format every command uses, number
- * and range parsing, and a JSON writer small enough to read in a minute.
+ * and range parsing, and the few JSON members a command prints around its
+ * table (the tables themselves are libsmartcols', table.c).
  *
  * Errors always read "bmapctl: FILE: reason" so scripts can match them; the
  * reason for a filesystem without the bmap ioctls says so in words instead
@@ -226,56 +227,12 @@ json_kv_bool(FILE *f, bool *first, const char *key, bool val)
 }
 
 void
-fmt_uuid(const uint8_t u[16], char out[37])
+json_kv_uuid(FILE *f, bool *first, const char *key, const uint8_t uuid[16])
 {
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
-}
+	char s[UUID_STR_LEN];
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-parse_uuid(const char *s, uint8_t out[16])
-{
-	int i = 0, hi, lo;
-
-	if (strlen(s) != 36)
-		return -EINVAL;
-	while (*s) {
-		if (*s == '-') {
-			s++;
-			continue;
-		}
-		hi = hexval(s[0]);
-		lo = s[1] ? hexval(s[1]) : -1;
-		if (hi < 0 || lo < 0 || i == 16)
-			return -EINVAL;
-		out[i++] = hi << 4 | lo;
-		s += 2;
-	}
-	return i == 16 ? 0 : -EINVAL;
-}
-
-void
-json_uuid(FILE *f, const uint8_t uuid[16])
-{
-	char s[37];
-
-	fmt_uuid(uuid, s);
-	json_str(f, s);
+	uuid_unparse_lower(uuid, s);
+	json_kv_str(f, first, key, s);
 }
 
 volatile sig_atomic_t bmapctl_got_signal;

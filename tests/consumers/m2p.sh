@@ -24,6 +24,18 @@ check "K2 unsealed file refused (exit $?)" grep -q "not sealed" "$tmp/err"
 "$BMAPCTL" seal "$f" > /dev/null || die "seal"
 check "K2 text table" "$BMAPCTL" m2p -o "$tmp/t.txt" "$f"
 check "K2 binary table" "$BMAPCTL" m2p --binary -o "$tmp/t.bin" "$f"
+check "K2 JSON table" "$BMAPCTL" m2p --json -o "$tmp/t.json" "$f"
+check "K2 JSON and text forms agree" python3 - "$tmp/t.json" "$tmp/t.txt" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+t = open(sys.argv[2]).read().splitlines()
+h = dict(l.split(None, 1) for l in t if l[0] != "#" and not l[0].isdigit())
+runs = [[int(x) for x in l.split()] for l in t if l[0].isdigit()]
+assert j["device"] == h["device"].strip() and j["uuid"] == h["uuid"].strip()
+assert j["pages"] == int(h["pages"]) and j["file_size"] == int(h["file_size"])
+assert [[r["page_start"], r["frame_start"], r["count"]]
+        for r in j["runs"]] == runs, (j["runs"][:3], runs[:3])
+PY
 cat "$tmp/t.txt" | head -12
 check "K2 the pin lease is gone after the table is written" \
 	test "$(status_field "$mnt" leases)" -eq 0

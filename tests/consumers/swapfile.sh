@@ -91,6 +91,15 @@ rc=$?
 check "K1 --pin: SIGINT releases and exits 0 (exit $rc)" test $rc -eq 0
 check "K1 --pin: no lease left" test "$(status_field "$mnt" leases)" -eq 0
 
+# --json: the same facts and the extent table map --json prints
+"$BMAPCTL" swapfile --json -f -L pinned "$sw" $SIZE > "$tmp/sw.json"
+check "K1 --json: size, pages, label, sealed" test \
+	"$(jq -c '[.size, .pages, .page_size, .label, .sealed]' "$tmp/sw.json")" = \
+	"[$SIZE,$((SIZE / PS)),$PS,\"pinned\",true]"
+check "K1 --json: the extents are map --json's" test \
+	"$(jq -c .extents "$tmp/sw.json")" = \
+	"$("$BMAPCTL" map --json "$sw" | jq -c .extents)"
+
 # bad sizes are usage errors and create nothing
 "$BMAPCTL" swapfile "$mnt/odd" $((SIZE + 1)) 2>/dev/null
 check "K1 size not a page multiple: exit 2" test $? -eq 2

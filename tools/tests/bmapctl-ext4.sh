@@ -254,6 +254,13 @@ kill -INT $lpid
 wait $lpid
 check "lease -m pin: SIGINT releases, exit 0" test $? -eq 0 -a \
 	"$(tail -1 "$tmp/pin.out" | cut -d' ' -f1)" = released
+run "$B" unseal --json "$t"
+check "unseal --json: the file, now unsealed" test $rc -eq 0 -a \
+	"$(jq -c '[.files[] | [.file, .sealed]]' <<< "$out")" = "[[\"$t\",false]]"
+run "$B" seal --json "$t" "$fmnt/dir"
+check "seal --json: the files done, sealed; the others on stderr, exit 1" \
+	test $rc -eq 1 -a "$(jq -c '[.files[] | .sealed]' <<< "$out")" = "[true]" \
+	-a -n "$err"
 run "$B" chattr -b "$t"
 check "chattr -b after the pin lease ended -> exit 0" test $rc -eq 0
 timeout 60 "$B" lease -r 0:8k "$t" > "$tmp/lease.out" &
@@ -269,6 +276,18 @@ check "lease: held, recall on truncate, released, exit 0" test $lrc -eq 0 -a \
 	"$(cut -d' ' -f1 "$tmp/lease.out" | tr '\n' ' ')" = "held recall released "
 check "lease: recall line names the reason and the deadline" \
 	grep -q '^recall lease [0-9]* reason truncate range 4096:eof deadline_ms [0-9]*$' "$tmp/lease.out"
+timeout 60 "$B" lease --json -r 0:8k "$t" > "$tmp/lease.json.out" &
+lpid=$!
+for _ in $(seq 50); do
+	grep -q '"held"' "$tmp/lease.json.out" && break
+	sleep 0.1
+done
+timeout 60 truncate -s 0 "$t"
+wait $lpid
+check "lease --json: one object per event, recall names reason and range" \
+	test "$(jq -c -s '[.[] | [.event, .reason, .offset, .length]]' \
+		"$tmp/lease.json.out")" = \
+	'[["held",null,0,8192],["recall","truncate",0,null],["released",null,null,null]]'
 run "$B" status --json "$fmnt"
 check "status --json: no lease left, break time 45 s" test \
 	"$(jq -c '[.leases, .lease_break_time_ms]' <<< "$out")" = "[0,45000]"
