@@ -76,8 +76,7 @@ build_step() {
 out=$("$kdir/scripts/check-uapi.sh")
 rc=$?
 [ $rc -eq 0 ] || echo "$out" | grep -v ' passed, ' | sed 's/^/    /'
-result $rc "include/uapi/linux/bmap.h is libbmap's uapi.h, line for line," \
-	"less what is not implemented yet (X1)"
+result $rc "include/uapi/linux/bmap.h is libbmap's uapi.h, line for line, less what is not implemented yet (X1)"
 
 for p in $(patches); do
 	checkpatch_one "$p"
