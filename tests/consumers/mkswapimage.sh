@@ -19,7 +19,8 @@ ssize=${3:-16M}
 for t in e2fsck mountpoint fusermount3; do
 	command -v $t > /dev/null || { echo "mkswapimage: $t missing" >&2; exit 1; }
 done
-make -s -C "$top/libbmap" > /dev/null && make -s -C "$top/fuse" > /dev/null &&
+make -s -C "$top/libbmap" > /dev/null && make -s -C "$top/ext4img" > /dev/null &&
+	make -s -C "$top/fuse" > /dev/null &&
 	make -s -C "$top/tools" > /dev/null || { echo "mkswapimage: build failed" >&2; exit 1; }
 mnt=$(mktemp -d /tmp/mkswapimage.XXXXXX)
 pid=

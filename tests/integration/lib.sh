@@ -40,7 +40,8 @@ need() {
 	for t in "$@" e2fsck mke2fs mountpoint fusermount3; do
 		command -v "$t" >/dev/null || die "tool $t is missing"
 	done
-	make -s -C "$top/libbmap" >/dev/null && make -s -C "$top/fuse" >/dev/null &&
+	make -s -C "$top/libbmap" >/dev/null && make -s -C "$top/ext4img" >/dev/null &&
+		make -s -C "$top/fuse" >/dev/null &&
 		make -s -C "$top/tests/integration" >/dev/null || die "build failed"
 }
 
