@@ -6,38 +6,43 @@
 # revoked); "quarantine" maps the file first, stays silent while its blocks
 # are punched, then writes NEWFILE and reports whether NEWFILE got any of
 # the quarantined blocks, and the quarantine before and after close (L7).
-import fcntl, os, select, struct, subprocess, sys, time
+# The structures come from tests/lib/bmap_uapi.py, sized by the header.
+import fcntl, os, select, subprocess, sys, time
 
-def ioc(d, nr, size):
-    return (d << 30) | (size << 16) | (0xbb << 8) | nr
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from bmap_uapi import UAPI as U  # noqa: E402
 
-LEASE = ioc(3, 0x10, 64)
-EVENTS = ioc(3, 0x14, 32 + 16 * 40)
-RELEASE = ioc(1, 0x13, 32)
-MAP = ioc(3, 0x11, 80 + 32 * 32)
-STATUS = ioc(2, 0x20, 160)
 path, mode = sys.argv[1], sys.argv[2]
 
+
 def quarantined(fd):
-    st = bytearray(160)
-    fcntl.ioctl(fd, STATUS, st)
-    return struct.unpack_from("20Q", st)[6]
+    st = U.bmap_status.new()
+    fcntl.ioctl(fd, U.BMAP_IOC_STATUS, st)
+    return U.bmap_status.get(st, "quarantined_bytes")
+
+
+def lease(fd):
+    a = U.bmap_lease_args.new(length=U.BMAP_LEASE_TO_EOF,
+                              mode=U.BMAP_LEASE_READ)
+    fcntl.ioctl(fd, U.BMAP_IOC_LEASE, a)
+    return U.bmap_lease_args.get(a, "lease_id")
+
 
 def mapped(fd, lid, length):
-    m = bytearray(struct.pack("QQQII", lid, 0, length, 0, 0) + bytes(80 - 32 + 32 * 32))
-    fcntl.ioctl(fd, MAP, m)
-    nr = struct.unpack_from("I", m, 28)[0]
+    m = U.bmap_map_args.new(lease_id=lid, length=length)
+    fcntl.ioctl(fd, U.BMAP_IOC_MAP, m)
     out = []
-    for i in range(nr):
-        fo, do, ln, ty = struct.unpack_from("QQQI", m, 80 + 32 * i)
-        if ty != 0:
-            out.append((do, do + ln))
+    for i in range(U.bmap_map_args.get(m, "nr_extents")):
+        at = U.bmap_map_args.item("extents", U.bmap_extent, i)
+        if U.bmap_extent.get(m, "type", at) != U.BMAP_EXT_HOLE:
+            do = U.bmap_extent.get(m, "dev_offset", at)
+            out.append((do, do + U.bmap_extent.get(m, "length", at)))
     return out
 
+
 fd = os.open(path, os.O_RDONLY)
-buf = bytearray(struct.pack("QQIIQ32x", 0, 2**64 - 1, 1, 0, 0))
-fcntl.ioctl(fd, LEASE, buf)
-lid = struct.unpack_from("QQIIQ", buf)[4]
+lid = lease(fd)
 size = os.fstat(fd).st_size
 old = mapped(fd, lid, size) if mode == "quarantine" else []
 # Before any event the file is ready like any regular file, without POLLPRI.
@@ -55,17 +60,18 @@ po.register(fd, select.POLLPRI)
 ev = po.poll(10000)
 print("poll_revents", ev[0][1] if ev else 0)
 print("poll_secs %.2f" % (time.monotonic() - t0))
-eb = bytearray(32 + 16 * 40)
-fcntl.ioctl(fd, EVENTS, eb)
-nr = struct.unpack_from("I", eb)[0]
+eb = U.bmap_events_args.new()
+fcntl.ioctl(fd, U.BMAP_IOC_EVENTS, eb)
+nr = U.bmap_events_args.get(eb, "nr_events")
 print("events", nr)
 if nr:
-    e_id, e_off, e_len, e_dl, reason, flags = struct.unpack_from("QQQQII", eb, 32)
-    print("event_lease_ok", int(e_id == lid))
-    print("event_reason", reason)
-    print("event_offset", e_off)
+    at = U.bmap_events_args.item("events", U.bmap_event, 0)
+    print("event_lease_ok", int(U.bmap_event.get(eb, "lease_id", at) == lid))
+    print("event_reason", U.bmap_event.get(eb, "reason", at))
+    print("event_offset", U.bmap_event.get(eb, "offset", at))
 if mode == "release":
-    fcntl.ioctl(fd, RELEASE, bytearray(struct.pack("Q24x", lid)))
+    fcntl.ioctl(fd, U.BMAP_IOC_RELEASE,
+                U.bmap_release_args.new(lease_id=lid))
 trunc.wait()
 print("truncate_rc", trunc.returncode)
 print("truncate_secs %.2f" % (time.monotonic() - t0))
@@ -78,9 +84,7 @@ if mode == "quarantine":
         f.flush()
         os.fsync(f.fileno())
     nfd = os.open(new, os.O_RDONLY)
-    nbuf = bytearray(struct.pack("QQIIQ32x", 0, 2**64 - 1, 1, 0, 0))
-    fcntl.ioctl(nfd, LEASE, nbuf)
-    nl = mapped(nfd, struct.unpack_from("QQIIQ", nbuf)[4], 4 << 20)
+    nl = mapped(nfd, lease(nfd), 4 << 20)
     os.close(nfd)
     overlap = any(a < d and c < b for a, b in old for c, d in nl)
     print("reused_quarantined", int(overlap))
