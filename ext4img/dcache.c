@@ -294,8 +294,8 @@ static int fill_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
  * cached (too big, casefolded or encrypted, malformed, unreadable), or
  * -ENOMEM.
  */
-static int fill_dir(struct ext4img *img, struct ext4img_dcache *dc, ext2_ino_t ino,
-		    struct dc_dir **out)
+static int fill_dir(struct ext4img *img, struct ext4img_dcache *dc,
+		    ext2_ino_t ino, struct dc_dir **out)
 {
 	struct fill_ctx c = { .dc = dc };
 	struct ext2_inode_large in;
@@ -570,8 +570,8 @@ static int edit_ent(struct ext4img *img, struct dc_dir *d, struct dc_ent *e,
 		ret = ext4img_dirblock_remove(img, buf, e->off, e->name, e->len,
 					     e->ino);
 	else if (!ret)
-		ret = ext4img_dirblock_retarget(img, buf, e->off, e->name, e->len,
-					       e->ino, ino, type);
+		ret = ext4img_dirblock_retarget(img, buf, e->off, e->name,
+						e->len, e->ino, ino, type);
 	if (!ret)
 		ret = ext4img_dirblock_write(img, d->ino, pblk, buf);
 	if (!ret && remove)
@@ -641,7 +641,8 @@ void ext4img_dcache_added(struct ext4img *img, ext2_ino_t dir, const char *name,
 		ext4img_dcache_forget(img, dir);
 }
 
-void ext4img_dcache_removed(struct ext4img *img, ext2_ino_t dir, const char *name)
+void ext4img_dcache_removed(struct ext4img *img, ext2_ino_t dir,
+			    const char *name)
 {
 	unsigned int len = strlen(name);
 	struct dc_dir *d = peek_dir(img, dir);

@@ -143,7 +143,8 @@ static int be_free(void *be, uint64_t ino, uint64_t lblk, uint64_t n,
 	k.end = last + 1;
 	ext4img_lock(img);
 	if (nr_keep) {
-		ret = ext4img_ext_walk(img, ino, lblk, k.end - lblk, keep_fn, &k);
+		ret = ext4img_ext_walk(img, ino, lblk, k.end - lblk, keep_fn,
+				       &k);
 		if (ret)
 			goto out_unlock;
 	}
@@ -170,7 +171,8 @@ static int be_unquarantine(void *be, const struct bmap_prange *r, size_t nr)
 
 	ext4img_lock(img);
 	for (size_t i = 0; i < nr; i++) {
-		ext2fs_block_alloc_stats_range(img->fs, r[i].pblk, r[i].len, -1);
+		ext2fs_block_alloc_stats_range(img->fs, r[i].pblk, r[i].len,
+					       -1);
 		ext4img_plist_subtract(&img->quarantine, &r[i]);
 	}
 	ext4img_unlock(img);
@@ -225,8 +227,9 @@ static int be_set_size(void *be, uint64_t ino, uint64_t size)
 		if (ret)
 			goto out_unlock;
 	}
-	ret = ext4img_err(ext2fs_inode_size_set(img->fs, (struct ext2_inode *)&in,
-					       size));
+	ret = ext4img_err(ext2fs_inode_size_set(img->fs,
+						(struct ext2_inode *)&in,
+						size));
 	if (!ret && size != old)
 		ext4img_touch(&in, EXT4IMG_MTIME | EXT4IMG_CTIME);
 	if (!ret)

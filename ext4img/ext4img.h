@@ -303,5 +303,18 @@ int ext4img_set_dotdot(struct ext4img *img, ext2_ino_t dir,
 		       ext2_ino_t parent);
 int ext4img_adjust_links(struct ext4img *img, ext2_ino_t ino, int delta);
 int ext4img_touch_dir(struct ext4img *img, ext2_ino_t dir);
+/*
+ * ext4img_mkdir, ext4img_symlink - make the directory or the symlink
+ * @name in @dir, owned by @cred, with @mode (after the umask or @dir's
+ * default ACL).  Lock held.
+ * Return: 0 with *@ino set; -ENAMETOOLONG (a target longer than a
+ * block); -ENOSPC, -EIO and the like from libext2fs.
+ */
+int ext4img_mkdir(struct ext4img *img, const struct bmap_cred *cred,
+		  ext2_ino_t dir, const char *name, mode_t mode,
+		  ext2_ino_t *ino);
+int ext4img_symlink(struct ext4img *img, const struct bmap_cred *cred,
+		    ext2_ino_t dir, const char *name, const char *target,
+		    ext2_ino_t *ino);
 
 #endif /* EXT4IMG_H */

@@ -13,7 +13,8 @@
 
 #include "ext4img.h"
 
-static int ext_open(struct ext4img *img, ext2_ino_t ino, ext2_extent_handle_t *h)
+static int ext_open(struct ext4img *img, ext2_ino_t ino,
+		    ext2_extent_handle_t *h)
 {
 	struct ext2_inode in;
 	errcode_t err;

@@ -165,9 +165,8 @@ int ext4img_renew_generation(struct ext4img *img, ext2_ino_t ino)
 					      (struct ext2_inode *)&in, NULL,
 					      0, i, NULL, &pblk[i]));
 		if (!ret && pblk[i])
-			ret = ext4img_err(ext2fs_read_dir_block4(img->fs, pblk[i],
-								buf + i * bs,
-								0, ino));
+			ret = ext4img_err(ext2fs_read_dir_block4(img->fs,
+						pblk[i], buf + i * bs, 0, ino));
 	}
 	if (!ret) {
 		in.i_generation = new_generation();
@@ -175,9 +174,8 @@ int ext4img_renew_generation(struct ext4img *img, ext2_ino_t ino)
 	}
 	for (i = 0; !ret && i < nblk; i++)
 		if (pblk[i])
-			ret = ext4img_err(ext2fs_write_dir_block4(img->fs, pblk[i],
-								 buf + i * bs,
-								 0, ino));
+			ret = ext4img_err(ext2fs_write_dir_block4(img->fs,
+						pblk[i], buf + i * bs, 0, ino));
 	free(buf);
 	free(pblk);
 	return ret;

@@ -350,3 +350,95 @@ int ext4img_may_delete(struct ext4img *img, const struct bmap_cred *cred,
 		return 0;
 	return -EPERM;
 }
+
+/*
+ * Give the inode @ino that libext2fs just made in @dir the ownership of
+ * the caller @cred, @mode (after the umask or @dir's default ACL) and
+ * times; @dir set-group-ID passes its group on, and to directories the
+ * bit.  Lock held.
+ */
+static int own_inode(struct ext4img *img, const struct bmap_cred *cred,
+		     ext2_ino_t dir, ext2_ino_t ino, mode_t mode)
+{
+	struct ext2_inode_large in, d;
+	struct ext4img_acl_new acl;
+	int ret;
+
+	ret = ext4img_renew_generation(img, ino);	/* libext2fs leaves 0 */
+	if (!ret)
+		ret = ext4img_read_inode(img, dir, &d);
+	if (!ret)
+		ret = ext4img_read_inode(img, ino, &in);
+	if (ret)
+		return ret;
+	mode = (in.i_mode & S_IFMT) | (mode & 07777);
+	ret = ext4img_acl_create(img, cred, dir, &mode, &acl);
+	if (ret)
+		return ret;
+	in.i_mode = mode;
+	inode_set_uid(in, cred->uid);
+	inode_set_gid(in, cred->gid);
+	if (d.i_mode & S_ISGID) {
+		inode_set_gid(in, inode_gid(d));
+		if (LINUX_S_ISDIR(in.i_mode))
+			in.i_mode |= S_ISGID;
+	}
+	ext4img_touch(&in, EXT4IMG_ATIME | EXT4IMG_MTIME | EXT4IMG_CTIME);
+	ret = ext4img_write_inode(img, ino, &in);
+	if (!ret)
+		ret = ext4img_acl_init(img, ino, &acl);
+	else
+		ext4img_acl_new_free(&acl);
+	if (!ret)
+		ret = ext4img_touch_dir(img, dir);
+	return ret;
+}
+
+/*
+ * A directory (@target NULL) or a symlink to @target named @name in @dir,
+ * made by libext2fs, which grows @dir when it is full, then owned by the
+ * caller.  Lock held.
+ */
+static int make_node(struct ext4img *img, const struct bmap_cred *cred,
+		     ext2_ino_t dir, const char *name, const char *target,
+		     mode_t mode, ext2_ino_t *ino)
+{
+	errcode_t err;
+	int ret, tries;
+
+	if (target && strlen(target) >= img->block_size)
+		return -ENAMETOOLONG;
+	/* libext2fs puts the entry where the name cache cannot see it */
+	ext4img_dcache_forget(img, dir);
+	for (tries = 0; tries < 2; tries++) {
+		err = target ? ext2fs_symlink(img->fs, dir, 0, name, target) :
+			       ext2fs_mkdir(img->fs, dir, 0, name);
+		if (err != EXT2_ET_DIR_NO_SPACE || tries)
+			break;
+		err = ext2fs_expand_dir(img->fs, dir);
+		if (err)
+			break;
+	}
+	ret = ext4img_err(err);
+	if (!ret)
+		ret = ext4img_lookup_name(img, dir, name, ino);
+	if (!ret)
+		ret = own_inode(img, cred, dir, *ino, mode);
+	return ret;
+}
+
+/* ext4img_mkdir - the directory @name in @dir; lock held. */
+int ext4img_mkdir(struct ext4img *img, const struct bmap_cred *cred,
+		  ext2_ino_t dir, const char *name, mode_t mode,
+		  ext2_ino_t *ino)
+{
+	return make_node(img, cred, dir, name, NULL, mode, ino);
+}
+
+/* ext4img_symlink - the symlink @name to @target in @dir; lock held. */
+int ext4img_symlink(struct ext4img *img, const struct bmap_cred *cred,
+		    ext2_ino_t dir, const char *name, const char *target,
+		    ext2_ino_t *ino)
+{
+	return make_node(img, cred, dir, name, target, 0777, ino);
+}

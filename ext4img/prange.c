@@ -74,7 +74,8 @@ void ext4img_plist_subtract(struct ext4img_prange_list *l,
 void ext4img_unquarantine_all(struct ext4img *img)
 {
 	for (size_t i = 0; i < img->quarantine.nr; i++)
-		ext2fs_block_alloc_stats_range(img->fs, img->quarantine.r[i].pblk,
+		ext2fs_block_alloc_stats_range(img->fs,
+					       img->quarantine.r[i].pblk,
 					       img->quarantine.r[i].len, -1);
 	img->quarantine.nr = 0;
 }

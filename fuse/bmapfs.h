@@ -179,8 +179,6 @@ void bmapfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		       off_t off, struct fuse_file_info *fi);
 void bmapfs_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi);
-void bmapfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
-			struct fuse_file_info *fi);
 void bmapfs_op_open(fuse_req_t req, fuse_ino_t ino,
 		    struct fuse_file_info *fi);
 void bmapfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,

@@ -295,35 +295,16 @@ static bool times_current(struct bmapfs *b, ext2_ino_t ino,
 }
 
 /*
- * bmapfs_data_changed - the caller of @req changed the data of @ino
- * outside the write path (fallocate, O_TRUNC): apply ext4img_kill_suid
- * on disk and drop the kernel's cached mode.  Takes the lock.  Best
- * effort, as in the write path: the data change is made and stays.
+ * The caller of @req changed the data of @ino: clear set-user-ID and
+ * set-group-ID as ext4 does (ext4img_kill_suid) and update ctime.  After
+ * a write (@by_write) also drop file capabilities and update mtime, but
+ * write the inode only when something changed or the times are older
+ * than the coarse clock's tick.  The kernel caches the mode: when we
+ * change it, its cached attributes must go.  Takes the lock.  Best
+ * effort: the data change is made and stays.
  */
-void bmapfs_data_changed(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino)
-{
-	struct bmap_cred cred = bmapfs_cred(req);
-	struct ext2_inode_large in;
-	bool changed = false;
-
-	ext4img_lock(&b->img);
-	if (!ext4img_read_inode(&b->img, ino, &in) && ext4img_kill_suid(&cred, &in)) {
-		ext4img_touch(&in, EXT4IMG_CTIME);
-		changed = !ext4img_write_inode(&b->img, ino, &in);
-	}
-	ext4img_unlock(&b->img);
-	if (changed)
-		fuse_lowlevel_notify_inval_inode(b->se, bmapfs_fuse_ino(ino),
-						 -1, 0);
-}
-
-/*
- * The caller wrote: update mtime/ctime, drop file capabilities, and
- * clear set-user-ID and set-group-ID as ext4 does (ext4img_kill_suid).
- * The kernel caches the mode: when we change it, its cached attributes
- * must go.
- */
-static void after_write(struct bmapfs *b, ext2_ino_t ino, fuse_req_t req)
+static void data_changed(struct bmapfs *b, ext2_ino_t ino, fuse_req_t req,
+			 bool by_write)
 {
 	struct ext2_inode_large in;
 	bool caps_gone = false, mode_changed = false;
@@ -332,15 +313,17 @@ static void after_write(struct bmapfs *b, ext2_ino_t ino, fuse_req_t req)
 	ext4img_lock(&b->img);
 	if (ext4img_read_inode(&b->img, ino, &in))
 		goto out_unlock;
-	if (may_have_xattrs(b, ino, &in) && kill_caps(b, ino) > 0) {
+	if (by_write && may_have_xattrs(b, ino, &in) && kill_caps(b, ino) > 0) {
 		if (ext4img_read_inode(&b->img, ino, &in))
 			goto out_unlock;
 		caps_gone = true;
 	}
 	cred = bmapfs_cred(req);
 	mode_changed = ext4img_kill_suid(&cred, &in);
-	if (caps_gone || mode_changed || !times_current(b, ino, &in)) {
-		ext4img_touch(&in, EXT4IMG_MTIME | EXT4IMG_CTIME);
+	if (mode_changed ||
+	    (by_write && (caps_gone || !times_current(b, ino, &in)))) {
+		ext4img_touch(&in, by_write ? EXT4IMG_MTIME | EXT4IMG_CTIME :
+			      EXT4IMG_CTIME);
 		ext4img_write_inode(&b->img, ino, &in);
 	}
 out_unlock:
@@ -348,6 +331,15 @@ out_unlock:
 	if (mode_changed)
 		fuse_lowlevel_notify_inval_inode(b->se, bmapfs_fuse_ino(ino),
 						 -1, 0);
+}
+
+/*
+ * bmapfs_data_changed - the caller of @req changed the data of @ino
+ * outside the write path (fallocate, O_TRUNC).
+ */
+void bmapfs_data_changed(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino)
+{
+	data_changed(b, ino, req, false);
 }
 
 /*
@@ -418,7 +410,7 @@ void bmapfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	after_write(b, bmapfs_ino(ino), req);
+	data_changed(b, bmapfs_ino(ino), req, true);
 	fuse_reply_write(req, size);
 }
 

@@ -47,7 +47,8 @@ static int check_chown(fuse_req_t req, const struct ext2_inode_large *in,
 	if ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != inode_uid(*in))
 		return -EPERM;
 	if ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != inode_gid(*in) &&
-	    (cred.uid != inode_uid(*in) || !ext4img_in_group(&cred, attr->st_gid)))
+	    (cred.uid != inode_uid(*in) ||
+	     !ext4img_in_group(&cred, attr->st_gid)))
 		return -EPERM;
 	return 0;
 }

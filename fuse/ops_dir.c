@@ -121,73 +121,16 @@ void bmapfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	reply_entry(req, ret, &e);
 }
 
-/*
- * Give a freshly made inode the caller's ownership, @mode (after the
- * umask or @dir's default ACL) and times.
- */
-static int own_inode(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
-		     ext2_ino_t ino, mode_t mode)
-{
-	struct bmap_cred cred;
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct ext2_inode_large in, d;
-	struct ext4img_acl_new acl;
-	int ret;
-
-	ret = ext4img_renew_generation(&b->img, ino);	/* libext2fs leaves 0 */
-	if (!ret)
-		ret = ext4img_read_inode(&b->img, dir, &d);
-	if (!ret)
-		ret = ext4img_read_inode(&b->img, ino, &in);
-	if (ret)
-		return ret;
-	mode = (in.i_mode & S_IFMT) | (mode & 07777);
-	cred = bmapfs_cred(req);
-	ret = ext4img_acl_create(&b->img, &cred, dir, &mode, &acl);
-	if (ret)
-		return ret;
-	in.i_mode = mode;
-	inode_set_uid(in, ctx->uid);
-	inode_set_gid(in, ctx->gid);
-	if (d.i_mode & S_ISGID) {
-		inode_set_gid(in, inode_gid(d));
-		if (LINUX_S_ISDIR(in.i_mode))
-			in.i_mode |= S_ISGID;
-	}
-	ext4img_touch(&in, EXT4IMG_ATIME | EXT4IMG_MTIME | EXT4IMG_CTIME);
-	ret = ext4img_write_inode(&b->img, ino, &in);
-	if (!ret)
-		ret = ext4img_acl_init(&b->img, ino, &acl);
-	else
-		ext4img_acl_new_free(&acl);
-	if (!ret)
-		ret = ext4img_touch_dir(&b->img, dir);
-	return ret;
-}
-
 static int do_mkdir(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 		    const char *name, mode_t mode, struct fuse_entry_param *e)
 {
+	struct bmap_cred cred = bmapfs_cred(req);
 	ext2_ino_t ino;
-	errcode_t err;
 	int ret;
 
 	ret = may_create(b, dir, name);
-	if (ret)
-		return ret;
-	/* libext2fs puts the entry where the name cache cannot see it */
-	ext4img_dcache_forget(&b->img, dir);
-	err = ext2fs_mkdir(b->img.fs, dir, 0, name);
-	if (err == EXT2_ET_DIR_NO_SPACE) {
-		err = ext2fs_expand_dir(b->img.fs, dir);
-		if (!err)
-			err = ext2fs_mkdir(b->img.fs, dir, 0, name);
-	}
-	ret = ext4img_err(err);
 	if (!ret)
-		ret = ext4img_lookup_name(&b->img, dir, name, &ino);
-	if (!ret)
-		ret = own_inode(b, req, dir, ino, mode);
+		ret = ext4img_mkdir(&b->img, &cred, dir, name, mode, &ino);
 	if (!ret)
 		ret = fill_entry(b, ino, e);
 	return ret;
@@ -210,27 +153,13 @@ static int do_symlink(struct bmapfs *b, fuse_req_t req, ext2_ino_t dir,
 		      const char *name, const char *target,
 		      struct fuse_entry_param *e)
 {
+	struct bmap_cred cred = bmapfs_cred(req);
 	ext2_ino_t ino;
-	errcode_t err;
 	int ret;
 
 	ret = may_create(b, dir, name);
-	if (ret)
-		return ret;
-	if (strlen(target) >= b->img.block_size)
-		return -ENAMETOOLONG;
-	ext4img_dcache_forget(&b->img, dir);	/* as in do_mkdir */
-	err = ext2fs_symlink(b->img.fs, dir, 0, name, target);
-	if (err == EXT2_ET_DIR_NO_SPACE) {
-		err = ext2fs_expand_dir(b->img.fs, dir);
-		if (!err)
-			err = ext2fs_symlink(b->img.fs, dir, 0, name, target);
-	}
-	ret = ext4img_err(err);
 	if (!ret)
-		ret = ext4img_lookup_name(&b->img, dir, name, &ino);
-	if (!ret)
-		ret = own_inode(b, req, dir, ino, 0777);
+		ret = ext4img_symlink(&b->img, &cred, dir, name, target, &ino);
 	if (!ret)
 		ret = fill_entry(b, ino, e);
 	return ret;

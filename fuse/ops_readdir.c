@@ -74,7 +74,8 @@ static int take_snapshot(struct bmapfs *b, struct bmapfs_handle *h)
 
 	bmapfs_handle_free_dirents(h);
 	ext4img_lock(&b->img);
-	err = ext2fs_dir_iterate(b->img.fs, h->inode->ino, 0, NULL, snap_fn, &s);
+	err = ext2fs_dir_iterate(b->img.fs, h->inode->ino, 0, NULL, snap_fn,
+				 &s);
 	ext4img_unlock(&b->img);
 	h->ents = s.ents;
 	h->nr_ents = s.nr;
@@ -149,13 +150,4 @@ void bmapfs_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 	(void)ino;
 	bmapfs_handle_free(bmapfs_of(req), (struct bmapfs_handle *)fi->fh);
 	fuse_reply_err(req, 0);
-}
-
-void bmapfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
-			struct fuse_file_info *fi)
-{
-	(void)datasync;
-	(void)fi;
-	fuse_reply_err(req, -ext4img_sync_inode(&bmapfs_of(req)->img,
-					       bmapfs_ino(ino)));
 }

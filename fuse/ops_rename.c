@@ -90,7 +90,8 @@ static int do_exchange(struct bmapfs *b, struct rename_args *a)
 {
 	int ret;
 
-	ret = ext4img_set_entry(&b->img, a->dir, a->name, a->dst, a->din.i_mode);
+	ret = ext4img_set_entry(&b->img, a->dir, a->name, a->dst,
+				a->din.i_mode);
 	if (!ret)
 		ret = ext4img_set_entry(&b->img, a->ndir, a->nname, a->src,
 				       a->sin.i_mode);

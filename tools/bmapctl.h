@@ -93,7 +93,7 @@ void json_kv_uuid(FILE *f, bool *first, const char *key,
 
 /* table.c: tables through libsmartcols */
 struct bmapctl_column {
-	const char	*name;		/* header; lower-cased it is the JSON key */
+	const char	*name;		/* header; lower case: the JSON key */
 	int		json_type;	/* SCOLS_JSON_STRING or _NUMBER */
 };
 /* A table called @name (its JSON array's key); NULL on ENOMEM. */

@@ -63,7 +63,7 @@ struct map_change {
 	uint64_t	start;
 	uint64_t	end;
 	unsigned int	flags;		/* BMAP_NONBLOCK, BMAP_KEEP_SIZE */
-	bool		frees;		/* frees blocks: keep the data path out */
+	bool		frees;		/* keep the data path out */
 	uint64_t	lblk;
 	uint64_t	n;
 	/* the backend change: io_lock (when @frees) and op_lock held */
@@ -146,22 +146,36 @@ static int apply_punch(struct bmap_file *f, const struct map_change *c)
 	return bmap_free_blocks(f, c->lblk, c->n);
 }
 
-int bmap_file_punch(struct bmap_file *f, uint64_t off, uint64_t len,
-		    unsigned int flags)
+/*
+ * Punch and zero: the block-aligned byte range [@off, @off + @len), whose
+ * blocks are freed and whose leases are recalled; @allowed the flags the
+ * operation takes.
+ */
+static int range_change(struct bmap_file *f, enum bmap_op op,
+			uint32_t reason, uint64_t off, uint64_t len,
+			unsigned int flags, unsigned int allowed,
+			int (*apply)(struct bmap_file *f,
+				     const struct map_change *c))
 {
 	struct map_change c = {
-		.op = BMAP_OP_PUNCH, .off = off, .len = len,
-		.reason = BMAP_RECALL_PUNCH,
+		.op = op, .off = off, .len = len, .reason = reason,
 		.start = off, .end = off + len, .flags = flags,
 		.frees = true, .lblk = bmap_lblk(f->eng, off),
-		.n = bmap_lblk(f->eng, len), .apply = apply_punch,
+		.n = bmap_lblk(f->eng, len), .apply = apply,
 	};
 	int ret;
 
 	ret = check_range(f, off, len);
-	if (ret || (flags & ~BMAP_NONBLOCK))
+	if (ret || (flags & ~allowed))
 		return ret ? ret : -EINVAL;
 	return map_change(f, &c);
+}
+
+int bmap_file_punch(struct bmap_file *f, uint64_t off, uint64_t len,
+		    unsigned int flags)
+{
+	return range_change(f, BMAP_OP_PUNCH, BMAP_RECALL_PUNCH, off, len,
+			    flags, BMAP_NONBLOCK, apply_punch);
 }
 
 static int apply_zero(struct bmap_file *f, const struct map_change *c)
@@ -180,19 +194,8 @@ static int apply_zero(struct bmap_file *f, const struct map_change *c)
 int bmap_file_zero(struct bmap_file *f, uint64_t off, uint64_t len,
 		   unsigned int flags)
 {
-	struct map_change c = {
-		.op = BMAP_OP_ZERO, .off = off, .len = len,
-		.reason = BMAP_RECALL_ZERO,
-		.start = off, .end = off + len, .flags = flags,
-		.frees = true, .lblk = bmap_lblk(f->eng, off),
-		.n = bmap_lblk(f->eng, len), .apply = apply_zero,
-	};
-	int ret;
-
-	ret = check_range(f, off, len);
-	if (ret || (flags & ~(BMAP_NONBLOCK | BMAP_KEEP_SIZE)))
-		return ret ? ret : -EINVAL;
-	return map_change(f, &c);
+	return range_change(f, BMAP_OP_ZERO, BMAP_RECALL_ZERO, off, len,
+			    flags, BMAP_NONBLOCK | BMAP_KEEP_SIZE, apply_zero);
 }
 
 int bmap_file_allocate(struct bmap_file *f, uint64_t off, uint64_t len,
@@ -257,42 +260,62 @@ int bmap_file_unlink(struct bmap_file *f, unsigned int flags)
 	return bmap_file_unlink_with(f, flags, NULL, NULL);
 }
 
-int bmap_file_write_begin(struct bmap_file *f, uint64_t off, uint64_t len)
+/*
+ * The data path's map changes, write_begin and write_end: they only fill
+ * holes and convert unwritten blocks in place, so nobody is recalled;
+ * @change runs on the blocks covering [@off, @off + @len) under op_lock,
+ * once the seal policy allows the write.
+ */
+static int write_change(struct bmap_file *f, uint64_t off, uint64_t len,
+			int (*change)(struct bmap_file *f, uint64_t end,
+				      uint64_t lblk, uint64_t n))
 {
-	struct bmap_engine *eng = f->eng;
 	uint64_t lblk, n;
 	int ret;
 
 	if (!len || len > UINT64_MAX - off)
 		return -EINVAL;
-	bmap_blocks_covering(eng, off, len, &lblk, &n);
+	bmap_blocks_covering(f->eng, off, len, &lblk, &n);
 	bmap_lock(&f->op_lock);
 	ret = bmap_seal_check(f, BMAP_OP_WRITE, off, len);
-	if (!ret && !f->sealed)
-		ret = eng->ops->alloc_unwritten(eng->be, f->ino, lblk, n);
-	if (!ret && !f->sealed)
-		ret = bmap_file_refresh(f, lblk, n);
+	if (!ret)
+		ret = change(f, off + len, lblk, n);
 	bmap_unlock(&f->op_lock);
 	return ret;
 }
 
-int bmap_file_write_end(struct bmap_file *f, uint64_t off, uint64_t len)
+/* A sealed file has every block inside its size already (S1). */
+static int fill_holes(struct bmap_file *f, uint64_t end, uint64_t lblk,
+		      uint64_t n)
 {
 	struct bmap_engine *eng = f->eng;
-	uint64_t lblk, n;
 	int ret;
 
-	if (!len || len > UINT64_MAX - off)
-		return -EINVAL;
-	bmap_blocks_covering(eng, off, len, &lblk, &n);
-	bmap_lock(&f->op_lock);
-	ret = bmap_seal_check(f, BMAP_OP_WRITE, off, len);
-	if (!ret)
-		ret = eng->ops->convert(eng->be, f->ino, lblk, n);
-	if (!ret && off + len > f->size)
-		ret = set_size(f, off + len);
-	if (!ret)
-		ret = bmap_file_refresh(f, lblk, n);
-	bmap_unlock(&f->op_lock);
-	return ret;
+	(void)end;
+	if (f->sealed)
+		return 0;
+	ret = eng->ops->alloc_unwritten(eng->be, f->ino, lblk, n);
+	return ret ? ret : bmap_file_refresh(f, lblk, n);
+}
+
+static int convert_written(struct bmap_file *f, uint64_t end, uint64_t lblk,
+			   uint64_t n)
+{
+	struct bmap_engine *eng = f->eng;
+	int ret;
+
+	ret = eng->ops->convert(eng->be, f->ino, lblk, n);
+	if (!ret && end > f->size)
+		ret = set_size(f, end);
+	return ret ? ret : bmap_file_refresh(f, lblk, n);
+}
+
+int bmap_file_write_begin(struct bmap_file *f, uint64_t off, uint64_t len)
+{
+	return write_change(f, off, len, fill_holes);
+}
+
+int bmap_file_write_end(struct bmap_file *f, uint64_t off, uint64_t len)
+{
+	return write_change(f, off, len, convert_written);
 }

@@ -230,6 +230,16 @@ int bmap_lease_release(struct bmap_owner *o, uint64_t id)
 	return 0;
 }
 
+/* Lease @id of @o if it is alive, else -ENOENT or -ESTALE.  lease_lock held. */
+static int live_lease(struct bmap_owner *o, uint64_t id,
+		      struct bmap_lease **lp)
+{
+	*lp = bmap_lease_find(o, id);
+	if (!*lp)
+		return -ENOENT;
+	return (*lp)->revoked ? -ESTALE : 0;
+}
+
 /*
  * Look up lease @id of @o and check it covers [off, off + len).  On
  * success *@fp is the lease's file with a reference the caller puts, and
@@ -239,15 +249,11 @@ static int lease_use(struct bmap_owner *o, uint64_t id, uint64_t off,
 		     uint64_t len, struct bmap_file **fp, uint32_t *mode)
 {
 	struct bmap_lease *l;
-	int ret = 0;
+	int ret;
 
 	bmap_lock(&o->eng->lease_lock);
-	l = bmap_lease_find(o, id);
-	if (!l)
-		ret = -ENOENT;
-	else if (l->revoked)
-		ret = -ESTALE;
-	else if (off < l->start || off + len > l->end)
+	ret = live_lease(o, id, &l);
+	if (!ret && (off < l->start || off + len > l->end))
 		ret = -EINVAL;
 	if (!ret) {
 		*fp = l->file;
@@ -262,14 +268,10 @@ static int lease_use(struct bmap_owner *o, uint64_t id, uint64_t off,
 static int lease_alive(struct bmap_owner *o, uint64_t id)
 {
 	struct bmap_lease *l;
-	int ret = 0;
+	int ret;
 
 	bmap_lock(&o->eng->lease_lock);
-	l = bmap_lease_find(o, id);
-	if (!l)
-		ret = -ENOENT;
-	else if (l->revoked)
-		ret = -ESTALE;
+	ret = live_lease(o, id, &l);
 	bmap_unlock(&o->eng->lease_lock);
 	return ret;
 }

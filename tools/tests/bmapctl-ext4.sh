@@ -35,6 +35,14 @@ run() {
 
 has() { grep -q -- "$2" <<< "$1"; }
 
+# settle CMD...: wait up to 5 s for CMD to succeed
+settle() {
+	for _ in $(seq 50); do
+		"$@" && return
+		sleep 0.1
+	done
+}
+
 finish() {
 	echo "$pass passed, $fail failed"
 	[ $fail -eq 0 ]
@@ -193,10 +201,7 @@ fmnt=$tmp/fuse
 mkdir "$fmnt"
 "$bmapfs" -f -o create=128M "$tmp/fuse.img" "$fmnt" 2> "$tmp/bmapfs.err" &
 bpid=$!
-for _ in $(seq 50); do
-	mountpoint -q "$fmnt" && break
-	sleep 0.1
-done
+settle mountpoint -q "$fmnt"
 check "bmapfs mounts a scratch image" mountpoint -q "$fmnt"
 g=$fmnt/many
 for i in $(seq 0 2 140); do
@@ -243,10 +248,7 @@ check "chattr -b, +b -> sealed again, exit 0" test $rc -eq 0 -a \
 	"$("$B" lsattr "$t")" = "-------------b-- $t"
 timeout 60 "$B" lease -m pin "$t" > "$tmp/pin.out" &
 lpid=$!
-for _ in $(seq 50); do
-	grep -q '^held' "$tmp/pin.out" && break
-	sleep 0.1
-done
+settle grep -q '^held' "$tmp/pin.out"
 run "$B" unseal "$t"
 check "unseal under a pin lease -> 'a pin lease is held', exit 1" \
 	test $rc -eq 1 -a "$err" = "bmapctl: $t: a pin lease is held on the file (Text file busy)"
@@ -265,10 +267,7 @@ run "$B" chattr -b "$t"
 check "chattr -b after the pin lease ended -> exit 0" test $rc -eq 0
 timeout 60 "$B" lease -r 0:8k "$t" > "$tmp/lease.out" &
 lpid=$!
-for _ in $(seq 50); do
-	grep -q '^held' "$tmp/lease.out" && break
-	sleep 0.1
-done
+settle grep -q '^held' "$tmp/lease.out"
 timeout 60 truncate -s 4096 "$t"
 wait $lpid
 lrc=$?
@@ -278,10 +277,7 @@ check "lease: recall line names the reason and the deadline" \
 	grep -q '^recall lease [0-9]* reason truncate range 4096:eof deadline_ms [0-9]*$' "$tmp/lease.out"
 timeout 60 "$B" lease --json -r 0:8k "$t" > "$tmp/lease.json.out" &
 lpid=$!
-for _ in $(seq 50); do
-	grep -q '"held"' "$tmp/lease.json.out" && break
-	sleep 0.1
-done
+settle grep -q '"held"' "$tmp/lease.json.out"
 timeout 60 truncate -s 0 "$t"
 wait $lpid
 check "lease --json: one object per event, recall names reason and range" \
