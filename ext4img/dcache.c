@@ -24,7 +24,9 @@
  * that is never
  * cached and is served by libext2fs as before.
  *
- * Everything here runs with ext4img.lock held, which protects all of it.
+ * The cache itself is here; the edits it makes to directory blocks on
+ * disk are in dcache_edit.c.  Everything here runs with ext4img.lock
+ * held, which protects all of it.
  * If you change what may edit directory entries, update this comment
  * and make that path keep the cache exact or drop the directory.
  */
@@ -32,50 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ext4img.h"
+#include "dcache_int.h"
 
-#define DCACHE_DIR_BUCKETS	1024	/* directories, by inode number */
-#define NO_POS			UINT32_MAX
-
-struct dc_ent {
-	struct dc_ent	*next;		/* bucket chain */
-	uint32_t	hash;
-	ext2_ino_t	ino;
-	uint32_t	lblk;		/* NO_POS: place unknown */
-	uint32_t	off;		/* bytes into that block */
-	uint8_t		len;
-	char		name[];
-};
-
-struct dc_dir {
-	struct dc_dir	*hnext;		/* directory hash chain */
-	struct dc_dir	*lru_prev, *lru_next;	/* head: most recent */
-	ext2_ino_t	ino;
-	bool		positions;	/* linear: we edit its blocks */
-	struct dc_ent	**tab;
-	uint32_t	mask;		/* buckets - 1 */
-	uint32_t	nents;
-	uint32_t	nblocks;
-	uint32_t	*room;		/* per block, see dirblock_room */
-};
-
-struct ext4img_dcache {
-	ext2_filsys	fs;		/* the filesystem it describes, */
-	uint64_t	generation;	/* and that open of it */
-	uint64_t	limit;		/* entries */
-	uint64_t	nents;		/* in all directories */
-	struct dc_dir	*dirs[DCACHE_DIR_BUCKETS];
-	struct dc_dir	*lru_head, *lru_tail;
-};
-
-static uint32_t name_hash(const char *name, unsigned int len)
-{
-	uint32_t h = 2166136261u;
-
-	while (len--)
-		h = (h ^ (unsigned char)*name++) * 16777619u;
-	return h;
-}
 
 static struct dc_dir **dir_slot(struct ext4img_dcache *dc, ext2_ino_t ino)
 {
@@ -121,7 +81,7 @@ static void free_dir(struct ext4img_dcache *dc, struct dc_dir *d)
 }
 
 /* Take @d out of the directory hash and the LRU and free it. */
-static void drop_dir(struct ext4img_dcache *dc, struct dc_dir *d)
+void ext4img_dc_drop_dir(struct ext4img_dcache *dc, struct dc_dir *d)
 {
 	struct dc_dir **pp;
 
@@ -135,7 +95,7 @@ static void drop_dir(struct ext4img_dcache *dc, struct dc_dir *d)
 static void drop_all(struct ext4img_dcache *dc)
 {
 	while (dc->lru_tail)
-		drop_dir(dc, dc->lru_tail);
+		ext4img_dc_drop_dir(dc, dc->lru_tail);
 }
 
 /* Whether img->dcache exists and describes the image open now. */
@@ -181,8 +141,8 @@ static struct dc_dir *find_dir(struct ext4img_dcache *dc, ext2_ino_t ino)
 }
 
 /* Evict least recently used directories, never @keep, to fit @more. */
-static void make_room(struct ext4img_dcache *dc, uint64_t more,
-		      struct dc_dir *keep)
+void ext4img_dc_make_room(struct ext4img_dcache *dc, uint64_t more,
+			  struct dc_dir *keep)
 {
 	struct dc_dir *d = dc->lru_tail;
 
@@ -190,13 +150,13 @@ static void make_room(struct ext4img_dcache *dc, uint64_t more,
 		struct dc_dir *prev = d->lru_prev;
 
 		if (d != keep)
-			drop_dir(dc, d);
+			ext4img_dc_drop_dir(dc, d);
 		d = prev;
 	}
 }
 
-static struct dc_ent *find_ent(struct dc_dir *d, const char *name,
-			       unsigned int len, uint32_t hash)
+struct dc_ent *ext4img_dc_find_ent(struct dc_dir *d, const char *name,
+				   unsigned int len, uint32_t hash)
 {
 	struct dc_ent *e;
 
@@ -228,9 +188,9 @@ static int grow_tab(struct dc_dir *d)
 }
 
 /* Add a name that is not in @d yet, counted in @d and in @dc. */
-static int add_ent(struct ext4img_dcache *dc, struct dc_dir *d,
-		   const char *name, unsigned int len, ext2_ino_t ino,
-		   uint32_t lblk, uint32_t off)
+int ext4img_dc_add_ent(struct ext4img_dcache *dc, struct dc_dir *d,
+		       const char *name, unsigned int len, ext2_ino_t ino,
+		       uint32_t lblk, uint32_t off)
 {
 	struct dc_ent *e;
 
@@ -252,8 +212,8 @@ static int add_ent(struct ext4img_dcache *dc, struct dc_dir *d,
 	return 0;
 }
 
-static void del_ent(struct ext4img_dcache *dc, struct dc_dir *d,
-		    struct dc_ent *e)
+void ext4img_dc_del_ent(struct ext4img_dcache *dc, struct dc_dir *d,
+			struct dc_ent *e)
 {
 	struct dc_ent **pp;
 
@@ -283,9 +243,10 @@ static int fill_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
 	if (c->d->nents >= c->dc->limit)
 		return -E2BIG;
 	/* a name twice would make the cache disagree with ext2fs_lookup */
-	if (find_ent(c->d, de->name, len, name_hash(de->name, len)))
+	if (ext4img_dc_find_ent(c->d, de->name, len, name_hash(de->name, len)))
 		return -EUCLEAN;
-	return add_ent(c->dc, c->d, de->name, len, de->inode, c->lblk, off);
+	return ext4img_dc_add_ent(c->dc, c->d, de->name, len, de->inode,
+				  c->lblk, off);
 }
 
 /*
@@ -347,7 +308,7 @@ out_free:
  * The cached directory @ino, read in if it is not there yet, and made
  * the most recently used.  NULL when it is not cached (see fill_dir).
  */
-static struct dc_dir *get_dir(struct ext4img *img, ext2_ino_t ino)
+struct dc_dir *ext4img_dc_get_dir(struct ext4img *img, ext2_ino_t ino)
 {
 	struct ext4img_dcache *dc = get_dcache(img);
 	struct dc_dir *d;
@@ -362,7 +323,7 @@ static struct dc_dir *get_dir(struct ext4img *img, ext2_ino_t ino)
 	}
 	if (fill_dir(img, dc, ino, &d))
 		return NULL;
-	make_room(dc, 0, d);	/* its entries are counted already */
+	ext4img_dc_make_room(dc, 0, d); /* its entries are counted already */
 	d->hnext = *dir_slot(dc, ino);
 	*dir_slot(dc, ino) = d;
 	lru_push(dc, d);
@@ -380,7 +341,7 @@ void ext4img_dcache_forget(struct ext4img *img, ext2_ino_t dir)
 	struct dc_dir *d = peek_dir(img, dir);
 
 	if (d)
-		drop_dir(img->dcache, d);
+		ext4img_dc_drop_dir(img->dcache, d);
 }
 
 void ext4img_dcache_destroy(struct ext4img *img)
@@ -396,12 +357,12 @@ int ext4img_dcache_lookup(struct ext4img *img, ext2_ino_t dir, const char *name,
 			 ext2_ino_t *ino)
 {
 	unsigned int len = strlen(name);
-	struct dc_dir *d = get_dir(img, dir);
+	struct dc_dir *d = ext4img_dc_get_dir(img, dir);
 	struct dc_ent *e;
 
 	if (!d)
 		return -ENODATA;
-	e = find_ent(d, name, len, name_hash(name, len));
+	e = ext4img_dc_find_ent(d, name, len, name_hash(name, len));
 	if (!e)
 		return -ENOENT;
 	*ino = e->ino;
@@ -412,214 +373,16 @@ int ext4img_dcache_lookup(struct ext4img *img, ext2_ino_t dir, const char *name,
  * Charge one more entry to @d; evicts other directories if needed.  A
  * directory that outgrows the whole cache is dropped (-ENODATA).
  */
-static int charge_one(struct ext4img *img, struct dc_dir *d)
+int ext4img_dc_charge_one(struct ext4img *img, struct dc_dir *d)
 {
 	struct ext4img_dcache *dc = img->dcache;
 
-	make_room(dc, 1, d);
+	ext4img_dc_make_room(dc, 1, d);
 	if (dc->nents + 1 > dc->limit) {
-		drop_dir(dc, d);
+		ext4img_dc_drop_dir(dc, d);
 		return -ENODATA;
 	}
 	return 0;
-}
-
-/* The first block of @d with room for @need bytes, or NO_POS. */
-static uint32_t block_with_room(struct dc_dir *d, unsigned int need)
-{
-	for (uint32_t i = 0; i < d->nblocks; i++)
-		if (d->room[i] >= need)
-			return i;
-	return NO_POS;
-}
-
-/*
- * Grow the directory by one block (libext2fs writes it empty, with its
- * checksum tail) and learn its room.  Return: its logical block number.
- */
-static int64_t expand(struct ext4img *img, struct dc_dir *d, char *buf)
-{
-	struct ext2_inode_large in;
-	uint32_t nblocks, *room;
-	blk64_t pblk;
-	int ret;
-
-	ret = ext4img_err(ext2fs_expand_dir(img->fs, d->ino));
-	if (!ret)
-		ret = ext4img_read_inode(img, d->ino, &in);
-	if (ret)
-		return ret;
-	nblocks = EXT2_I_SIZE(&in) / img->block_size;
-	if (nblocks != d->nblocks + 1 || (in.i_flags & EXT2_INDEX_FL))
-		return -ESTALE;
-	room = realloc(d->room, nblocks * sizeof(*room));
-	if (!room)
-		return -ENOMEM;
-	d->room = room;
-	d->nblocks = nblocks;
-	ret = ext4img_dirblock_read(img, d->ino, nblocks - 1, buf, &pblk);
-	if (ret)
-		return ret;
-	room[nblocks - 1] = pblk ? ext4img_dirblock_room(img, buf) : 0;
-	return nblocks - 1;
-}
-
-/*
- * Insert into a linear directory at a place we choose.
- * Return: 0; 1 when the entry is on disk but could not be cached;
- * -ESTALE when our idea of the blocks was wrong before anything was
- * written; another -errno.
- */
-static int link_at(struct ext4img *img, struct dc_dir *d, const char *name,
-		   unsigned int len, ext2_ino_t ino, int type, char *buf)
-{
-	uint32_t lblk = block_with_room(d, EXT2_DIR_REC_LEN(len));
-	int64_t grown;
-	blk64_t pblk;
-	int ret, off;
-
-	if (lblk == NO_POS) {
-		grown = expand(img, d, buf);
-		if (grown < 0)
-			return grown;
-		lblk = grown;
-	}
-	ret = ext4img_dirblock_read(img, d->ino, lblk, buf, &pblk);
-	if (ret)
-		return ret;
-	if (!pblk)
-		return -ESTALE;
-	off = ext4img_dirblock_insert(img, buf, name, len, ino, type);
-	if (off < 0)
-		return -ESTALE;	/* room[] promised space */
-	ret = ext4img_dirblock_write(img, d->ino, pblk, buf);
-	if (ret)
-		return ret;
-	d->room[lblk] = ext4img_dirblock_room(img, buf);
-	return add_ent(img->dcache, d, name, len, ino, lblk, off) ? 1 : 0;
-}
-
-int ext4img_dcache_link(struct ext4img *img, ext2_ino_t dir, const char *name,
-		       ext2_ino_t ino, int type)
-{
-	unsigned int len = strlen(name);
-	struct dc_dir *d = get_dir(img, dir);
-	char *buf;
-	int ret;
-
-	if (!d || !d->positions)
-		return -ENODATA;
-	if (find_ent(d, name, len, name_hash(name, len)))
-		return -EEXIST;
-	ret = charge_one(img, d);
-	if (ret)
-		return ret;
-	buf = malloc(img->block_size);
-	if (!buf) {
-		ext4img_dcache_forget(img, dir);
-		return -ENOMEM;
-	}
-	ret = link_at(img, d, name, len, ino, type, buf);
-	free(buf);
-	if (ret) {
-		ext4img_dcache_forget(img, dir);
-		if (ret == 1)
-			return 0;
-		return ret == -ESTALE ? -ENODATA : ret;
-	}
-	return 0;
-}
-
-/*
- * Read the directory block that holds @e into @buf.  Return: 0 with its
- * physical block in *@pblk, -ESTALE when the cache no longer matches the
- * directory's blocks, or -errno.
- */
-static int read_ent_block(struct ext4img *img, struct dc_dir *d,
-			  const struct dc_ent *e, char *buf, blk64_t *pblk)
-{
-	int ret;
-
-	if (e->lblk >= d->nblocks)
-		return -ESTALE;
-	ret = ext4img_dirblock_read(img, d->ino, e->lblk, buf, pblk);
-	if (ret)
-		return ret;
-	return *pblk ? 0 : -ESTALE;
-}
-
-/*
- * Rewrite the block that holds the entry @e of a linear directory:
- * remove the entry, or (@remove false) point it at @ino of type @type.
- * The cache itself is left to the caller.  On failure after the
- * allocation the directory is dropped.
- * Return: 0; -ENODATA when the cache no longer matched the directory's
- * blocks; another -errno.
- */
-static int edit_ent(struct ext4img *img, struct dc_dir *d, struct dc_ent *e,
-		    bool remove, ext2_ino_t ino, int type)
-{
-	char *buf = malloc(img->block_size);
-	blk64_t pblk;
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	ret = read_ent_block(img, d, e, buf, &pblk);
-	if (!ret && remove)
-		ret = ext4img_dirblock_remove(img, buf, e->off, e->name, e->len,
-					     e->ino);
-	else if (!ret)
-		ret = ext4img_dirblock_retarget(img, buf, e->off, e->name,
-						e->len, e->ino, ino, type);
-	if (!ret)
-		ret = ext4img_dirblock_write(img, d->ino, pblk, buf);
-	if (!ret && remove)
-		d->room[e->lblk] = ext4img_dirblock_room(img, buf);
-	free(buf);
-	if (ret) {
-		ext4img_dcache_forget(img, d->ino);
-		return ret == -ESTALE ? -ENODATA : ret;
-	}
-	return 0;
-}
-
-int ext4img_dcache_unlink(struct ext4img *img, ext2_ino_t dir, const char *name,
-			 ext2_ino_t ino)
-{
-	unsigned int len = strlen(name);
-	struct dc_dir *d = get_dir(img, dir);
-	struct dc_ent *e;
-	int ret;
-
-	if (!d || !d->positions)
-		return -ENODATA;
-	e = find_ent(d, name, len, name_hash(name, len));
-	if (!e || e->ino != ino)
-		return -ENOENT;
-	ret = edit_ent(img, d, e, true, 0, 0);
-	if (!ret)
-		del_ent(img->dcache, d, e);
-	return ret;
-}
-
-int ext4img_dcache_set(struct ext4img *img, ext2_ino_t dir, const char *name,
-		      ext2_ino_t ino, int type)
-{
-	unsigned int len = strlen(name);
-	struct dc_dir *d = get_dir(img, dir);
-	struct dc_ent *e;
-	int ret;
-
-	if (!d || !d->positions)
-		return -ENODATA;
-	e = find_ent(d, name, len, name_hash(name, len));
-	if (!e)
-		return -ENOENT;
-	ret = edit_ent(img, d, e, false, ino, type);
-	if (!ret)
-		e->ino = ino;
-	return ret;
 }
 
 /*
@@ -635,9 +398,10 @@ void ext4img_dcache_added(struct ext4img *img, ext2_ino_t dir, const char *name,
 
 	if (!d)
 		return;
-	if (d->positions || find_ent(d, name, len, name_hash(name, len)) ||
-	    charge_one(img, d) ||
-	    add_ent(img->dcache, d, name, len, ino, NO_POS, 0))
+	if (d->positions ||
+	    ext4img_dc_find_ent(d, name, len, name_hash(name, len)) ||
+	    ext4img_dc_charge_one(img, d) ||
+	    ext4img_dc_add_ent(img->dcache, d, name, len, ino, NO_POS, 0))
 		ext4img_dcache_forget(img, dir);
 }
 
@@ -650,16 +414,16 @@ void ext4img_dcache_removed(struct ext4img *img, ext2_ino_t dir,
 
 	if (!d)
 		return;
-	e = find_ent(d, name, len, name_hash(name, len));
+	e = ext4img_dc_find_ent(d, name, len, name_hash(name, len));
 	if (d->positions || !e) {
 		ext4img_dcache_forget(img, dir);
 		return;
 	}
-	del_ent(img->dcache, d, e);
+	ext4img_dc_del_ent(img->dcache, d, e);
 }
 
 void ext4img_dcache_retarget(struct ext4img *img, ext2_ino_t dir,
-			    const char *name, ext2_ino_t ino)
+			     const char *name, ext2_ino_t ino)
 {
 	unsigned int len = strlen(name);
 	struct dc_dir *d = peek_dir(img, dir);
@@ -667,7 +431,7 @@ void ext4img_dcache_retarget(struct ext4img *img, ext2_ino_t dir,
 
 	if (!d)
 		return;
-	e = find_ent(d, name, len, name_hash(name, len));
+	e = ext4img_dc_find_ent(d, name, len, name_hash(name, len));
 	if (e)
 		e->ino = ino;
 	else

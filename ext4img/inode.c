@@ -302,6 +302,28 @@ void ext4img_drop_new_inode(struct ext4img *img, ext2_ino_t ino,
 }
 
 /*
+ * Write the whole on-disk inode @ino, zero past @in, so that no stale
+ * in-inode xattr of a former owner of the number survives.
+ */
+static int write_whole_inode(struct ext4img *img, ext2_ino_t ino,
+			     const struct ext2_inode_large *in)
+{
+	size_t isize = EXT2_INODE_SIZE(img->fs->super);
+	char *buf;
+	int ret;
+
+	buf = calloc(1, isize);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, in, isize < sizeof(*in) ? isize : sizeof(*in));
+	ret = ext4img_err(ext2fs_write_inode_full(img->fs, ino,
+						  (struct ext2_inode *)buf,
+						  isize));
+	free(buf);
+	return ret;
+}
+
+/*
  * ext4img_new_inode - allocate and write a new inode (not yet linked) for a
  * regular file, FIFO, socket or device node, owned by the caller @cred,
  * with the umask or @parent's default ACL applied (ext4img_acl_create).
@@ -314,8 +336,6 @@ int ext4img_new_inode(struct ext4img *img, const struct bmap_cred *cred,
 	struct ext2_inode_large dir;
 	struct ext4img_acl_new acl;
 	ext2_extent_handle_t h;
-	size_t isize = EXT2_INODE_SIZE(img->fs->super);
-	char *buf;
 	int ret, err;
 
 	ret = ext4img_read_inode(img, parent, &dir);
@@ -353,16 +373,7 @@ int ext4img_new_inode(struct ext4img *img, const struct bmap_cred *cred,
 			goto out_acl;
 		ext2fs_extent_free(h);
 	}
-	/* write the whole on-disk inode so no stale in-inode xattr survives */
-	buf = calloc(1, isize);
-	ret = -ENOMEM;
-	if (!buf)
-		goto out_acl;
-	memcpy(buf, in, isize < sizeof(*in) ? isize : sizeof(*in));
-	ret = ext4img_err(ext2fs_write_inode_full(img->fs, *ino,
-						 (struct ext2_inode *)buf,
-						 isize));
-	free(buf);
+	ret = write_whole_inode(img, *ino, in);
 	if (ret)
 		goto out_acl;
 	ext2fs_inode_alloc_stats2(img->fs, *ino, +1, S_ISDIR(mode));

@@ -39,329 +39,51 @@
 #include <unistd.h>
 
 #include <bmap/client.h>
-#include "bmapctl.h"
-
-#define M2P_PAGE_SHIFT	12
-#define M2P_PAGE_SIZE	(1ULL << M2P_PAGE_SHIFT)
-#define M2P_MAGIC	"BMAPM2P"	/* 8 bytes with the NUL */
-#define M2P_VERSION	1
-
-/* On-disk (on-file) binary header; every integer little-endian. */
-struct m2p_header {
-	char		magic[8];	/* "BMAPM2P\0" */
-	uint32_t	version;	/* 1 */
-	uint32_t	header_size;	/* 64: offset of frames[] */
-	uint8_t		uuid[16];	/* filesystem UUID */
-	uint64_t	nr_pages;	/* entries in frames[] */
-	uint64_t	file_size;	/* bytes */
-	uint32_t	page_shift;	/* 12 */
-	uint32_t	flags;		/* 0 */
-	uint64_t	reserved;	/* 0 */
-};
-
-_Static_assert(sizeof(struct m2p_header) == 64, "m2p header is 64 bytes");
-
-#define M2P_PAGES(size)	(((size) + M2P_PAGE_SIZE - 1) >> M2P_PAGE_SHIFT)
-
-struct m2p_table {
-	uint8_t		uuid[16];
-	char		dev_path[BMAP_DEVICE_PATH_MAX];
-	uint64_t	file_size;
-	uint64_t	nr_pages;
-	uint64_t	*frames;
-};
+#include "m2p.h"
 
 /*
- * Frame of each page from a map covering [0, file_size).  Return: 0, or
- * -EINVAL with *bad_page set for a page that is a hole, unaligned or not
- * physically contiguous.
+ * Does the frame table @want, read from @table, still hold for the file
+ * @path (of @size bytes now), whose table is @now?  Return: 0, or -1
+ * after naming the first difference.
  */
 static int
-frames_from_map(const struct bmap_client_map *map, struct m2p_table *t,
-		uint64_t *bad_page)
+compare(const char *path, const char *table, const struct m2p_table *want,
+	const struct m2p_table *now, uint64_t size)
 {
-	size_t i = 0;
+	char u1[UUID_STR_LEN], u2[UUID_STR_LEN];
 	uint64_t p;
 
-	t->frames = calloc(t->nr_pages ? t->nr_pages : 1, sizeof(uint64_t));
-	if (!t->frames)
-		return -ENOMEM;
-	for (p = 0; p < t->nr_pages; p++) {
-		uint64_t off = p << M2P_PAGE_SHIFT, end, dev, want;
-		const struct bmap_extent *e;
-
-		end = off + M2P_PAGE_SIZE;
-		if (end > t->file_size)
-			end = t->file_size;
-		while (i < map->nr_extents && map->extents[i].file_offset +
-		       map->extents[i].length <= off)
-			i++;
-		if (i == map->nr_extents)
-			goto out_bad;
-		e = &map->extents[i];
-		if (e->type == BMAP_EXT_HOLE || off < e->file_offset)
-			goto out_bad;
-		dev = e->dev_offset + (off - e->file_offset);
-		if (dev % M2P_PAGE_SIZE)
-			goto out_bad;
-		t->frames[p] = dev >> M2P_PAGE_SHIFT;
-		/* the rest of the page may continue in following extents */
-		want = dev;
-		for (size_t j = i; off < end; j++) {
-			const struct bmap_extent *x = &map->extents[j];
-			uint64_t in, n;
-
-			if (j == map->nr_extents || x->type == BMAP_EXT_HOLE ||
-			    x->dev_offset + (off - x->file_offset) != want)
-				goto out_bad;
-			in = off - x->file_offset;
-			n = x->length - in < end - off ? x->length - in :
-							 end - off;
-			off += n;
-			want += n;
+	if (memcmp(want->uuid, now->uuid, 16)) {
+		uuid_unparse_lower(want->uuid, u1);
+		uuid_unparse_lower(now->uuid, u2);
+		bmapctl_errmsg(path, "filesystem uuid %s, table says %s",
+			       u2, u1);
+		return -1;
+	}
+	for (p = 0; p < want->nr_pages; p++) {
+		if (p >= now->nr_pages) {
+			bmapctl_errmsg(path, "page %" PRIu64 ": frame %" PRIu64
+				       " in %s, beyond the end of the file now"
+				       " (size %" PRIu64 ", was %" PRIu64 ")",
+				       p, want->frames[p], table, size,
+				       want->file_size);
+			return -1;
+		}
+		if (want->frames[p] != now->frames[p]) {
+			bmapctl_errmsg(path, "page %" PRIu64 ": frame %" PRIu64
+				       " in %s, %" PRIu64 " now", p,
+				       want->frames[p], table, now->frames[p]);
+			return -1;
 		}
 	}
+	if (now->nr_pages != want->nr_pages ||
+	    now->file_size != want->file_size) {
+		bmapctl_errmsg(path, "page %" PRIu64 ": size %" PRIu64
+			       " now, %" PRIu64 " in %s", want->nr_pages,
+			       size, want->file_size, table);
+		return -1;
+	}
 	return 0;
-out_bad:
-	*bad_page = p;
-	return -EINVAL;
-}
-
-static int
-table_from_map(const struct bmap_client_map *map, uint64_t size,
-	       struct m2p_table *t, const char *path)
-{
-	uint64_t bad;
-	int err;
-
-	memset(t, 0, sizeof(*t));
-	memcpy(t->uuid, map->uuid, 16);
-	snprintf(t->dev_path, sizeof(t->dev_path), "%s", map->dev_path);
-	t->file_size = size;
-	t->nr_pages = M2P_PAGES(size);
-	err = frames_from_map(map, t, &bad);
-	if (err == -EINVAL)
-		bmapctl_errmsg(path, "page %" PRIu64 " is not one aligned, "
-			       "allocated 4 KiB device frame", bad);
-	else if (err)
-		bmapctl_err(path, err);
-	return err;
-}
-
-static int
-write_all(FILE *f, const void *buf, size_t len)
-{
-	return fwrite(buf, 1, len, f) == len ? 0 : -EIO;
-}
-
-static int
-emit_binary(FILE *f, const struct m2p_table *t)
-{
-	struct m2p_header h;
-	uint64_t p, le;
-	int err;
-
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, M2P_MAGIC, sizeof(h.magic));
-	h.version = htole32(M2P_VERSION);
-	h.header_size = htole32(sizeof(h));
-	memcpy(h.uuid, t->uuid, 16);
-	h.nr_pages = htole64(t->nr_pages);
-	h.file_size = htole64(t->file_size);
-	h.page_shift = htole32(M2P_PAGE_SHIFT);
-	err = write_all(f, &h, sizeof(h));
-	for (p = 0; !err && p < t->nr_pages; p++) {
-		le = htole64(t->frames[p]);
-		err = write_all(f, &le, sizeof(le));
-	}
-	return err;
-}
-
-/* The next run of frames from page @start: pages [start, return value). */
-static uint64_t
-run_end(const struct m2p_table *t, uint64_t start)
-{
-	uint64_t p;
-
-	for (p = start + 1; p < t->nr_pages &&
-	     t->frames[p] == t->frames[p - 1] + 1; p++)
-		;
-	return p;
-}
-
-static const struct bmapctl_column run_cols[] = {
-	{ "PAGE_START",		SCOLS_JSON_NUMBER },
-	{ "FRAME_START",	SCOLS_JSON_NUMBER },
-	{ "COUNT",		SCOLS_JSON_NUMBER },
-};
-
-static struct libscols_table *
-runs_table(const struct m2p_table *t)
-{
-	struct libscols_table *tb = bmapctl_table_new("runs", true);
-	struct libscols_line *ln;
-	uint64_t start, p;
-
-	if (!tb || bmapctl_table_columns(tb, run_cols, ARRAY_SIZE(run_cols)))
-		goto out_unref;
-	for (start = 0; start < t->nr_pages; start = p) {
-		p = run_end(t, start);
-		ln = scols_table_new_line(tb, NULL);
-		if (!ln || bmapctl_cell_u64(ln, 0, start) ||
-		    bmapctl_cell_u64(ln, 1, t->frames[start]) ||
-		    bmapctl_cell_u64(ln, 2, p - start))
-			goto out_unref;
-	}
-	return tb;
-
-out_unref:
-	scols_unref_table(tb);
-	return NULL;
-}
-
-static int
-emit_json(FILE *f, const struct m2p_table *t)
-{
-	struct libscols_table *tb = runs_table(t);
-	bool first = true;
-
-	if (!tb)
-		return -ENOMEM;
-	fputc('{', f);
-	json_kv_str(f, &first, "device", t->dev_path);
-	json_kv_uuid(f, &first, "uuid", t->uuid);
-	json_kv_u64(f, &first, "file_size", t->file_size);
-	json_kv_u64(f, &first, "page_size", M2P_PAGE_SIZE);
-	json_kv_u64(f, &first, "pages", t->nr_pages);
-	bmapctl_json_table(f, &first, tb);
-	fputs("}\n", f);
-	scols_unref_table(tb);
-	return ferror(f) ? -EIO : 0;
-}
-
-static int
-emit_text(FILE *f, const struct m2p_table *t)
-{
-	uint64_t p, start, runs = 0;
-	char uuid[UUID_STR_LEN];
-
-	for (p = 0; p < t->nr_pages; p++)
-		if (!p || t->frames[p] != t->frames[p - 1] + 1)
-			runs++;
-	uuid_unparse_lower(t->uuid, uuid);
-	fprintf(f, "# bmap m2p v%d\ndevice %s\nuuid %s\nfile_size %" PRIu64
-		"\npage_size %llu\npages %" PRIu64 "\nruns %" PRIu64 "\n",
-		M2P_VERSION, t->dev_path[0] ? t->dev_path : "unknown", uuid,
-		t->file_size, M2P_PAGE_SIZE, t->nr_pages, runs);
-	for (start = 0; start < t->nr_pages; start = p) {
-		p = run_end(t, start);
-		fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", start,
-			t->frames[start], p - start);
-	}
-	return ferror(f) ? -EIO : 0;
-}
-
-/* frames[] of a table read from a file, once its header is checked. */
-static int
-alloc_read_frames(struct m2p_table *t)
-{
-	if (t->nr_pages > (1ULL << 40) || t->nr_pages != M2P_PAGES(t->file_size))
-		return -EINVAL;
-	t->frames = calloc(t->nr_pages ? t->nr_pages : 1, sizeof(uint64_t));
-	return t->frames ? 0 : -ENOMEM;
-}
-
-static int
-read_binary(FILE *f, struct m2p_table *t)
-{
-	struct m2p_header h;
-	uint64_t p;
-	int err;
-
-	if (fread(&h, sizeof(h), 1, f) != 1 ||
-	    memcmp(h.magic, M2P_MAGIC, sizeof(h.magic)) ||
-	    le32toh(h.version) != M2P_VERSION ||
-	    le32toh(h.header_size) != sizeof(h) ||
-	    le32toh(h.page_shift) != M2P_PAGE_SHIFT)
-		return -EINVAL;
-	memcpy(t->uuid, h.uuid, 16);
-	t->nr_pages = le64toh(h.nr_pages);
-	t->file_size = le64toh(h.file_size);
-	err = alloc_read_frames(t);
-	if (err)
-		return err;
-	if (fread(t->frames, sizeof(uint64_t), t->nr_pages, f) != t->nr_pages)
-		return -EINVAL;
-	for (p = 0; p < t->nr_pages; p++)
-		t->frames[p] = le64toh(t->frames[p]);
-	return 0;
-}
-
-static int
-read_text(FILE *f, struct m2p_table *t)
-{
-	uint64_t runs = 0, r, ps, fs, n, p, page_size = 0;
-	bool have_pages = false;
-	char line[512], val[400];
-	int err;
-
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#')
-			continue;
-		if (sscanf(line, "device %255s", val) == 1)
-			memcpy(t->dev_path, val, strlen(val) + 1);
-		else if (sscanf(line, "uuid %399s", val) == 1) {
-			if (uuid_parse(val, t->uuid))
-				return -EINVAL;
-		} else if (sscanf(line, "file_size %" SCNu64, &t->file_size) == 1)
-			;
-		else if (sscanf(line, "page_size %" SCNu64, &page_size) == 1)
-			;
-		else if (sscanf(line, "pages %" SCNu64, &t->nr_pages) == 1)
-			have_pages = true;
-		else if (sscanf(line, "runs %" SCNu64, &runs) == 1)
-			break;
-		else
-			return -EINVAL;
-	}
-	if (!have_pages || page_size != M2P_PAGE_SIZE)
-		return -EINVAL;
-	err = alloc_read_frames(t);
-	if (err)
-		return err;
-	p = 0;
-	for (r = 0; r < runs; r++) {
-		if (!fgets(line, sizeof(line), f) ||
-		    sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64, &ps, &fs,
-			   &n) != 3 || ps != p || !n || n > t->nr_pages - p)
-			return -EINVAL;
-		for (; n; n--)
-			t->frames[p++] = fs++;
-	}
-	return p == t->nr_pages ? 0 : -EINVAL;
-}
-
-static int
-read_table(const char *path, struct m2p_table *t)
-{
-	char magic[8];
-	FILE *f;
-	int err;
-
-	memset(t, 0, sizeof(*t));
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (fread(magic, sizeof(magic), 1, f) == 1 &&
-	    !memcmp(magic, M2P_MAGIC, sizeof(magic))) {
-		rewind(f);
-		err = read_binary(f, t);
-	} else {
-		rewind(f);
-		err = read_text(f, t);
-	}
-	fclose(f);
-	return err;
 }
 
 static int
@@ -369,13 +91,11 @@ verify(const char *table, const char *path)
 {
 	struct m2p_table want, now;
 	struct bmap_client_map *map;
-	char u1[UUID_STR_LEN], u2[UUID_STR_LEN];
 	struct stat st;
-	uint64_t p;
 	int fd, err, sealed, ret = BMAPCTL_EXIT_FAIL;
 
 	memset(&now, 0, sizeof(now));
-	err = read_table(table, &want);
+	err = m2p_read_table(table, &want);
 	if (err) {
 		bmapctl_errmsg(table, "%s", err == -EINVAL ?
 			       "not an m2p table (text or binary)" :
@@ -395,39 +115,12 @@ verify(const char *table, const char *path)
 		bmapctl_err(path, err);
 		goto out_free;
 	}
-	err = table_from_map(map, st.st_size, &now, path);
+	err = m2p_table_from_map(map, st.st_size, &now, path);
 	bmap_client_map_free(map);
 	if (err && err != -EINVAL)
 		goto out_free;
-	if (memcmp(want.uuid, now.uuid, 16)) {
-		uuid_unparse_lower(want.uuid, u1);
-		uuid_unparse_lower(now.uuid, u2);
-		bmapctl_errmsg(path, "filesystem uuid %s, table says %s",
-			       u2, u1);
+	if (compare(path, table, &want, &now, st.st_size))
 		goto out_free;
-	}
-	for (p = 0; p < want.nr_pages; p++) {
-		if (p >= now.nr_pages) {
-			bmapctl_errmsg(path, "page %" PRIu64 ": frame %" PRIu64
-				       " in %s, beyond the end of the file now"
-				       " (size %" PRIu64 ", was %" PRIu64 ")",
-				       p, want.frames[p], table,
-				       (uint64_t)st.st_size, want.file_size);
-			goto out_free;
-		}
-		if (want.frames[p] != now.frames[p]) {
-			bmapctl_errmsg(path, "page %" PRIu64 ": frame %" PRIu64
-				       " in %s, %" PRIu64 " now", p,
-				       want.frames[p], table, now.frames[p]);
-			goto out_free;
-		}
-	}
-	if (now.nr_pages != want.nr_pages || now.file_size != want.file_size) {
-		bmapctl_errmsg(path, "page %" PRIu64 ": size %" PRIu64
-			       " now, %" PRIu64 " in %s", want.nr_pages,
-			       (uint64_t)st.st_size, want.file_size, table);
-		goto out_free;
-	}
 	if (err) {
 		bmapctl_errmsg(path, "the file's map yields no frame table");
 		goto out_free;
@@ -475,7 +168,7 @@ emit(const char *path, const char *out, enum m2p_form form, bool hold)
 		bmapctl_err(path, err);
 		goto out_release;
 	}
-	err = table_from_map(map, st.st_size, &t, path);
+	err = m2p_table_from_map(map, st.st_size, &t, path);
 	bmap_client_map_free(map);
 	if (err)
 		goto out_release;
@@ -487,9 +180,9 @@ emit(const char *path, const char *out, enum m2p_form form, bool hold)
 		}
 	}
 	if (form == M2P_JSON)
-		err = emit_json(f, &t);
+		err = m2p_emit_json(f, &t);
 	else
-		err = binary ? emit_binary(f, &t) : emit_text(f, &t);
+		err = binary ? m2p_emit_binary(f, &t) : m2p_emit_text(f, &t);
 	if (out && fclose(f))
 		err = -errno;
 	else if (!out && fflush(f))

@@ -77,6 +77,34 @@ map_usage(void)
 	return BMAPCTL_EXIT_OK;
 }
 
+/* The extents of [@off, @off + @len) of the regular file @path, or NULL. */
+static struct bmap_client_map *
+get_map(const char *path, uint64_t off, uint64_t len)
+{
+	struct bmap_client_map *map;
+	struct stat st;
+	int fd, err;
+
+	fd = bmapctl_open(path, O_RDONLY);
+	if (fd < 0) {
+		bmapctl_err(path, -errno);
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		bmapctl_errmsg(path, "not a regular file");
+		return NULL;
+	}
+	err = bmap_client_file_extents(fd, off, len, &map);
+	close(fd);
+	if (err == -ENOTTY || err == -EOPNOTSUPP)
+		bmapctl_errmsg(path, "filesystem reports no extent map "
+			       "(neither bmap ioctls nor FIEMAP)");
+	else if (err)
+		bmapctl_err(path, err);
+	return err ? NULL : map;
+}
+
 int
 cmd_map(int argc, char **argv)
 {
@@ -90,8 +118,7 @@ cmd_map(int argc, char **argv)
 	uint64_t off = 0, len = UINT64_MAX;
 	bool json = false;
 	const char *path;
-	struct stat st;
-	int c, fd, err;
+	int c, err;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:jh", opts, NULL)) != -1) {
@@ -114,26 +141,9 @@ cmd_map(int argc, char **argv)
 		return bmapctl_usage_error("map", optind >= argc ?
 			"missing FILE" : "exactly one FILE expected");
 	path = argv[optind];
-	fd = bmapctl_open(path, O_RDONLY);
-	if (fd < 0) {
-		bmapctl_err(path, -errno);
+	map = get_map(path, off, len);
+	if (!map)
 		return BMAPCTL_EXIT_FAIL;
-	}
-	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-		close(fd);
-		bmapctl_errmsg(path, "not a regular file");
-		return BMAPCTL_EXIT_FAIL;
-	}
-	err = bmap_client_file_extents(fd, off, len, &map);
-	close(fd);
-	if (err) {
-		if (err == -ENOTTY || err == -EOPNOTSUPP)
-			bmapctl_errmsg(path, "filesystem reports no extent map "
-				       "(neither bmap ioctls nor FIEMAP)");
-		else
-			bmapctl_err(path, err);
-		return BMAPCTL_EXIT_FAIL;
-	}
 	err = json ? print_json(path, map) : print_text(path, map);
 	bmap_client_map_free(map);
 	if (err) {

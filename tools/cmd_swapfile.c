@@ -253,8 +253,9 @@ swapfile_usage(void)
 	return BMAPCTL_EXIT_OK;
 }
 
-int
-cmd_swapfile(int argc, char **argv)
+/* The options into @o.  Return: -1 to go on, else the exit code. */
+static int
+swap_parse(int argc, char **argv, struct swap_opts *o)
 {
 	static const struct option opts[] = {
 		{ "label", required_argument, NULL, 'L' },
@@ -265,32 +266,28 @@ cmd_swapfile(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct swap_opts o = { 0 };
-	size_t pagesize = sysconf(_SC_PAGESIZE);
-	const char *path;
-	uint64_t size;
-	int c, err;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "L:U:pfjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'L':
-			o.label = optarg;
+			o->label = optarg;
 			break;
 		case 'U':
-			if (uuid_parse(optarg, o.uuid))
+			if (uuid_parse(optarg, o->uuid))
 				return bmapctl_usage_error("swapfile",
 					"bad UUID '%s'", optarg);
-			o.have_uuid = true;
+			o->have_uuid = true;
 			break;
 		case 'p':
-			o.pin = true;
+			o->pin = true;
 			break;
 		case 'f':
-			o.force = true;
+			o->force = true;
 			break;
 		case 'j':
-			o.json = true;
+			o->json = true;
 			break;
 		case 'h':
 			return swapfile_usage();
@@ -300,10 +297,13 @@ cmd_swapfile(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return bmapctl_usage_error("swapfile", "want FILE SIZE");
-	path = argv[optind];
-	if (bmapctl_parse_size(argv[optind + 1], &size))
-		return bmapctl_usage_error("swapfile", "bad SIZE '%s'",
-					   argv[optind + 1]);
+	return -1;
+}
+
+/* SIZE: pages for a version 1 header.  Return: -1 if fit, else exit code. */
+static int
+swap_check_size(uint64_t size, size_t pagesize)
+{
 	if (size % pagesize || size / pagesize < SWAP_MIN_PAGES)
 		return bmapctl_usage_error("swapfile", "SIZE must be a multiple"
 			" of %zu and at least %d pages", pagesize,
@@ -311,6 +311,28 @@ cmd_swapfile(int argc, char **argv)
 	if (size / pagesize - 1 > UINT32_MAX)
 		return bmapctl_usage_error("swapfile", "SIZE too large for a "
 					   "swap header");
+	return -1;
+}
+
+int
+cmd_swapfile(int argc, char **argv)
+{
+	struct swap_opts o = { 0 };
+	size_t pagesize = sysconf(_SC_PAGESIZE);
+	const char *path;
+	uint64_t size;
+	int err;
+
+	err = swap_parse(argc, argv, &o);
+	if (err >= 0)
+		return err;
+	path = argv[optind];
+	if (bmapctl_parse_size(argv[optind + 1], &size))
+		return bmapctl_usage_error("swapfile", "bad SIZE '%s'",
+					   argv[optind + 1]);
+	err = swap_check_size(size, pagesize);
+	if (err >= 0)
+		return err;
 	if (o.label && strlen(o.label) > SWAP_LABEL_LEN)
 		fprintf(stderr, "bmapctl: label truncated to %d bytes\n",
 			SWAP_LABEL_LEN);

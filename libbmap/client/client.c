@@ -10,7 +10,8 @@
  * sorted, gap-free extents covering the asked range, holes included, with
  * neighbours of the same kind merged.  Two maps of an unchanged file then
  * compare equal whatever batching the filesystem used, which is what the
- * S2 checks rely on.
+ * S2 checks rely on.  Maps of files without the bmap ioctls come from
+ * FIEMAP (fiemap.c).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -31,19 +32,11 @@
 
 #include <bmap/client.h>
 
-#ifndef FS_IOC_GETFSUUID
-/* Linux 6.5+; older headers lack it, the running kernel may have it. */
-struct fsuuid2 {
-	__u8	len;
-	__u8	uuid[16];
-};
-#define FS_IOC_GETFSUUID	_IOR(0x15, 0, struct fsuuid2)
-#endif
+#include "internal.h"
 
-#define FIEMAP_BATCH	64
 
-static int
-xioctl(int fd, unsigned long cmd, void *arg)
+int
+bmap_client_xioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
 }
@@ -51,20 +44,20 @@ xioctl(int fd, unsigned long cmd, void *arg)
 int
 bmap_client_seal(int fd)
 {
-	return xioctl(fd, BMAP_IOC_SEAL, NULL);
+	return bmap_client_xioctl(fd, BMAP_IOC_SEAL, NULL);
 }
 
 int
 bmap_client_unseal(int fd)
 {
-	return xioctl(fd, BMAP_IOC_UNSEAL, NULL);
+	return bmap_client_xioctl(fd, BMAP_IOC_UNSEAL, NULL);
 }
 
 int
 bmap_client_get_state(int fd, struct bmap_state *st)
 {
 	memset(st, 0, sizeof(*st));
-	return xioctl(fd, BMAP_IOC_GETSTATE, st);
+	return bmap_client_xioctl(fd, BMAP_IOC_GETSTATE, st);
 }
 
 int
@@ -85,7 +78,7 @@ bmap_client_device(int fd, struct bmap_device *dev)
 	int err;
 
 	memset(dev, 0, sizeof(*dev));
-	err = xioctl(fd, BMAP_IOC_DEVICE, dev);
+	err = bmap_client_xioctl(fd, BMAP_IOC_DEVICE, dev);
 	dev->path[BMAP_DEVICE_PATH_MAX - 1] = '\0';
 	return err;
 }
@@ -94,7 +87,7 @@ int
 bmap_client_status(int fd, struct bmap_status *st)
 {
 	memset(st, 0, sizeof(*st));
-	return xioctl(fd, BMAP_IOC_STATUS, st);
+	return bmap_client_xioctl(fd, BMAP_IOC_STATUS, st);
 }
 
 int
@@ -102,7 +95,7 @@ bmap_client_users(int fd, uint64_t start_uid, struct bmap_users_args *args)
 {
 	memset(args, 0, sizeof(*args));
 	args->start_uid = start_uid;
-	return xioctl(fd, BMAP_IOC_USERS, args);
+	return bmap_client_xioctl(fd, BMAP_IOC_USERS, args);
 }
 
 static int
@@ -118,7 +111,7 @@ lease_acquire(int fd, uint32_t mode, uint32_t flags, uint64_t offset,
 	args.length = length;
 	args.mode = mode;
 	args.flags = flags;
-	err = xioctl(fd, BMAP_IOC_LEASE, &args);
+	err = bmap_client_xioctl(fd, BMAP_IOC_LEASE, &args);
 	if (err)
 		return err;
 	/* A filesystem that "succeeds" without an id did not understand us. */
@@ -147,8 +140,8 @@ bmap_client_lease_try_acquire(int fd, uint32_t mode, uint64_t offset,
 			     lease);
 }
 
-static struct bmap_client_map *
-map_new(uint64_t offset, uint32_t source)
+struct bmap_client_map *
+bmap_client_map_new(uint64_t offset, uint32_t source)
 {
 	struct bmap_client_map *map;
 
@@ -203,8 +196,8 @@ ext_continues(const struct bmap_extent *prev, const struct bmap_extent *e)
  * it.  Extents must arrive in file order; overlap means the filesystem
  * answered inconsistently.
  */
-static int
-map_append(struct bmap_client_map *map, uint64_t end,
+int
+bmap_client_map_append(struct bmap_client_map *map, uint64_t end,
 	   const struct bmap_extent *in)
 {
 	uint64_t covered = map->offset + map->length;
@@ -233,7 +226,7 @@ map_append(struct bmap_client_map *map, uint64_t end,
 			.type = BMAP_EXT_HOLE,
 		};
 
-		err = map_append(map, end, &hole);
+		err = bmap_client_map_append(map, end, &hole);
 		if (err)
 			return err;
 	}
@@ -247,8 +240,8 @@ map_append(struct bmap_client_map *map, uint64_t end,
 	return 0;
 }
 
-static int
-map_finish(struct bmap_client_map *map, uint64_t end)
+int
+bmap_client_map_finish(struct bmap_client_map *map, uint64_t end)
 {
 	struct bmap_extent hole = {
 		.file_offset = map->offset + map->length,
@@ -258,11 +251,11 @@ map_finish(struct bmap_client_map *map, uint64_t end)
 	if (hole.file_offset >= end)
 		return 0;
 	hole.length = end - hole.file_offset;
-	return map_append(map, end, &hole);
+	return bmap_client_map_append(map, end, &hole);
 }
 
-static int
-file_size(int fd, uint64_t *size)
+int
+bmap_client_file_size(int fd, uint64_t *size)
 {
 	struct stat st;
 
@@ -292,7 +285,7 @@ lease_map_end(struct bmap_client_lease *lease, uint64_t offset,
 		*end = lease_end;
 		return 0;
 	}
-	err = file_size(lease->fd, end);
+	err = bmap_client_file_size(lease->fd, end);
 	if (!err && *end < offset)
 		*end = offset;
 	return err;
@@ -330,14 +323,14 @@ lease_map_once(struct bmap_client_lease *lease, struct bmap_client_map *map,
 	args->offset = cur;
 	args->length = end - cur;
 	args->flags = flags;
-	err = xioctl(lease->fd, BMAP_IOC_MAP, args);
+	err = bmap_client_xioctl(lease->fd, BMAP_IOC_MAP, args);
 	if (err)
 		goto out_free;
 	err = -EIO;
 	if (args->nr_extents > BMAP_MAP_MAX_EXTENTS || args->next_offset <= cur)
 		goto out_free;
 	for (i = 0; i < args->nr_extents; i++) {
-		err = map_append(map, end, &args->extents[i]);
+		err = bmap_client_map_append(map, end, &args->extents[i]);
 		if (err)
 			goto out_free;
 	}
@@ -364,7 +357,7 @@ bmap_client_map(struct bmap_client_lease *lease, uint64_t offset,
 	err = lease_map_end(lease, offset, length, &end);
 	if (err)
 		return err;
-	map = map_new(offset, BMAP_CLIENT_SRC_LEASE);
+	map = bmap_client_map_new(offset, BMAP_CLIENT_SRC_LEASE);
 	if (!map)
 		return -ENOMEM;
 	err = map_fill_device(lease->fd, map);
@@ -375,7 +368,7 @@ bmap_client_map(struct bmap_client_lease *lease, uint64_t offset,
 		if (err)
 			goto out_free;
 	}
-	err = map_finish(map, end);
+	err = bmap_client_map_finish(map, end);
 	if (err)
 		goto out_free;
 	*mapp = map;
@@ -402,7 +395,7 @@ bmap_client_commit(struct bmap_client_lease *lease, uint64_t offset,
 		args.new_size = new_size;
 		args.flags = BMAP_COMMIT_SIZE;
 	}
-	err = xioctl(lease->fd, BMAP_IOC_COMMIT, &args);
+	err = bmap_client_xioctl(lease->fd, BMAP_IOC_COMMIT, &args);
 	if (err == -ESTALE)
 		lease->revoked = true;
 	return err;
@@ -416,7 +409,7 @@ bmap_client_release(struct bmap_client_lease *lease)
 
 	memset(&args, 0, sizeof(args));
 	args.lease_id = lease->id;
-	err = lease->id ? xioctl(lease->fd, BMAP_IOC_RELEASE, &args) : -ENOENT;
+	err = lease->id ? bmap_client_xioctl(lease->fd, BMAP_IOC_RELEASE, &args) : -ENOENT;
 	memset(lease, 0, sizeof(*lease));
 	lease->fd = -1;
 	return err;
@@ -433,7 +426,7 @@ bmap_client_events(int fd, struct bmap_event *ev, unsigned int max)
 		return -EINVAL;
 	while (max - n >= BMAP_EVENTS_MAX) {
 		memset(&args, 0, sizeof(args));
-		err = xioctl(fd, BMAP_IOC_EVENTS, &args);
+		err = bmap_client_xioctl(fd, BMAP_IOC_EVENTS, &args);
 		if (err)
 			return n ? (int)n : err;
 		if (args.nr_events > BMAP_EVENTS_MAX)
@@ -460,149 +453,6 @@ bmap_client_wait(int fd, int timeout_ms)
 	if (pfd.revents & POLLNVAL)
 		return -EBADF;
 	return (pfd.revents & (POLLPRI | POLLERR)) ? 1 : 0;
-}
-
-/*
- * Name the block device a kernel filesystem lives on, for FIEMAP maps:
- * /sys/dev/block/M:m/uevent carries DEVNAME.  Failure leaves the path
- * empty; the extents are still right.
- */
-static void
-fiemap_fill_device(int fd, struct bmap_client_map *map)
-{
-	struct fsuuid2 fu = { .len = sizeof(fu.uuid) };
-	char path[64], line[256];
-	struct statvfs sv;
-	struct stat st;
-	FILE *f;
-
-	if (fstatvfs(fd, &sv) == 0)
-		map->block_size = sv.f_bsize;
-	if (ioctl(fd, FS_IOC_GETFSUUID, &fu) == 0 && fu.len == 16)
-		memcpy(map->uuid, fu.uuid, sizeof(map->uuid));
-	if (fstat(fd, &st) < 0)
-		return;
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent",
-		 major(st.st_dev), minor(st.st_dev));
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "DEVNAME=", 8))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		snprintf(map->dev_path, sizeof(map->dev_path), "/dev/%s",
-			 line + 8);
-		break;
-	}
-	fclose(f);
-}
-
-static void
-fiemap_to_extent(const struct fiemap_extent *fe, struct bmap_extent *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->file_offset = fe->fe_logical;
-	e->dev_offset = fe->fe_physical;
-	e->length = fe->fe_length;
-	e->type = (fe->fe_flags & FIEMAP_EXTENT_UNWRITTEN) ?
-		  BMAP_EXT_UNWRITTEN : BMAP_EXT_MAPPED;
-}
-
-static int
-fiemap_collect(int fd, struct bmap_client_map *map, uint64_t end)
-{
-	size_t sz = sizeof(struct fiemap) +
-		    FIEMAP_BATCH * sizeof(struct fiemap_extent);
-	uint64_t cur = map->offset;
-	struct fiemap *fm;
-	struct bmap_extent e;
-	uint32_t i, flags = FIEMAP_FLAG_SYNC;
-	int err = 0;
-
-	fm = malloc(sz);
-	if (!fm)
-		return -ENOMEM;
-	while (cur < end) {
-		memset(fm, 0, sz);
-		fm->fm_start = cur;
-		fm->fm_length = end - cur;
-		fm->fm_flags = flags;
-		fm->fm_extent_count = FIEMAP_BATCH;
-		err = xioctl(fd, FS_IOC_FIEMAP, fm);
-		if (err || fm->fm_mapped_extents == 0)
-			break;
-		for (i = 0; i < fm->fm_mapped_extents; i++) {
-			fiemap_to_extent(&fm->fm_extents[i], &e);
-			err = map_append(map, end, &e);
-			if (err)
-				goto out_free;
-		}
-		i = fm->fm_mapped_extents - 1;
-		if (fm->fm_extents[i].fe_flags & FIEMAP_EXTENT_LAST)
-			break;
-		if (e.file_offset + e.length <= cur) {
-			err = -EIO;
-			break;
-		}
-		cur = e.file_offset + e.length;
-		flags = 0;	/* synced once is enough */
-	}
-out_free:
-	free(fm);
-	return err;
-}
-
-static int
-file_extents_fiemap(int fd, uint64_t offset, uint64_t end,
-		    struct bmap_client_map **mapp)
-{
-	struct bmap_client_map *map;
-	int err;
-
-	map = map_new(offset, BMAP_CLIENT_SRC_FIEMAP);
-	if (!map)
-		return -ENOMEM;
-	fiemap_fill_device(fd, map);
-	err = fiemap_collect(fd, map, end);
-	if (!err)
-		err = map_finish(map, end);
-	if (err) {
-		bmap_client_map_free(map);
-		return err;
-	}
-	*mapp = map;
-	return 0;
-}
-
-int
-bmap_client_file_extents(int fd, uint64_t offset, uint64_t length,
-			 struct bmap_client_map **mapp)
-{
-	struct bmap_client_lease lease;
-	uint64_t size = 0, end;
-	int err;
-
-	*mapp = NULL;
-	err = file_size(fd, &size);
-	if (err)
-		return err;
-	end = size;
-	if (length != BMAP_LEASE_TO_EOF && offset + length >= offset &&
-	    offset + length < size)
-		end = offset + length;
-	if (end < offset)
-		end = offset;
-
-	err = bmap_client_lease_acquire(fd, BMAP_LEASE_READ, offset,
-					BMAP_LEASE_TO_EOF, &lease);
-	if (bmap_client_is_unsupported(err))
-		return file_extents_fiemap(fd, offset, end, mapp);
-	if (err)
-		return err;
-	err = bmap_client_map(&lease, offset, end - offset, 0, mapp);
-	bmap_client_release(&lease);
-	return err;
 }
 
 const char *

@@ -7,6 +7,8 @@
  * cursor, so freed blocks are reused soon, which is what makes the
  * quarantine tests meaningful.  Each file is a sorted array of extents.
  * One mutex serializes every call, like the libext2fs backend's lock.
+ * What the tests use to look inside and to inject faults is in
+ * backend_mem_check.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,34 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bmap/backend_mem.h>
-
-#define BMEM_QUARANTINE	UINT64_MAX
-
-struct bmem_file {
-	uint64_t		ino;
-	uint32_t		uid;
-	bool			regular;
-	bool			sealed;
-	uint64_t		size;
-	struct bmap_xrec	*ext;	/* sorted by lblk, disjoint */
-	size_t			nr;
-	size_t			max;
-};
-
-struct bmap_mem {
-	pthread_mutex_t		lock;	/* everything below */
-	uint64_t		nr_blocks;
-	uint64_t		*owner;
-	uint64_t		nr_free;
-	uint64_t		nr_quarantined;
-	uint64_t		cursor;
-	struct bmem_file	**files;
-	size_t			nr_files;
-	int			fail[BMAP_MEM_OP_NR];
-	void			(*on_free)(void *arg);	/* one-shot */
-	void			*on_free_arg;
-};
+#include "backend_mem_int.h"
 
 struct bmap_mem *bmap_mem_new(uint64_t nr_blocks)
 {
@@ -575,115 +550,6 @@ static int bmem_sync(void *be, uint64_t ino)
 	(void)be;
 	(void)ino;
 	return 0;
-}
-
-uint64_t bmap_mem_free_blocks(struct bmap_mem *m)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&m->lock);
-	n = m->nr_free;
-	pthread_mutex_unlock(&m->lock);
-	return n;
-}
-
-uint64_t bmap_mem_quarantined_blocks(struct bmap_mem *m)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&m->lock);
-	n = m->nr_quarantined;
-	pthread_mutex_unlock(&m->lock);
-	return n;
-}
-
-uint64_t bmap_mem_block_owner(struct bmap_mem *m, uint64_t pblk)
-{
-	uint64_t o;
-
-	pthread_mutex_lock(&m->lock);
-	o = pblk < m->nr_blocks ? m->owner[pblk] : 0;
-	pthread_mutex_unlock(&m->lock);
-	return o;
-}
-
-void bmap_mem_fail_next(struct bmap_mem *m, unsigned int op, int error)
-{
-	if (op >= BMAP_MEM_OP_NR)
-		return;
-	pthread_mutex_lock(&m->lock);
-	m->fail[op] = error;
-	pthread_mutex_unlock(&m->lock);
-}
-
-void bmap_mem_on_free(struct bmap_mem *m, void (*fn)(void *arg), void *arg)
-{
-	pthread_mutex_lock(&m->lock);
-	m->on_free = fn;
-	m->on_free_arg = arg;
-	pthread_mutex_unlock(&m->lock);
-}
-
-static int bmem_check_file(struct bmap_mem *m, struct bmem_file *f,
-			   uint64_t *owned)
-{
-	size_t i;
-	uint64_t b;
-
-	for (i = 0; i < f->nr; i++) {
-		struct bmap_xrec *r = &f->ext[i];
-
-		if (!r->len || (i && f->ext[i - 1].lblk + f->ext[i - 1].len >
-					     r->lblk)) {
-			fprintf(stderr, "bmap_mem: ino %llu: bad extent list\n",
-				(unsigned long long)f->ino);
-			return -EUCLEAN;
-		}
-		for (b = r->pblk; b < r->pblk + r->len; b++) {
-			if (b >= m->nr_blocks || m->owner[b] != f->ino) {
-				fprintf(stderr, "bmap_mem: ino %llu: block %llu "
-					"owned by %llu\n",
-					(unsigned long long)f->ino,
-					(unsigned long long)b,
-					(unsigned long long)(b < m->nr_blocks ?
-						m->owner[b] : 0));
-				return -EUCLEAN;
-			}
-			(*owned)++;
-		}
-	}
-	return 0;
-}
-
-int bmap_mem_check(struct bmap_mem *m)
-{
-	uint64_t owned = 0, in_files = 0, free_ = 0, quar = 0, b;
-	size_t i;
-	int ret = 0;
-
-	pthread_mutex_lock(&m->lock);
-	for (i = 0; i < m->nr_files && !ret; i++)
-		ret = bmem_check_file(m, m->files[i], &in_files);
-	for (b = 0; b < m->nr_blocks; b++) {
-		if (!m->owner[b])
-			free_++;
-		else if (m->owner[b] == BMEM_QUARANTINE)
-			quar++;
-		else
-			owned++;
-	}
-	if (!ret && (owned != in_files || free_ != m->nr_free ||
-		     quar != m->nr_quarantined)) {
-		fprintf(stderr, "bmap_mem: books disagree: owned %llu in files "
-			"%llu free %llu/%llu quarantined %llu/%llu\n",
-			(unsigned long long)owned, (unsigned long long)in_files,
-			(unsigned long long)free_,
-			(unsigned long long)m->nr_free, (unsigned long long)quar,
-			(unsigned long long)m->nr_quarantined);
-		ret = -EUCLEAN;
-	}
-	pthread_mutex_unlock(&m->lock);
-	return ret;
 }
 
 const struct bmap_backend_ops bmap_mem_ops = {

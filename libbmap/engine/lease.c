@@ -135,6 +135,28 @@ int bmap_lease_permission(struct bmap_file *f, const struct bmap_cred *cred)
 	return uid == cred->uid ? 0 : -EACCES;
 }
 
+/*
+ * Put the new lease @l in its owner's and its file's lists and count it.
+ * lease_lock held.  Return: its id.
+ */
+static uint64_t lease_insert(struct bmap_lease *l)
+{
+	struct bmap_engine *eng = l->owner->eng;
+
+	l->id = eng->next_id++;
+	list_add_tail(&l->owner_node, &l->owner->leases);
+	list_add_tail(&l->file_node, &l->file->leases);
+	eng->st.nr_leases++;
+	if (l->mode == BMAP_LEASE_READ)
+		eng->st.nr_read++;
+	else if (l->mode == BMAP_LEASE_WRITE)
+		eng->st.nr_write++;
+	else
+		eng->st.nr_pin++;
+	bmap_file_ref(l->file);
+	return l->id;
+}
+
 int bmap_lease_acquire(struct bmap_owner *o, struct bmap_file *f,
 		       uint32_t mode, uint64_t off, uint64_t len,
 		       unsigned int flags, uint64_t *id)
@@ -189,18 +211,7 @@ int bmap_lease_acquire(struct bmap_owner *o, struct bmap_file *f,
 			goto out_unlock;
 	}
 	u->nr_leases++;
-	l->id = eng->next_id++;
-	list_add_tail(&l->owner_node, &o->leases);
-	list_add_tail(&l->file_node, &f->leases);
-	eng->st.nr_leases++;
-	if (mode == BMAP_LEASE_READ)
-		eng->st.nr_read++;
-	else if (mode == BMAP_LEASE_WRITE)
-		eng->st.nr_write++;
-	else
-		eng->st.nr_pin++;
-	bmap_file_ref(f);
-	*id = l->id;
+	*id = lease_insert(l);
 	l = NULL;
 out_unlock:
 	bmap_unlock(&eng->lease_lock);
