@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <bmap/uapi.h>
 #include <bmap/backend.h>
@@ -119,6 +120,8 @@ int ext4img_open(struct ext4img *img, const char *image, bool create,
 		 uint64_t create_size, char *why, size_t len);
 void ext4img_close(struct ext4img *img, bool clean);
 int ext4img_sync_inode(struct ext4img *img, ext2_ino_t ino);
+/* ext4img_statfs - the image's counts for statfs(2); lock held. */
+void ext4img_statfs(struct ext4img *img, struct statvfs *sv);
 
 /* errors.c: the one translation of errcode_t into -errno */
 int _ext4img_err(errcode_t err, const char *file, int line);
@@ -140,6 +143,42 @@ int ext4img_acl_create(struct ext4img *img, const struct bmap_cred *cred,
 int ext4img_acl_init(struct ext4img *img, ext2_ino_t ino,
 		     struct ext4img_acl_new *n);
 void ext4img_acl_new_free(struct ext4img_acl_new *n);
+
+/*
+ * xattr.c: extended attributes by full name ("user.x"); lock held.
+ * Return -EOPNOTSUPP when the filesystem has no xattr feature.
+ */
+/*
+ * ext4img_xattr_set - set @name of @ino to @value (@size bytes) and
+ * update ctime; @flags XATTR_CREATE or XATTR_REPLACE as setxattr(2).
+ * Return: 0; -EEXIST, -ENODATA as setxattr(2); -ENOSPC; -EIO.
+ */
+int ext4img_xattr_set(struct ext4img *img, ext2_ino_t ino, const char *name,
+		      const void *value, size_t size, int flags);
+/*
+ * ext4img_xattr_get - the value of @name of @ino in *@value (free() it)
+ * and *@len.  Return: 0; -ENODATA when there is none; -EIO.
+ */
+int ext4img_xattr_get(struct ext4img *img, ext2_ino_t ino, const char *name,
+		      void **value, size_t *len);
+/*
+ * ext4img_xattr_list - call @fn with each name of @ino; a non-zero
+ * return of @fn stops the walk and is returned.  Return: 0 or -errno.
+ */
+int ext4img_xattr_list(struct ext4img *img, ext2_ino_t ino,
+		       int (*fn)(void *arg, const char *name), void *arg);
+/*
+ * ext4img_xattr_remove - remove @name of @ino, leaving its times alone.
+ * Return: 0; -ENODATA when there is none; -EIO.
+ */
+int ext4img_xattr_remove(struct ext4img *img, ext2_ino_t ino,
+			 const char *name);
+/*
+ * ext4img_may_have_xattrs - false only when @ino (read as @in) has no
+ * extended attribute at all; cheap, for the write path.
+ */
+bool ext4img_may_have_xattrs(struct ext4img *img, ext2_ino_t ino,
+			     const struct ext2_inode_large *in);
 
 /* engine_ops.c: the engine's backend; the cookie is the struct ext4img */
 extern const struct bmap_backend_ops ext4img_engine_ops;
@@ -303,6 +342,23 @@ int ext4img_set_dotdot(struct ext4img *img, ext2_ino_t dir,
 		       ext2_ino_t parent);
 int ext4img_adjust_links(struct ext4img *img, ext2_ino_t ino, int delta);
 int ext4img_touch_dir(struct ext4img *img, ext2_ino_t dir);
+/*
+ * ext4img_readlink - the target of the symlink @ino, NUL-terminated in
+ * @buf of @len bytes.  Return: 0; -EINVAL not a symlink; -ENAMETOOLONG
+ * it does not fit; -EIO.
+ */
+int ext4img_readlink(struct ext4img *img, ext2_ino_t ino, char *buf,
+		     size_t len);
+/*
+ * ext4img_dir_walk - call @fn with each entry of directory @dir: its
+ * name (@len bytes, not NUL-terminated), inode and DT_* type.  A
+ * non-zero return of @fn stops the walk and is returned.
+ * Return: 0 or -errno.
+ */
+int ext4img_dir_walk(struct ext4img *img, ext2_ino_t dir,
+		     int (*fn)(void *arg, const char *name, unsigned int len,
+			       ext2_ino_t ino, unsigned int type),
+		     void *arg);
 /*
  * ext4img_mkdir, ext4img_symlink - make the directory or the symlink
  * @name in @dir, owned by @cred, with @mode (after the umask or @dir's

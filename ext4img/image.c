@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -223,4 +224,24 @@ int ext4img_sync_inode(struct ext4img *img, ext2_ino_t ino)
 	err = ext2fs_flush2(img->fs, 0);
 	ext4img_unlock(img);
 	return ext4img_err(err);
+}
+
+/* ext4img_statfs - see ext4img.h */
+void ext4img_statfs(struct ext4img *img, struct statvfs *sv)
+{
+	struct ext2_super_block *sb = img->fs->super;
+	uint64_t free = ext2fs_free_blocks_count(sb);
+	uint64_t resv = ext2fs_r_blocks_count(sb);
+
+	memset(sv, 0, sizeof(*sv));
+	sv->f_bsize = img->block_size;
+	sv->f_frsize = img->block_size;
+	sv->f_blocks = ext2fs_blocks_count(sb);
+	sv->f_bfree = free;
+	sv->f_bavail = free > resv ? free - resv : 0;
+	sv->f_files = sb->s_inodes_count;
+	sv->f_ffree = sb->s_free_inodes_count;
+	sv->f_favail = sb->s_free_inodes_count;
+	sv->f_namemax = EXT4IMG_NAME_MAX;
+	memcpy(&sv->f_fsid, sb->s_uuid, sizeof(sv->f_fsid));
 }

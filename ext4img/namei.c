@@ -8,6 +8,7 @@
  * Every function here runs with ext4img.lock held unless it says
  * otherwise.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -441,4 +442,88 @@ int ext4img_symlink(struct ext4img *img, const struct bmap_cred *cred,
 		    ext2_ino_t *ino)
 {
 	return make_node(img, cred, dir, name, target, 0777, ino);
+}
+
+/* ext4img_readlink - see ext4img.h */
+int ext4img_readlink(struct ext4img *img, ext2_ino_t ino, char *buf,
+		     size_t len)
+{
+	struct ext2_inode_large in;
+	unsigned int got;
+	ext2_file_t f;
+	errcode_t err;
+	size_t size;
+	int ret;
+
+	ret = ext4img_read_inode(img, ino, &in);
+	if (ret)
+		return ret;
+	if (!LINUX_S_ISLNK(in.i_mode))
+		return -EINVAL;
+	size = EXT2_I_SIZE(&in);
+	if (size >= len)
+		return -ENAMETOOLONG;
+	if (ext2fs_is_fast_symlink((struct ext2_inode *)&in)) {
+		memcpy(buf, in.i_block, size);
+		buf[size] = 0;
+		return 0;
+	}
+	err = ext2fs_file_open(img->fs, ino, 0, &f);
+	if (err)
+		return ext4img_err(err);
+	err = ext2fs_file_read(f, buf, size, &got);
+	ext2fs_file_close(f);
+	if (err)
+		return ext4img_err(err);
+	buf[got] = 0;
+	return 0;
+}
+
+static unsigned int dt_of(int ft)
+{
+	switch (ft) {
+	case EXT2_FT_REG_FILE:	return DT_REG;
+	case EXT2_FT_DIR:	return DT_DIR;
+	case EXT2_FT_CHRDEV:	return DT_CHR;
+	case EXT2_FT_BLKDEV:	return DT_BLK;
+	case EXT2_FT_FIFO:	return DT_FIFO;
+	case EXT2_FT_SOCK:	return DT_SOCK;
+	case EXT2_FT_SYMLINK:	return DT_LNK;
+	}
+	return DT_UNKNOWN;
+}
+
+struct walk_ctx {
+	int	(*fn)(void *arg, const char *name, unsigned int len,
+		      ext2_ino_t ino, unsigned int type);
+	void	*arg;
+	int	err;
+};
+
+static int walk_fn(struct ext2_dir_entry *de, int offset, int blocksize,
+		   char *buf, void *priv)
+{
+	struct walk_ctx *c = priv;
+
+	(void)offset;
+	(void)blocksize;
+	(void)buf;
+	if (!de->inode)
+		return 0;
+	c->err = c->fn(c->arg, de->name, ext2fs_dirent_name_len(de),
+		       de->inode, dt_of(ext2fs_dirent_file_type(de)));
+	return c->err ? DIRENT_ABORT : 0;
+}
+
+/* ext4img_dir_walk - see ext4img.h */
+int ext4img_dir_walk(struct ext4img *img, ext2_ino_t dir,
+		     int (*fn)(void *arg, const char *name, unsigned int len,
+			       ext2_ino_t ino, unsigned int type),
+		     void *arg)
+{
+	struct walk_ctx c = { .fn = fn, .arg = arg };
+	errcode_t err;
+
+	err = ext2fs_dir_iterate(img->fs, dir, 0, NULL, walk_fn, &c);
+	return err ? ext4img_err(err) : c.err;
 }

@@ -143,9 +143,6 @@ int bmapfs_remove_guarded(struct bmapfs *b, ext2_ino_t victim,
 			  unsigned int flags, bmapfs_remove_fn fn, void *arg);
 int bmapfs_forget_inode(struct bmapfs *b, ext2_ino_t ino);
 
-/* ops_xattr.c */
-int bmapfs_xattr_remove(struct bmapfs *b, ext2_ino_t ino, const char *name);
-
 /* ops_file.c */
 int bmapfs_engine_trunc(struct bmapfs *b, ext2_ino_t ino, uint64_t size,
 			struct bmap_file *bf);

@@ -222,32 +222,6 @@ static int write_range(struct bmapfs *b, struct bmap_file *bf,
 }
 
 /*
- * Whether @ino may carry extended attributes: an xattr block, or the
- * in-inode xattr magic after the large inode's extra fields.  Cheap (the
- * inode is in libext2fs's cache), so that a write looks for a file
- * capability only in inodes that can have one.  Call with the lock held.
- */
-static bool may_have_xattrs(struct bmapfs *b, ext2_ino_t ino,
-			    const struct ext2_inode_large *in)
-{
-	size_t isize = EXT2_INODE_SIZE(b->img.fs->super);
-	size_t at = EXT2_GOOD_OLD_INODE_SIZE + in->i_extra_isize;
-	char raw[1024];
-	uint32_t magic;
-
-	if (ext2fs_file_acl_block(b->img.fs, (const struct ext2_inode *)in))
-		return true;
-	if (isize <= EXT2_GOOD_OLD_INODE_SIZE || at + sizeof(magic) > isize)
-		return false;
-	if (isize > sizeof(raw) ||
-	    ext2fs_read_inode_full(b->img.fs, ino, (struct ext2_inode *)raw,
-				   isize))
-		return true;
-	memcpy(&magic, raw + at, sizeof(magic));
-	return ext2fs_le32_to_cpu(magic) == EXT2_EXT_ATTR_MAGIC;
-}
-
-/*
  * A write drops the file's capabilities (security.capability), as the
  * VFS does for every writer.  For descriptors in direct I/O mode
  * (set_io_mode, ops_file.c) the kernel sends writes straight through and
@@ -258,7 +232,7 @@ static bool may_have_xattrs(struct bmapfs *b, ext2_ino_t ino,
  */
 static int kill_caps(struct bmapfs *b, ext2_ino_t ino)
 {
-	int ret = bmapfs_xattr_remove(b, ino, XATTR_NAME_CAPS);
+	int ret = ext4img_xattr_remove(&b->img, ino, XATTR_NAME_CAPS);
 
 	if (ret == -ENODATA)
 		return 0;
@@ -313,7 +287,8 @@ static void data_changed(struct bmapfs *b, ext2_ino_t ino, fuse_req_t req,
 	ext4img_lock(&b->img);
 	if (ext4img_read_inode(&b->img, ino, &in))
 		goto out_unlock;
-	if (by_write && may_have_xattrs(b, ino, &in) && kill_caps(b, ino) > 0) {
+	if (by_write && ext4img_may_have_xattrs(&b->img, ino, &in) &&
+	    kill_caps(b, ino) > 0) {
 		if (ext4img_read_inode(&b->img, ino, &in))
 			goto out_unlock;
 		caps_gone = true;

@@ -153,40 +153,6 @@ void bmapfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		fuse_reply_attr(req, &out, BMAPFS_TIMEOUT);
 }
 
-static int do_readlink(struct bmapfs *b, ext2_ino_t ino, char *buf,
-		       size_t len)
-{
-	struct ext2_inode_large in;
-	unsigned int got;
-	ext2_file_t f;
-	errcode_t err;
-	size_t size;
-	int ret;
-
-	ret = ext4img_read_inode(&b->img, ino, &in);
-	if (ret)
-		return ret;
-	if (!LINUX_S_ISLNK(in.i_mode))
-		return -EINVAL;
-	size = EXT2_I_SIZE(&in);
-	if (size >= len)
-		return -ENAMETOOLONG;
-	if (ext2fs_is_fast_symlink((struct ext2_inode *)&in)) {
-		memcpy(buf, in.i_block, size);
-		buf[size] = 0;
-		return 0;
-	}
-	err = ext2fs_file_open(b->img.fs, ino, 0, &f);
-	if (err)
-		return ext4img_err(err);
-	err = ext2fs_file_read(f, buf, size, &got);
-	ext2fs_file_close(f);
-	if (err)
-		return ext4img_err(err);
-	buf[got] = 0;
-	return 0;
-}
-
 void bmapfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct bmapfs *b = bmapfs_of(req);
@@ -194,7 +160,7 @@ void bmapfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 	int ret;
 
 	ext4img_lock(&b->img);
-	ret = do_readlink(b, bmapfs_ino(ino), buf, sizeof(buf));
+	ret = ext4img_readlink(&b->img, bmapfs_ino(ino), buf, sizeof(buf));
 	ext4img_unlock(&b->img);
 	if (ret)
 		fuse_reply_err(req, -ret);
@@ -205,25 +171,11 @@ void bmapfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 void bmapfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct bmapfs *b = bmapfs_of(req);
-	struct ext2_super_block *sb;
-	struct statvfs sv = { 0 };
-	uint64_t free, resv;
+	struct statvfs sv;
 
 	(void)ino;
 	ext4img_lock(&b->img);
-	sb = b->img.fs->super;
-	free = ext2fs_free_blocks_count(sb);
-	resv = ext2fs_r_blocks_count(sb);
-	sv.f_bsize = b->img.block_size;
-	sv.f_frsize = b->img.block_size;
-	sv.f_blocks = ext2fs_blocks_count(sb);
-	sv.f_bfree = free;
-	sv.f_bavail = free > resv ? free - resv : 0;
-	sv.f_files = sb->s_inodes_count;
-	sv.f_ffree = sb->s_free_inodes_count;
-	sv.f_favail = sb->s_free_inodes_count;
-	sv.f_namemax = EXT4IMG_NAME_MAX;
-	memcpy(&sv.f_fsid, sb->s_uuid, sizeof(sv.f_fsid));
+	ext4img_statfs(&b->img, &sv);
 	ext4img_unlock(&b->img);
 	fuse_reply_statfs(req, &sv);
 }

@@ -17,69 +17,43 @@
 struct snap {
 	struct bmapfs_dirent	*ents;
 	size_t			nr, cap;
-	int			err;
 };
 
-static unsigned int dt_of(int ft)
+static int snap_fn(void *arg, const char *name, unsigned int len,
+		   ext2_ino_t ino, unsigned int type)
 {
-	switch (ft) {
-	case EXT2_FT_REG_FILE:	return DT_REG;
-	case EXT2_FT_DIR:	return DT_DIR;
-	case EXT2_FT_CHRDEV:	return DT_CHR;
-	case EXT2_FT_BLKDEV:	return DT_BLK;
-	case EXT2_FT_FIFO:	return DT_FIFO;
-	case EXT2_FT_SOCK:	return DT_SOCK;
-	case EXT2_FT_SYMLINK:	return DT_LNK;
-	}
-	return DT_UNKNOWN;
-}
-
-static int snap_fn(struct ext2_dir_entry *de, int offset, int blocksize,
-		   char *buf, void *priv)
-{
-	struct snap *s = priv;
-	int len = ext2fs_dirent_name_len(de);
+	struct snap *s = arg;
 	struct bmapfs_dirent *n;
 
-	(void)offset;
-	(void)blocksize;
-	(void)buf;
-	if (!de->inode)
-		return 0;
 	if (s->nr == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 32;
 		n = realloc(s->ents, s->cap * sizeof(*n));
 		if (!n)
-			goto out_nomem;
+			return -ENOMEM;
 		s->ents = n;
 	}
 	n = &s->ents[s->nr];
-	n->name = strndup(de->name, len);
+	n->name = strndup(name, len);
 	if (!n->name)
-		goto out_nomem;
-	n->ino = de->inode;
-	n->type = dt_of(ext2fs_dirent_file_type(de));
+		return -ENOMEM;
+	n->ino = ino;
+	n->type = type;
 	s->nr++;
 	return 0;
-
-out_nomem:
-	s->err = -ENOMEM;
-	return DIRENT_ABORT;
 }
 
 static int take_snapshot(struct bmapfs *b, struct bmapfs_handle *h)
 {
 	struct snap s = { 0 };
-	errcode_t err;
+	int ret;
 
 	bmapfs_handle_free_dirents(h);
 	ext4img_lock(&b->img);
-	err = ext2fs_dir_iterate(b->img.fs, h->inode->ino, 0, NULL, snap_fn,
-				 &s);
+	ret = ext4img_dir_walk(&b->img, h->inode->ino, snap_fn, &s);
 	ext4img_unlock(&b->img);
 	h->ents = s.ents;
 	h->nr_ents = s.nr;
-	return err ? ext4img_err(err) : s.err;
+	return ret;
 }
 
 void bmapfs_op_opendir(fuse_req_t req, fuse_ino_t ino,

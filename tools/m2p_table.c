@@ -71,7 +71,7 @@ out_bad:
 
 int
 m2p_table_from_map(const struct bmap_client_map *map, uint64_t size,
-	       struct m2p_table *t, const char *path)
+		   struct m2p_table *t, const char *path)
 {
 	uint64_t bad;
 	int err;

@@ -198,7 +198,7 @@ ext_continues(const struct bmap_extent *prev, const struct bmap_extent *e)
  */
 int
 bmap_client_map_append(struct bmap_client_map *map, uint64_t end,
-	   const struct bmap_extent *in)
+		       const struct bmap_extent *in)
 {
 	uint64_t covered = map->offset + map->length;
 	struct bmap_extent e = *in;
@@ -409,7 +409,8 @@ bmap_client_release(struct bmap_client_lease *lease)
 
 	memset(&args, 0, sizeof(args));
 	args.lease_id = lease->id;
-	err = lease->id ? bmap_client_xioctl(lease->fd, BMAP_IOC_RELEASE, &args) : -ENOENT;
+	err = lease->id ? bmap_client_xioctl(lease->fd, BMAP_IOC_RELEASE,
+					     &args) : -ENOENT;
 	memset(lease, 0, sizeof(*lease));
 	lease->fd = -1;
 	return err;

@@ -11,24 +11,25 @@
 
 #include "backend_mem_int.h"
 
-uint64_t bmap_mem_free_blocks(struct bmap_mem *m)
+/* One of @m's counters, read under its lock. */
+static uint64_t read_counter(struct bmap_mem *m, const uint64_t *counter)
 {
 	uint64_t n;
 
 	pthread_mutex_lock(&m->lock);
-	n = m->nr_free;
+	n = *counter;
 	pthread_mutex_unlock(&m->lock);
 	return n;
 }
 
+uint64_t bmap_mem_free_blocks(struct bmap_mem *m)
+{
+	return read_counter(m, &m->nr_free);
+}
+
 uint64_t bmap_mem_quarantined_blocks(struct bmap_mem *m)
 {
-	uint64_t n;
-
-	pthread_mutex_lock(&m->lock);
-	n = m->nr_quarantined;
-	pthread_mutex_unlock(&m->lock);
-	return n;
+	return read_counter(m, &m->nr_quarantined);
 }
 
 uint64_t bmap_mem_block_owner(struct bmap_mem *m, uint64_t pblk)
