@@ -304,7 +304,7 @@ int ext4img_acl_create(struct ext4img *img, const struct bmap_cred *cred,
 
 /* ext4img_acl_init - store @n's ACLs on the new inode @ino, and free @n. */
 int ext4img_acl_init(struct ext4img *img, ext2_ino_t ino,
-		    struct ext4img_acl_new *n)
+		     struct ext4img_acl_new *n)
 {
 	struct acl a;
 	int ret = 0;

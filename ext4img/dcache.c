@@ -354,7 +354,7 @@ void ext4img_dcache_destroy(struct ext4img *img)
 }
 
 int ext4img_dcache_lookup(struct ext4img *img, ext2_ino_t dir, const char *name,
-			 ext2_ino_t *ino)
+			  ext2_ino_t *ino)
 {
 	unsigned int len = strlen(name);
 	struct dc_dir *d = ext4img_dc_get_dir(img, dir);
@@ -391,7 +391,7 @@ int ext4img_dc_charge_one(struct ext4img *img, struct dc_dir *d)
  * place.  When the update cannot be made, the directory is dropped.
  */
 void ext4img_dcache_added(struct ext4img *img, ext2_ino_t dir, const char *name,
-			 ext2_ino_t ino)
+			  ext2_ino_t ino)
 {
 	unsigned int len = strlen(name);
 	struct dc_dir *d = peek_dir(img, dir);

@@ -158,7 +158,7 @@ static int edit_ent(struct ext4img *img, struct dc_dir *d, struct dc_ent *e,
 	ret = read_ent_block(img, d, e, buf, &pblk);
 	if (!ret && remove)
 		ret = ext4img_dirblock_remove(img, buf, e->off, e->name, e->len,
-					     e->ino);
+					      e->ino);
 	else if (!ret)
 		ret = ext4img_dirblock_retarget(img, buf, e->off, e->name,
 						e->len, e->ino, ino, type);
@@ -175,7 +175,7 @@ static int edit_ent(struct ext4img *img, struct dc_dir *d, struct dc_ent *e,
 }
 
 int ext4img_dcache_unlink(struct ext4img *img, ext2_ino_t dir, const char *name,
-			 ext2_ino_t ino)
+			  ext2_ino_t ino)
 {
 	unsigned int len = strlen(name);
 	struct dc_dir *d = ext4img_dc_get_dir(img, dir);
@@ -194,7 +194,7 @@ int ext4img_dcache_unlink(struct ext4img *img, ext2_ino_t dir, const char *name,
 }
 
 int ext4img_dcache_set(struct ext4img *img, ext2_ino_t dir, const char *name,
-		      ext2_ino_t ino, int type)
+		       ext2_ino_t ino, int type)
 {
 	unsigned int len = strlen(name);
 	struct dc_dir *d = ext4img_dc_get_dir(img, dir);

@@ -47,7 +47,7 @@ static unsigned int entries_end(struct ext4img *img, const char *buf)
  * checksum, or another -errno.
  */
 int ext4img_dirblock_read(struct ext4img *img, ext2_ino_t dir, uint32_t lblk,
-			 char *buf, blk64_t *pblk)
+			  char *buf, blk64_t *pblk)
 {
 	errcode_t err;
 
@@ -67,7 +67,7 @@ int ext4img_dirblock_read(struct ext4img *img, ext2_ino_t dir, uint32_t lblk,
 
 /* ext4img_dirblock_write - write @buf back to @pblk with a fresh checksum. */
 int ext4img_dirblock_write(struct ext4img *img, ext2_ino_t dir, blk64_t pblk,
-			  char *buf)
+			   char *buf)
 {
 	return ext4img_err(ext2fs_write_dir_block4(img->fs, pblk, buf, 0, dir));
 }
@@ -81,9 +81,9 @@ int ext4img_dirblock_write(struct ext4img *img, ext2_ino_t dir, blk64_t pblk,
  * name).
  */
 int ext4img_dirblock_walk(struct ext4img *img, char *buf,
-			 int (*fn)(void *arg, struct ext2_dir_entry *de,
+			  int (*fn)(void *arg, struct ext2_dir_entry *de,
 				   unsigned int off, unsigned int rec_len),
-			 void *arg)
+			  void *arg)
 {
 	unsigned int end = entries_end(img, buf), off = 0, rec_len;
 	struct ext2_dir_entry *de;
@@ -161,7 +161,7 @@ unsigned int ext4img_dirblock_room(struct ext4img *img, char *buf)
  * Return: the new entry's offset; -ENOSPC when no entry has room.
  */
 int ext4img_dirblock_insert(struct ext4img *img, char *buf, const char *name,
-			   unsigned int len, ext2_ino_t ino, int type)
+			    unsigned int len, ext2_ino_t ino, int type)
 {
 	struct gap_ctx c = { .need = EXT2_DIR_REC_LEN(len) };
 	struct ext2_dir_entry *de;
@@ -240,7 +240,7 @@ static int find_at(struct ext4img *img, char *buf, struct del_ctx *c,
  * the block is wrong), -EUCLEAN for a malformed block.
  */
 int ext4img_dirblock_remove(struct ext4img *img, char *buf, unsigned int off,
-			   const char *name, unsigned int len, ext2_ino_t ino)
+			    const char *name, unsigned int len, ext2_ino_t ino)
 {
 	struct del_ctx c = { .off = off };
 	int ret;
@@ -263,8 +263,8 @@ int ext4img_dirblock_remove(struct ext4img *img, char *buf, unsigned int off,
  * Return: as ext4img_dirblock_remove.
  */
 int ext4img_dirblock_retarget(struct ext4img *img, char *buf, unsigned int off,
-			     const char *name, unsigned int len,
-			     ext2_ino_t ino, ext2_ino_t nino, int type)
+			      const char *name, unsigned int len,
+			      ext2_ino_t ino, ext2_ino_t nino, int type)
 {
 	struct del_ctx c = { .off = off };
 	int ret;

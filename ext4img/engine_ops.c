@@ -156,7 +156,7 @@ static int be_free(void *be, uint64_t ino, uint64_t lblk, uint64_t n,
 		ext2fs_block_alloc_stats_range(img->fs, k.kept.r[i].pblk,
 					       k.kept.r[i].len, +1);
 		if (ext4img_plist_add(&img->quarantine, k.kept.r[i].pblk,
-				     k.kept.r[i].len))
+				      k.kept.r[i].len))
 			ret = -ENOMEM;
 	}
 out_unlock:

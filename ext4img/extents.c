@@ -73,9 +73,9 @@ static int ext_next(ext2_extent_handle_t h, struct ext2fs_extent *e)
  * Return: 0, @fn's non-zero value, or -errno.
  */
 int ext4img_ext_walk(struct ext4img *img, ext2_ino_t ino, uint64_t lblk,
-		    uint64_t n,
-		    int (*fn)(void *arg, const struct bmap_xrec *x),
-		    void *arg)
+		     uint64_t n,
+		     int (*fn)(void *arg, const struct bmap_xrec *x),
+		     void *arg)
 {
 	uint64_t end = n > UINT64_MAX - lblk ? UINT64_MAX : lblk + n;
 	uint64_t last = 0;
@@ -129,7 +129,7 @@ static int hole_count_fn(void *arg, const struct bmap_xrec *x)
  * Call with lock held.  Return: 0 or -errno.
  */
 int ext4img_ext_count_holes(struct ext4img *img, ext2_ino_t ino, uint64_t lblk,
-			   uint64_t n, uint64_t *holes)
+			    uint64_t n, uint64_t *holes)
 {
 	struct hole_count hc = { .pos = lblk, .end = lblk + n };
 	int ret;
@@ -282,7 +282,7 @@ static int convert_one(ext2_extent_handle_t h, struct ext2fs_extent *e,
  * written, in place.  Call with lock held.  Return: 0 or -errno.
  */
 int ext4img_ext_convert(struct ext4img *img, ext2_ino_t ino, uint64_t lblk,
-		       uint64_t n)
+			uint64_t n)
 {
 	uint64_t pos = lblk, end = lblk + n, next;
 	ext2_extent_handle_t h;

@@ -19,22 +19,22 @@
 #define EXTRA_ISIZE (sizeof(struct ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE)
 
 int ext4img_read_inode(struct ext4img *img, ext2_ino_t ino,
-		      struct ext2_inode_large *in)
+		       struct ext2_inode_large *in)
 {
 	if (!ino || ino > img->fs->super->s_inodes_count)
 		return -ENOENT;
 	memset(in, 0, sizeof(*in));
 	return ext4img_err(ext2fs_read_inode_full(img->fs, ino,
-						 (struct ext2_inode *)in,
-						 sizeof(*in)));
+						  (struct ext2_inode *)in,
+						  sizeof(*in)));
 }
 
 int ext4img_write_inode(struct ext4img *img, ext2_ino_t ino,
-		       struct ext2_inode_large *in)
+			struct ext2_inode_large *in)
 {
 	return ext4img_err(ext2fs_write_inode_full(img->fs, ino,
-						  (struct ext2_inode *)in,
-						  sizeof(*in)));
+						   (struct ext2_inode *)in,
+						   sizeof(*in)));
 }
 
 static void decode_time(uint32_t lo, uint32_t extra, bool has_extra,
@@ -57,7 +57,7 @@ static bool has_extra(const struct ext2_inode_large *in, size_t field_end)
 			     sizeof((in)->f))
 
 void ext4img_fill_stat(struct ext4img *img, ext2_ino_t ino,
-		      const struct ext2_inode_large *in, struct stat *st)
+		       const struct ext2_inode_large *in, struct stat *st)
 {
 	uint32_t rdev;
 
@@ -100,7 +100,7 @@ static void encode_time(uint32_t *lo, uint32_t *extra,
 
 /* ext4img_set_time - set the BMAPFS_[AMC]TIME fields in @which to @ts. */
 void ext4img_set_time(struct ext2_inode_large *in, int which,
-		     const struct timespec *ts)
+		      const struct timespec *ts)
 {
 	uint32_t dummy;
 
@@ -162,8 +162,8 @@ int ext4img_renew_generation(struct ext4img *img, ext2_ino_t ino)
 	}
 	for (i = 0; !ret && i < nblk; i++) {
 		ret = ext4img_err(ext2fs_bmap2(img->fs, ino,
-					      (struct ext2_inode *)&in, NULL,
-					      0, i, NULL, &pblk[i]));
+					       (struct ext2_inode *)&in, NULL,
+					       0, i, NULL, &pblk[i]));
 		if (!ret && pblk[i])
 			ret = ext4img_err(ext2fs_read_dir_block4(img->fs,
 						pblk[i], buf + i * bs, 0, ino));
@@ -198,7 +198,7 @@ uint64_t ext4img_generation(ext2_ino_t ino, const struct ext2_inode_large *in)
  * Return: 0, -ENOENT when the inode has no link and no user, or -errno.
  */
 int ext4img_stat_entry(struct ext4img *img, ext2_ino_t ino, struct stat *st,
-		      uint64_t *gen)
+		       uint64_t *gen)
 {
 	struct ext2_inode_large in;
 	int ret;
@@ -294,7 +294,7 @@ static void encode_rdev(struct ext2_inode_large *in, dev_t rdev)
  * ext4img_new_inode made and nothing links to yet.
  */
 void ext4img_drop_new_inode(struct ext4img *img, ext2_ino_t ino,
-			   struct ext2_inode_large *in)
+			    struct ext2_inode_large *in)
 {
 	in->i_links_count = 0;
 	ext4img_write_inode(img, ino, in);
@@ -367,8 +367,8 @@ int ext4img_new_inode(struct ext4img *img, const struct bmap_cred *cred,
 	if (S_ISREG(mode) && ext2fs_has_feature_extents(img->fs->super)) {
 		in->i_flags |= EXT4_EXTENTS_FL;
 		ret = ext4img_err(ext2fs_extent_open2(img->fs, *ino,
-						     (struct ext2_inode *)in,
-						     &h));
+						      (struct ext2_inode *)in,
+						      &h));
 		if (ret)
 			goto out_acl;
 		ext2fs_extent_free(h);

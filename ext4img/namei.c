@@ -52,7 +52,7 @@ static int lookup_self(struct ext4img *img, ext2_ino_t ino)
  * Return: 0 with *@ino set, -ENOENT, -ESTALE, or -errno.
  */
 int ext4img_lookup_name(struct ext4img *img, ext2_ino_t dir, const char *name,
-		       ext2_ino_t *ino)
+			ext2_ino_t *ino)
 {
 	errcode_t err;
 	int ret;
@@ -90,7 +90,7 @@ static int file_type(mode_t mode)
  * others (hash-indexed, or not cached).
  */
 int ext4img_add_link(struct ext4img *img, ext2_ino_t dir, const char *name,
-		    ext2_ino_t ino, mode_t mode)
+		     ext2_ino_t ino, mode_t mode)
 {
 	errcode_t err;
 	int ret;
@@ -119,7 +119,7 @@ int ext4img_add_link(struct ext4img *img, ext2_ino_t dir, const char *name,
  * Return: 0, -ENOENT when @name no longer points at @ino, or -errno.
  */
 int ext4img_remove_entry(struct ext4img *img, ext2_ino_t dir, const char *name,
-			ext2_ino_t ino)
+			 ext2_ino_t ino)
 {
 	errcode_t err;
 	int ret;
@@ -168,7 +168,7 @@ static int set_entry_fn(struct ext2_dir_entry *de, int offset, int blocksize,
  * libext2fs's scan.
  */
 int ext4img_set_entry(struct ext4img *img, ext2_ino_t dir, const char *name,
-		     ext2_ino_t ino, mode_t mode)
+		      ext2_ino_t ino, mode_t mode)
 {
 	struct set_entry_ctx c = { .name = name, .len = strlen(name),
 				   .ino = ino, .type = file_type(mode) };

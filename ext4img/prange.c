@@ -12,7 +12,7 @@
 
 /* ext4img_plist_add - append a range.  Return: 0 or -ENOMEM. */
 int ext4img_plist_add(struct ext4img_prange_list *l, uint64_t pblk,
-		     uint64_t len)
+		      uint64_t len)
 {
 	struct bmap_prange *r;
 
@@ -37,7 +37,7 @@ int ext4img_plist_add(struct ext4img_prange_list *l, uint64_t pblk,
  * range (a leak of bookkeeping only, never of a reused block).
  */
 void ext4img_plist_subtract(struct ext4img_prange_list *l,
-			   const struct bmap_prange *x)
+			    const struct bmap_prange *x)
 {
 	uint64_t xs = x->pblk, xe = x->pblk + x->len;
 	size_t i = 0;

@@ -203,5 +203,5 @@ void bmapfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	(void)datasync;
 	(void)fi;
 	fuse_reply_err(req, -ext4img_sync_inode(&bmapfs_of(req)->img,
-					       bmapfs_ino(ino)));
+						bmapfs_ino(ino)));
 }

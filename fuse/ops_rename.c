@@ -94,7 +94,7 @@ static int do_exchange(struct bmapfs *b, struct rename_args *a)
 				a->din.i_mode);
 	if (!ret)
 		ret = ext4img_set_entry(&b->img, a->ndir, a->nname, a->src,
-				       a->sin.i_mode);
+					a->sin.i_mode);
 	if (!ret && LINUX_S_ISDIR(a->sin.i_mode))
 		ret = move_dir(b, a->src, a->dir, a->ndir);
 	if (!ret && LINUX_S_ISDIR(a->din.i_mode))
@@ -136,10 +136,10 @@ static int do_move(struct bmapfs *b, struct rename_args *a)
 		return ret;
 	if (a->dst)
 		ret = ext4img_set_entry(&b->img, a->ndir, a->nname, a->src,
-				       a->sin.i_mode);
+					a->sin.i_mode);
 	else
 		ret = ext4img_add_link(&b->img, a->ndir, a->nname, a->src,
-				      a->sin.i_mode);
+				       a->sin.i_mode);
 	if (ret) {
 		if (wh)
 			ext4img_drop_new_inode(&b->img, wh, &win);
