@@ -105,13 +105,22 @@ int bmapctl_table_columns(struct libscols_table *tb,
 int bmapctl_cell_u64(struct libscols_line *ln, size_t col, uint64_t v);
 /* Print @tb (a JSON table) as the member "name": [...] of an object. */
 void bmapctl_json_table(FILE *f, bool *first, struct libscols_table *tb);
+/* How a command prints its table: its --json, --raw, -n and -o. */
+struct bmapctl_table_opts {
+	bool		json;
+	bool		raw;		/* one space between columns */
+	bool		noheadings;
+	const char	*columns;	/* "A,B": these, in this order; NULL all */
+};
 /*
  * The extent table of @map, as map and swapfile print it: EXT,
- * FILE_OFFSET, DEV_OFFSET (a hole has none), LENGTH, TYPE, in bytes.
- * Return: the table (scols_unref_table() it), or NULL on ENOMEM.
+ * FILE_OFFSET, DEV_OFFSET (a hole has none), LENGTH, TYPE, in bytes,
+ * or the columns @o names.  Return: 0 with *@tbp set (scols_unref_table()
+ * it); -EINVAL a column @o names does not exist; -ENOMEM.
  */
-struct libscols_table *bmapctl_extent_table(const struct bmap_client_map *map,
-					    bool json);
+int bmapctl_extent_table(const struct bmap_client_map *map,
+			 const struct bmapctl_table_opts *o,
+			 struct libscols_table **tbp);
 
 /* Open any file for an ioctl without blocking on FIFOs or devices. */
 int bmapctl_open(const char *path, int flags);

@@ -23,33 +23,30 @@ source_name(uint32_t source)
 	return source == BMAP_CLIENT_SRC_LEASE ? "lease" : "fiemap";
 }
 
-static int
-print_text(const char *path, const struct bmap_client_map *map)
+static void
+print_text(const char *path, const struct bmap_client_map *map,
+	   struct libscols_table *tb, bool headings)
 {
-	struct libscols_table *tb = bmapctl_extent_table(map, false);
 	char uuid[UUID_STR_LEN];
 
-	if (!tb)
-		return -ENOMEM;
-	uuid_unparse_lower(map->uuid, uuid);
-	printf("%s: %zu extents, source %s\n", path, map->nr_extents,
-	       source_name(map->source));
-	printf(" device %s uuid %s generation %" PRIu64 " block size %u\n",
-	       map->dev_path[0] ? map->dev_path : "unknown", uuid,
-	       map->generation, map->block_size);
+	if (headings) {
+		uuid_unparse_lower(map->uuid, uuid);
+		printf("%s: %zu extents, source %s\n", path, map->nr_extents,
+		       source_name(map->source));
+		printf(" device %s uuid %s generation %" PRIu64
+		       " block size %u\n",
+		       map->dev_path[0] ? map->dev_path : "unknown", uuid,
+		       map->generation, map->block_size);
+	}
 	scols_print_table(tb);
-	scols_unref_table(tb);
-	return 0;
 }
 
-static int
-print_json(const char *path, const struct bmap_client_map *map)
+static void
+print_json(const char *path, const struct bmap_client_map *map,
+	   struct libscols_table *tb)
 {
-	struct libscols_table *tb = bmapctl_extent_table(map, true);
 	bool first = true;
 
-	if (!tb)
-		return -ENOMEM;
 	fputc('{', stdout);
 	json_kv_str(stdout, &first, "file", path);
 	json_kv_str(stdout, &first, "source", source_name(map->source));
@@ -61,20 +58,35 @@ print_json(const char *path, const struct bmap_client_map *map)
 	json_kv_u64(stdout, &first, "length", map->length);
 	bmapctl_json_table(stdout, &first, tb);
 	fputs("}\n", stdout);
-	scols_unref_table(tb);
-	return 0;
 }
 
 static int
 map_usage(void)
 {
-	puts("Usage: bmapctl map [-r OFF:LEN] [--json] FILE\n\n"
+	puts("Usage: bmapctl map [-r OFF:LEN] [OPTIONS] FILE\n\n"
 	     "Print the extent map of FILE: extent number, file and device\n"
 	     "offsets, length (bytes) and type (hole, unwritten, mapped).\n"
-	     "  -r, --range OFF:LEN  only this byte range (LEN 'eof' or\n"
-	     "                       empty: to the end; k/m/g/t suffixes)\n"
-	     "  -j, --json           one JSON object instead of the table");
+	     "  -r, --range OFF:LEN    only this byte range (LEN 'eof' or\n"
+	     "                         empty: to the end; k/m/g/t suffixes)\n"
+	     "  -o, --output COLUMNS   these columns, in this order (of EXT,\n"
+	     "                         FILE_OFFSET, DEV_OFFSET, LENGTH, TYPE)\n"
+	     "  -n, --noheadings       no header lines\n"
+	     "      --raw              columns one space apart, not aligned\n"
+	     "  -j, --json             one JSON object instead of the table");
 	return BMAPCTL_EXIT_OK;
+}
+
+/* Is -o's list of columns one the extent table knows? */
+static bool
+columns_ok(const struct bmapctl_table_opts *o)
+{
+	struct bmap_client_map none = { 0 };
+	struct libscols_table *tb;
+
+	if (bmapctl_extent_table(&none, o, &tb) == -EINVAL)
+		return false;
+	scols_unref_table(tb);
+	return true;
 }
 
 /* The extents of [@off, @off + @len) of the regular file @path, or NULL. */
@@ -105,31 +117,41 @@ get_map(const char *path, uint64_t off, uint64_t len)
 	return err ? NULL : map;
 }
 
-int
-cmd_map(int argc, char **argv)
+/* Options into @o, @off, @len.  Return: -1 to go on, else the exit code. */
+static int
+map_parse(int argc, char **argv, struct bmapctl_table_opts *o,
+	  uint64_t *off, uint64_t *len)
 {
 	static const struct option opts[] = {
 		{ "range", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "noheadings", no_argument, NULL, 'n' },
+		{ "raw", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bmap_client_map *map;
-	uint64_t off = 0, len = UINT64_MAX;
-	bool json = false;
-	const char *path;
-	int c, err;
+	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:o:njh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			if (bmapctl_parse_range(optarg, &off, &len))
+			if (bmapctl_parse_range(optarg, off, len))
 				return bmapctl_usage_error("map",
 					"bad range '%s' (want OFF:LEN)", optarg);
 			break;
+		case 'o':
+			o->columns = optarg;
+			break;
+		case 'n':
+			o->noheadings = true;
+			break;
+		case 'R':
+			o->raw = true;
+			break;
 		case 'j':
-			json = true;
+			o->json = true;
 			break;
 		case 'h':
 			return map_usage();
@@ -140,11 +162,36 @@ cmd_map(int argc, char **argv)
 	if (optind != argc - 1)
 		return bmapctl_usage_error("map", optind >= argc ?
 			"missing FILE" : "exactly one FILE expected");
+	if (!columns_ok(o))
+		return bmapctl_usage_error("map", "bad column list '%s'",
+					   o->columns);
+	return -1;
+}
+
+int
+cmd_map(int argc, char **argv)
+{
+	struct bmapctl_table_opts o = { 0 };
+	struct libscols_table *tb;
+	struct bmap_client_map *map;
+	uint64_t off = 0, len = UINT64_MAX;
+	const char *path;
+	int err;
+
+	err = map_parse(argc, argv, &o, &off, &len);
+	if (err >= 0)
+		return err;
 	path = argv[optind];
 	map = get_map(path, off, len);
 	if (!map)
 		return BMAPCTL_EXIT_FAIL;
-	err = json ? print_json(path, map) : print_text(path, map);
+	err = bmapctl_extent_table(map, &o, &tb);
+	if (!err && o.json)
+		print_json(path, map, tb);
+	else if (!err)
+		print_text(path, map, tb, !o.noheadings);
+	if (!err)
+		scols_unref_table(tb);
 	bmap_client_map_free(map);
 	if (err) {
 		bmapctl_err(path, err);

@@ -167,11 +167,12 @@ check_and_print(int fd, const char *path, uint64_t size, size_t pagesize,
 		bmapctl_err(path, err);
 		return err;
 	}
-	tb = bmapctl_extent_table(map, o->json);
-	if (!tb) {
-		bmapctl_err(path, -ENOMEM);
+	err = bmapctl_extent_table(map, &(struct bmapctl_table_opts){
+					   .json = o->json }, &tb);
+	if (err) {
+		bmapctl_err(path, err);
 		bmap_client_map_free(map);
-		return -ENOMEM;
+		return err;
 	}
 	if (o->json)
 		print_json(path, size, pagesize, o, map, tb);

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <bmap/client.h>
 #include "bmapctl.h"
@@ -88,53 +89,130 @@ static const struct bmapctl_column extent_cols[] = {
 	{ "TYPE",		SCOLS_JSON_STRING },
 };
 
-enum { COL_EXT, COL_FILE, COL_DEV, COL_LEN, COL_TYPE };
+enum { COL_EXT, COL_FILE, COL_DEV, COL_LEN, COL_TYPE, NR_COLS };
+
+/*
+ * Cell @col of extent @i, @e, in *@out (malloc()ed), or NULL when it has
+ * none: a hole has no device offset, null in JSON and named in the text.
+ * Return: 0 or -ENOMEM.
+ */
+static int
+extent_cell(const struct bmap_extent *e, size_t i, int col, bool json,
+	    char **out)
+{
+	const char *type = bmap_client_ext_type_name(e->type);
+	int n = 0;
+
+	*out = NULL;
+	switch (col) {
+	case COL_EXT:
+		/* "N:" as xfs_io's fiemap numbers its rows; a number in JSON */
+		n = asprintf(out, json ? "%zu" : "%zu:", i);
+		break;
+	case COL_FILE:
+		n = asprintf(out, "%" PRIu64, (uint64_t)e->file_offset);
+		break;
+	case COL_DEV:
+		if (e->type != BMAP_EXT_HOLE)
+			n = asprintf(out, "%" PRIu64, (uint64_t)e->dev_offset);
+		else if (!json)
+			n = asprintf(out, "hole");
+		break;
+	case COL_LEN:
+		n = asprintf(out, "%" PRIu64, (uint64_t)e->length);
+		break;
+	case COL_TYPE:
+		n = asprintf(out, "%s", type);
+		break;
+	}
+	if (n < 0) {
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
 
 static int
 extent_line(struct libscols_table *tb, const struct bmap_extent *e, size_t i,
-	    bool json)
+	    const int *cols, size_t nr, bool json)
 {
 	struct libscols_line *ln = scols_table_new_line(tb, NULL);
-	char *ext;
-	int ret;
+	char *cell;
+	size_t k;
 
 	if (!ln)
 		return -ENOMEM;
-	/* "N:" as xfs_io's fiemap numbers its rows; a number in JSON */
-	if (asprintf(&ext, json ? "%zu" : "%zu:", i) < 0)
-		return -ENOMEM;
-	ret = scols_line_refer_data(ln, COL_EXT, ext) ? -ENOMEM : 0;
-	if (!ret)
-		ret = bmapctl_cell_u64(ln, COL_FILE, e->file_offset);
-	/* a hole has no device offset: null in JSON, named in the text */
-	if (!ret && e->type != BMAP_EXT_HOLE)
-		ret = bmapctl_cell_u64(ln, COL_DEV, e->dev_offset);
-	else if (!ret && !json)
-		ret = scols_line_set_data(ln, COL_DEV, "hole") ? -ENOMEM : 0;
-	if (!ret)
-		ret = bmapctl_cell_u64(ln, COL_LEN, e->length);
-	if (!ret && scols_line_set_data(ln, COL_TYPE,
-					bmap_client_ext_type_name(e->type)))
-		ret = -ENOMEM;
-	return ret;
+	for (k = 0; k < nr; k++) {
+		if (extent_cell(e, i, cols[k], json, &cell))
+			return -ENOMEM;
+		/* the line owns the string from here on */
+		if (cell && scols_line_refer_data(ln, k, cell)) {
+			free(cell);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
-struct libscols_table *
-bmapctl_extent_table(const struct bmap_client_map *map, bool json)
+/* The columns -o names, in its order.  Return: how many, or -EINVAL. */
+static int
+parse_columns(const char *list, int *cols)
 {
-	struct libscols_table *tb = bmapctl_table_new("extents", json);
+	char *copy, *name, *save = NULL;
+	int nr = 0, c;
+
+	if (!list) {
+		for (c = 0; c < NR_COLS; c++)
+			cols[c] = c;
+		return NR_COLS;
+	}
+	copy = strdup(list);
+	if (!copy)
+		return -ENOMEM;
+	for (name = strtok_r(copy, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save)) {
+		for (c = 0; c < NR_COLS; c++)
+			if (!strcasecmp(name, extent_cols[c].name))
+				break;
+		if (c == NR_COLS || nr == NR_COLS) {
+			nr = -EINVAL;
+			break;
+		}
+		cols[nr++] = c;
+	}
+	free(copy);
+	return nr ? nr : -EINVAL;
+}
+
+int
+bmapctl_extent_table(const struct bmap_client_map *map,
+		     const struct bmapctl_table_opts *o,
+		     struct libscols_table **tbp)
+{
+	struct bmapctl_column sel[NR_COLS];
+	struct libscols_table *tb;
+	int cols[NR_COLS], nr, k, ret = -ENOMEM;
 	size_t i;
 
+	nr = parse_columns(o->columns, cols);
+	if (nr < 0)
+		return nr;
+	for (k = 0; k < nr; k++)
+		sel[k] = extent_cols[cols[k]];
+	tb = bmapctl_table_new("extents", o->json);
 	if (!tb)
-		return NULL;
-	if (bmapctl_table_columns(tb, extent_cols, ARRAY_SIZE(extent_cols)))
+		return -ENOMEM;
+	scols_table_enable_raw(tb, o->raw);
+	scols_table_enable_noheadings(tb, o->noheadings);
+	if (bmapctl_table_columns(tb, sel, nr))
 		goto out_unref;
 	for (i = 0; i < map->nr_extents; i++)
-		if (extent_line(tb, &map->extents[i], i, json))
+		if (extent_line(tb, &map->extents[i], i, cols, nr, o->json))
 			goto out_unref;
-	return tb;
+	*tbp = tb;
+	return 0;
 
 out_unref:
 	scols_unref_table(tb);
-	return NULL;
+	return ret;
 }

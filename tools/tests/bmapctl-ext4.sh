@@ -168,6 +168,11 @@ check "map --json: holes have null device offsets" test \
 want=$(xfs_io -r -c fiemap "$f" | awk -F'[ .:]+' '$4 ~ /^[0-9]+$/ { printf "%s,", $4 * 512 }')
 got=$(jq -r '[.extents[] | select(.type != "hole") | .dev_offset | tostring] | join(",")' <<< "$out")
 check "map device offsets agree with xfs_io fiemap" test "$got," = "$want"
+run "$B" map -n --raw -o type,length "$f"
+check "map -n --raw -o TYPE,LENGTH: the rows alone, those columns" test \
+	"$(tr '\n' ' ' <<< "$out")" = "mapped 65536 hole 131072 unwritten 65536 hole 65536 "
+run "$B" map -o nosuch "$f"
+check "map -o with an unknown column -> exit 2" test $rc -eq 2
 run "$B" map -r 64k:8k --json "$f"
 check "map -r 64k:8k: one hole extent" test \
 	"$(jq -r '[.extents[] | "\(.file_offset):\(.length):\(.type)"] | join(",")' <<< "$out")" = "65536:8192:hole"
