@@ -86,6 +86,16 @@ void holder_init(struct holder *h, struct fx *fx, uint32_t uid)
 	ck_assert_ptr_nonnull(h->owner);
 }
 
+uint64_t holder_take(struct holder *h, struct bmap_file *f, uint32_t mode,
+		     uint64_t off, uint64_t len)
+{
+	uint64_t id = 0;
+
+	ck_assert_int_eq(bmap_lease_acquire(h->owner, f, mode, off, len, 0,
+					    &id), 0);
+	return id;
+}
+
 void holder_fini(struct holder *h)
 {
 	bmap_owner_free(h->owner);

@@ -45,6 +45,10 @@ void holder_fini(struct holder *h);
 /* End a test: holders @a and @b (@b may be NULL), file @f, then fx_fini. */
 void fx_end(struct fx *fx, struct bmap_file *f, struct holder *a,
 	    struct holder *b);
+/* Take a lease without flags; the test fails unless it is granted.
+ * Returns the lease id. */
+uint64_t holder_take(struct holder *h, struct bmap_file *f, uint32_t mode,
+		     uint64_t off, uint64_t len);
 unsigned int holder_notified(struct holder *h);
 /* Wait until notify was called at least @n times, at most @ms; true if so. */
 bool holder_wait_notified(struct holder *h, unsigned int n, unsigned int ms);

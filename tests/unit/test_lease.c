@@ -24,12 +24,9 @@ START_TEST(L1_modes_ranges_and_overlap)
 	holder_init(&a, &fx, 1000);
 	holder_init(&b, &fx, 1001);
 	/* any number of leases on the same range, any holders, any mode */
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, 0, &id1), 0);
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_WRITE, 0,
-					    8 * BS, 0, &id2), 0);
-	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_WRITE, BS,
-					    BMAP_LEASE_TO_EOF, 0, &id3), 0);
+	id1 = holder_take(&a, f, BMAP_LEASE_READ, 0, 8 * BS);
+	id2 = holder_take(&a, f, BMAP_LEASE_WRITE, 0, 8 * BS);
+	id3 = holder_take(&b, f, BMAP_LEASE_WRITE, BS, BMAP_LEASE_TO_EOF);
 	ck_assert_uint_ne(id1, 0);
 	ck_assert_uint_ne(id1, id2);
 	ck_assert_uint_ne(id2, id3);
@@ -90,10 +87,8 @@ START_TEST(L2_map_reports_extents_and_allocates)
 	fx_init(&fx, 64, 1000, 0, 0);
 	f = fx_file(&fx, 10, 8 * BS, 2 * BS);
 	holder_init(&h, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    8 * BS, 0, &id), 0);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, 0, &rid), 0);
+	id = holder_take(&h, f, BMAP_LEASE_WRITE, 0, 8 * BS);
+	rid = holder_take(&h, f, BMAP_LEASE_READ, 0, 8 * BS);
 	/* without ALLOCATE: mapped, then a hole, clipped to the range */
 	ck_assert_int_eq(bmap_lease_map(h.owner, id, 100, 4 * BS, 0, ext, 8,
 					&nr, &next), 0);
@@ -142,8 +137,7 @@ START_TEST(L2_map_allocate_enospc)
 	fx_init(&fx, 4, 1000, 0, 0);
 	f = fx_file(&fx, 10, 0, 0);
 	holder_init(&h, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    64 * BS, 0, &id), 0);
+	id = holder_take(&h, f, BMAP_LEASE_WRITE, 0, 64 * BS);
 	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 8 * BS,
 					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
 			 -ENOSPC);
@@ -164,8 +158,7 @@ START_TEST(L4_commit_converts_and_grows_size)
 	fx_init(&fx, 64, 1000, 0, 0);
 	f = fx_file(&fx, 10, 0, 0);
 	holder_init(&h, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    BMAP_LEASE_TO_EOF, 0, &id), 0);
+	id = holder_take(&h, f, BMAP_LEASE_WRITE, 0, BMAP_LEASE_TO_EOF);
 	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 4 * BS,
 					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
 			 0);
@@ -182,8 +175,7 @@ START_TEST(L4_commit_converts_and_grows_size)
 	ck_assert_int_eq(bmap_lease_commit(h.owner, id, 0, BS, 1,
 					   BMAP_COMMIT_SIZE), 0);
 	ck_assert_uint_eq(bmap_file_size(f), 3 * BS + 7);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    BS, 0, &rid), 0);
+	rid = holder_take(&h, f, BMAP_LEASE_READ, 0, BS);
 	ck_assert_int_eq(bmap_lease_commit(h.owner, rid, 0, BS, 0, 0), -EBADF);
 	ck_assert_int_eq(bmap_lease_commit(h.owner, id, 0, BS, 0, 4), -EINVAL);
 	fx_end(&fx, f, &h, NULL);
@@ -198,16 +190,14 @@ START_TEST(L5_release_and_owner_free_end_leases)
 	struct bmap_status st;
 	struct bmap_extent ext[4];
 	uint32_t nr;
-	uint64_t id1, id2, next;
+	uint64_t id1, next;
 
 	fx_init(&fx, 64, 1000, 0, 0);
 	f = fx_file(&fx, 10, 4 * BS, 4 * BS);
 	holder_init(&a, &fx, 1000);
 	holder_init(&b, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, 0, &id1), 0);
-	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, 0, &id2), 0);
+	id1 = holder_take(&a, f, BMAP_LEASE_READ, 0, 4 * BS);
+	holder_take(&b, f, BMAP_LEASE_READ, 0, 4 * BS);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
 					&nr, &next), 0);
 	/* a lease belongs to its owner only */
@@ -240,10 +230,8 @@ START_TEST(L9_status_counts_pinned_bytes)
 	fx_init(&fx, 64, 1234, 100 * BS, 200 * BS);
 	f = fx_file(&fx, 10, 4 * BS, 4 * BS);
 	holder_init(&a, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, 0, &id1), 0);
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, 0, &id2), 0);
+	id1 = holder_take(&a, f, BMAP_LEASE_READ, 0, 4 * BS);
+	id2 = holder_take(&a, f, BMAP_LEASE_READ, 0, 4 * BS);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 3 * BS, 0, ext, 4,
 					&nr, &next), 0);
 	/* mapping the same blocks again through the same lease: no charge */
@@ -280,10 +268,8 @@ START_TEST(L9_pin_limit_edquot_per_uid)
 	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
 	holder_init(&a, &fx, 1000);
 	holder_init(&b, &fx, 1001);
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, 0, &id1), 0);
-	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, 0, &id2), 0);
+	id1 = holder_take(&a, f, BMAP_LEASE_READ, 0, 8 * BS);
+	id2 = holder_take(&b, f, BMAP_LEASE_READ, 0, 8 * BS);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
 					&nr, &next), 0);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 4 * BS, 1, 0, ext, 4,
@@ -295,8 +281,7 @@ START_TEST(L9_pin_limit_edquot_per_uid)
 	ck_assert_int_eq(bmap_lease_map(b.owner, id2, 4 * BS, 4 * BS, 0, ext,
 					4, &nr, &next), 0);
 	ck_assert_int_eq(bmap_lease_release(a.owner, id1), 0);
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, 0, &id1), 0);
+	id1 = holder_take(&a, f, BMAP_LEASE_READ, 0, 8 * BS);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 4 * BS, 4 * BS, 0, ext,
 					4, &nr, &next), 0);
 	fx_end(&fx, f, &a, &b);
@@ -327,8 +312,7 @@ START_TEST(L9_pin_lease_charges_its_range)
 	holder_init(&a, &fx, 1000);
 	holder_init(&b, &fx, 1000);
 	holder_init(&c, &fx, 1001);
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_PIN, BS,
-					    BMAP_LEASE_TO_EOF, 0, &id1), 0);
+	id1 = holder_take(&a, f, BMAP_LEASE_PIN, BS, BMAP_LEASE_TO_EOF);
 	bmap_engine_status(fx.eng, 1000, &st);
 	ck_assert_uint_eq(st.pinned_bytes, 5 * BS);
 	ck_assert_uint_eq(st.user_pinned_bytes, 5 * BS);
@@ -338,11 +322,9 @@ START_TEST(L9_pin_lease_charges_its_range)
 	bmap_engine_status(fx.eng, 1000, &st);
 	ck_assert_uint_eq(st.user_pinned_bytes, 5 * BS);
 	/* a range past EOF pins nothing */
-	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_PIN,
-					    8 * BS, BS, 0, &id2), 0);
+	id2 = holder_take(&b, f, BMAP_LEASE_PIN, 8 * BS, BS);
 	ck_assert_int_eq(bmap_lease_release(b.owner, id2), 0);
-	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_PIN, 0, 1,
-					    0, &id2), 0);
+	id2 = holder_take(&b, f, BMAP_LEASE_PIN, 0, 1);
 	bmap_engine_status(fx.eng, 1000, &st);
 	ck_assert_uint_eq(st.user_pinned_bytes, 6 * BS);
 	/* beyond the limit: refused, nothing counted, no lease */
@@ -353,8 +335,7 @@ START_TEST(L9_pin_lease_charges_its_range)
 	bmap_file_state(f, &fs);
 	ck_assert_uint_eq(fs.nr_pin, 2);
 	/* another uid has its own budget */
-	ck_assert_int_eq(bmap_lease_acquire(c.owner, f, BMAP_LEASE_PIN, 0,
-					    BMAP_LEASE_TO_EOF, 0, &id3), 0);
+	id3 = holder_take(&c, f, BMAP_LEASE_PIN, 0, BMAP_LEASE_TO_EOF);
 	bmap_engine_status(fx.eng, 1001, &st);
 	ck_assert_uint_eq(st.user_pinned_bytes, 6 * BS);
 	ck_assert_uint_eq(st.pinned_bytes, 12 * BS);
@@ -388,12 +369,10 @@ START_TEST(L9_users_count_leases_pins_and_revokes)
 	ck_assert_int_eq(bmap_engine_users(fx.eng, 0, u, 4, &nr, &next), 0);
 	ck_assert_uint_eq(nr, 0);
 	ck_assert_uint_eq(next, BMAP_USERS_END);
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ,
-					    4 * BS, 4 * BS, 0, &id1), 0);
+	id1 = holder_take(&a, f, BMAP_LEASE_READ, 4 * BS, 4 * BS);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 4 * BS, BS, 0, ext, 4,
 					&nr, &next), 0);
-	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 0,
-					    BS, 0, &id2), 0);
+	id2 = holder_take(&b, f, BMAP_LEASE_READ, 0, BS);
 	/* a silent holder: revoked after the break time */
 	ck_assert_int_eq(bmap_file_truncate(f, 2 * BS, 0), 0);
 	ck_assert_int_eq(bmap_engine_users(fx.eng, 0, u, 4, &nr, &next), 0);
@@ -440,10 +419,8 @@ START_TEST(L9_quarantine_limit_edquot_mount_wide)
 	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
 	holder_init(&a, &fx, 1000);
 	holder_init(&b, &fx, 1001);
-	ck_assert_int_eq(bmap_lease_acquire(a.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, 0, &id1), 0);
-	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, 0, &id2), 0);
+	id1 = holder_take(&a, f, BMAP_LEASE_READ, 0, 8 * BS);
+	id2 = holder_take(&b, f, BMAP_LEASE_READ, 0, 8 * BS);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
 					&nr, &next), 0);
 	ck_assert_int_eq(bmap_lease_map(b.owner, id2, 0, 3 * BS, 0, ext, 4,

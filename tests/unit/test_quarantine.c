@@ -18,8 +18,7 @@ static uint64_t map_and_go_silent(struct fx *fx, struct bmap_file *f,
 	uint32_t nr;
 	uint64_t id, next;
 
-	ck_assert_int_eq(bmap_lease_acquire(h->owner, f, BMAP_LEASE_WRITE, 0,
-					    4 * BS, 0, &id), 0);
+	id = holder_take(h, f, BMAP_LEASE_WRITE, 0, 4 * BS);
 	ck_assert_int_eq(bmap_lease_map(h->owner, id, 0, 4 * BS,
 					BMAP_MAP_ALLOCATE, ext, 4, &nr, &next),
 			 0);
@@ -86,8 +85,7 @@ START_TEST(L7_shared_quarantine_held_by_last_lease)
 	holder_init(&a, &fx, 1000);
 	holder_init(&b, &fx, 1001);
 	ida = map_and_go_silent(&fx, f, &a, &pblk);
-	ck_assert_int_eq(bmap_lease_acquire(b.owner, f, BMAP_LEASE_READ, 2 * BS,
-					    2 * BS, 0, &idb), 0);
+	idb = holder_take(&b, f, BMAP_LEASE_READ, 2 * BS, 2 * BS);
 	ck_assert_int_eq(bmap_lease_map(b.owner, idb, 2 * BS, 2 * BS, 0, ext, 4,
 					&nr, &next), 0);
 	ck_assert_int_eq(bmap_file_truncate(f, 0, 0), 0);
@@ -185,8 +183,7 @@ START_TEST(L9_refused_allocate_allocates_nothing)
 	f = fx_file(&fx, 10, 4 * BS, 0);
 	holder_init(&h, &fx, 1000);
 	free_before = bmap_mem_free_blocks(fx.mem);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    4 * BS, 0, &id), 0);
+	id = holder_take(&h, f, BMAP_LEASE_WRITE, 0, 4 * BS);
 	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 4 * BS,
 					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
 			 -EDQUOT);
@@ -225,8 +222,7 @@ START_TEST(L9_quarantine_bounded_by_limit)
 	fx_init(&fx, 16, 100, 0, 3 * BS);
 	f = fx_file(&fx, 10, 4 * BS, 4 * BS);
 	holder_init(&h, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, 0, &id), 0);
+	id = holder_take(&h, f, BMAP_LEASE_READ, 0, 4 * BS);
 	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 4 * BS, 0, ext, 4, &nr,
 					&next), -EDQUOT);
 	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 3 * BS, 0, ext, 4, &nr,
@@ -261,8 +257,7 @@ START_TEST(L9_pinned_bytes_count_each_block_once)
 	fx_init(&fx, 4 * NBLK, 100, 0, 0);
 	f = fx_file(&fx, 10, NBLK * BS, NBLK * BS);
 	holder_init(&h, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    NBLK * BS, 0, &id), 0);
+	id = holder_take(&h, f, BMAP_LEASE_READ, 0, NBLK * BS);
 	for (i = 0; i < 200; i++) {
 		unsigned int s = rand_r(&seed) % NBLK;
 		unsigned int n = 1 + rand_r(&seed) % 6;

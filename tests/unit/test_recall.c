@@ -52,8 +52,7 @@ START_TEST(L6_recall_notifies_once_and_waits_for_release)
 	fx_init(&fx, 64, 10000, 0, 0);
 	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
 	holder_init(&h, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, 0, &id), 0);
+	id = holder_take(&h, f, BMAP_LEASE_READ, 0, 4 * BS);
 	ck_assert(!bmap_owner_pending(h.owner));
 	pa = (struct punch_arg){ f, 2 * BS, 4 * BS, 0 };
 	t0 = mono_ns();
@@ -86,13 +85,12 @@ START_TEST(L6_no_wait_outside_leased_range)
 	struct fx fx;
 	struct bmap_file *f;
 	struct holder h;
-	uint64_t id, t0;
+	uint64_t t0;
 
 	fx_init(&fx, 64, 10000, 0, 0);
 	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
 	holder_init(&h, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    4 * BS, 0, &id), 0);
+	holder_take(&h, f, BMAP_LEASE_WRITE, 0, 4 * BS);
 	t0 = now_ms();
 	ck_assert_int_eq(bmap_file_punch(f, 4 * BS, 4 * BS, 0), 0);
 	ck_assert_int_eq(bmap_file_zero(f, 8 * BS, 2 * BS, 0), 0);
@@ -118,8 +116,7 @@ START_TEST(L6_nonblock_notifies_and_ewouldblock)
 	fx_init(&fx, 64, 10000, 0, 0);
 	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
 	holder_init(&h, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, 0, &id), 0);
+	id = holder_take(&h, f, BMAP_LEASE_READ, 0, 8 * BS);
 	ck_assert_int_eq(bmap_file_punch(f, 0, BS, BMAP_NONBLOCK),
 			 -EWOULDBLOCK);
 	ck_assert_uint_eq(holder_notified(&h), 1);
@@ -166,16 +163,14 @@ START_TEST(L6_new_lease_waits_while_range_is_broken)
 	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
 	holder_init(&h, &fx, 1000);
 	holder_init(&n, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, 0, &id), 0);
+	id = holder_take(&h, f, BMAP_LEASE_READ, 0, 4 * BS);
 	pa = (struct punch_arg){ f, 0, 4 * BS, 0 };
 	bg_start(&punch, do_punch, &pa);
 	ck_assert(holder_wait_notified(&h, 1, 5000));
 	aa = (struct acq_arg){ &n, f, 2 * BS, BS, 0 };
 	bg_start(&acq, do_acquire, &aa);
 	/* elsewhere in the file leases are granted at once */
-	ck_assert_int_eq(bmap_lease_acquire(n.owner, f, BMAP_LEASE_READ,
-					    8 * BS, BS, 0, &id2), 0);
+	id2 = holder_take(&n, f, BMAP_LEASE_READ, 8 * BS, BS);
 	/* a holder that cannot wait is told to come back */
 	ck_assert_int_eq(bmap_lease_acquire(n.owner, f, BMAP_LEASE_READ,
 					    3 * BS, BS, BMAP_NONBLOCK, &id2),
@@ -234,8 +229,7 @@ static void recall_reason(int (*fn)(void *), void *arg, struct fx *fx,
 	uint32_t nr;
 
 	holder_init(&h, fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    BMAP_LEASE_TO_EOF, 0, &id), 0);
+	id = holder_take(&h, f, BMAP_LEASE_WRITE, 0, BMAP_LEASE_TO_EOF);
 	bg_start(&bg, fn, arg);
 	ck_assert(holder_wait_notified(&h, 1, 5000));
 	ck_assert_int_eq(bmap_owner_events(h.owner, ev, 2, &nr), 0);
@@ -276,10 +270,8 @@ START_TEST(L7_one_thread_answers_two_recalls_without_revoke)
 	fx_init(&fx, 64, 5000, 0, 0);
 	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
 	holder_init(&h, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, 0, &a), 0);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ,
-					    8 * BS, 4 * BS, 0, &b), 0);
+	a = holder_take(&h, f, BMAP_LEASE_READ, 0, 4 * BS);
+	b = holder_take(&h, f, BMAP_LEASE_READ, 8 * BS, 4 * BS);
 	pa = (struct punch_arg){ f, 0, 12 * BS, 0 };
 	bg_start(&punch, do_punch, &pa);
 	ck_assert(holder_wait_notified(&h, 1, 5000));
@@ -311,14 +303,13 @@ START_TEST(L6_release_during_notify_ends_the_wait)
 	struct bmap_file *f;
 	struct holder h;
 	struct bmap_status st;
-	uint64_t id, t0;
+	uint64_t t0;
 
 	fx_init(&fx, 64, 5000, 0, 0);
 	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
 	holder_init(&h, &fx, 1000);
 	h.release_in_notify = true;
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_READ, 0,
-					    4 * BS, 0, &id), 0);
+	holder_take(&h, f, BMAP_LEASE_READ, 0, 4 * BS);
 	t0 = now_ms();
 	ck_assert_int_eq(bmap_file_punch(f, 0, 4 * BS, 0), 0);
 	ck_assert_uint_lt(now_ms() - t0, 2500);
@@ -367,8 +358,7 @@ START_TEST(L7_silent_holder_revoked_after_break_time)
 	fx_init(&fx, 64, 300, 0, 0);
 	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
 	holder_init(&h, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_WRITE, 0,
-					    8 * BS, 0, &id), 0);
+	id = holder_take(&h, f, BMAP_LEASE_WRITE, 0, 8 * BS);
 	t0 = now_ms();
 	ck_assert_int_eq(bmap_file_punch(f, 0, 2 * BS, 0), 0);
 	ck_assert_uint_ge(now_ms() - t0, 290);
@@ -400,7 +390,7 @@ START_TEST(L8_pin_lease_refuses_recall_at_once)
 	struct fx fx;
 	struct bmap_file *f;
 	struct holder h, r;
-	uint64_t pin, rid, t0;
+	uint64_t pin, t0;
 	struct bmap_extent ext[4];
 	uint32_t nr;
 	uint64_t next;
@@ -410,10 +400,8 @@ START_TEST(L8_pin_lease_refuses_recall_at_once)
 	ck_assert_int_eq(bmap_file_seal(f, &cred), 0);
 	holder_init(&h, &fx, 1000);
 	holder_init(&r, &fx, 1000);
-	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_PIN, 0,
-					    8 * BS, 0, &pin), 0);
-	ck_assert_int_eq(bmap_lease_acquire(r.owner, f, BMAP_LEASE_READ, 0,
-					    8 * BS, 0, &rid), 0);
+	pin = holder_take(&h, f, BMAP_LEASE_PIN, 0, 8 * BS);
+	holder_take(&r, f, BMAP_LEASE_READ, 0, 8 * BS);
 	/* pin leases map (they are how M2P tables are built) */
 	ck_assert_int_eq(bmap_lease_map(h.owner, pin, 0, 8 * BS, 0, ext, 4,
 					&nr, &next), 0);
