@@ -78,11 +78,17 @@ static int zero_edges(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
 	return ret;
 }
 
-static int grow(struct bmap_file *bf, uint64_t end)
+/* Grow the file to @end; the new part reads as zeroes (zero_grown). */
+static int grow(struct bmapfs *b, struct bmap_file *bf, uint64_t end)
 {
+	int ret;
+
 	if (end <= bmap_file_size(bf))
 		return 0;
-	return bmap_file_truncate(bf, end, 0);
+	bmap_file_io_begin(bf);
+	ret = bmapfs_zero_grown(b, bf, end, 0, 0);
+	bmap_file_io_end(bf);
+	return ret ? ret : bmap_file_truncate(bf, end, 0);
 }
 
 static int do_fallocate(struct bmapfs *b, struct bmap_file *bf, int mode,
@@ -102,7 +108,7 @@ static int do_fallocate(struct bmapfs *b, struct bmap_file *bf, int mode,
 		e = (end + bs - 1) / bs * bs;
 		ret = bmap_file_allocate(bf, s, e - s, true, 0);
 		if (!ret && !keep)
-			ret = grow(bf, end);
+			ret = grow(b, bf, end);
 		return ret;
 	case FALLOC_FL_PUNCH_HOLE:
 		if (!keep)
@@ -120,7 +126,7 @@ static int do_fallocate(struct bmapfs *b, struct bmap_file *bf, int mode,
 		if (!ret && s < e)
 			ret = bmap_file_zero(bf, s, e - s, BMAP_KEEP_SIZE);
 		if (!ret && !keep)
-			ret = grow(bf, end);
+			ret = grow(b, bf, end);
 		return ret;
 	}
 	return -EOPNOTSUPP;

@@ -9,7 +9,9 @@
  * zeroes.  A write that finds holes, or extends the file, asks the engine
  * to allocate (holes become unwritten); it zeroes the parts of unwritten
  * blocks it does not cover, writes, and lets the engine convert the
- * blocks and grow the size.  An overwrite of written blocks only writes.
+ * blocks and grow the size; one that starts past EOF first zeroes what
+ * written blocks hold before it (bmapfs_zero_grown: data a crash left
+ * past the size).  An overwrite of written blocks only writes.
  * The kernel serialises writes to one inode, so two writes never zero
  * each other's half of a block.
  */
@@ -167,6 +169,74 @@ static int write_zeroes(struct bmapfs *b, char **zero, uint64_t len,
 	if (!*zero)
 		return -ENOMEM;
 	return pwrite_full(b->img.img_fd, *zero, len, dev);
+}
+
+/* Zeroes over written extents go out in pieces of this size at most. */
+#define ZERO_CHUNK	65536
+
+/*
+ * zero_written - write zeroes over the bytes of [@off, @end) that
+ * written extents hold; holes and unwritten extents read as zeroes
+ * already.  Call inside the I/O bracket.
+ */
+static int zero_written(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
+			uint64_t end)
+{
+	struct extent_iter it = { .bf = bf, .pos = off, .end = end };
+	uint64_t done, n;
+	char *zero = NULL;
+	int ret;
+
+	while ((ret = extent_next(&it)) > 0) {
+		if (it.x.type != BMAP_EXT_MAPPED)
+			continue;
+		if (!zero)
+			zero = calloc(1, ZERO_CHUNK);
+		if (!zero) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = 0;
+		for (done = 0; !ret && done < it.len; done += n) {
+			n = it.len - done < ZERO_CHUNK ? it.len - done :
+							 ZERO_CHUNK;
+			ret = pwrite_full(b->img.img_fd, zero, n,
+					  extent_dev(&it) + done);
+		}
+		if (ret)
+			break;
+	}
+	free(zero);
+	return ret;
+}
+
+/*
+ * bmapfs_zero_grown - the file is about to grow to @new_size, and the
+ * operation growing it writes [@from, @to) (nothing if @from >= @to):
+ * every other byte between the old size and @new_size must then read
+ * as zeroes, so zero what written blocks hold there.  The bytes past
+ * EOF are not always zero on the device: a daemon killed between the
+ * data write of an extending write or commit and its size update leaves
+ * that data past the size an e2fsck accepts, in the EOF block or in a
+ * whole written block after it.  As XFS zeroes up to the new EOF before
+ * it moves it.  Sealed files never grow.  Call inside the I/O bracket.
+ */
+int bmapfs_zero_grown(struct bmapfs *b, struct bmap_file *bf,
+		      uint64_t new_size, uint64_t from, uint64_t to)
+{
+	uint64_t size = bmap_file_size(bf);
+	int ret = 0;
+
+	if (new_size <= size || bmap_file_sealed(bf))
+		return 0;
+	if (from >= to)
+		from = to = new_size;
+	if (from > size)
+		ret = zero_written(b, bf, size,
+				   from < new_size ? from : new_size);
+	if (!ret && to < new_size)
+		ret = zero_written(b, bf, to > size ? to : size, new_size);
+	return ret;
 }
 
 /*
@@ -358,8 +428,8 @@ static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 		ret = write_range(b, bf, buf, off, size);
 		goto out_end;
 	}
-	ret = 0;
-	if (!inside || types < 0 || (types & 1 << BMAP_EXT_HOLE))
+	ret = bmapfs_zero_grown(b, bf, off + size, off, off + size);
+	if (!ret && (!inside || types < 0 || (types & 1 << BMAP_EXT_HOLE)))
 		ret = bmap_file_write_begin(bf, off, size);
 	if (!ret)
 		ret = zero_edges(b, bf, off, off + size);

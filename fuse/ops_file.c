@@ -16,8 +16,9 @@
 
 /*
  * bmapfs_engine_trunc - set the size of @ino through the engine, which
- * recalls leases past the new EOF and refuses sealed files.  @bf may be
- * NULL.  Never call with a lock held.
+ * recalls leases past the new EOF and refuses sealed files.  A file that
+ * grows reads as zeroes past its old size (bmapfs_zero_grown).  @bf may
+ * be NULL.  Never call with a lock held.
  */
 int bmapfs_engine_trunc(struct bmapfs *b, ext2_ino_t ino, uint64_t size,
 			struct bmap_file *bf)
@@ -33,7 +34,11 @@ int bmapfs_engine_trunc(struct bmapfs *b, ext2_ino_t ino, uint64_t size,
 			return -errno;
 		bf = own;
 	}
-	ret = bmap_file_truncate(bf, size, 0);
+	bmap_file_io_begin(bf);
+	ret = bmapfs_zero_grown(b, bf, size, 0, 0);
+	bmap_file_io_end(bf);
+	if (!ret)
+		ret = bmap_file_truncate(bf, size, 0);
 	bmap_file_put(own);
 	return ret;
 }

@@ -185,6 +185,16 @@ static int ioc_commit(struct ioctl_ctx *c)
 	owner = bmapfs_handle_owner(c->b, c->h);
 	if (!owner)
 		return -ENOMEM;
+	/* a commit that grows the file: the rest of the new part is zeroes */
+	if ((in->flags & BMAP_COMMIT_SIZE) && in->length &&
+	    in->length <= UINT64_MAX - in->offset) {
+		bmap_file_io_begin(c->h->bf);
+		ret = bmapfs_zero_grown(c->b, c->h->bf, in->new_size,
+					in->offset, in->offset + in->length);
+		bmap_file_io_end(c->h->bf);
+		if (ret)
+			return ret;
+	}
 	ret = bmap_lease_commit(owner, in->lease_id, in->offset, in->length,
 				in->new_size, in->flags);
 	if (!ret)
