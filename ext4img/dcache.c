@@ -156,8 +156,9 @@ void ext4img_dc_make_room(struct ext4img_dcache *dc, uint64_t more,
 }
 
 struct dc_ent *ext4img_dc_find_ent(struct dc_dir *d, const char *name,
-				   unsigned int len, uint32_t hash)
+				   unsigned int len)
 {
+	uint32_t hash = name_hash(name, len);
 	struct dc_ent *e;
 
 	for (e = d->tab[hash & d->mask]; e; e = e->next)
@@ -243,7 +244,7 @@ static int fill_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
 	if (c->d->nents >= c->dc->limit)
 		return -E2BIG;
 	/* a name twice would make the cache disagree with ext2fs_lookup */
-	if (ext4img_dc_find_ent(c->d, de->name, len, name_hash(de->name, len)))
+	if (ext4img_dc_find_ent(c->d, de->name, len))
 		return -EUCLEAN;
 	return ext4img_dc_add_ent(c->dc, c->d, de->name, len, de->inode,
 				  c->lblk, off);
@@ -362,7 +363,7 @@ int ext4img_dcache_lookup(struct ext4img *img, ext2_ino_t dir, const char *name,
 
 	if (!d)
 		return -ENODATA;
-	e = ext4img_dc_find_ent(d, name, len, name_hash(name, len));
+	e = ext4img_dc_find_ent(d, name, len);
 	if (!e)
 		return -ENOENT;
 	*ino = e->ino;
@@ -399,7 +400,7 @@ void ext4img_dcache_added(struct ext4img *img, ext2_ino_t dir, const char *name,
 	if (!d)
 		return;
 	if (d->positions ||
-	    ext4img_dc_find_ent(d, name, len, name_hash(name, len)) ||
+	    ext4img_dc_find_ent(d, name, len) ||
 	    ext4img_dc_charge_one(img, d) ||
 	    ext4img_dc_add_ent(img->dcache, d, name, len, ino, NO_POS, 0))
 		ext4img_dcache_forget(img, dir);
@@ -414,7 +415,7 @@ void ext4img_dcache_removed(struct ext4img *img, ext2_ino_t dir,
 
 	if (!d)
 		return;
-	e = ext4img_dc_find_ent(d, name, len, name_hash(name, len));
+	e = ext4img_dc_find_ent(d, name, len);
 	if (d->positions || !e) {
 		ext4img_dcache_forget(img, dir);
 		return;
@@ -431,7 +432,7 @@ void ext4img_dcache_retarget(struct ext4img *img, ext2_ino_t dir,
 
 	if (!d)
 		return;
-	e = ext4img_dc_find_ent(d, name, len, name_hash(name, len));
+	e = ext4img_dc_find_ent(d, name, len);
 	if (e)
 		e->ino = ino;
 	else

@@ -99,7 +99,7 @@ int ext4img_dcache_link(struct ext4img *img, ext2_ino_t dir, const char *name,
 
 	if (!d || !d->positions)
 		return -ENODATA;
-	if (ext4img_dc_find_ent(d, name, len, name_hash(name, len)))
+	if (ext4img_dc_find_ent(d, name, len))
 		return -EEXIST;
 	ret = ext4img_dc_charge_one(img, d);
 	if (ret)
@@ -184,7 +184,7 @@ int ext4img_dcache_unlink(struct ext4img *img, ext2_ino_t dir, const char *name,
 
 	if (!d || !d->positions)
 		return -ENODATA;
-	e = ext4img_dc_find_ent(d, name, len, name_hash(name, len));
+	e = ext4img_dc_find_ent(d, name, len);
 	if (!e || e->ino != ino)
 		return -ENOENT;
 	ret = edit_ent(img, d, e, true, 0, 0);
@@ -203,7 +203,7 @@ int ext4img_dcache_set(struct ext4img *img, ext2_ino_t dir, const char *name,
 
 	if (!d || !d->positions)
 		return -ENODATA;
-	e = ext4img_dc_find_ent(d, name, len, name_hash(name, len));
+	e = ext4img_dc_find_ent(d, name, len);
 	if (!e)
 		return -ENOENT;
 	ret = edit_ent(img, d, e, false, ino, type);

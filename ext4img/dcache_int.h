@@ -54,7 +54,7 @@ static inline uint32_t name_hash(const char *name, unsigned int len)
 
 struct dc_dir *ext4img_dc_get_dir(struct ext4img *img, ext2_ino_t ino);
 struct dc_ent *ext4img_dc_find_ent(struct dc_dir *d, const char *name,
-				   unsigned int len, uint32_t hash);
+				   unsigned int len);
 void ext4img_dc_make_room(struct ext4img_dcache *dc, uint64_t more,
 			  struct dc_dir *keep);
 void ext4img_dc_drop_dir(struct ext4img_dcache *dc, struct dc_dir *d);
