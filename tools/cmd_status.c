@@ -2,9 +2,10 @@
 /*
  * bmapctl status: the filesystem-wide lease, pin and quarantine counters
  * of the filesystem a path lives on, as text or JSON.  Limits of 0
- * mean unlimited and are printed as such.  Then one row per user with
- * leases, pinned bytes or revokes (BMAP_IOC_USERS), so that whoever keeps
- * letting recalls run out can be named; only root sees other users' rows.
+ * mean unlimited and are printed as such.  Then a table with one row per
+ * user with leases, pinned bytes or revokes (BMAP_IOC_USERS), so that
+ * whoever keeps letting recalls run out can be named; only root sees other
+ * users' rows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,22 +65,6 @@ get_users(int fd, struct users *us)
 	return 0;
 }
 
-static void
-print_users_text(const struct users *us)
-{
-	size_t i;
-
-	if (!us->supported)
-		return;
-	printf("  per user:           %s\n", us->nr ? "uid leases pinned_bytes "
-	       "revokes" : "none");
-	for (i = 0; i < us->nr; i++)
-		printf("    %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-		       (uint32_t)us->u[i].uid, (uint64_t)us->u[i].nr_leases,
-		       (uint64_t)us->u[i].pinned_bytes,
-		       (uint64_t)us->u[i].nr_revokes);
-}
-
 static const struct bmapctl_column user_cols[] = {
 	{ "UID",		SCOLS_JSON_NUMBER },
 	{ "LEASES",		SCOLS_JSON_NUMBER },
@@ -87,36 +72,82 @@ static const struct bmapctl_column user_cols[] = {
 	{ "REVOKES",		SCOLS_JSON_NUMBER },
 };
 
-/* The per-user rows as the JSON member "users".  Return: 0 or -ENOMEM. */
-static int
-print_users_json(const struct users *us, bool *first)
+/*
+ * The per-user rows as one table, "users" in JSON: the text and the JSON
+ * output are the same table.  Return: the table (scols_unref_table() it)
+ * or NULL on ENOMEM.
+ */
+static struct libscols_table *
+users_table(const struct users *us, bool json)
 {
 	struct libscols_table *tb;
 	struct libscols_line *ln;
 	size_t i;
-	int err = -ENOMEM;
 
-	if (!us->supported)
-		return 0;
-	tb = bmapctl_table_new("users", true);
+	tb = bmapctl_table_new("users", json);
 	if (!tb || bmapctl_table_columns(tb, user_cols, ARRAY_SIZE(user_cols)))
-		goto out_unref;
+		goto fail;
 	for (i = 0; i < us->nr; i++) {
 		ln = scols_table_new_line(tb, NULL);
 		if (!ln || bmapctl_cell_u64(ln, 0, us->u[i].uid) ||
 		    bmapctl_cell_u64(ln, 1, us->u[i].nr_leases) ||
 		    bmapctl_cell_u64(ln, 2, us->u[i].pinned_bytes) ||
 		    bmapctl_cell_u64(ln, 3, us->u[i].nr_revokes))
-			goto out_unref;
+			goto fail;
 	}
-	bmapctl_json_table(stdout, first, tb);
-	err = 0;
-out_unref:
+	return tb;
+fail:
 	scols_unref_table(tb);
-	return err;
+	return NULL;
 }
 
-static void
+/*
+ * The per-user table under the counters, indented as they are.
+ * Return: 0 or -ENOMEM.
+ */
+static int
+print_users_text(const struct users *us)
+{
+	struct libscols_table *tb;
+	char *s = NULL, *line, *save = NULL;
+
+	if (!us->supported)
+		return 0;
+	if (!us->nr) {
+		puts("  per user:           none");
+		return 0;
+	}
+	tb = users_table(us, false);
+	if (!tb || scols_print_table_to_string(tb, &s) || !s) {
+		scols_unref_table(tb);
+		return -ENOMEM;
+	}
+	puts("  per user:");
+	for (line = strtok_r(s, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		printf("    %s\n", line);
+	free(s);
+	scols_unref_table(tb);
+	return 0;
+}
+
+/* The per-user rows as the JSON member "users".  Return: 0 or -ENOMEM. */
+static int
+print_users_json(const struct users *us, bool *first)
+{
+	struct libscols_table *tb;
+
+	if (!us->supported)
+		return 0;
+	tb = users_table(us, true);
+	if (!tb)
+		return -ENOMEM;
+	bmapctl_json_table(stdout, first, tb);
+	scols_unref_table(tb);
+	return 0;
+}
+
+static int
 print_text(const char *path, const struct bmap_status *st,
 	   const struct users *us)
 {
@@ -125,22 +156,25 @@ print_text(const char *path, const struct bmap_status *st,
 	printf("%s:\n", path);
 	printf("  leases:             %" PRIu64 " (read %" PRIu64 ", write %"
 	       PRIu64 ", pin %" PRIu64 ", revoked %" PRIu64 ")\n",
-	       (uint64_t)st->nr_leases, (uint64_t)st->nr_read, (uint64_t)st->nr_write, (uint64_t)st->nr_pin,
+	       (uint64_t)st->nr_leases, (uint64_t)st->nr_read,
+	       (uint64_t)st->nr_write, (uint64_t)st->nr_pin,
 	       (uint64_t)st->nr_revoked);
 	printf("  pinned bytes:       %" PRIu64 " (yours %" PRIu64 ")\n",
 	       (uint64_t)st->pinned_bytes, (uint64_t)st->user_pinned_bytes);
-	printf("  quarantined bytes:  %" PRIu64 "\n", (uint64_t)st->quarantined_bytes);
+	printf("  quarantined bytes:  %" PRIu64 "\n",
+	       (uint64_t)st->quarantined_bytes);
 	printf("  pin limit:          %s per user\n",
 	       fmt_limit((uint64_t)st->pin_limit, a, sizeof(a)));
 	printf("  quarantine limit:   %s\n",
 	       fmt_limit((uint64_t)st->quarantine_limit, b, sizeof(b)));
 	printf("  lease_break_time:   %" PRIu64 ".%03" PRIu64 " s\n",
-	       (uint64_t)st->lease_break_time_ms / 1000, (uint64_t)st->lease_break_time_ms % 1000);
+	       (uint64_t)st->lease_break_time_ms / 1000,
+	       (uint64_t)st->lease_break_time_ms % 1000);
 	printf("  recalls:            %" PRIu64 " since mount\n",
 	       (uint64_t)st->nr_recalls);
 	printf("  revokes:            %" PRIu64 " since mount\n",
 	       (uint64_t)st->nr_revokes);
-	print_users_text(us);
+	return print_users_text(us);
 }
 
 static int
@@ -225,7 +259,7 @@ cmd_status(int argc, char **argv)
 	if (json)
 		err = print_json(path, &st, &us);
 	else
-		print_text(path, &st, &us);
+		err = print_text(path, &st, &us);
 	free(us.u);
 	if (err) {
 		bmapctl_err(path, err);

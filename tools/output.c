@@ -67,6 +67,14 @@ bmapctl_lease_err(const char *file, int fd, uint32_t mode, int err)
 	if (err == -EPERM && mode == BMAP_LEASE_PIN)
 		bmapctl_errmsg(file, "not sealed: a pin lease needs a sealed "
 			       "file (bmapctl seal)");
+	/*
+	 * EACCES is its answer to a caller who neither owns the file nor
+	 * has CAP_LEASE (as F_SETLEASE): a lease can hold up the owner, so
+	 * being able to open the file is not enough.  Name the rule.
+	 */
+	else if (err == -EACCES)
+		bmapctl_errmsg(file, "Permission denied: only the file's owner "
+			       "or a holder of CAP_LEASE may lease it");
 	else
 		bmapctl_file_err(file, fd, err);
 }
@@ -274,7 +282,7 @@ bmapctl_hold_pin(int fd, const char *path)
 					BMAP_LEASE_TO_EOF, &lease);
 	if (err) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		bmapctl_err(path, err);
+		bmapctl_lease_err(path, fd, BMAP_LEASE_PIN, err);
 		return BMAPCTL_EXIT_FAIL;
 	}
 	printf("pinned lease %" PRIu64 " (until SIGINT/SIGTERM)\n", lease.id);

@@ -4,15 +4,15 @@
 #  - cannot seal a file it can read but does not own (S1: EPERM);
 #  - cannot take a write lease through a read-only open (L1);
 #  - cannot take a lease of any mode on a file it can read but does not
-#    own (L1: EACCES, as F_SETLEASE), so it can neither keep root from
-#    unsealing nor stall root's truncates; may lease its own files, and
-#    files chowned to it while open;
+#    own (L1: EACCES, as F_SETLEASE; bmapctl names the rule), so it can
+#    neither keep root from unsealing nor stall root's truncates; may
+#    lease its own files, and files chowned to it while open;
 #  - cannot map or release another user's lease (L5: ENOENT), and its
 #    status shows only its own pinned bytes (L9);
 #  - is held to its own pin limit (EDQUOT) while root can still map, and
 #    its pin leases count their range against it, mapped or not (L9);
-#  - shows up with its revokes in root's per-user status, and sees only
-#    its own row there (L9);
+#  - shows up with its revokes in root's per-user status table, and sees
+#    only its own row there (L9);
 #  - may lease root's readable files only on a -o lease_any_reader mount,
 #    still within its pin limit (L1, L9).
 . "$(dirname "$0")/lib.sh"
@@ -31,8 +31,19 @@ mount_bmapfs "$img" "$mnt" \
 	create=128M,allow_other,lease_break_time=2,pin_limit=1M ||
 	die "cannot mount"
 chmod 1777 "$mnt"
-as_user() { setpriv --reuid=bmaptest --regid=bmaptest --clear-groups "$@"; }
+# a command (not a function) so that "${AS_USER[@]}" PROG & is PROG's pid
+AS_USER=(setpriv --reuid=bmaptest --regid=bmaptest --clear-groups)
+as_user() { "${AS_USER[@]}" "$@"; }
 u() { as_user "$tmp/relpriv" "$@" 2>&1; }
+# u_hold OUT ARGS...: relpriv ARGS as the user in the background, its pid in
+# $held; returns once it has written its answer to OUT
+u_hold() {
+	local out=$1
+	shift
+	"${AS_USER[@]}" "$tmp/relpriv" "$@" > "$out" 2>&1 &
+	held=$!
+	wait_for 5 test -s "$out"
+}
 
 head -c 64K /dev/urandom > "$mnt/secret"
 chmod 600 "$mnt/secret"
@@ -54,6 +65,10 @@ check "L1 user cannot open root's 0644 file for writing (no write lease)" \
 r=$(u lease "$mnt/shared" read)
 check "L1 user cannot take a read lease on root's file it can read ($r)" \
 	test "$r" = EACCES
+r=$(as_user timeout 10 "$BMAPCTL" lease "$mnt/shared" 2>&1)
+rc=$?
+check "L1 bmapctl lease names the file and the owner-or-CAP_LEASE rule (exit $rc)" \
+	test $rc -eq 1 -a "$r" = "bmapctl: $mnt/shared: Permission denied: only the file's owner or a holder of CAP_LEASE may lease it"
 check "L1 user may take a read lease on its own file" \
 	test "$(u lease "$mnt/mine" read)" = 0
 "$BMAPCTL" seal "$mnt/shared" || no "root cannot seal its file"
@@ -93,10 +108,8 @@ check "L9 user's status shows none of root's pinned bytes" \
 kill $hp; wait $hp 2>/dev/null
 
 # pin limit 1 MiB per user
-setpriv --reuid=bmaptest --regid=bmaptest --clear-groups \
-	"$tmp/relpriv" map "$mnt/mine" 1048576 20 > "$tmp/u1.out" 2>&1 &
-up=$!
-wait_for 5 test -s "$tmp/u1.out"
+u_hold "$tmp/u1.out" map "$mnt/mine" 1048576 20
+up=$held
 check "L9 user maps up to its pin limit" test "$(cat "$tmp/u1.out")" = 0
 mine=$(u mine "$mnt")
 check "L9 user's pinned bytes are counted ($mine)" \
@@ -118,10 +131,8 @@ check "S1 user seals its 2 MiB file" test "$(u seal "$mnt/big")" = 0
 r=$(u lease "$mnt/big" pin)
 check "L9 user's unmapped pin lease of 2 MiB, over its 1 MiB limit: EDQUOT ($r)" \
 	test "$r" = EDQUOT
-setpriv --reuid=bmaptest --regid=bmaptest --clear-groups \
-	"$tmp/relpriv" pin "$mnt/big" 524288 20 > "$tmp/pin.out" 2>&1 &
-pp=$!
-wait_for 5 test -s "$tmp/pin.out"
+u_hold "$tmp/pin.out" pin "$mnt/big" 524288 20
+pp=$held
 check "L9 user pins 512 KiB without mapping" test "$(cat "$tmp/pin.out")" = 0
 mine=$(u mine "$mnt")
 check "L9 the pin lease counts as pinned bytes ($mine)" \
@@ -141,8 +152,7 @@ check "S5 user unseals its file" test "$(u unseal "$mnt/big")" = 0
 as_user sh -c "head -c 64K /dev/urandom > '$mnt/stall'" || die "no stall file"
 "$tmp/relhold" "$mnt/shared" read 0 0 silent 30 > "$tmp/root.out" 2>&1 &
 hp=$!
-setpriv --reuid=bmaptest --regid=bmaptest --clear-groups \
-	"$tmp/relhold" "$mnt/stall" read 0 0 silent 30 > "$tmp/user.out" 2>&1 &
+"${AS_USER[@]}" "$tmp/relhold" "$mnt/stall" read 0 0 silent 30 > "$tmp/user.out" 2>&1 &
 up=$!
 wait_for 5 grep -q ready "$tmp/user.out" || no "user holder did not start"
 wait_for 5 grep -q ready "$tmp/root.out" || no "root holder did not start"
@@ -155,8 +165,13 @@ print(" ".join("%d:%d:%d" % (u["uid"], u["leases"], u["revokes"])
 uid=$(id -u bmaptest)
 check "L9 root's status lists every user with its revokes ($users)" \
 	test "$users" = "0:1:0 $uid:0:1"
-check "L9 bmapctl status names the user in its per-user rows" \
-	grep -q "^    $uid 0 0 1\$" <<< "$("$BMAPCTL" status "$mnt")"
+table=$("$BMAPCTL" status "$mnt" | sed -n '/^  per user:$/,$p' | tail -n +2)
+rows=$(awk -v u="$uid" 'NR == 1 || $1 == u { print $1, $2, $3, $4 }' \
+	<<< "$table" | tr '\n' ' ')
+check "L9 bmapctl status names the user in its per-user table ($rows)" \
+	test "$rows" = "UID LEASES PINNED_BYTES REVOKES $uid 0 0 1 "
+check "L9 the per-user table's columns line up" \
+	test "$(awk '{ print length($0) }' <<< "$table" | sort -u | wc -l)" -eq 1
 r=$(u users "$mnt" | tr '\n' ' ')
 check "L9 the user sees only its own row ($r)" test "$r" = "0 $uid 0 0 1 "
 kill $hp; wait $hp 2>/dev/null
