@@ -112,6 +112,16 @@ static inline void ext4img_unlock(struct ext4img *img)
  */
 int ext4img_init(struct ext4img *img);
 
+/*
+ * crc32c.c: libext2fs's metadata checksums with the CPU's crc32
+ * instruction.  ext4img_crc32c_check - compare the instruction with
+ * libext2fs's own crc32c and use it from now on if they agree; called
+ * once, before the first image is opened.
+ * Return: true when the instruction is in use, false when libext2fs's
+ * function is (no SSE4.2, or a disagreement).
+ */
+bool ext4img_crc32c_check(void);
+
 /* mkimage.c */
 int ext4img_mkimage(const char *path, uint64_t size, char *why, size_t len);
 

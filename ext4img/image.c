@@ -104,6 +104,7 @@ int ext4img_init(struct ext4img *img)
 
 	memset(img, 0, sizeof(*img));
 	img->img_fd = -1;
+	ext4img_crc32c_check();
 	img->dcache_entries = EXT4IMG_DCACHE_ENTRIES;
 	ret = pthread_mutex_init(&img->lock, NULL);
 	if (ret)
