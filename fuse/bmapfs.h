@@ -184,8 +184,6 @@ void bmapfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, struct fuse_file_info *fi);
 void bmapfs_op_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi);
-void bmapfs_op_flush(fuse_req_t req, fuse_ino_t ino,
-		     struct fuse_file_info *fi);
 void bmapfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		     struct fuse_file_info *fi);
 void bmapfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
