@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ union ioctl_buf {
 	struct bmap_device	dev;
 	struct bmap_lease_args	lease;
 	struct bmap_map_args	map;
+	struct bmap_map_large_args map_large;
 	struct bmap_commit_args	commit;
 	struct bmap_release_args rel;
 	struct bmap_events_args	events;
@@ -140,11 +142,17 @@ static int ioc_lease(struct ioctl_ctx *c, union ioctl_buf *o)
 	return ret;
 }
 
-static int ioc_map(struct ioctl_ctx *c, union ioctl_buf *o)
+/*
+ * BMAP_IOC_MAP and BMAP_IOC_MAP_LARGE share every field but the size of
+ * the extent array, so one function answers both through the large
+ * layout: the small one is its prefix.
+ */
+static int ioc_map(struct ioctl_ctx *c, union ioctl_buf *o, uint32_t max,
+		   size_t out_len)
 {
 	const struct bmap_map_args *in = c->in;
 	struct bmap_owner *owner;
-	struct bmap_map_args *m = &o->map;
+	struct bmap_map_large_args *m = &o->map_large;
 	uint32_t nr = 0;
 	uint64_t next = 0;
 	int ret = need_file(c);
@@ -156,19 +164,18 @@ static int ioc_map(struct ioctl_ctx *c, union ioctl_buf *o)
 	owner = bmapfs_handle_owner(c->b, c->h);
 	if (!owner)
 		return -ENOMEM;
-	memset(m, 0, sizeof(*m));
+	memset(m, 0, offsetof(struct bmap_map_large_args, extents));
 	m->lease_id = in->lease_id;
 	m->offset = in->offset;
 	m->length = in->length;
 	m->flags = in->flags;
 	ret = bmap_lease_map(owner, in->lease_id, in->offset, in->length,
-			     in->flags, m->extents, BMAP_MAP_MAX_EXTENTS, &nr,
-			     &next);
+			     in->flags, m->extents, max, &nr, &next);
 	m->nr_extents = nr;
 	m->next_offset = next;
 	m->generation = c->b->img.generation;
 	memcpy(m->dev_uuid, c->b->img.fs->super->s_uuid, sizeof(m->dev_uuid));
-	c->out_len = sizeof(*m);
+	c->out_len = out_len;
 	return ret;
 }
 
@@ -214,21 +221,39 @@ static int ioc_release(struct ioctl_ctx *c)
 	return bmap_lease_release(c->h->owner, in->lease_id);
 }
 
+/*
+ * With BMAP_EVENTS_RELEASE the leases that the returned recalls and
+ * revokes name are released in the same request: a cooperating holder
+ * then costs the recall one FUSE round trip after its wakeup, not two.
+ * A lease can appear in several events, or be gone already; ENOENT from
+ * its release is not an error.
+ */
 static int ioc_events(struct ioctl_ctx *c, union ioctl_buf *o)
 {
 	const struct bmap_events_args *in = c->in;
-	uint32_t nr = 0;
+	struct bmap_event *ev = o->events.events;
+	uint32_t nr = 0, i;
 	int ret = 0;
 
-	if (in->flags || !all_zero(in->reserved, sizeof(in->reserved)))
+	if ((in->flags & ~BMAP_EVENTS_RELEASE) ||
+	    !all_zero(in->reserved, sizeof(in->reserved)))
 		return -EINVAL;
 	memset(&o->events, 0, sizeof(o->events));
 	if (c->h->owner)
-		ret = bmap_owner_events(c->h->owner, o->events.events,
-					BMAP_EVENTS_MAX, &nr);
+		ret = bmap_owner_events(c->h->owner, ev, BMAP_EVENTS_MAX, &nr);
 	o->events.nr_events = nr;
+	o->events.flags = in->flags;
 	c->out_len = sizeof(o->events);
-	return ret;
+	if (ret || !(in->flags & BMAP_EVENTS_RELEASE))
+		return ret;
+	for (i = 0; i < nr; i++) {
+		if (!(ev[i].flags & (BMAP_EVENT_RECALL | BMAP_EVENT_REVOKED)))
+			continue;
+		ret = bmap_lease_release(c->h->owner, ev[i].lease_id);
+		if (ret && ret != -ENOENT)
+			return ret;
+	}
+	return 0;
 }
 
 /*
@@ -280,7 +305,11 @@ static int dispatch(struct ioctl_ctx *c, unsigned int cmd, size_t in_len,
 	case BMAP_IOC_LEASE:
 		return ioc_lease(c, o);
 	case BMAP_IOC_MAP:
-		return ioc_map(c, o);
+		return ioc_map(c, o, BMAP_MAP_MAX_EXTENTS,
+			       sizeof(struct bmap_map_args));
+	case BMAP_IOC_MAP_LARGE:
+		return ioc_map(c, o, BMAP_MAP_LARGE_MAX_EXTENTS,
+			       sizeof(struct bmap_map_large_args));
 	case BMAP_IOC_COMMIT:
 		return ioc_commit(c);
 	case BMAP_IOC_RELEASE:

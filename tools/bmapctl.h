@@ -3,10 +3,11 @@
  * bmapctl - shared declarations of the command-line tool.
  *
  * main.c dispatches to one cmd_<name>() per subcommand; each lives in its
- * own file and parses its own options.  output.c holds what every command
- * shares: the error format, size and range parsing, the few JSON members
- * around a table, and signal handling with the pin hold; table.c the
- * tables (libsmartcols) and the one extent table.
+ * own file and declares its own options, which cmdline.c parses (--help,
+ * bad options and operand counts alike everywhere).  output.c holds what
+ * every command shares: the error format, size and range parsing, the few
+ * JSON members around a table, and signal handling with the pin hold;
+ * table.c the tables (libsmartcols) and the one extent table.
  *
  * Exit codes (documented in bmapctl(8)): every command returns one of
  * these; main() passes it to exit().
@@ -63,6 +64,32 @@ void bmapctl_errmsg(const char *file, const char *fmt, ...)
 /* Usage error: message, then a hint to run CMD --help; returns EXIT_USAGE. */
 int bmapctl_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* cmdline.c: a command's command line */
+struct bmapctl_cmdline {
+	const char	*cmd;	/* "map": for usage errors */
+	/*
+	 * The options besides -h, --help, in words one space apart: "c,name"
+	 * is -c and --name, "c,name=" takes a value, "~c,name" is --name
+	 * only (c its code for the parser).  At most 14.
+	 */
+	const char	*opts;
+	const char	*args;	/* the operands: "FILE", "FILE SIZE", "FILE..." */
+	const char	*help;	/* printed for -h, --help */
+};
+/*
+ * Parse @argv (argv[0] the command) as @cl says, calling @opt(c, optarg,
+ * @ctx) for each of the command's own options; @opt returns -1 to go on,
+ * else the exit code to stop with.  --help prints @cl's help; a bad
+ * option, or operands other than @cl->args names ("FILE..." one or more,
+ * else exactly that many), is a usage error.
+ * Return: -1 to run the command (operands from argv[optind]), else the
+ * exit code.
+ */
+int bmapctl_parse(int argc, char **argv, const struct bmapctl_cmdline *cl,
+		  int (*opt)(int c, const char *arg, void *ctx), void *ctx);
+/* An @opt for commands whose one option is -j, --json: *(bool *)@json. */
+int bmapctl_opt_json(int c, const char *arg, void *json);
 
 /*
  * Parse a byte count with an optional binary suffix (k, m, g, t).

@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -44,25 +43,6 @@ struct lease_opts {
 };
 
 static int
-lease_usage(void)
-{
-	puts("Usage: bmapctl lease [-m read|write|pin] [-r OFF:LEN] [OPTIONS] FILE\n\n"
-	     "Take a layout lease on FILE and hold it.  Prints 'held ...' once\n"
-	     "held; on a recall prints 'recall ...', releases and exits 0.\n"
-	     "SIGINT/SIGTERM release the lease and exit 0.\n"
-	     "  -m, --mode MODE      read (default), write or pin\n"
-	     "  -r, --range OFF:LEN  leased byte range (default 0:eof)\n"
-	     "      --map            map the range once held (pins its bytes)\n"
-	     "      --allocate       map with allocation (write leases)\n"
-	     "      --ignore-recall  keep holding after a recall until revoked,\n"
-	     "                       then print 'revoked' and exit 3\n"
-	     "      --hold-revoked   after 'revoked', keep the dead lease (and\n"
-	     "                       its quarantine) until a signal\n"
-	     "  -j, --json           one JSON object per event and line");
-	return BMAPCTL_EXIT_OK;
-}
-
-static int
 parse_mode(const char *s, uint32_t *mode)
 {
 	if (!strcmp(s, "read"))
@@ -83,64 +63,59 @@ mode_name(uint32_t mode)
 	       mode == BMAP_LEASE_PIN ? "pin" : "read";
 }
 
-/* Return: -1 to run, else the exit code (help or usage error). */
-static int
-lease_parse(int argc, char **argv, struct lease_opts *o)
-{
-	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "range", required_argument, NULL, 'r' },
-		{ "map", no_argument, NULL, 'M' },
-		{ "allocate", no_argument, NULL, 'A' },
-		{ "ignore-recall", no_argument, NULL, 'I' },
-		{ "hold-revoked", no_argument, NULL, 'H' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+static const struct bmapctl_cmdline lease_cmdline = {
+	"lease", "m,mode= r,range= ~M,map ~A,allocate ~I,ignore-recall "
+	"~H,hold-revoked j,json", "FILE",
+	"Usage: bmapctl lease [-m read|write|pin] [-r OFF:LEN] "
+	"[OPTIONS] FILE\n\n"
+	"Take a layout lease on FILE and hold it.  Prints 'held ...' "
+	"once\nheld; on a recall prints 'recall ...', releases and "
+	"exits 0.\nSIGINT/SIGTERM release the lease and exit 0.\n"
+	"  -m, --mode MODE      read (default), write or pin\n"
+	"  -r, --range OFF:LEN  leased byte range (default 0:eof)\n"
+	"      --map            map the range once held (pins its "
+	"bytes)\n"
+	"      --allocate       map with allocation (write leases)\n"
+	"      --ignore-recall  keep holding after a recall until "
+	"revoked,\n"
+	"                       then print 'revoked' and exit 3\n"
+	"      --hold-revoked   after 'revoked', keep the dead lease "
+	"(and\n"
+	"                       its quarantine) until a signal\n"
+	"  -j, --json           one JSON object per event and line\n" };
 
-	memset(o, 0, sizeof(*o));
-	o->mode = BMAP_LEASE_READ;
-	o->len = UINT64_MAX;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:r:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (parse_mode(optarg, &o->mode))
-				return bmapctl_usage_error("lease",
-					"bad mode '%s' (read, write or pin)",
-					optarg);
-			break;
-		case 'r':
-			if (bmapctl_parse_range(optarg, &o->off, &o->len))
-				return bmapctl_usage_error("lease",
-					"bad range '%s' (want OFF:LEN)", optarg);
-			break;
-		case 'M':
-			o->map = true;
-			break;
-		case 'A':
-			o->map = o->allocate = true;
-			break;
-		case 'I':
-			o->ignore_recall = true;
-			break;
-		case 'H':
-			o->ignore_recall = o->hold_revoked = true;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'h':
-			return lease_usage();
-		default:
-			return bmapctl_usage_error("lease", "bad option");
-		}
+static int
+lease_opt(int c, const char *arg, void *ctx)
+{
+	struct lease_opts *o = ctx;
+
+	switch (c) {
+	case 'm':
+		if (parse_mode(arg, &o->mode))
+			return bmapctl_usage_error("lease",
+				"bad mode '%s' (read, write or pin)", arg);
+		break;
+	case 'r':
+		if (bmapctl_parse_range(arg, &o->off, &o->len))
+			return bmapctl_usage_error("lease",
+				"bad range '%s' (want OFF:LEN)", arg);
+		break;
+	case 'M':
+		o->map = true;
+		break;
+	case 'A':
+		o->map = o->allocate = true;
+		break;
+	case 'I':
+		o->ignore_recall = true;
+		break;
+	case 'H':
+		o->ignore_recall = o->hold_revoked = true;
+		break;
+	case 'j':
+		o->json = true;
+		break;
 	}
-	if (optind != argc - 1)
-		return bmapctl_usage_error("lease", optind >= argc ?
-			"missing FILE" : "exactly one FILE expected");
 	return -1;
 }
 
@@ -356,12 +331,12 @@ int
 cmd_lease(int argc, char **argv)
 {
 	struct bmap_client_lease l;
-	struct lease_opts o;
+	struct lease_opts o = { .mode = BMAP_LEASE_READ, .len = UINT64_MAX };
 	const char *path;
 	uint64_t id;
 	int fd, err, ret;
 
-	ret = lease_parse(argc, argv, &o);
+	ret = bmapctl_parse(argc, argv, &lease_cmdline, lease_opt, &o);
 	if (ret >= 0)
 		return ret;
 	path = argv[optind];

@@ -31,7 +31,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,76 +203,75 @@ out_close:
 	return ret;
 }
 
+static const struct bmapctl_cmdline m2p_cmdline = {
+	"m2p", "o,output= b,binary j,json ~H,hold V,verify=", "FILE",
+	"Usage: bmapctl m2p [-o TABLE] [--binary|--json] [--hold] "
+	"FILE\n"
+	"       bmapctl m2p --verify TABLE FILE\n\n"
+	"Take a pin lease on sealed FILE and write the table of the "
+	"device\nframe (device byte offset >> 12) of each 4 KiB page; "
+	"see\nbmapctl(8) for both formats.\n"
+	"  -o, --output TABLE  write to TABLE instead of stdout\n"
+	"  -b, --binary        the little-endian binary form\n"
+	"  -j, --json          one JSON object (header and runs)\n"
+	"      --hold          keep a pin lease until SIGINT/SIGTERM\n"
+	"  -V, --verify TABLE  check that TABLE still holds for FILE:\n"
+	"                      exit 0, or 1 naming the first differing "
+	"page\n" };
+
+struct m2p_args {
+	const char	*out;
+	const char	*table;		/* --verify */
+	bool		binary;
+	bool		json;
+	bool		hold;
+};
+
 static int
-m2p_usage(void)
+m2p_opt(int c, const char *arg, void *ctx)
 {
-	puts("Usage: bmapctl m2p [-o TABLE] [--binary|--json] [--hold] FILE\n"
-	     "       bmapctl m2p --verify TABLE FILE\n\n"
-	     "Take a pin lease on sealed FILE and write the table of the device\n"
-	     "frame (device byte offset >> 12) of each 4 KiB page; see\n"
-	     "bmapctl(8) for both formats.\n"
-	     "  -o, --output TABLE  write to TABLE instead of stdout\n"
-	     "  -b, --binary        the little-endian binary form\n"
-	     "  -j, --json          one JSON object (header and runs)\n"
-	     "      --hold          keep a pin lease until SIGINT/SIGTERM\n"
-	     "  -V, --verify TABLE  check that TABLE still holds for FILE:\n"
-	     "                      exit 0, or 1 naming the first differing page");
-	return BMAPCTL_EXIT_OK;
+	struct m2p_args *a = ctx;
+
+	switch (c) {
+	case 'o':
+		a->out = arg;
+		break;
+	case 'b':
+		a->binary = true;
+		break;
+	case 'j':
+		a->json = true;
+		break;
+	case 'H':
+		a->hold = true;
+		break;
+	case 'V':
+		a->table = arg;
+		break;
+	}
+	return -1;
 }
 
 int
 cmd_m2p(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "binary", no_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "hold", no_argument, NULL, 'H' },
-		{ "verify", required_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *out = NULL, *table = NULL;
-	bool binary = false, json = false, hold = false;
-	int c;
+	struct m2p_args a = { 0 };
+	int ret;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:bjV:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'b':
-			binary = true;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'H':
-			hold = true;
-			break;
-		case 'V':
-			table = optarg;
-			break;
-		case 'h':
-			return m2p_usage();
-		default:
-			return bmapctl_usage_error("m2p", "bad option");
-		}
-	}
-	if (argc - optind != 1)
-		return bmapctl_usage_error("m2p", "exactly one FILE expected");
-	if (table && (out || binary || json || hold))
+	ret = bmapctl_parse(argc, argv, &m2p_cmdline, m2p_opt, &a);
+	if (ret >= 0)
+		return ret;
+	if (a.table && (a.out || a.binary || a.json || a.hold))
 		return bmapctl_usage_error("m2p", "--verify takes no other "
 					   "option");
-	if (binary && json)
+	if (a.binary && a.json)
 		return bmapctl_usage_error("m2p", "--binary or --json, not "
 					   "both");
-	if (binary && !out && isatty(STDOUT_FILENO))
+	if (a.binary && !a.out && isatty(STDOUT_FILENO))
 		return bmapctl_usage_error("m2p", "--binary to a terminal; "
 					   "use -o TABLE");
-	if (table)
-		return verify(table, argv[optind]);
-	return emit(argv[optind], out, json ? M2P_JSON :
-		    binary ? M2P_BINARY : M2P_TEXT, hold);
+	if (a.table)
+		return verify(a.table, argv[optind]);
+	return emit(argv[optind], a.out, a.json ? M2P_JSON :
+		    a.binary ? M2P_BINARY : M2P_TEXT, a.hold);
 }

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,22 +59,6 @@ print_json(const char *path, const struct bmap_client_map *map,
 	fputs("}\n", stdout);
 }
 
-static int
-map_usage(void)
-{
-	puts("Usage: bmapctl map [-r OFF:LEN] [OPTIONS] FILE\n\n"
-	     "Print the extent map of FILE: extent number, file and device\n"
-	     "offsets, length (bytes) and type (hole, unwritten, mapped).\n"
-	     "  -r, --range OFF:LEN    only this byte range (LEN 'eof' or\n"
-	     "                         empty: to the end; k/m/g/t suffixes)\n"
-	     "  -o, --output COLUMNS   these columns, in this order (of EXT,\n"
-	     "                         FILE_OFFSET, DEV_OFFSET, LENGTH, TYPE)\n"
-	     "  -n, --noheadings       no header lines\n"
-	     "      --raw              columns one space apart, not aligned\n"
-	     "  -j, --json             one JSON object instead of the table");
-	return BMAPCTL_EXIT_OK;
-}
-
 /* Is -o's list of columns one the extent table knows? */
 static bool
 columns_ok(const struct bmapctl_table_opts *o)
@@ -117,79 +100,76 @@ get_map(const char *path, uint64_t off, uint64_t len)
 	return err ? NULL : map;
 }
 
-/* Options into @o, @off, @len.  Return: -1 to go on, else the exit code. */
-static int
-map_parse(int argc, char **argv, struct bmapctl_table_opts *o,
-	  uint64_t *off, uint64_t *len)
-{
-	static const struct option opts[] = {
-		{ "range", required_argument, NULL, 'r' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "raw", no_argument, NULL, 'R' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+static const struct bmapctl_cmdline map_cmdline = {
+	"map", "r,range= o,output= n,noheadings ~R,raw j,json", "FILE",
+	"Usage: bmapctl map [-r OFF:LEN] [OPTIONS] FILE\n\n"
+	"Print the extent map of FILE: extent number, file and device\n"
+	"offsets, length (bytes) and type (hole, unwritten, mapped).\n"
+	"  -r, --range OFF:LEN    only this byte range (LEN 'eof' or\n"
+	"                         empty: to the end; k/m/g/t suffixes)\n"
+	"  -o, --output COLUMNS   these columns, in this order (of EXT,\n"
+	"                         FILE_OFFSET, DEV_OFFSET, LENGTH, TYPE)\n"
+	"  -n, --noheadings       no header lines\n"
+	"      --raw              columns one space apart, not aligned\n"
+	"  -j, --json             one JSON object instead of the table\n" };
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:o:njh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			if (bmapctl_parse_range(optarg, off, len))
-				return bmapctl_usage_error("map",
-					"bad range '%s' (want OFF:LEN)", optarg);
-			break;
-		case 'o':
-			o->columns = optarg;
-			break;
-		case 'n':
-			o->noheadings = true;
-			break;
-		case 'R':
-			o->raw = true;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'h':
-			return map_usage();
-		default:
-			return bmapctl_usage_error("map", "bad option");
-		}
+struct map_args {
+	struct bmapctl_table_opts	o;
+	uint64_t			off;
+	uint64_t			len;
+};
+
+static int
+map_opt(int c, const char *arg, void *ctx)
+{
+	struct map_args *a = ctx;
+
+	switch (c) {
+	case 'r':
+		if (bmapctl_parse_range(arg, &a->off, &a->len))
+			return bmapctl_usage_error("map",
+				"bad range '%s' (want OFF:LEN)", arg);
+		break;
+	case 'o':
+		a->o.columns = arg;
+		break;
+	case 'n':
+		a->o.noheadings = true;
+		break;
+	case 'R':
+		a->o.raw = true;
+		break;
+	case 'j':
+		a->o.json = true;
+		break;
 	}
-	if (optind != argc - 1)
-		return bmapctl_usage_error("map", optind >= argc ?
-			"missing FILE" : "exactly one FILE expected");
-	if (!columns_ok(o))
-		return bmapctl_usage_error("map", "bad column list '%s'",
-					   o->columns);
 	return -1;
 }
 
 int
 cmd_map(int argc, char **argv)
 {
-	struct bmapctl_table_opts o = { 0 };
+	struct map_args a = { .len = UINT64_MAX };
 	struct libscols_table *tb;
 	struct bmap_client_map *map;
-	uint64_t off = 0, len = UINT64_MAX;
 	const char *path;
 	int err;
 
-	err = map_parse(argc, argv, &o, &off, &len);
+	err = bmapctl_parse(argc, argv, &map_cmdline, map_opt, &a);
 	if (err >= 0)
 		return err;
+	if (!columns_ok(&a.o))
+		return bmapctl_usage_error("map", "bad column list '%s'",
+					   a.o.columns);
 	path = argv[optind];
-	map = get_map(path, off, len);
+	map = get_map(path, a.off, a.len);
 	if (!map)
 		return BMAPCTL_EXIT_FAIL;
-	err = bmapctl_extent_table(map, &o, &tb);
-	if (!err && o.json)
+	err = bmapctl_extent_table(map, &a.o, &tb);
+	if (!err && a.o.json)
 		print_json(path, map, tb);
 	else if (!err)
-		print_text(path, map, tb, !o.noheadings);
+		print_text(path, map, tb, !a.o.noheadings);
 	if (!err)
 		scols_unref_table(tb);
 	bmap_client_map_free(map);

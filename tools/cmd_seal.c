@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -104,38 +103,33 @@ seal_files(int argc, char **argv, int first, bool seal, bool json)
 	return ret;
 }
 
+static const struct bmapctl_cmdline seal_cmdline = {
+	"seal", "j,json", "FILE...",
+	"Usage: bmapctl seal [--json] FILE...\n\n"
+	"Seal the block map of each regular FILE: holes in\n"
+	"[0, size) become unwritten extents, then every\n"
+	"operation that would move a block fails with ETXTBSY.\n"
+	"  -j, --json  print the files done and their seal state as "
+	"JSON\n" };
+
+static const struct bmapctl_cmdline unseal_cmdline = {
+	"unseal", "j,json", "FILE...",
+	"Usage: bmapctl unseal [--json] FILE...\n\n"
+	"Make the block map of each FILE mutable again.\n"
+	"Fails with ETXTBSY while a pin lease is held.\n"
+	"  -j, --json  print the files done and their seal state as "
+	"JSON\n" };
+
 static int
 seal_main(int argc, char **argv, bool seal)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *cmd = argv[0];
 	bool json = false;
-	int c;
+	int ret;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = true;
-			continue;
-		}
-		if (c != 'h')
-			return bmapctl_usage_error(cmd, "bad option");
-		printf("Usage: bmapctl %s [--json] FILE...\n\n%s\n"
-		       "  -j, --json  print the files done and their seal "
-		       "state as JSON\n", cmd, seal ?
-		       "Seal the block map of each regular FILE: holes in\n"
-		       "[0, size) become unwritten extents, then every\n"
-		       "operation that would move a block fails with ETXTBSY."
-		       : "Make the block map of each FILE mutable again.\n"
-		       "Fails with ETXTBSY while a pin lease is held.");
-		return BMAPCTL_EXIT_OK;
-	}
-	if (optind >= argc)
-		return bmapctl_usage_error(cmd, "missing FILE");
+	ret = bmapctl_parse(argc, argv, seal ? &seal_cmdline : &unseal_cmdline,
+			    bmapctl_opt_json, &json);
+	if (ret >= 0)
+		return ret;
 	return seal_files(argc, argv, optind, seal, json);
 }
 
@@ -249,35 +243,25 @@ lsattr_one(const char *path, bool json, bool *first)
 	return 0;
 }
 
+static const struct bmapctl_cmdline lsattr_cmdline = {
+	"lsattr", "j,json", "FILE...",
+	"Usage: bmapctl lsattr [--json] FILE...\n\n"
+	"List the seal flag of each FILE: a 16-character column, '-' "
+	"everywhere\nexcept position 14, which is 'b' when the block "
+	"map is sealed.\n"
+	"  -j, --json  one JSON array, an object per FILE\n" };
+
 int
 cmd_lsattr(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, i, ret = BMAPCTL_EXIT_OK;
+	int i, ret;
 	bool json = false, first = true;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			puts("Usage: bmapctl lsattr [--json] FILE...\n\n"
-			     "List the seal flag of each FILE: a 16-character "
-			     "column, '-' everywhere\nexcept position 14, which "
-			     "is 'b' when the block map is sealed.");
-			return BMAPCTL_EXIT_OK;
-		default:
-			return bmapctl_usage_error("lsattr", "bad option");
-		}
-	}
-	if (optind >= argc)
-		return bmapctl_usage_error("lsattr", "missing FILE");
+	ret = bmapctl_parse(argc, argv, &lsattr_cmdline, bmapctl_opt_json,
+			    &json);
+	if (ret >= 0)
+		return ret;
+	ret = BMAPCTL_EXIT_OK;
 	if (json)
 		fputc('[', stdout);
 	for (i = optind; i < argc; i++)

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,42 +204,29 @@ print_json(const char *path, const struct bmap_status *st,
 	return err;
 }
 
+static const struct bmapctl_cmdline status_cmdline = {
+	"status", "j,json", "MOUNTPOINT",
+	"Usage: bmapctl status [--json] MOUNTPOINT\n\n"
+	"Print lease counts (by mode, revoked), pinned and quarantined "
+	"bytes,\nthe pin and quarantine limits (0 = unlimited) and "
+	"lease_break_time\nof the filesystem MOUNTPOINT (or any path in "
+	"it) is on,\nand a table of leases, pinned bytes and revokes "
+	"per user\n(root sees every user).\n"
+	"  -j, --json  one JSON object, the table as \"users\"\n" };
+
 int
 cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct users us = { 0 };
 	struct bmap_status st;
 	bool json = false;
 	const char *path;
-	int c, fd, err;
+	int fd, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			puts("Usage: bmapctl status [--json] MOUNTPOINT\n\n"
-			     "Print lease counts (by mode, revoked), pinned and "
-			     "quarantined bytes,\nthe pin and quarantine limits "
-			     "(0 = unlimited) and lease_break_time\nof the "
-			     "filesystem MOUNTPOINT (or any path in it) is on,\n"
-			     "and leases, pinned bytes and revokes per user "
-			     "(root sees every user).");
-			return BMAPCTL_EXIT_OK;
-		default:
-			return bmapctl_usage_error("status", "bad option");
-		}
-	}
-	if (optind != argc - 1)
-		return bmapctl_usage_error("status", optind >= argc ?
-			"missing MOUNTPOINT" : "exactly one MOUNTPOINT expected");
+	err = bmapctl_parse(argc, argv, &status_cmdline, bmapctl_opt_json,
+			    &json);
+	if (err >= 0)
+		return err;
 	path = argv[optind];
 	fd = bmapctl_open(path, O_RDONLY);
 	if (fd < 0) {

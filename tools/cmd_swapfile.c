@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,67 +236,46 @@ out_free:
 	return err;
 }
 
-static int
-swapfile_usage(void)
-{
-	puts("Usage: bmapctl swapfile [OPTIONS] FILE SIZE\n\n"
-	     "Create FILE (mode 0600) of SIZE bytes (a multiple of the page\n"
-	     "size, at least 10 pages; k/m/g/t suffixes), allocate it, write\n"
-	     "the swap header mkswap writes (version 1), seal it and print its\n"
-	     "extent table.\n"
-	     "  -L, --label LABEL  volume label (16 bytes at most)\n"
-	     "  -U, --uuid UUID    UUID instead of a random one\n"
-	     "  -p, --pin          then take a pin lease and hold it until\n"
-	     "                     SIGINT/SIGTERM (unseal fails meanwhile)\n"
-	     "  -f, --force        replace an existing FILE (unseal, unlink)\n"
-	     "  -j, --json         print one JSON object instead of the table");
-	return BMAPCTL_EXIT_OK;
-}
+static const struct bmapctl_cmdline swap_cmdline = {
+	"swapfile", "L,label= U,uuid= p,pin f,force j,json", "FILE SIZE",
+	"Usage: bmapctl swapfile [OPTIONS] FILE SIZE\n\n"
+	"Create FILE (mode 0600) of SIZE bytes (a multiple of the page\n"
+	"size, at least 10 pages; k/m/g/t suffixes), allocate it, write\n"
+	"the swap header mkswap writes (version 1), seal it and print "
+	"its\nextent table.\n"
+	"  -L, --label LABEL  volume label (16 bytes at most)\n"
+	"  -U, --uuid UUID    UUID instead of a random one\n"
+	"  -p, --pin          then take a pin lease and hold it until\n"
+	"                     SIGINT/SIGTERM (unseal fails meanwhile)\n"
+	"  -f, --force        replace an existing FILE (unseal, unlink)\n"
+	"  -j, --json         print one JSON object instead of the "
+	"table\n" };
 
-/* The options into @o.  Return: -1 to go on, else the exit code. */
 static int
-swap_parse(int argc, char **argv, struct swap_opts *o)
+swap_opt(int c, const char *arg, void *ctx)
 {
-	static const struct option opts[] = {
-		{ "label", required_argument, NULL, 'L' },
-		{ "uuid", required_argument, NULL, 'U' },
-		{ "pin", no_argument, NULL, 'p' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	struct swap_opts *o = ctx;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "L:U:pfjh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'L':
-			o->label = optarg;
-			break;
-		case 'U':
-			if (uuid_parse(optarg, o->uuid))
-				return bmapctl_usage_error("swapfile",
-					"bad UUID '%s'", optarg);
-			o->have_uuid = true;
-			break;
-		case 'p':
-			o->pin = true;
-			break;
-		case 'f':
-			o->force = true;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'h':
-			return swapfile_usage();
-		default:
-			return bmapctl_usage_error("swapfile", "bad option");
-		}
+	switch (c) {
+	case 'L':
+		o->label = arg;
+		break;
+	case 'U':
+		if (uuid_parse(arg, o->uuid))
+			return bmapctl_usage_error("swapfile",
+						   "bad UUID '%s'", arg);
+		o->have_uuid = true;
+		break;
+	case 'p':
+		o->pin = true;
+		break;
+	case 'f':
+		o->force = true;
+		break;
+	case 'j':
+		o->json = true;
+		break;
 	}
-	if (argc - optind != 2)
-		return bmapctl_usage_error("swapfile", "want FILE SIZE");
 	return -1;
 }
 
@@ -324,7 +302,7 @@ cmd_swapfile(int argc, char **argv)
 	uint64_t size;
 	int err;
 
-	err = swap_parse(argc, argv, &o);
+	err = bmapctl_parse(argc, argv, &swap_cmdline, swap_opt, &o);
 	if (err >= 0)
 		return err;
 	path = argv[optind];

@@ -9,6 +9,7 @@
  * of "Inappropriate ioctl for device", and so do the reasons the kernel's
  * errno alone would hide (not a regular file, a pin on an unsealed file).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -108,8 +109,11 @@ bmapctl_usage_error(const char *cmd, const char *fmt, ...)
 int
 bmapctl_parse_size(const char *s, uint64_t *out)
 {
+	/* each suffix is 2^10 times the one before it */
+	static const char suffixes[] = "kmgt";
 	unsigned long long v;
 	unsigned int shift = 0;
+	const char *suffix;
 	char *end;
 
 	if (!*s || *s == '-' || *s == '+')
@@ -118,26 +122,12 @@ bmapctl_parse_size(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 0);
 	if (errno || end == s)
 		return errno == ERANGE ? -ERANGE : -EINVAL;
-	switch (*end) {
-	case 'k': case 'K':
-		shift = 10;
-		break;
-	case 'm': case 'M':
-		shift = 20;
-		break;
-	case 'g': case 'G':
-		shift = 30;
-		break;
-	case 't': case 'T':
-		shift = 40;
-		break;
-	case '\0':
-		break;
-	default:
-		return -EINVAL;
+	if (*end) {
+		suffix = strchr(suffixes, tolower((unsigned char)*end));
+		if (!suffix || end[1])
+			return -EINVAL;
+		shift = 10 * (suffix - suffixes + 1);
 	}
-	if (*end && end[1])
-		return -EINVAL;
 	if (shift && v > (UINT64_MAX >> shift))
 		return -ERANGE;
 	*out = (uint64_t)v << shift;

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,21 +103,30 @@ static int
 lease_acquire(int fd, uint32_t mode, uint32_t flags, uint64_t offset,
 	      uint64_t length, struct bmap_client_lease *lease)
 {
+	struct bmap_client_cache *cache;
 	struct bmap_lease_args args;
 	int err;
 
 	memset(lease, 0, sizeof(*lease));
+	/* before the lease exists: failing after would leave it held */
+	cache = bmap_client_cache_new(fd);
+	if (!cache)
+		return -ENOMEM;
 	memset(&args, 0, sizeof(args));
 	args.offset = offset;
 	args.length = length;
 	args.mode = mode;
 	args.flags = flags;
 	err = bmap_client_xioctl(fd, BMAP_IOC_LEASE, &args);
-	if (err)
-		return err;
 	/* A filesystem that "succeeds" without an id did not understand us. */
-	if (!args.lease_id)
-		return -EIO;
+	if (!err && !args.lease_id)
+		err = -EIO;
+	if (err) {
+		bmap_client_cache_free(cache);
+		return err;
+	}
+	bmap_client_cache_register(cache, args.lease_id);
+	lease->cache = cache;
 	lease->fd = fd;
 	lease->mode = mode;
 	lease->id = args.lease_id;
@@ -265,6 +275,15 @@ bmap_client_file_size(int fd, uint64_t *size)
 	return 0;
 }
 
+/* An operation saw ESTALE: nothing of the lease may be used any more. */
+static void
+lease_revoked(struct bmap_client_lease *lease)
+{
+	lease->revoked = true;
+	if (lease->cache)
+		bmap_client_cache_revoke(lease->cache);
+}
+
 /* Resolve the end of a map request against the lease and the file size. */
 static int
 lease_map_end(struct bmap_client_lease *lease, uint64_t offset,
@@ -307,48 +326,56 @@ map_fill_device(int fd, struct bmap_client_map *map)
 	return 0;
 }
 
-/* One BMAP_IOC_MAP call; returns where the next one must start. */
+/*
+ * One map call; returns where the next one must start.  BMAP_IOC_MAP_LARGE
+ * first, as it needs a sixteenth of the round trips for a fragmented file;
+ * *@small is set once the filesystem turns it down (ENOTTY: a filesystem
+ * from before it), and BMAP_IOC_MAP answers the rest of the map.  Both
+ * calls share the layout up to the extents, so one buffer serves both.
+ */
 static int
 lease_map_once(struct bmap_client_lease *lease, struct bmap_client_map *map,
-	       uint64_t cur, uint64_t end, uint32_t flags, uint64_t *next)
+	       struct bmap_map_large_args *args, uint64_t cur, uint64_t end,
+	       uint32_t flags, bool *small, uint64_t *next)
 {
-	struct bmap_map_args *args;
-	uint32_t i;
-	int err;
+	uint32_t i, max = BMAP_MAP_LARGE_MAX_EXTENTS;
+	int err = -ENOTTY;
 
-	args = calloc(1, sizeof(*args));
-	if (!args)
-		return -ENOMEM;
+	memset(args, 0, offsetof(struct bmap_map_large_args, extents));
 	args->lease_id = lease->id;
 	args->offset = cur;
 	args->length = end - cur;
 	args->flags = flags;
-	err = bmap_client_xioctl(lease->fd, BMAP_IOC_MAP, args);
+	if (!*small)
+		err = bmap_client_xioctl(lease->fd, BMAP_IOC_MAP_LARGE, args);
+	if (err == -ENOTTY) {
+		*small = true;
+		max = BMAP_MAP_MAX_EXTENTS;
+		err = bmap_client_xioctl(lease->fd, BMAP_IOC_MAP, args);
+	}
 	if (err)
-		goto out_free;
-	err = -EIO;
-	if (args->nr_extents > BMAP_MAP_MAX_EXTENTS || args->next_offset <= cur)
-		goto out_free;
+		return err;
+	if (args->nr_extents > max || args->next_offset <= cur)
+		return -EIO;
 	for (i = 0; i < args->nr_extents; i++) {
 		err = bmap_client_map_append(map, end, &args->extents[i]);
 		if (err)
-			goto out_free;
+			return err;
 	}
 	map->generation = args->generation;
 	memcpy(map->uuid, args->dev_uuid, sizeof(map->uuid));
 	*next = args->next_offset;
-	err = 0;
-out_free:
-	free(args);
-	return err;
+	return 0;
 }
 
 int
 bmap_client_map(struct bmap_client_lease *lease, uint64_t offset,
 		uint64_t length, uint32_t flags, struct bmap_client_map **mapp)
 {
+	struct bmap_map_large_args *args = NULL;
 	struct bmap_client_map *map;
-	uint64_t end, cur, next;
+	uint64_t end, cur, next, seq = 0;
+	bool small = false;
 	int err;
 
 	*mapp = NULL;
@@ -357,27 +384,47 @@ bmap_client_map(struct bmap_client_lease *lease, uint64_t offset,
 	err = lease_map_end(lease, offset, length, &end);
 	if (err)
 		return err;
+	if (lease->cache)
+		seq = bmap_client_cache_seq(lease->cache);
 	map = bmap_client_map_new(offset, BMAP_CLIENT_SRC_LEASE);
-	if (!map)
-		return -ENOMEM;
+	args = malloc(sizeof(*args));
+	if (!map || !args) {
+		err = -ENOMEM;
+		goto out_free;
+	}
 	err = map_fill_device(lease->fd, map);
 	if (err)
 		goto out_free;
 	for (cur = offset; cur < end; cur = next) {
-		err = lease_map_once(lease, map, cur, end, flags, &next);
+		err = lease_map_once(lease, map, args, cur, end, flags, &small,
+				     &next);
 		if (err)
 			goto out_free;
 	}
 	err = bmap_client_map_finish(map, end);
 	if (err)
 		goto out_free;
+	/* not caching it only costs later lookups a miss */
+	if (lease->cache)
+		bmap_client_cache_insert(lease->cache, seq, map);
+	free(args);
 	*mapp = map;
 	return 0;
 out_free:
 	if (err == -ESTALE)
-		lease->revoked = true;
+		lease_revoked(lease);
+	free(args);
 	bmap_client_map_free(map);
 	return err;
+}
+
+int
+bmap_client_lookup(const struct bmap_client_lease *lease, uint64_t offset,
+		   struct bmap_extent *ext)
+{
+	if (!lease->id || !lease->cache)
+		return -ENOENT;
+	return bmap_client_cache_lookup(lease->cache, offset, ext);
 }
 
 int
@@ -397,7 +444,7 @@ bmap_client_commit(struct bmap_client_lease *lease, uint64_t offset,
 	}
 	err = bmap_client_xioctl(lease->fd, BMAP_IOC_COMMIT, &args);
 	if (err == -ESTALE)
-		lease->revoked = true;
+		lease_revoked(lease);
 	return err;
 }
 
@@ -405,38 +452,94 @@ int
 bmap_client_release(struct bmap_client_lease *lease)
 {
 	struct bmap_release_args args;
-	int err;
+	int err = -ENOENT;
 
 	memset(&args, 0, sizeof(args));
 	args.lease_id = lease->id;
-	err = lease->id ? bmap_client_xioctl(lease->fd, BMAP_IOC_RELEASE,
-					     &args) : -ENOENT;
+	if (lease->cache && bmap_client_cache_released(lease->cache))
+		err = 0;
+	else if (lease->id)
+		err = bmap_client_xioctl(lease->fd, BMAP_IOC_RELEASE, &args);
+	bmap_client_cache_free(lease->cache);
 	memset(lease, 0, sizeof(*lease));
 	lease->fd = -1;
 	return err;
 }
 
-int
-bmap_client_events(int fd, struct bmap_event *ev, unsigned int max)
+/*
+ * Read events with @flags until @max - n < BMAP_EVENTS_MAX or none is
+ * left, and tell the caches what they took away before the caller hears
+ * of them.
+ */
+static int
+events_read(int fd, struct bmap_event *ev, unsigned int max, uint32_t flags)
 {
 	struct bmap_events_args args;
+	bool drained = false;
 	unsigned int n = 0;
-	int err;
+	int err = 0;
 
 	if (max < BMAP_EVENTS_MAX)
 		return -EINVAL;
 	while (max - n >= BMAP_EVENTS_MAX) {
 		memset(&args, 0, sizeof(args));
+		args.flags = flags;
 		err = bmap_client_xioctl(fd, BMAP_IOC_EVENTS, &args);
 		if (err)
-			return n ? (int)n : err;
-		if (args.nr_events > BMAP_EVENTS_MAX)
-			return -EIO;
+			break;
+		if (args.nr_events > BMAP_EVENTS_MAX) {
+			err = -EIO;
+			break;
+		}
 		memcpy(ev + n, args.events, args.nr_events * sizeof(*ev));
 		n += args.nr_events;
-		if (args.nr_events < BMAP_EVENTS_MAX)
+		if (args.nr_events < BMAP_EVENTS_MAX) {
+			drained = true;
 			break;
+		}
 	}
+	bmap_client_cache_events(fd, ev, n, drained,
+				 flags & BMAP_EVENTS_RELEASE);
+	if (err && !n)
+		return err;
+	return n;
+}
+
+int
+bmap_client_events(int fd, struct bmap_event *ev, unsigned int max)
+{
+	return events_read(fd, ev, max, 0);
+}
+
+/* For filesystems without BMAP_EVENTS_RELEASE: the same, in steps. */
+static int
+events_release_slow(int fd, struct bmap_event *ev, unsigned int max)
+{
+	struct bmap_release_args args;
+	int n, i, err;
+
+	n = events_read(fd, ev, max, 0);
+	for (i = 0; i < n; i++) {
+		if (!(ev[i].flags & (BMAP_EVENT_RECALL | BMAP_EVENT_REVOKED)))
+			continue;
+		memset(&args, 0, sizeof(args));
+		args.lease_id = ev[i].lease_id;
+		err = bmap_client_xioctl(fd, BMAP_IOC_RELEASE, &args);
+		if (err && err != -ENOENT)
+			return err;
+	}
+	if (n > 0)
+		bmap_client_cache_events(fd, ev, n, false, true);
+	return n;
+}
+
+int
+bmap_client_events_release(int fd, struct bmap_event *ev, unsigned int max)
+{
+	int n = events_read(fd, ev, max, BMAP_EVENTS_RELEASE);
+
+	if (n == -EINVAL && max >= BMAP_EVENTS_MAX)
+		return events_release_slow(fd, ev, max);
 	return n;
 }
 
@@ -453,7 +556,10 @@ bmap_client_wait(int fd, int timeout_ms)
 		return 0;
 	if (pfd.revents & POLLNVAL)
 		return -EBADF;
-	return (pfd.revents & (POLLPRI | POLLERR)) ? 1 : 0;
+	if (!(pfd.revents & (POLLPRI | POLLERR)))
+		return 0;
+	bmap_client_cache_pending(fd);
+	return 1;
 }
 
 const char *

@@ -58,11 +58,22 @@ static void map(void)
 	FIELD(bmap_extent, dev_offset);
 	FIELD(bmap_extent, length);
 	FIELD(bmap_extent, type);
+	CONST(BMAP_IOC_MAP_LARGE);
+	CONST(BMAP_MAP_LARGE_MAX_EXTENTS);
+	STRUCT(bmap_map_large_args);
+	FIELD(bmap_map_large_args, lease_id);
+	FIELD(bmap_map_large_args, offset);
+	FIELD(bmap_map_large_args, length);
+	FIELD(bmap_map_large_args, flags);
+	FIELD(bmap_map_large_args, nr_extents);
+	FIELD(bmap_map_large_args, next_offset);
+	FIELD(bmap_map_large_args, extents);
 }
 
 static void events(void)
 {
 	CONST(BMAP_IOC_EVENTS);
+	CONST(BMAP_EVENTS_RELEASE);
 	STRUCT(bmap_events_args);
 	FIELD(bmap_events_args, nr_events);
 	FIELD(bmap_events_args, flags);

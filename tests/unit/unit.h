@@ -21,5 +21,6 @@ Suite *recall_suite(void);
 Suite *quarantine_suite(void);
 Suite *stress_suite(void);
 Suite *faults_suite(void);
+Suite *client_cache_suite(void);
 
 #endif

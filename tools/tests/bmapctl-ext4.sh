@@ -72,7 +72,7 @@ for c in seal unseal chattr lsattr map lease status; do
 	has "$out" "  $c " || missing=$((missing + 1))
 done
 check "--help lists every command" test $missing -eq 0
-for c in seal unseal chattr lsattr map lease status; do
+for c in seal unseal chattr lsattr map lease status swapfile m2p; do
 	run "$B" "$c" --help
 	check "$c --help -> usage, exit 0" \
 		test $rc -eq 0 -a -n "$(has "$out" "Usage: bmapctl $c" && echo y)"
@@ -99,7 +99,9 @@ for args in "seal" "unseal" "lsattr" "map" "status" "lease" "chattr" \
 	    "chattr -m f" "map -r bad f" \
 	    "map -r 10:0 f" "map -r 1:x f" "map -r 18446744073709551615:2 f" \
 	    "map f g" "lease -m bogus f" "lease f g" "status a b" \
-	    "map --bogus f" "lsattr --bogus f"; do
+	    "map --bogus f" "lsattr --bogus f" "swapfile f" "m2p f g" \
+	    "m2p --bogus f" "lease --map" "lease -M f" "map -R f" \
+	    "swapfile -L" "status -j"; do
 	# shellcheck disable=SC2086
 	run "$B" $args
 	check "'$args' -> usage error, exit 2" \

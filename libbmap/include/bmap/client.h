@@ -26,14 +26,17 @@
 extern "C" {
 #endif
 
+struct bmap_client_cache;
+
 /*
  * struct bmap_client_lease - one layout lease held through a descriptor.
  *
  * Filled by bmap_client_lease_acquire(); the caller owns the memory (it may
- * live on the stack).  The lease lives as long as the open file description
- * of @fd (L5): closing @fd releases it in the filesystem, after which the
- * handle must only be passed to nothing but memset.  Fields are read-only
- * for the caller.
+ * live on the stack, but must not be copied: the copy would share @cache).
+ * The lease lives as long as the open file description of @fd (L5):
+ * closing @fd releases it in the filesystem; still call
+ * bmap_client_release() (before or after) to free the handle's extent
+ * cache.  Fields are read-only for the caller.
  */
 struct bmap_client_lease {
 	int		fd;		/* descriptor the lease was taken on */
@@ -42,6 +45,7 @@ struct bmap_client_lease {
 	uint64_t	offset;		/* start of the leased range (bytes) */
 	uint64_t	length;		/* bytes, or BMAP_LEASE_TO_EOF */
 	bool		revoked;	/* set once an operation saw ESTALE */
+	struct bmap_client_cache *cache; /* extents for bmap_client_lookup */
 };
 
 /* Where the extents of a struct bmap_client_map came from. */
@@ -189,7 +193,9 @@ int bmap_client_lease_try_acquire(int fd, uint32_t mode, uint64_t offset,
  * @map: (output) newly allocated map, or NULL on failure.
  *
  * Loops over BMAP_IOC_MAP continuations until the range is covered and asks
- * BMAP_IOC_DEVICE for the device path.  An empty range yields a map with no
+ * BMAP_IOC_DEVICE for the device path.  Uses BMAP_IOC_MAP_LARGE (up to
+ * BMAP_MAP_LARGE_MAX_EXTENTS per call) where the filesystem has it.  The
+ * extents are also kept with the lease for bmap_client_lookup().  An empty range yields a map with no
  * extents.  The map is a snapshot: it stays true only while the lease is
  * held and not recalled.
  * Return: 0, or -EINVAL (range outside the lease, bad flags), -ENOENT (no
@@ -225,7 +231,9 @@ int bmap_client_commit(struct bmap_client_lease *lease, uint64_t offset,
  * bmap_client_release - give a lease back (L5).
  * @lease: an acquired lease; zeroed (id 0) afterwards whatever the result.
  *
- * Releasing a revoked lease succeeds and ends its quarantine (L7).
+ * Releasing a revoked lease succeeds and ends its quarantine (L7).  A
+ * lease that bmap_client_events_release() gave back already costs no
+ * system call: only the handle's cache is freed.
  * Return: 0, or -ENOENT (the descriptor holds no such lease).
  */
 int bmap_client_release(struct bmap_client_lease *lease);
@@ -238,11 +246,30 @@ int bmap_client_release(struct bmap_client_lease *lease);
  *	out up to that many per call and they cannot be put back); larger
  *	values make several calls.
  *
- * Never blocks.
+ * Never blocks.  Before it returns, the extent caches of the leases the
+ * events name forget what the events take away: a recall its range, a
+ * revoke everything (bmap_client_lookup() then says -ESTALE).
  * Return: the number of events stored (0 when none is pending), -EINVAL if
  * @max is too small, or a negative errno from the ioctl.
  */
 int bmap_client_events(int fd, struct bmap_event *ev, unsigned int max);
+
+/*
+ * bmap_client_events_release - bmap_client_events(), and give back every
+ * lease that a returned recall or revoke names, in the same call.
+ * @fd, @ev, @max: as for bmap_client_events().
+ *
+ * For holders that give a lease back as soon as it is recalled: the
+ * recall then waits for one round trip per holder instead of two.  Call it
+ * only once the device I/O under every lease of @fd that may be recalled
+ * has stopped (e.g. one lease per descriptor, I/O stopped on POLLPRI).
+ * The named leases are gone on return; bmap_client_release() on their
+ * handles then only frees the handles' caches.  On a filesystem without
+ * BMAP_EVENTS_RELEASE it reads the events and releases the leases itself.
+ * Return: as bmap_client_events().
+ */
+int bmap_client_events_release(int fd, struct bmap_event *ev,
+			       unsigned int max);
 
 /*
  * bmap_client_wait - wait until a lease event is pending on a descriptor.
@@ -250,10 +277,34 @@ int bmap_client_events(int fd, struct bmap_event *ev, unsigned int max);
  * @timeout_ms: milliseconds to wait; -1 waits forever, 0 only checks.
  *
  * Uses poll() for POLLPRI; does not consume the event.  Interrupted by a
- * signal, it returns -EINTR so the caller can check its own state.
+ * signal, it returns -EINTR so the caller can check its own state.  When
+ * it sees an event pending, bmap_client_lookup() on the leases of @fd
+ * fails with -EAGAIN until bmap_client_events() has read every event: the
+ * holder knows a recall may be under way, but not yet which range.
  * Return: 1 if an event is pending, 0 on timeout, or a negative errno.
  */
 int bmap_client_wait(int fd, int timeout_ms);
+
+/*
+ * bmap_client_lookup - the extent at a file offset, without a system call.
+ * @lease: an acquired lease.
+ * @offset: the byte to look up.
+ * @ext: (output) on success, the extent that contains @offset, as far as
+ *	it was mapped in one piece (a BMAP_EXT_HOLE extent for a hole).
+ *
+ * Answers from the extents bmap_client_map() got under this lease, which
+ * the lease keeps stable until it is recalled.  Once the holder has heard
+ * of a recall through this library, the recalled range is not answered
+ * any more until it is mapped again.  Safe to call from several threads
+ * at once, also while another thread reads the events of the descriptor.
+ * Return: 0, or -ENODATA (@offset was not mapped under this lease, or a
+ * recall took it away: map it again), -EAGAIN (bmap_client_wait() saw an
+ * event that is not read yet: read it with bmap_client_events()), -ESTALE
+ * (the lease was revoked), -ENOENT (no lease, or an events call released
+ * it).
+ */
+int bmap_client_lookup(const struct bmap_client_lease *lease,
+		       uint64_t offset, struct bmap_extent *ext);
 
 /*
  * bmap_client_file_extents - the extent map of a file on any filesystem.

@@ -155,6 +155,30 @@ struct bmap_map_args {
 #define BMAP_IOC_MAP		_IOWR(BMAP_IOC_MAGIC, 0x11, struct bmap_map_args)
 
 /*
+ * BMAP_IOC_MAP with room for BMAP_MAP_LARGE_MAX_EXTENTS extents per call,
+ * for maps of whole fragmented files: the same fields and errors, only
+ * the array is larger (the largest an ioctl's size field can describe,
+ * 16 KiB).  A filesystem without it answers ENOTTY; callers then fall
+ * back to BMAP_IOC_MAP.
+ */
+#define BMAP_MAP_LARGE_MAX_EXTENTS	508
+
+struct bmap_map_large_args {
+	__u64	lease_id;	/* in */
+	__u64	offset;		/* in */
+	__u64	length;		/* in */
+	__u32	flags;		/* in: BMAP_MAP_* */
+	__u32	nr_extents;	/* out */
+	__u64	next_offset;	/* out */
+	__u64	generation;	/* out: bmap_device.generation */
+	__u8	dev_uuid[16];	/* out: bmap_device.uuid */
+	__u64	reserved[2];
+	struct bmap_extent extents[BMAP_MAP_LARGE_MAX_EXTENTS];	/* out */
+};
+
+#define BMAP_IOC_MAP_LARGE	_IOWR(BMAP_IOC_MAGIC, 0x15, struct bmap_map_large_args)
+
+/*
  * Commit (L4): unwritten extents in the range become written; the file grows
  * to new_size when BMAP_COMMIT_SIZE is set and new_size is larger.  Durable
  * on return.  Errors as for BMAP_IOC_MAP; EBADF on a read or pin lease.
@@ -207,6 +231,15 @@ struct bmap_release_args {
 
 #define BMAP_EVENTS_MAX		16
 
+/*
+ * flags: after reading the events, release every lease that a RECALL or
+ * REVOKED event of this call names, as BMAP_IOC_RELEASE would: one call
+ * instead of two for a holder that gives a lease back as soon as it is
+ * recalled.  The holder must have stopped using those leases' extents
+ * before it calls.  Filesystems without it answer EINVAL.
+ */
+#define BMAP_EVENTS_RELEASE	(1U << 0)
+
 struct bmap_event {
 	__u64	lease_id;
 	__u64	offset;		/* range the operation changes */
@@ -218,12 +251,26 @@ struct bmap_event {
 
 struct bmap_events_args {
 	__u32	nr_events;	/* out */
-	__u32	flags;		/* in: must be 0 */
+	__u32	flags;		/* in: 0 or BMAP_EVENTS_RELEASE */
 	__u64	reserved[3];
 	struct bmap_event events[BMAP_EVENTS_MAX];	/* out */
 };
 
 #define BMAP_IOC_EVENTS		_IOWR(BMAP_IOC_MAGIC, 0x14, struct bmap_events_args)
+
+/*
+ * A descriptor of its own for the events of the leases held through this
+ * descriptor (the Linux filesystems): poll() reports POLLIN|POLLPRI on it
+ * while an event is pending and POLLHUP once the file it was made for is
+ * closed; BMAP_IOC_EVENTS works on either descriptor.  The kernel does not
+ * add POLLPRI to a regular file, because that would make every regular
+ * file pollable (epoll_ctl() would accept them), which programs holding
+ * no lease must not see.  bmapfs adds POLLPRI to the file itself and
+ * answers ENOTTY here: then poll the file.  The argument must be 0.
+ * Returns the new descriptor, close-on-exec.
+ *   EINVAL  argument not 0, or not a regular file
+ */
+#define BMAP_IOC_EVENT_FD	_IO(BMAP_IOC_MAGIC, 0x16)
 
 /*
  * Filesystem-wide status (L9), on any file or directory of the filesystem.
