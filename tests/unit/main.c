@@ -20,6 +20,23 @@ unsigned int unit_scale(unsigned int normal, unsigned int slow)
 	return getenv("BMAP_UNIT_SLOW") ? slow : normal;
 }
 
+Suite *unit_suite(const char *name, unsigned int timeout, TCase **tc,
+		  const TTest *const *tests, size_t nr)
+{
+	Suite *s = suite_create(name);
+	TCase *t = tcase_create(name);
+	size_t i;
+
+	if (timeout)
+		tcase_set_timeout(t, timeout);
+	for (i = 0; i < nr; i++)
+		tcase_add_test(t, tests[i]);
+	suite_add_tcase(s, t);
+	if (tc)
+		*tc = t;
+	return s;
+}
+
 int main(void)
 {
 	const char *s = getenv("BMAP_SEED");
