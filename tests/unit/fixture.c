@@ -103,10 +103,24 @@ void holder_fini(struct holder *h)
 	pthread_cond_destroy(&h->cond);
 }
 
+struct bmap_file *fx_start(struct fx *fx, uint64_t nr_blocks,
+			   uint64_t break_ms, uint64_t size,
+			   uint64_t alloc_bytes, struct holder *h)
+{
+	struct bmap_file *f;
+
+	fx_init(fx, nr_blocks, break_ms, 0, 0);
+	f = fx_file(fx, 10, size, alloc_bytes);
+	if (h)
+		holder_init(h, fx, 1000);
+	return f;
+}
+
 void fx_end(struct fx *fx, struct bmap_file *f, struct holder *a,
 	    struct holder *b)
 {
-	holder_fini(a);
+	if (a)
+		holder_fini(a);
 	if (b)
 		holder_fini(b);
 	bmap_file_put(f);

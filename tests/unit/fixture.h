@@ -42,7 +42,15 @@ struct bmap_file *fx_file(struct fx *fx, uint64_t ino, uint64_t size,
 
 void holder_init(struct holder *h, struct fx *fx, uint32_t uid);
 void holder_fini(struct holder *h);
-/* End a test: holders @a and @b (@b may be NULL), file @f, then fx_fini. */
+/*
+ * The start most tests share: fx_init(@fx, @nr_blocks, @break_ms, 0, 0),
+ * file 10 as fx_file(@fx, 10, @size, @alloc_bytes), and, unless @h is
+ * NULL, holder_init(@h, @fx, 1000).  Returns the file.
+ */
+struct bmap_file *fx_start(struct fx *fx, uint64_t nr_blocks,
+			   uint64_t break_ms, uint64_t size,
+			   uint64_t alloc_bytes, struct holder *h);
+/* End a test: holders @a and @b (either may be NULL), file @f, fx_fini. */
 void fx_end(struct fx *fx, struct bmap_file *f, struct holder *a,
 	    struct holder *b);
 /* Take a lease without flags; the test fails unless it is granted.

@@ -24,8 +24,7 @@ START_TEST(L10_backend_errors_change_nothing)
 	struct bmap_file *f;
 	uint64_t free_before;
 
-	fx_init(&fx, 64, 1000, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 4 * BS);
+	f = fx_start(&fx, 64, 1000, 8 * BS, 4 * BS, NULL);
 	free_before = bmap_mem_free_blocks(fx.mem);
 
 	bmap_mem_fail_next(fx.mem, BMAP_MEM_OP_ALLOC, -EIO);
@@ -52,8 +51,7 @@ START_TEST(L10_backend_errors_change_nothing)
 
 	/* only the preallocation of block 4 took space */
 	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), free_before - 1);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -62,8 +60,7 @@ START_TEST(L10_bad_ranges_einval)
 	struct fx fx;
 	struct bmap_file *f;
 
-	fx_init(&fx, 64, 1000, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 4 * BS);
+	f = fx_start(&fx, 64, 1000, 8 * BS, 4 * BS, NULL);
 	ck_assert_int_eq(bmap_file_punch(f, 1, BS, 0), -EINVAL);
 	ck_assert_int_eq(bmap_file_punch(f, 0, BS + 1, 0), -EINVAL);
 	ck_assert_int_eq(bmap_file_punch(f, 0, 0, 0), -EINVAL);
@@ -77,8 +74,7 @@ START_TEST(L10_bad_ranges_einval)
 	ck_assert_int_eq(errno, ENOENT);
 	assert_type(f, 0, BMAP_EXT_MAPPED);
 	ck_assert_uint_eq(bmap_file_size(f), 8 * BS);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -88,8 +84,7 @@ START_TEST(L10_sizes_of_allocate_zero_write)
 	struct fx fx;
 	struct bmap_file *f;
 
-	fx_init(&fx, 64, 1000, 0, 0);
-	f = fx_file(&fx, 10, 2 * BS, 0);
+	f = fx_start(&fx, 64, 1000, 2 * BS, 0, NULL);
 	ck_assert_int_eq(bmap_file_allocate(f, 0, 4 * BS, true, 0), 0);
 	ck_assert_uint_eq(bmap_file_size(f), 2 * BS);
 	assert_type(f, 3 * BS, BMAP_EXT_UNWRITTEN);
@@ -112,19 +107,14 @@ START_TEST(L10_sizes_of_allocate_zero_write)
 	assert_type(f, 3 * BS, BMAP_EXT_UNWRITTEN);
 	assert_type(f, 4 * BS, BMAP_EXT_HOLE);
 	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), 64 - 4);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
 Suite *faults_suite(void)
 {
-	Suite *s = suite_create("faults");
-	TCase *tc = tcase_create("faults");
-
-	tcase_add_test(tc, L10_backend_errors_change_nothing);
-	tcase_add_test(tc, L10_bad_ranges_einval);
-	tcase_add_test(tc, L10_sizes_of_allocate_zero_write);
-	suite_add_tcase(s, tc);
-	return s;
+	return UNIT_SUITE("faults", 0, NULL,
+			  L10_backend_errors_change_nothing,
+			  L10_bad_ranges_einval,
+			  L10_sizes_of_allocate_zero_write);
 }

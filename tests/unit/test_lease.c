@@ -19,9 +19,7 @@ START_TEST(L1_modes_ranges_and_overlap)
 	struct bmap_state fs;
 	uint64_t id1, id2, id3, id4;
 
-	fx_init(&fx, 64, 1000, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 0);
-	holder_init(&a, &fx, 1000);
+	f = fx_start(&fx, 64, 1000, 8 * BS, 0, &a);
 	holder_init(&b, &fx, 1001);
 	/* any number of leases on the same range, any holders, any mode */
 	id1 = holder_take(&a, f, BMAP_LEASE_READ, 0, 8 * BS);
@@ -63,15 +61,13 @@ START_TEST(L1_lease_needs_owner_or_cap_lease)
 	struct fx fx;
 	struct bmap_file *f;
 
-	fx_init(&fx, 64, 1000, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 0);
+	f = fx_start(&fx, 64, 1000, 8 * BS, 0, NULL);
 	ck_assert_int_eq(bmap_lease_permission(f, &owner), 0);
 	ck_assert_int_eq(bmap_lease_permission(f, &other), -EACCES);
 	ck_assert_int_eq(bmap_lease_permission(f, &cap), 0);
 	/* the seal's capability is not the lease's */
 	ck_assert_int_eq(bmap_lease_permission(f, &imm), -EACCES);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -84,9 +80,7 @@ START_TEST(L2_map_reports_extents_and_allocates)
 	uint32_t nr;
 	uint64_t id, rid, next;
 
-	fx_init(&fx, 64, 1000, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 2 * BS);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 64, 1000, 8 * BS, 2 * BS, &h);
 	id = holder_take(&h, f, BMAP_LEASE_WRITE, 0, 8 * BS);
 	rid = holder_take(&h, f, BMAP_LEASE_READ, 0, 8 * BS);
 	/* without ALLOCATE: mapped, then a hole, clipped to the range */
@@ -134,9 +128,7 @@ START_TEST(L2_map_allocate_enospc)
 	uint32_t nr;
 	uint64_t id, next;
 
-	fx_init(&fx, 4, 1000, 0, 0);
-	f = fx_file(&fx, 10, 0, 0);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 4, 1000, 0, 0, &h);
 	id = holder_take(&h, f, BMAP_LEASE_WRITE, 0, 64 * BS);
 	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 8 * BS,
 					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
@@ -155,9 +147,7 @@ START_TEST(L4_commit_converts_and_grows_size)
 	uint32_t nr;
 	uint64_t id, rid, next;
 
-	fx_init(&fx, 64, 1000, 0, 0);
-	f = fx_file(&fx, 10, 0, 0);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 64, 1000, 0, 0, &h);
 	id = holder_take(&h, f, BMAP_LEASE_WRITE, 0, BMAP_LEASE_TO_EOF);
 	ck_assert_int_eq(bmap_lease_map(h.owner, id, 0, 4 * BS,
 					BMAP_MAP_ALLOCATE, ext, 8, &nr, &next),
@@ -192,9 +182,7 @@ START_TEST(L5_release_and_owner_free_end_leases)
 	uint32_t nr;
 	uint64_t id1, next;
 
-	fx_init(&fx, 64, 1000, 0, 0);
-	f = fx_file(&fx, 10, 4 * BS, 4 * BS);
-	holder_init(&a, &fx, 1000);
+	f = fx_start(&fx, 64, 1000, 4 * BS, 4 * BS, &a);
 	holder_init(&b, &fx, 1000);
 	id1 = holder_take(&a, f, BMAP_LEASE_READ, 0, 4 * BS);
 	holder_take(&b, f, BMAP_LEASE_READ, 0, 4 * BS);
@@ -362,9 +350,7 @@ START_TEST(L9_users_count_leases_pins_and_revokes)
 	uint64_t id1, id2, next;
 	uint32_t nr;
 
-	fx_init(&fx, 64, 50, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
-	holder_init(&a, &fx, 1000);
+	f = fx_start(&fx, 64, 50, 8 * BS, 8 * BS, &a);
 	holder_init(&b, &fx, 7);
 	ck_assert_int_eq(bmap_engine_users(fx.eng, 0, u, 4, &nr, &next), 0);
 	ck_assert_uint_eq(nr, 0);
@@ -433,20 +419,16 @@ END_TEST
 
 Suite *lease_suite(void)
 {
-	Suite *s = suite_create("lease");
-	TCase *tc = tcase_create("lease");
-
-	tcase_add_test(tc, L1_modes_ranges_and_overlap);
-	tcase_add_test(tc, L1_lease_needs_owner_or_cap_lease);
-	tcase_add_test(tc, L2_map_reports_extents_and_allocates);
-	tcase_add_test(tc, L2_map_allocate_enospc);
-	tcase_add_test(tc, L4_commit_converts_and_grows_size);
-	tcase_add_test(tc, L5_release_and_owner_free_end_leases);
-	tcase_add_test(tc, L9_status_counts_pinned_bytes);
-	tcase_add_test(tc, L9_pin_limit_edquot_per_uid);
-	tcase_add_test(tc, L9_pin_lease_charges_its_range);
-	tcase_add_test(tc, L9_users_count_leases_pins_and_revokes);
-	tcase_add_test(tc, L9_quarantine_limit_edquot_mount_wide);
-	suite_add_tcase(s, tc);
-	return s;
+	return UNIT_SUITE("lease", 0, NULL,
+			  L1_modes_ranges_and_overlap,
+			  L1_lease_needs_owner_or_cap_lease,
+			  L2_map_reports_extents_and_allocates,
+			  L2_map_allocate_enospc,
+			  L4_commit_converts_and_grows_size,
+			  L5_release_and_owner_free_end_leases,
+			  L9_status_counts_pinned_bytes,
+			  L9_pin_limit_edquot_per_uid,
+			  L9_pin_lease_charges_its_range,
+			  L9_users_count_leases_pins_and_revokes,
+			  L9_quarantine_limit_edquot_mount_wide);
 }

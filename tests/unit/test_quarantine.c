@@ -38,8 +38,7 @@ START_TEST(L7_revoked_blocks_quarantined_until_release)
 	uint64_t id, pblk, b, free_before;
 	struct bmap_extent e;
 
-	fx_init(&fx, 8, 100, 0, 0);
-	f = fx_file(&fx, 10, 4 * BS, 0);
+	f = fx_start(&fx, 8, 100, 4 * BS, 0, NULL);
 	g = fx_file(&fx, 11, 0, 0);
 	holder_init(&h, &fx, 1000);
 	id = map_and_go_silent(&fx, f, &h, &pblk);
@@ -80,9 +79,7 @@ START_TEST(L7_shared_quarantine_held_by_last_lease)
 	uint32_t nr;
 	uint64_t ida, idb, pblk, next;
 
-	fx_init(&fx, 16, 100, 0, 0);
-	f = fx_file(&fx, 10, 4 * BS, 0);
-	holder_init(&a, &fx, 1000);
+	f = fx_start(&fx, 16, 100, 4 * BS, 0, &a);
 	holder_init(&b, &fx, 1001);
 	ida = map_and_go_silent(&fx, f, &a, &pblk);
 	idb = holder_take(&b, f, BMAP_LEASE_READ, 2 * BS, 2 * BS);
@@ -109,9 +106,7 @@ START_TEST(L7_released_in_time_nothing_quarantined)
 	struct holder h;
 	uint64_t id, pblk;
 
-	fx_init(&fx, 16, 10000, 0, 0);
-	f = fx_file(&fx, 10, 4 * BS, 0);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 16, 10000, 4 * BS, 0, &h);
 	id = map_and_go_silent(&fx, f, &h, &pblk);
 	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
 	ck_assert_int_eq(bmap_file_zero(f, 0, 4 * BS, 0), 0);
@@ -148,9 +143,7 @@ START_TEST(L7_release_during_free_leaks_no_quarantine)
 	 * before the backend freed it: nobody holds those blocks any more, so
 	 * they must go back to the free pool, not stay quarantined for good.
 	 */
-	fx_init(&fx, 8, 100, 0, 0);
-	f = fx_file(&fx, 10, 4 * BS, 0);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 8, 100, 4 * BS, 0, &h);
 	r.id = map_and_go_silent(&fx, f, &h, &pblk);
 	free_before = bmap_mem_free_blocks(fx.mem);
 	bmap_mem_on_free(fx.mem, release_in_free, &r);
@@ -254,9 +247,7 @@ START_TEST(L9_pinned_bytes_count_each_block_once)
 	uint64_t id, next;
 	uint32_t nr;
 
-	fx_init(&fx, 4 * NBLK, 100, 0, 0);
-	f = fx_file(&fx, 10, NBLK * BS, NBLK * BS);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 4 * NBLK, 100, NBLK * BS, NBLK * BS, &h);
 	id = holder_take(&h, f, BMAP_LEASE_READ, 0, NBLK * BS);
 	for (i = 0; i < 200; i++) {
 		unsigned int s = rand_r(&seed) % NBLK;
@@ -288,17 +279,12 @@ END_TEST
 
 Suite *quarantine_suite(void)
 {
-	Suite *s = suite_create("quarantine");
-	TCase *tc = tcase_create("quarantine");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, L7_revoked_blocks_quarantined_until_release);
-	tcase_add_test(tc, L7_shared_quarantine_held_by_last_lease);
-	tcase_add_test(tc, L7_released_in_time_nothing_quarantined);
-	tcase_add_test(tc, L9_quarantine_bounded_by_limit);
-	tcase_add_test(tc, L9_pinned_bytes_count_each_block_once);
-	tcase_add_test(tc, L9_refused_allocate_allocates_nothing);
-	tcase_add_test(tc, L7_release_during_free_leaks_no_quarantine);
-	suite_add_tcase(s, tc);
-	return s;
+	return UNIT_SUITE("quarantine", 60, NULL,
+			  L7_revoked_blocks_quarantined_until_release,
+			  L7_shared_quarantine_held_by_last_lease,
+			  L7_released_in_time_nothing_quarantined,
+			  L9_quarantine_bounded_by_limit,
+			  L9_pinned_bytes_count_each_block_once,
+			  L9_refused_allocate_allocates_nothing,
+			  L7_release_during_free_leaks_no_quarantine);
 }

@@ -49,9 +49,7 @@ START_TEST(L6_recall_notifies_once_and_waits_for_release)
 	uint64_t id, t0;
 	uint32_t nr;
 
-	fx_init(&fx, 64, 10000, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 64, 10000, 8 * BS, 8 * BS, &h);
 	id = holder_take(&h, f, BMAP_LEASE_READ, 0, 4 * BS);
 	ck_assert(!bmap_owner_pending(h.owner));
 	pa = (struct punch_arg){ f, 2 * BS, 4 * BS, 0 };
@@ -87,9 +85,7 @@ START_TEST(L6_no_wait_outside_leased_range)
 	struct holder h;
 	uint64_t t0;
 
-	fx_init(&fx, 64, 10000, 0, 0);
-	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 64, 10000, 16 * BS, 16 * BS, &h);
 	holder_take(&h, f, BMAP_LEASE_WRITE, 0, 4 * BS);
 	t0 = now_ms();
 	ck_assert_int_eq(bmap_file_punch(f, 4 * BS, 4 * BS, 0), 0);
@@ -113,9 +109,7 @@ START_TEST(L6_nonblock_notifies_and_ewouldblock)
 	uint64_t id;
 	uint32_t nr;
 
-	fx_init(&fx, 64, 10000, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 64, 10000, 8 * BS, 8 * BS, &h);
 	id = holder_take(&h, f, BMAP_LEASE_READ, 0, 8 * BS);
 	ck_assert_int_eq(bmap_file_punch(f, 0, BS, BMAP_NONBLOCK),
 			 -EWOULDBLOCK);
@@ -159,9 +153,7 @@ START_TEST(L6_new_lease_waits_while_range_is_broken)
 	struct bg punch, acq;
 	uint64_t id, id2;
 
-	fx_init(&fx, 64, 10000, 0, 0);
-	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 64, 10000, 16 * BS, 16 * BS, &h);
 	holder_init(&n, &fx, 1000);
 	id = holder_take(&h, f, BMAP_LEASE_READ, 0, 4 * BS);
 	pa = (struct punch_arg){ f, 0, 4 * BS, 0 };
@@ -267,9 +259,7 @@ START_TEST(L7_one_thread_answers_two_recalls_without_revoke)
 	struct bg punch;
 	uint64_t a, b, again;
 
-	fx_init(&fx, 64, 5000, 0, 0);
-	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 64, 5000, 16 * BS, 16 * BS, &h);
 	a = holder_take(&h, f, BMAP_LEASE_READ, 0, 4 * BS);
 	b = holder_take(&h, f, BMAP_LEASE_READ, 8 * BS, 4 * BS);
 	pa = (struct punch_arg){ f, 0, 12 * BS, 0 };
@@ -305,9 +295,7 @@ START_TEST(L6_release_during_notify_ends_the_wait)
 	struct bmap_status st;
 	uint64_t t0;
 
-	fx_init(&fx, 64, 5000, 0, 0);
-	f = fx_file(&fx, 10, 16 * BS, 16 * BS);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 64, 5000, 16 * BS, 16 * BS, &h);
 	h.release_in_notify = true;
 	holder_take(&h, f, BMAP_LEASE_READ, 0, 4 * BS);
 	t0 = now_ms();
@@ -328,8 +316,7 @@ START_TEST(L6_truncate_unlink_unseal_recall)
 	struct fx fx;
 	struct bmap_file *f;
 
-	fx_init(&fx, 64, 10000, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
+	f = fx_start(&fx, 64, 10000, 8 * BS, 8 * BS, NULL);
 	ta = (struct trunc_arg){ f, BS };
 	recall_reason(do_truncate, &ta, &fx, f, BMAP_RECALL_TRUNCATE);
 	ck_assert_uint_eq(bmap_file_size(f), BS);
@@ -339,8 +326,7 @@ START_TEST(L6_truncate_unlink_unseal_recall)
 	ck_assert_int_eq(bmap_file_seal(f, &cred), 0);
 	recall_reason(do_unseal, f, &fx, f, BMAP_RECALL_UNSEAL);
 	ck_assert(!bmap_file_sealed(f));
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -355,9 +341,7 @@ START_TEST(L7_silent_holder_revoked_after_break_time)
 	uint64_t id, t0, next;
 	uint32_t nr;
 
-	fx_init(&fx, 64, 300, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 64, 300, 8 * BS, 8 * BS, &h);
 	id = holder_take(&h, f, BMAP_LEASE_WRITE, 0, 8 * BS);
 	t0 = now_ms();
 	ck_assert_int_eq(bmap_file_punch(f, 0, 2 * BS, 0), 0);
@@ -395,8 +379,7 @@ START_TEST(L8_pin_lease_refuses_recall_at_once)
 	uint32_t nr;
 	uint64_t next;
 
-	fx_init(&fx, 64, 10000, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
+	f = fx_start(&fx, 64, 10000, 8 * BS, 8 * BS, NULL);
 	ck_assert_int_eq(bmap_file_seal(f, &cred), 0);
 	holder_init(&h, &fx, 1000);
 	holder_init(&r, &fx, 1000);
@@ -421,19 +404,14 @@ END_TEST
 
 Suite *recall_suite(void)
 {
-	Suite *s = suite_create("recall");
-	TCase *tc = tcase_create("recall");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, L6_recall_notifies_once_and_waits_for_release);
-	tcase_add_test(tc, L6_no_wait_outside_leased_range);
-	tcase_add_test(tc, L6_nonblock_notifies_and_ewouldblock);
-	tcase_add_test(tc, L6_new_lease_waits_while_range_is_broken);
-	tcase_add_test(tc, L7_one_thread_answers_two_recalls_without_revoke);
-	tcase_add_test(tc, L6_release_during_notify_ends_the_wait);
-	tcase_add_test(tc, L6_truncate_unlink_unseal_recall);
-	tcase_add_test(tc, L7_silent_holder_revoked_after_break_time);
-	tcase_add_test(tc, L8_pin_lease_refuses_recall_at_once);
-	suite_add_tcase(s, tc);
-	return s;
+	return UNIT_SUITE("recall", 60, NULL,
+			  L6_recall_notifies_once_and_waits_for_release,
+			  L6_no_wait_outside_leased_range,
+			  L6_nonblock_notifies_and_ewouldblock,
+			  L6_new_lease_waits_while_range_is_broken,
+			  L7_one_thread_answers_two_recalls_without_revoke,
+			  L6_release_during_notify_ends_the_wait,
+			  L6_truncate_unlink_unseal_recall,
+			  L7_silent_holder_revoked_after_break_time,
+			  L8_pin_lease_refuses_recall_at_once);
 }

@@ -53,8 +53,7 @@ START_TEST(S1_seal_fills_holes_with_unwritten)
 	struct bmap_extent e;
 	uint64_t off;
 
-	fx_init(&fx, 1024, 1000, 0, 0);
-	f = fx_file(&fx, 10, 10 * BS, 2 * BS);
+	f = fx_start(&fx, 1024, 1000, 10 * BS, 2 * BS, NULL);
 	ck_assert_int_eq(bmap_file_lookup(f, 5 * BS, &e), 0);
 	ck_assert_uint_eq(e.type, BMAP_EXT_HOLE);
 	ck_assert_int_eq(bmap_file_seal(f, &owner), 0);
@@ -67,8 +66,7 @@ START_TEST(S1_seal_fills_holes_with_unwritten)
 	/* nothing allocated past the size */
 	ck_assert_int_eq(bmap_file_lookup(f, 10 * BS, &e), 0);
 	ck_assert_uint_eq(e.type, BMAP_EXT_HOLE);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -77,15 +75,13 @@ START_TEST(S1_seal_is_idempotent_and_owner_or_cap_only)
 	struct fx fx;
 	struct bmap_file *f;
 
-	fx_init(&fx, 64, 1000, 0, 0);
-	f = fx_file(&fx, 10, 4 * BS, 0);
+	f = fx_start(&fx, 64, 1000, 4 * BS, 0, NULL);
 	ck_assert_int_eq(bmap_file_seal(f, &stranger), -EPERM);
 	ck_assert(!bmap_file_sealed(f));
 	ck_assert_int_eq(bmap_file_seal(f, &admin), 0);
 	ck_assert_int_eq(bmap_file_seal(f, &owner), 0);
 	ck_assert(bmap_file_sealed(f));
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -99,8 +95,7 @@ START_TEST(S1_seal_not_regular_einval)
 	f = bmap_file_get(fx.eng, 10);
 	ck_assert_int_eq(bmap_file_seal(f, &owner), -EINVAL);
 	ck_assert_int_eq(bmap_file_unseal(f, &owner), -EINVAL);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -111,16 +106,14 @@ START_TEST(S1_seal_enospc_leaves_file_unchanged)
 	struct bmap_extent e;
 	uint64_t free_before;
 
-	fx_init(&fx, 16, 1000, 0, 0);
-	f = fx_file(&fx, 10, 64 * BS, 2 * BS);
+	f = fx_start(&fx, 16, 1000, 64 * BS, 2 * BS, NULL);
 	free_before = bmap_mem_free_blocks(fx.mem);
 	ck_assert_int_eq(bmap_file_seal(f, &owner), -ENOSPC);
 	ck_assert(!bmap_file_sealed(f));
 	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), free_before);
 	ck_assert_int_eq(bmap_file_lookup(f, 3 * BS, &e), 0);
 	ck_assert_uint_eq(e.type, BMAP_EXT_HOLE);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -132,8 +125,7 @@ START_TEST(S2_sealed_map_never_changes)
 	struct snap a, b;
 	struct bmap_state st;
 
-	fx_init(&fx, 256, 1000, 0, 0);
-	f = fx_file(&fx, 10, 16 * BS, 8 * BS);
+	f = fx_start(&fx, 256, 1000, 16 * BS, 8 * BS, NULL);
 	ck_assert_int_eq(bmap_file_punch(f, 2 * BS, BS, 0), 0);
 	ck_assert_int_eq(bmap_file_seal(f, &owner), 0);
 	snapshot(f, &a);
@@ -160,8 +152,7 @@ START_TEST(S2_sealed_map_never_changes)
 	ck_assert_uint_eq(st.size, 16 * BS);
 	snapshot(f, &b);
 	assert_same(&a, &b);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -171,8 +162,7 @@ START_TEST(S3_map_changes_refused_with_etxtbsy)
 	struct bmap_file *f;
 	uint64_t free_before;
 
-	fx_init(&fx, 256, 1000, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
+	f = fx_start(&fx, 256, 1000, 8 * BS, 8 * BS, NULL);
 	ck_assert_int_eq(bmap_file_seal(f, &owner), 0);
 	free_before = bmap_mem_free_blocks(fx.mem);
 	ck_assert_int_eq(bmap_file_truncate(f, 9 * BS, 0), -ETXTBSY);
@@ -187,8 +177,7 @@ START_TEST(S3_map_changes_refused_with_etxtbsy)
 	ck_assert_int_eq(bmap_file_unlink(f, BMAP_RENAME), -ETXTBSY);
 	ck_assert_uint_eq(bmap_file_size(f), 8 * BS);
 	ck_assert_uint_eq(bmap_mem_free_blocks(fx.mem), free_before);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -198,8 +187,7 @@ START_TEST(S4_inplace_write_converts_unwritten_in_place)
 	struct bmap_file *f;
 	struct bmap_extent before, after;
 
-	fx_init(&fx, 256, 1000, 0, 0);
-	f = fx_file(&fx, 10, 8 * BS, 0);
+	f = fx_start(&fx, 256, 1000, 8 * BS, 0, NULL);
 	ck_assert_int_eq(bmap_file_seal(f, &owner), 0);
 	ck_assert_int_eq(bmap_file_lookup(f, 3 * BS, &before), 0);
 	ck_assert_uint_eq(before.type, BMAP_EXT_UNWRITTEN);
@@ -210,8 +198,7 @@ START_TEST(S4_inplace_write_converts_unwritten_in_place)
 	ck_assert_uint_eq(after.dev_offset + (3 * BS - after.file_offset),
 			  before.dev_offset + (3 * BS - before.file_offset));
 	ck_assert_uint_eq(bmap_file_size(f), 8 * BS);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -220,8 +207,7 @@ START_TEST(S5_unseal_owner_idempotent_eperm)
 	struct fx fx;
 	struct bmap_file *f;
 
-	fx_init(&fx, 64, 1000, 0, 0);
-	f = fx_file(&fx, 10, 4 * BS, 0);
+	f = fx_start(&fx, 64, 1000, 4 * BS, 0, NULL);
 	ck_assert_int_eq(bmap_file_unseal(f, &owner), 0);	/* not sealed */
 	ck_assert_int_eq(bmap_file_seal(f, &owner), 0);
 	ck_assert_int_eq(bmap_file_unseal(f, &stranger), -EPERM);
@@ -234,8 +220,7 @@ START_TEST(S5_unseal_owner_idempotent_eperm)
 	bmap_file_put(f);
 	f = bmap_file_get(fx.eng, 10);
 	ck_assert(!bmap_file_sealed(f));
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
@@ -246,9 +231,7 @@ START_TEST(S5_L8_unseal_with_pin_lease_etxtbsy)
 	struct holder h;
 	uint64_t id, t0;
 
-	fx_init(&fx, 64, 5000, 0, 0);
-	f = fx_file(&fx, 10, 4 * BS, 0);
-	holder_init(&h, &fx, 1000);
+	f = fx_start(&fx, 64, 5000, 4 * BS, 0, &h);
 	ck_assert_int_eq(bmap_lease_acquire(h.owner, f, BMAP_LEASE_PIN, 0,
 					    BS, 0, &id), -EPERM);
 	ck_assert_int_eq(bmap_file_seal(f, &owner), 0);
@@ -303,8 +286,7 @@ START_TEST(S3_unlink_with_removes_inside_the_answer)
 	struct bmap_file *f;
 	int calls = 0;
 
-	fx_init(&fx, 256, 1000, 0, 0);
-	f = fx_file(&fx, 10, 4 * BS, 4 * BS);
+	f = fx_start(&fx, 256, 1000, 4 * BS, 4 * BS, NULL);
 	/* unsealed: the callback runs and its answer is the call's */
 	p.f = f;
 	ck_assert_int_eq(bmap_file_unlink_with(f, 0, probe_remove, &p), 7);
@@ -319,26 +301,21 @@ START_TEST(S3_unlink_with_removes_inside_the_answer)
 	ck_assert_int_eq(bmap_file_unlink_with(f, BMAP_RENAME, never_remove,
 					       &calls), -ETXTBSY);
 	ck_assert_int_eq(calls, 0);
-	bmap_file_put(f);
-	fx_fini(&fx);
+	fx_end(&fx, f, NULL, NULL);
 }
 END_TEST
 
 Suite *seal_suite(void)
 {
-	Suite *s = suite_create("seal");
-	TCase *tc = tcase_create("seal");
-
-	tcase_add_test(tc, S1_seal_fills_holes_with_unwritten);
-	tcase_add_test(tc, S1_seal_is_idempotent_and_owner_or_cap_only);
-	tcase_add_test(tc, S1_seal_not_regular_einval);
-	tcase_add_test(tc, S1_seal_enospc_leaves_file_unchanged);
-	tcase_add_test(tc, S2_sealed_map_never_changes);
-	tcase_add_test(tc, S3_map_changes_refused_with_etxtbsy);
-	tcase_add_test(tc, S3_unlink_with_removes_inside_the_answer);
-	tcase_add_test(tc, S4_inplace_write_converts_unwritten_in_place);
-	tcase_add_test(tc, S5_unseal_owner_idempotent_eperm);
-	tcase_add_test(tc, S5_L8_unseal_with_pin_lease_etxtbsy);
-	suite_add_tcase(s, tc);
-	return s;
+	return UNIT_SUITE("seal", 0, NULL,
+			  S1_seal_fills_holes_with_unwritten,
+			  S1_seal_is_idempotent_and_owner_or_cap_only,
+			  S1_seal_not_regular_einval,
+			  S1_seal_enospc_leaves_file_unchanged,
+			  S2_sealed_map_never_changes,
+			  S3_map_changes_refused_with_etxtbsy,
+			  S3_unlink_with_removes_inside_the_answer,
+			  S4_inplace_write_converts_unwritten_in_place,
+			  S5_unseal_owner_idempotent_eperm,
+			  S5_L8_unseal_with_pin_lease_etxtbsy);
 }

@@ -286,11 +286,6 @@ END_TEST
 
 Suite *stress_suite(void)
 {
-	Suite *s = suite_create("stress");
-	TCase *tc = tcase_create("stress");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, L10_concurrent_holders_changers_readers);
-	suite_add_tcase(s, tc);
-	return s;
+	return UNIT_SUITE("stress", 120, NULL,
+			  L10_concurrent_holders_changers_readers);
 }

@@ -457,21 +457,16 @@ END_TEST
 
 Suite *xmap_suite(void)
 {
-	Suite *s = suite_create("xmap");
-	TCase *tc = tcase_create("xmap");
+	TCase *tc;
+	Suite *s = UNIT_SUITE("xmap", 120, &tc,
+			  xmap_lookup_empty, xmap_set_lookup_hole,
+			  xmap_set_splits_and_merges_records, xmap_remove_trims,
+			  xmap_rejects_bad_records, xmap_iter_in_order,
+			  xmap_replace_atomic_range,
+			  xmap_node_splits_and_merges,
+			  xmap_readers_see_atomic_updates,
+			  xmap_threads_come_and_go);
 
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, xmap_lookup_empty);
-	tcase_add_test(tc, xmap_set_lookup_hole);
-	tcase_add_test(tc, xmap_set_splits_and_merges_records);
-	tcase_add_test(tc, xmap_remove_trims);
-	tcase_add_test(tc, xmap_rejects_bad_records);
-	tcase_add_test(tc, xmap_iter_in_order);
-	tcase_add_test(tc, xmap_replace_atomic_range);
-	tcase_add_test(tc, xmap_node_splits_and_merges);
 	tcase_add_loop_test(tc, xmap_random_ops_vs_reference, 0, 4);
-	tcase_add_test(tc, xmap_readers_see_atomic_updates);
-	tcase_add_test(tc, xmap_threads_come_and_go);
-	suite_add_tcase(s, tc);
 	return s;
 }
