@@ -76,6 +76,24 @@ static int bmem_fault(struct bmap_mem *m, unsigned int op)
 	return err;
 }
 
+/*
+ * Lock @m for operation @op on file @ino.  Return: the fault injected for
+ * @op, if any, else -ENOENT when there is no such file, else 0 with *@fp
+ * set.  @m stays locked in every case; the caller unlocks it.
+ */
+static int bmem_lock_file(struct bmap_mem *m, uint64_t ino, unsigned int op,
+			  struct bmem_file **fp)
+{
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	ret = bmem_fault(m, op);
+	*fp = bmem_find(m, ino);
+	if (!ret && !*fp)
+		ret = -ENOENT;
+	return ret;
+}
+
 int bmap_mem_create(struct bmap_mem *m, uint64_t ino, uint32_t uid,
 		    bool regular)
 {
@@ -335,11 +353,7 @@ static int bmem_alloc(void *be, uint64_t ino, uint64_t lblk, uint64_t n)
 	size_t nr_holes, i, h = 0;
 	int ret;
 
-	pthread_mutex_lock(&m->lock);
-	ret = bmem_fault(m, BMAP_MEM_OP_ALLOC);
-	f = bmem_find(m, ino);
-	if (!ret && !f)
-		ret = -ENOENT;
+	ret = bmem_lock_file(m, ino, BMAP_MEM_OP_ALLOC, &f);
 	if (ret)
 		goto out_unlock;
 	need = bmem_hole_blocks(f, lblk, end, &nr_holes);
@@ -387,11 +401,7 @@ static int bmem_convert(void *be, uint64_t ino, uint64_t lblk, uint64_t n)
 	size_t i;
 	int ret;
 
-	pthread_mutex_lock(&m->lock);
-	ret = bmem_fault(m, BMAP_MEM_OP_CONVERT);
-	f = bmem_find(m, ino);
-	if (!ret && !f)
-		ret = -ENOENT;
+	ret = bmem_lock_file(m, ino, BMAP_MEM_OP_CONVERT, &f);
 	if (!ret)
 		ret = bmem_reserve(f, 2);
 	if (ret)
@@ -473,11 +483,7 @@ static int bmem_free_range(void *be, uint64_t ino, uint64_t lblk, uint64_t n,
 	if (hook)
 		hook(m->on_free_arg);
 
-	pthread_mutex_lock(&m->lock);
-	ret = bmem_fault(m, BMAP_MEM_OP_FREE);
-	f = bmem_find(m, ino);
-	if (!ret && !f)
-		ret = -ENOENT;
+	ret = bmem_lock_file(m, ino, BMAP_MEM_OP_FREE, &f);
 	if (!ret)
 		ret = bmem_reserve(f, 1);
 	if (!ret)
@@ -511,38 +517,29 @@ static int bmem_unquarantine(void *be, const struct bmap_prange *r, size_t nr)
 	return ret;
 }
 
-static int bmem_set_size(void *be, uint64_t ino, uint64_t size)
+/* set_size and set_seal: one field of file @ino, under the lock. */
+static int bmem_set(struct bmap_mem *m, uint64_t ino, unsigned int op,
+		    uint64_t v)
 {
-	struct bmap_mem *m = be;
 	struct bmem_file *f;
-	int ret;
+	int ret = bmem_lock_file(m, ino, op, &f);
 
-	pthread_mutex_lock(&m->lock);
-	ret = bmem_fault(m, BMAP_MEM_OP_SET_SIZE);
-	f = bmem_find(m, ino);
-	if (!ret && !f)
-		ret = -ENOENT;
-	if (!ret)
-		f->size = size;
+	if (!ret && op == BMAP_MEM_OP_SET_SIZE)
+		f->size = v;
+	else if (!ret)
+		f->sealed = v;
 	pthread_mutex_unlock(&m->lock);
 	return ret;
 }
 
+static int bmem_set_size(void *be, uint64_t ino, uint64_t size)
+{
+	return bmem_set(be, ino, BMAP_MEM_OP_SET_SIZE, size);
+}
+
 static int bmem_set_seal(void *be, uint64_t ino, bool sealed)
 {
-	struct bmap_mem *m = be;
-	struct bmem_file *f;
-	int ret;
-
-	pthread_mutex_lock(&m->lock);
-	ret = bmem_fault(m, BMAP_MEM_OP_SET_SEAL);
-	f = bmem_find(m, ino);
-	if (!ret && !f)
-		ret = -ENOENT;
-	if (!ret)
-		f->sealed = sealed;
-	pthread_mutex_unlock(&m->lock);
-	return ret;
+	return bmem_set(be, ino, BMAP_MEM_OP_SET_SEAL, sealed);
 }
 
 static int bmem_sync(void *be, uint64_t ino)

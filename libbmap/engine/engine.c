@@ -50,6 +50,19 @@ uint64_t bmap_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+void *bmap_grow(void *arr, size_t nr, size_t *max, size_t size, size_t first)
+{
+	size_t want = *max ? 2 * *max : first;
+	void *grown;
+
+	if (nr < *max)
+		return arr;
+	grown = realloc(arr, want * size);
+	if (grown)
+		*max = want;
+	return grown;
+}
+
 static bool bmap_ops_complete(const struct bmap_backend_ops *ops)
 {
 	return ops && ops->get_info && ops->load && ops->alloc_unwritten &&
@@ -202,13 +215,10 @@ static int load_emit(void *arg, const struct bmap_xrec *in)
 	r.pblk += s - r.lblk;
 	r.lblk = s;
 	r.len = e - s;
-	if (c->nr == c->max) {
-		c->max = c->max ? 2 * c->max : 64;
-		grown = realloc(c->rec, c->max * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		c->rec = grown;
-	}
+	grown = bmap_grow(c->rec, c->nr, &c->max, sizeof(*grown), 64);
+	if (!grown)
+		return -ENOMEM;
+	c->rec = grown;
 	c->rec[c->nr++] = r;
 	return 0;
 }
@@ -233,21 +243,25 @@ int bmap_file_refresh(struct bmap_file *f, uint64_t lblk, uint64_t n)
 }
 
 /*
- * bmap_file_uid - the owner of @f as the backend has it now.  The engine
- * is not told about chown, and a file stays loaded for as long as anyone
- * has it open, so the permission checks of seal and lease ask each time
- * rather than trust what the file was loaded with.  No engine lock held.
- * Returns 0, or the backend's -ENOENT / -EIO.
+ * bmap_file_check_owner - may @cred act as the owner of @f?  Yes when it
+ * has @cap, the capability that stands in for ownership, or owns @f as
+ * the backend has it now: the engine is not told about chown, and a file
+ * stays loaded for as long as anyone has it open, so seal and lease ask
+ * each time rather than trust what the file was loaded with.  No engine
+ * lock held.  Returns 0, @denied, or the backend's -ENOENT / -EIO.
  */
-int bmap_file_uid(struct bmap_file *f, uint32_t *uid)
+int bmap_file_check_owner(struct bmap_file *f, const struct bmap_cred *cred,
+			  bool cap, int denied)
 {
 	struct bmap_file_info fi;
 	int ret;
 
+	if (cap)
+		return 0;
 	ret = f->eng->ops->get_info(f->eng->be, f->ino, &fi);
-	if (!ret)
-		*uid = fi.uid;
-	return ret;
+	if (ret)
+		return ret;
+	return fi.uid == cred->uid ? 0 : denied;
 }
 
 static struct bmap_file *bmap_file_load(struct bmap_engine *eng, uint64_t ino)

@@ -136,11 +136,19 @@ void bmap_lock(pthread_mutex_t *m);
 void bmap_unlock(pthread_mutex_t *m);
 void bmap_die(const char *what);
 uint64_t bmap_now_ns(void);
+/*
+ * Room for one more element in @arr, @nr of its *@max elements of @size
+ * bytes used: @arr itself while there is room, else a copy of twice the
+ * size (@first elements when empty) with *@max updated.  Returns NULL,
+ * @arr and *@max unchanged, when there is no memory.
+ */
+void *bmap_grow(void *arr, size_t nr, size_t *max, size_t size, size_t first);
 
 /* engine.c */
 int bmap_file_refresh(struct bmap_file *f, uint64_t lblk, uint64_t n);
 void bmap_file_ref(struct bmap_file *f);
-int bmap_file_uid(struct bmap_file *f, uint32_t *uid);
+int bmap_file_check_owner(struct bmap_file *f, const struct bmap_cred *cred,
+			  bool cap, int denied);
 
 static inline uint64_t bmap_lblk(const struct bmap_engine *eng, uint64_t off)
 {

@@ -124,15 +124,7 @@ void bmap_owner_free(struct bmap_owner *o)
 
 int bmap_lease_permission(struct bmap_file *f, const struct bmap_cred *cred)
 {
-	uint32_t uid;
-	int ret;
-
-	if (cred->cap_lease)
-		return 0;
-	ret = bmap_file_uid(f, &uid);
-	if (ret)
-		return ret;
-	return uid == cred->uid ? 0 : -EACCES;
+	return bmap_file_check_owner(f, cred, cred->cap_lease, -EACCES);
 }
 
 /*

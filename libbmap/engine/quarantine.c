@@ -35,15 +35,10 @@ int bmap_pvec_add(struct bmap_pvec *v, uint64_t pblk, uint64_t len)
 
 	if (!len)
 		return 0;
-	if (v->nr == v->max) {
-		size_t max = v->max ? 2 * v->max : 16;
-
-		grown = realloc(v->r, max * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		v->r = grown;
-		v->max = max;
-	}
+	grown = bmap_grow(v->r, v->nr, &v->max, sizeof(*grown), 16);
+	if (!grown)
+		return -ENOMEM;
+	v->r = grown;
 	v->r[v->nr].pblk = pblk;
 	v->r[v->nr].len = len;
 	v->nr++;

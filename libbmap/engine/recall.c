@@ -36,15 +36,10 @@ int bmap_owner_queue(struct bmap_owner *o, const struct bmap_event *ev)
 {
 	struct bmap_event *grown;
 
-	if (o->nr_ev == o->max_ev) {
-		size_t max = o->max_ev ? 2 * o->max_ev : 8;
-
-		grown = realloc(o->ev, max * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		o->ev = grown;
-		o->max_ev = max;
-	}
+	grown = bmap_grow(o->ev, o->nr_ev, &o->max_ev, sizeof(*grown), 8);
+	if (!grown)
+		return -ENOMEM;
+	o->ev = grown;
 	o->ev[o->nr_ev++] = *ev;
 	return 0;
 }
@@ -52,16 +47,13 @@ int bmap_owner_queue(struct bmap_owner *o, const struct bmap_event *ev)
 /* One notify call per event (so per lease), as the kernel's lease breaks do. */
 static void notify_add(struct notify_set *ns, struct bmap_owner *o)
 {
-	if (ns->nr == ns->max) {
-		size_t max = ns->max ? 2 * ns->max : 8;
-		struct bmap_owner **grown = realloc(ns->o, max * sizeof(*grown));
+	struct bmap_owner **grown;
 
-		/* no memory: the event is queued, only the wakeup is lost */
-		if (!grown)
-			return;
-		ns->o = grown;
-		ns->max = max;
-	}
+	grown = bmap_grow(ns->o, ns->nr, &ns->max, sizeof(*grown), 8);
+	/* no memory: the event is queued, only the wakeup is lost */
+	if (!grown)
+		return;
+	ns->o = grown;
 	o->notifying++;
 	ns->o[ns->nr++] = o;
 }

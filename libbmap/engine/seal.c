@@ -50,17 +50,9 @@ int bmap_seal_check(struct bmap_file *f, enum bmap_op op, uint64_t off,
 
 static int bmap_seal_perm(struct bmap_file *f, const struct bmap_cred *cred)
 {
-	uint32_t uid;
-	int ret;
-
 	if (!f->regular)
 		return -EINVAL;
-	if (cred->cap_immutable)
-		return 0;
-	ret = bmap_file_uid(f, &uid);
-	if (ret)
-		return ret;
-	return uid == cred->uid ? 0 : -EPERM;
+	return bmap_file_check_owner(f, cred, cred->cap_immutable, -EPERM);
 }
 
 struct holes {
