@@ -35,6 +35,12 @@ chmod 1777 "$mnt"
 AS_USER=(setpriv --reuid=bmaptest --regid=bmaptest --clear-groups)
 as_user() { "${AS_USER[@]}" "$@"; }
 u() { as_user "$tmp/relpriv" "$@" 2>&1; }
+# check_mine NAME BYTES: the user's own pinned bytes, as its status shows them
+check_mine() {
+	local mine
+	mine=$(u mine "$mnt")
+	check "$1 ($mine)" test "$mine" = "user_pinned_bytes $2"
+}
 # u_hold OUT ARGS...: relpriv ARGS as the user in the background, its pid in
 # $held; returns once it has written its answer to OUT
 u_hold() {
@@ -103,25 +109,21 @@ check "L5 user cannot release root's lease (ENOENT)" \
 check "L5 user cannot map through root's lease (ENOENT)" \
 	test "$(u mapid "$mnt/shared" "$rid")" = ENOENT
 check "L5 root's lease is still there" test "$(status_field "$mnt" leases)" -eq 1
-check "L9 user's status shows none of root's pinned bytes" \
-	test "$(u mine "$mnt")" = "user_pinned_bytes 0"
+check_mine "L9 user's status shows none of root's pinned bytes" 0
 kill $hp; wait $hp 2>/dev/null
 
 # pin limit 1 MiB per user
 u_hold "$tmp/u1.out" map "$mnt/mine" 1048576 20
 up=$held
 check "L9 user maps up to its pin limit" test "$(cat "$tmp/u1.out")" = 0
-mine=$(u mine "$mnt")
-check "L9 user's pinned bytes are counted ($mine)" \
-	test "$mine" = "user_pinned_bytes 1048576"
+check_mine "L9 user's pinned bytes are counted" 1048576
 r=$(u map "$mnt/mine" 65536 0)
 check "L9 user's next map fails with EDQUOT ($r)" test "$r" = EDQUOT
 check "L9 root can still map while the user is at its limit" \
 	test "$("$tmp/relpriv" map "$mnt/mine" 524288 0)" = 0
 kill $up; wait $up 2>/dev/null
 wait_for 2 test "$(status_field "$mnt" leases)" -eq 0
-check "L9 the user's pins are gone with its process" \
-	test "$(u mine "$mnt")" = "user_pinned_bytes 0"
+check_mine "L9 the user's pins are gone with its process" 0
 check "L9 after that the user can map again" \
 	test "$(u map "$mnt/mine" 65536 0)" = 0
 
@@ -134,9 +136,7 @@ check "L9 user's unmapped pin lease of 2 MiB, over its 1 MiB limit: EDQUOT ($r)"
 u_hold "$tmp/pin.out" pin "$mnt/big" 524288 20
 pp=$held
 check "L9 user pins 512 KiB without mapping" test "$(cat "$tmp/pin.out")" = 0
-mine=$(u mine "$mnt")
-check "L9 the pin lease counts as pinned bytes ($mine)" \
-	test "$mine" = "user_pinned_bytes 524288"
+check_mine "L9 the pin lease counts as pinned bytes" 524288
 check "L9 status counts them for everyone too" \
 	test "$(status_field "$mnt" pinned_bytes)" = 524288
 r=$(u map "$mnt/mine" 1048576 0)
@@ -144,8 +144,7 @@ check "L9 the pin lease leaves 512 KiB: a 1 MiB map fails ($r)" \
 	test "$r" = EDQUOT
 kill $pp; wait $pp 2>/dev/null
 wait_for 2 test "$(status_field "$mnt" leases)" -eq 0
-check "L9 the pinned bytes go with the pin lease" \
-	test "$(u mine "$mnt")" = "user_pinned_bytes 0"
+check_mine "L9 the pinned bytes go with the pin lease" 0
 check "S5 user unseals its file" test "$(u unseal "$mnt/big")" = 0
 
 # a holder that lets its recall run out is named in root's status
