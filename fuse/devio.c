@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The /dev/fuse channel, and the one INIT flag libfuse 3.14 cannot ask for.
+ * The /dev/fuse channel, and the INIT flags libfuse 3.14 cannot ask for.
  *
  * FUSE_DIRECT_IO_ALLOW_MMAP (protocol 7.39, Linux 6.6) lets a descriptor
  * opened with FOPEN_DIRECT_IO be mapped MAP_SHARED.  libfuse 3.14 speaks
@@ -11,11 +11,18 @@
  * it was offered.  Everything else passes through unchanged, so the cost
  * is one branch per request and per reply.
  *
- * Only this flag is added.  FUSE_HANDLE_KILLPRIV_V2 would also spare the
- * kernel's security.capability lookup before cached writes, but it hands
- * clearing set-user-ID on truncate, chown and O_TRUNC to the server, which
- * libfuse 3.14 does not tell us about (it drops FATTR_KILL_SUIDGID and
- * FUSE_OPEN_KILL_SUIDGID).
+ * FUSE_HANDLE_KILLPRIV_V2 is added the same way.  Without it the kernel
+ * asks for security.capability before every cached write (a second round
+ * trip per write: half the speed of small buffered writes); with it the
+ * superblock is SB_NOSEC, so an inode found without set-user-ID bits or
+ * capabilities is marked S_NOSEC and its writes skip the question until
+ * its attributes are refreshed.  In exchange the server clears
+ * set-user-ID and set-group-ID on write, truncate and O_TRUNC, which
+ * bmapfs does anyway with the whole VFS rule (ext4img_kill_suid: libfuse
+ * 3.14 drops the kernel's FUSE_WRITE_KILL_SUIDGID, FATTR_KILL_SUIDGID and
+ * FUSE_OPEN_KILL_SUIDGID, so the caller's uid stands for CAP_FSETID), and
+ * drops capabilities on every write (io.c); the kernel still removes
+ * capabilities itself on truncate and chown (setattr_prepare).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -26,6 +33,9 @@
 
 #include "bmapfs.h"
 
+#ifndef FUSE_HANDLE_KILLPRIV_V2
+#define FUSE_HANDLE_KILLPRIV_V2	(1ULL << 28)
+#endif
 #ifndef FUSE_DIRECT_IO_ALLOW_MMAP
 #define FUSE_DIRECT_IO_ALLOW_MMAP	(1ULL << 36)
 #endif
@@ -60,6 +70,8 @@ static ssize_t dev_read(int fd, void *buf, size_t len, void *userdata)
 
 static void amend_init(struct bmapfs *b, struct fuse_init_out *out)
 {
+	if (b->init_offered & FUSE_HANDLE_KILLPRIV_V2)
+		out->flags |= FUSE_HANDLE_KILLPRIV_V2;
 	if (!(b->init_offered & FUSE_DIRECT_IO_ALLOW_MMAP))
 		return;
 	out->flags |= FUSE_INIT_EXT;

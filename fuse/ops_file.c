@@ -47,10 +47,10 @@ int bmapfs_engine_trunc(struct bmapfs *b, ext2_ino_t ino, uint64_t size,
  * Which descriptors bypass the kernel's page cache (FOPEN_DIRECT_IO).
  *
  * O_DIRECT ones: the kernel sends their writes straight to us.  Without
- * direct_io it would first ask us for security.capability before each
- * write (it skips that only with SB_NOSEC, i.e. handle_killpriv_v2, which
- * bmapfs does not take: see devio.c), two round trips per small write;
- * after_write (io.c) drops set-user-ID and capabilities instead.
+ * direct_io it would first ask us for security.capability before a
+ * write whenever the inode is not marked S_NOSEC (see devio.c), two
+ * round trips for one small write; data_changed (io.c) drops set-user-ID
+ * and capabilities instead.
  *
  * Writable ones of a sealed file: a cached write is cut into requests at
  * the first partial page it does not have, so one that straddles EOF
