@@ -243,6 +243,27 @@ START_TEST(L9_status_counts_pinned_bytes)
 }
 END_TEST
 
+/*
+ * The start of the limit tests: an engine with @pin_limit and
+ * @quarantine_limit, file 10 of 8 written blocks, and a read lease over
+ * all of it for uid 1000 (@a, *@ida) and for uid 1001 (@b, *@idb).
+ */
+static struct bmap_file *two_users(struct fx *fx, uint64_t pin_limit,
+				   uint64_t quarantine_limit,
+				   struct holder *a, uint64_t *ida,
+				   struct holder *b, uint64_t *idb)
+{
+	struct bmap_file *f;
+
+	fx_init(fx, 64, 1000, pin_limit, quarantine_limit);
+	f = fx_file(fx, 10, 8 * BS, 8 * BS);
+	holder_init(a, fx, 1000);
+	holder_init(b, fx, 1001);
+	*ida = holder_take(a, f, BMAP_LEASE_READ, 0, 8 * BS);
+	*idb = holder_take(b, f, BMAP_LEASE_READ, 0, 8 * BS);
+	return f;
+}
+
 START_TEST(L9_pin_limit_edquot_per_uid)
 {
 	struct fx fx;
@@ -252,12 +273,7 @@ START_TEST(L9_pin_limit_edquot_per_uid)
 	uint32_t nr;
 	uint64_t id1, id2, next;
 
-	fx_init(&fx, 64, 1000, 4 * BS, 0);
-	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
-	holder_init(&a, &fx, 1000);
-	holder_init(&b, &fx, 1001);
-	id1 = holder_take(&a, f, BMAP_LEASE_READ, 0, 8 * BS);
-	id2 = holder_take(&b, f, BMAP_LEASE_READ, 0, 8 * BS);
+	f = two_users(&fx, 4 * BS, 0, &a, &id1, &b, &id2);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
 					&nr, &next), 0);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 4 * BS, 1, 0, ext, 4,
@@ -401,12 +417,7 @@ START_TEST(L9_quarantine_limit_edquot_mount_wide)
 	uint32_t nr;
 	uint64_t id1, id2, next;
 
-	fx_init(&fx, 64, 1000, 0, 6 * BS);
-	f = fx_file(&fx, 10, 8 * BS, 8 * BS);
-	holder_init(&a, &fx, 1000);
-	holder_init(&b, &fx, 1001);
-	id1 = holder_take(&a, f, BMAP_LEASE_READ, 0, 8 * BS);
-	id2 = holder_take(&b, f, BMAP_LEASE_READ, 0, 8 * BS);
+	f = two_users(&fx, 0, 6 * BS, &a, &id1, &b, &id2);
 	ck_assert_int_eq(bmap_lease_map(a.owner, id1, 0, 4 * BS, 0, ext, 4,
 					&nr, &next), 0);
 	ck_assert_int_eq(bmap_lease_map(b.owner, id2, 0, 3 * BS, 0, ext, 4,
