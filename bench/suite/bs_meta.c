@@ -4,11 +4,16 @@
  *
  * Caches are dropped before the stat pass, so it measures lookups that
  * reach the filesystem (for FUSE: the server) rather than the dcache.
- * Prints create_ns, stat_ns and unlink_ns: total times of each pass.
+ * Prints create_ns, stat_ns and unlink_ns: total times of each pass, and
+ * rtt_ns: the mean time of a getxattr of a name the directory does not
+ * have, which the kernel cannot answer from a cache.  Through FUSE that
+ * is one round trip to the server with no work behind it: the floor
+ * under every metadata operation that needs the server.
  */
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "bench.h"
 
@@ -66,6 +71,13 @@ int main(int argc, char **argv)
 			bench_die("unlink %s: %s", path, strerror(errno));
 	}
 	printf("unlink_ns %llu\n", (unsigned long long)(bench_now_ns() - t));
+
+	t = bench_now_ns();
+	for (i = 0; i < n; i++)
+		if (getxattr(dir, "user.bs_meta.none", path, 1) >= 0 ||
+		    (errno != ENODATA && errno != ENOTSUP))
+			bench_die("getxattr %s: %s", dir, strerror(errno));
+	printf("rtt_ns %llu\n", (unsigned long long)(bench_now_ns() - t) / n);
 	rmdir(dir);
 	return 0;
 }

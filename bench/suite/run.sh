@@ -3,7 +3,8 @@
 # bench/suite/run.sh: run every benchmark side by side, write bench/REPORT.md.
 #
 #   QUICK=1        one repetition, small sizes (development)
-#   SECTIONS="..." a subset of: data meta dma map recall scale profile
+#   SECTIONS="..." a subset of: data buffered meta dma map recall scale
+#                  profile
 #   REPS=N         repetitions (default 5; QUICK: 1)
 #
 # Runs as root.  Images live in bench/out/suite/; everything mounted is
@@ -23,19 +24,21 @@ if [ "${QUICK:-0}" != 0 ] && [ -n "${QUICK:-}" ]; then
 	QUICK=1
 	REPS=${REPS:-1} DATA_MB=32 RUNTIME=1 META_N=1000 DMA_MB=32
 	FRAG="1 1000 10000" MAP_ITERS=300 RECALL_ROUNDS=20 SCALE_N=100000
+	RREAD_N=3000
 else
 	QUICK=0
 	REPS=${REPS:-5} DATA_MB=256 RUNTIME=2 META_N=10000 DMA_MB=256
 	FRAG="1 1000 100000" MAP_ITERS=1000 RECALL_ROUNDS=100 SCALE_N=1000000
+	RREAD_N=20000
 fi
-SECTIONS=${SECTIONS:-data meta dma map recall scale profile}
+SECTIONS=${SECTIONS:-data buffered meta dma map recall scale profile}
 HOLDERS="1 10 100"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: must run as root (loop mounts, drop_caches)" >&2
 	exit 1
 fi
-for p in "$BMAPFS" "$HERE/bs_dma" fio fuse2fs gnuplot jq python3; do
+for p in "$BMAPFS" "$HERE/bs_dma" "$HERE/bs_rread" debugfs fio fuse2fs gnuplot jq python3; do
 	command -v "$p" >/dev/null || {
 		echo "bench: missing $p (run make at the top first)" >&2
 		exit 1
@@ -100,6 +103,10 @@ meta_one() {
 		return 1
 	}
 	while read -r k v; do
+		if [ "$k" = rtt_ns ]; then
+			record metadata "$fs" rtt "$META_N" "$rep" "$v" ns
+			continue
+		fi
 		record metadata "$fs" "${k%_ns}" "$META_N" "$rep" \
 			"$(awk -v n="$META_N" -v ns="$v" \
 				'BEGIN { printf "%.0f", n / (ns / 1e9) }')" ops/s
@@ -292,6 +299,7 @@ section_scale() {
 }
 
 . "$HERE/profile.sh"
+. "$HERE/buffered.sh"
 
 want() {
 	[[ " $SECTIONS " == *" $1 "* ]]
@@ -301,6 +309,7 @@ d=0 m=0
 want data && d=1
 want meta && m=1
 [ $d = 1 ] || [ $m = 1 ] && section_data_meta $d $m
+want buffered && section_buffered
 want dma && section_dma
 want map && section_map
 want recall && section_recall
