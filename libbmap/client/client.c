@@ -327,16 +327,18 @@ map_fill_device(int fd, struct bmap_client_map *map)
 }
 
 /*
- * One map call; returns where the next one must start.  BMAP_IOC_MAP_LARGE
- * first, as it needs a sixteenth of the round trips for a fragmented file;
- * *@small is set once the filesystem turns it down (ENOTTY: a filesystem
- * from before it), and BMAP_IOC_MAP answers the rest of the map.  Both
- * calls share the layout up to the extents, so one buffer serves both.
+ * One map call; returns where the next one must start.  The first call of
+ * a map is a BMAP_IOC_MAP: most maps fit, and its reply is a sixteenth of
+ * the size.  Continuations use BMAP_IOC_MAP_LARGE (*@large > 0), which
+ * needs a sixteenth of the round trips for a fragmented file, until the
+ * filesystem turns it down (ENOTTY: a filesystem from before it; *@large
+ * < 0), and BMAP_IOC_MAP answers the rest.  Both calls share the layout
+ * up to the extents, so one buffer serves both.
  */
 static int
 lease_map_once(struct bmap_client_lease *lease, struct bmap_client_map *map,
 	       struct bmap_map_large_args *args, uint64_t cur, uint64_t end,
-	       uint32_t flags, bool *small, uint64_t *next)
+	       uint32_t flags, int *large, uint64_t *next)
 {
 	uint32_t i, max = BMAP_MAP_LARGE_MAX_EXTENTS;
 	int err = -ENOTTY;
@@ -346,10 +348,10 @@ lease_map_once(struct bmap_client_lease *lease, struct bmap_client_map *map,
 	args->offset = cur;
 	args->length = end - cur;
 	args->flags = flags;
-	if (!*small)
+	if (*large > 0)
 		err = bmap_client_xioctl(lease->fd, BMAP_IOC_MAP_LARGE, args);
 	if (err == -ENOTTY) {
-		*small = true;
+		*large = *large ? -1 : 1;
 		max = BMAP_MAP_MAX_EXTENTS;
 		err = bmap_client_xioctl(lease->fd, BMAP_IOC_MAP, args);
 	}
@@ -375,8 +377,7 @@ bmap_client_map(struct bmap_client_lease *lease, uint64_t offset,
 	struct bmap_map_large_args *args = NULL;
 	struct bmap_client_map *map;
 	uint64_t end, cur, next, seq = 0;
-	bool small = false;
-	int err;
+	int err, large = 0;
 
 	*mapp = NULL;
 	if (!lease->id)
@@ -396,7 +397,7 @@ bmap_client_map(struct bmap_client_lease *lease, uint64_t offset,
 	if (err)
 		goto out_free;
 	for (cur = offset; cur < end; cur = next) {
-		err = lease_map_once(lease, map, args, cur, end, flags, &small,
+		err = lease_map_once(lease, map, args, cur, end, flags, &large,
 				     &next);
 		if (err)
 			goto out_free;

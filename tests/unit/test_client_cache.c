@@ -140,18 +140,20 @@ int poll(struct pollfd *fds, nfds_t n, int timeout)
 #pragma GCC diagnostic pop
 
 /*
- * A file of 16 blocks whose odd blocks are punched out: 8 one-block
- * extents with holes between them, so lookups have neighbours to miss.
+ * A file of NB blocks whose odd blocks are punched out: one-block extents
+ * with holes between them, so lookups have neighbours to miss, and more
+ * of them than one BMAP_IOC_MAP call returns.
  */
+#define NB	80
 static void fake_start(struct fx *fx, struct holder *h, uint64_t break_ms)
 {
 	uint64_t i;
 
 	memset(&fk, 0, sizeof(fk));
-	fx_init(fx, 64, break_ms, 0, 0);
-	fk.file = fx_file(fx, 10, 16 * BS, 16 * BS);
+	fx_init(fx, 2 * NB, break_ms, 0, 0);
+	fk.file = fx_file(fx, 10, NB * BS, NB * BS);
 	holder_init(h, fx, 1000);
-	for (i = 1; i < 16; i += 2)
+	for (i = 1; i < NB; i += 2)
 		ck_assert_int_eq(bmap_file_punch(fk.file, i * BS, BS, 0), 0);
 	fk.owner = h->owner;
 	fk.fd = open("/dev/null", O_RDONLY);
@@ -181,9 +183,9 @@ static void take_and_map(struct bmap_client_lease *l)
 	struct bmap_client_map *map;
 
 	ck_assert_int_eq(bmap_client_lease_acquire(fk.fd, BMAP_LEASE_READ, 0,
-						   16 * BS, l), 0);
-	ck_assert_int_eq(bmap_client_map(l, 0, 16 * BS, 0, &map), 0);
-	ck_assert_uint_eq(map->length, 16 * BS);
+						   NB * BS, l), 0);
+	ck_assert_int_eq(bmap_client_map(l, 0, NB * BS, 0, &map), 0);
+	ck_assert_uint_eq(map->length, NB * BS);
 	bmap_client_map_free(map);
 }
 
@@ -198,7 +200,7 @@ START_TEST(client_lookup_hits_what_map_returned)
 	fake_start(&fx, &h, 10000);
 	take_and_map(&l);
 	ck_assert_uint_ge(fk.nr_map_large, 1);
-	for (off = 0; off < 16 * BS; off += BS / 2) {
+	for (off = 0; off < NB * BS; off += BS / 2) {
 		ck_assert_int_eq(bmap_client_lookup(&l, off, &e), 0);
 		want = engine_at(off);
 		ck_assert_uint_le(e.file_offset, off);
@@ -210,7 +212,7 @@ START_TEST(client_lookup_hits_what_map_returned)
 					  (off - want.file_offset));
 	}
 	/* past what was mapped */
-	ck_assert_int_eq(bmap_client_lookup(&l, 16 * BS, &e), -ENODATA);
+	ck_assert_int_eq(bmap_client_lookup(&l, NB * BS, &e), -ENODATA);
 	ck_assert_int_eq(bmap_client_release(&l), 0);
 	fake_end(&fx, &h);
 }
@@ -227,7 +229,7 @@ START_TEST(client_lookup_misses_unmapped_and_released)
 	fake_start(&fx, &h, 10000);
 	fk.no_large = true;	/* and the fallback to BMAP_IOC_MAP works */
 	ck_assert_int_eq(bmap_client_lease_acquire(fk.fd, BMAP_LEASE_READ, 0,
-						   16 * BS, &l), 0);
+						   NB * BS, &l), 0);
 	ck_assert_int_eq(bmap_client_lookup(&l, 0, &e), -ENODATA);
 	ck_assert_int_eq(bmap_client_map(&l, 4 * BS, 2 * BS, 0, &map), 0);
 	bmap_client_map_free(map);
