@@ -11,14 +11,20 @@
  *
  * For files it prints "point_ns" (median of ITERS single-block maps at
  * random block offsets), "whole_ns" (median of up to ITERS/100+1 maps of
- * the whole file, within a 2 s budget) and "extents".  FIEMAP gets a buffer large enough for the
- * whole file in one call (its best case); BMAP_IOC_MAP returns at most
- * BMAP_MAP_MAX_EXTENTS per call, as the ABI says.  Lease mode also prints
+ * the whole file, within a 2 s budget) and "extents".  FIEMAP gets a
+ * buffer large enough for the whole file in one call (its best case);
+ * lease mode maps whole files with BMAP_IOC_MAP_LARGE (up to
+ * BMAP_MAP_LARGE_MAX_EXTENTS per call) and, as "whole_small_ns", with
+ * BMAP_IOC_MAP (BMAP_MAP_MAX_EXTENTS per call).  Lease mode also prints
  * "rtt_ns", the median of BMAP_IOC_GETSTATE calls: the cost of an ioctl
- * round trip through FUSE that does no mapping work.  The in-process modes
+ * round trip through FUSE that does no mapping work; "whole_client_ns",
+ * one bmap_client_map() of the whole file; and "cache_ns", the cost of
+ * bmap_client_lookup() at a random block from the lease's extent cache
+ * (no system call), the mean over batches of lookups, median of batches.  The in-process modes
  * print "point_ns" as the mean of a batch of lookups.
  */
 #include <fcntl.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -110,19 +116,26 @@ static void run_fiemap(int fd, uint64_t size, size_t iters)
 	free(fm);
 }
 
-static size_t lease_map_all(int fd, struct bmap_map_args *ma, uint64_t id,
-			    uint64_t off, uint64_t len)
+/*
+ * Map [off, off + len) in calls of BMAP_IOC_MAP_LARGE (up to
+ * BMAP_MAP_LARGE_MAX_EXTENTS each), or of BMAP_IOC_MAP when @small.
+ * The two share the layout up to the extents.
+ */
+static size_t lease_map_all(int fd, struct bmap_map_large_args *ma,
+			    uint64_t id, uint64_t off, uint64_t len, bool small)
 {
+	unsigned long cmd = small ? BMAP_IOC_MAP : BMAP_IOC_MAP_LARGE;
 	uint64_t end = off + len;
 	size_t n = 0;
 
 	while (off < end) {
-		memset(ma, 0, sizeof(*ma));
+		memset(ma, 0, offsetof(struct bmap_map_large_args, extents));
 		ma->lease_id = id;
 		ma->offset = off;
 		ma->length = end - off;
-		if (ioctl(fd, BMAP_IOC_MAP, ma))
-			bench_die("BMAP_IOC_MAP: %s", strerror(errno));
+		if (ioctl(fd, cmd, ma))
+			bench_die("BMAP_IOC_MAP%s: %s", small ? "" : "_LARGE",
+				  strerror(errno));
 		n += ma->nr_extents;
 		if (ma->next_offset <= off)
 			bench_die("BMAP_IOC_MAP made no progress");
@@ -131,10 +144,55 @@ static size_t lease_map_all(int fd, struct bmap_map_args *ma, uint64_t id,
 	return n;
 }
 
+/*
+ * bmap_client_lookup() at random blocks, after one bmap_client_map() of
+ * the whole file filled the lease's cache.  Lookups are timed in batches
+ * of CACHE_BATCH (a single one is shorter than the clock's own cost);
+ * prints the median of the batches' mean.
+ */
+#define CACHE_BATCH	256
+
+static void run_cache(struct bmap_client_lease *lease, uint64_t size,
+		      size_t iters)
+{
+	size_t nb = iters, i, j;
+	struct bmap_client_map *map;
+	uint64_t *s, *offs, t, sink = 0;
+	struct bmap_extent e;
+	int err;
+
+	t = bench_now_ns();
+	err = bmap_client_map(lease, 0, size, 0, &map);
+	if (err)
+		bench_die("bmap_client_map: %s", strerror(-err));
+	printf("whole_client_ns %llu\n",
+	       (unsigned long long)(bench_now_ns() - t));
+	bmap_client_map_free(map);
+	s = calloc(nb, sizeof(*s));
+	offs = calloc(CACHE_BATCH, sizeof(*offs));
+	if (!s || !offs)
+		bench_die("out of memory");
+	for (i = 0; i < nb; i++) {
+		for (j = 0; j < CACHE_BATCH; j++)
+			offs[j] = rnd() % (size / 4096) * 4096;
+		t = bench_now_ns();
+		for (j = 0; j < CACHE_BATCH; j++) {
+			if (bmap_client_lookup(lease, offs[j], &e))
+				bench_die("bmap_client_lookup missed");
+			sink += e.dev_offset;
+		}
+		s[i] = (bench_now_ns() - t) / CACHE_BATCH;
+	}
+	print_median("cache_ns", s, nb);
+	printf("sink %llu\n", (unsigned long long)(sink & 1));
+	free(offs);
+	free(s);
+}
+
 static void run_lease(int fd, uint64_t size, size_t iters)
 {
 	struct bmap_client_lease lease;
-	struct bmap_map_args *ma;
+	struct bmap_map_large_args *ma;
 	size_t i, whole = iters / 100 + 1, n = 0;
 	uint64_t *s, t;
 	int err;
@@ -149,16 +207,23 @@ static void run_lease(int fd, uint64_t size, size_t iters)
 		bench_die("out of memory");
 	for (i = 0; i < whole && !over_budget(s, i); i++) {
 		t = bench_now_ns();
-		n = lease_map_all(fd, ma, lease.id, 0, size);
+		n = lease_map_all(fd, ma, lease.id, 0, size, false);
 		s[i] = bench_now_ns() - t;
 	}
 	print_median("whole_ns", s, i);
 	printf("extents %zu\n", n);
+	memset(s, 0, iters * sizeof(*s));
+	for (i = 0; i < whole && !over_budget(s, i); i++) {
+		t = bench_now_ns();
+		lease_map_all(fd, ma, lease.id, 0, size, true);
+		s[i] = bench_now_ns() - t;
+	}
+	print_median("whole_small_ns", s, i);
 	for (i = 0; i < iters; i++) {
 		uint64_t off = rnd() % (size / 4096) * 4096;
 
 		t = bench_now_ns();
-		lease_map_all(fd, ma, lease.id, off, 4096);
+		lease_map_all(fd, ma, lease.id, off, 4096, true);
 		s[i] = bench_now_ns() - t;
 	}
 	print_median("point_ns", s, iters);
@@ -170,6 +235,7 @@ static void run_lease(int fd, uint64_t size, size_t iters)
 		s[i] = bench_now_ns() - t;
 	}
 	print_median("rtt_ns", s, iters);
+	run_cache(&lease, size, iters);
 	bmap_client_release(&lease);
 	free(s);
 	free(ma);

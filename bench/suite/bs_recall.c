@@ -3,11 +3,24 @@
  * bs_recall: how long a truncate waits for cooperating lease holders.
  *
  *   bs_recall bmap FILE HOLDERS ROUNDS    bmap read leases, ftruncate(0)
+ *   bs_recall bmap2 FILE HOLDERS ROUNDS   the same, holders answering with
+ *                                         two calls (events, then release)
  *   bs_recall kernel FILE HOLDERS ROUNDS  F_SETLEASE F_RDLCK leases,
  *                                         open(O_WRONLY | O_TRUNC)
+ *   bs_recall floorK FILE HOLDERS ROUNDS  (K = 1 or 2) no lease and no
+ *                                         truncate: the parent wakes each
+ *                                         holder with a signal, as the
+ *                                         kernel's lease break does, and
+ *                                         each makes K FUSE ioctl round
+ *                                         trips (BMAP_IOC_GETSTATE) on FILE
+ *
+ * The floor modes measure what a recall through FUSE cannot go under: a
+ * holder must at least tell the daemon it is done (one round trip); a
+ * holder woken by poll() also makes the kernel's re-poll round trip.
  *
  * HOLDERS child processes each open FILE, take a lease on all of it and
- * wait: bmap holders poll() for POLLPRI, read the event and release;
+ * wait: bmap holders poll() for POLLPRI, then read the event and give the
+ * lease back in one call (bmap_client_events_release), or in two;
  * kernel holders wait for SIGIO and drop the lease with F_UNLCK.  Each
  * round the parent waits until every holder holds its lease, then times
  * the truncating call (which returns only once all leases are gone), puts
@@ -30,12 +43,18 @@
 
 static const char *prog = "bs_recall";
 static bool kernel_mode;
+static bool two_calls;		/* bmap2: events, then release */
+static unsigned int floor_rtts;	/* floorK: K, else 0 */
+static pid_t *holder_pid;
+static uint64_t floor_woke;	/* floor: last holder's wake, this round */
 static uint64_t woke_ns;	/* holder: when it learnt of the recall */
 
 static void holder_take(int fd, struct bmap_client_lease *lease)
 {
 	int err;
 
+	if (floor_rtts)
+		return;
 	if (kernel_mode) {
 		if (fcntl(fd, F_SETLEASE, F_RDLCK))
 			bench_die("F_SETLEASE: %s", strerror(errno));
@@ -52,8 +71,19 @@ static void holder_wait_and_give_back(int fd, struct bmap_client_lease *l,
 {
 	struct timespec to = { .tv_sec = 60 };
 	struct bmap_event ev[BMAP_EVENTS_MAX];
+	struct bmap_state st;
+	unsigned int i;
 	int n;
 
+	if (floor_rtts) {
+		if (sigtimedwait(sigs, NULL, &to) < 0)
+			bench_die("holder: no wake: %s", strerror(errno));
+		woke_ns = bench_now_ns();
+		for (i = 0; i < floor_rtts; i++)
+			if (bmap_client_get_state(fd, &st))
+				bench_die("GETSTATE failed");
+		return;
+	}
 	if (kernel_mode) {
 		if (sigtimedwait(sigs, NULL, &to) < 0)
 			bench_die("holder: no lease break: %s", strerror(errno));
@@ -66,9 +96,13 @@ static void holder_wait_and_give_back(int fd, struct bmap_client_lease *l,
 	if (n <= 0)
 		bench_die("holder: no recall (%d)", n);
 	woke_ns = bench_now_ns();
-	n = bmap_client_events(fd, ev, BMAP_EVENTS_MAX);
+	if (two_calls)
+		n = bmap_client_events(fd, ev, BMAP_EVENTS_MAX);
+	else
+		n = bmap_client_events_release(fd, ev, BMAP_EVENTS_MAX);
 	if (n < 0)
 		bench_die("events: %s", strerror(-n));
+	/* after events_release only the handle is freed, no call */
 	bmap_client_release(l);
 }
 
@@ -112,10 +146,25 @@ static void refill(int fd)
  * One round's breaking call; returns its latency and sets *start to when
  * it began.
  */
-static uint64_t break_once(const char *path, int rwfd, uint64_t *start)
+static uint64_t break_once(const char *path, int rwfd, uint64_t *start,
+			   unsigned int holders, int woke)
 {
-	uint64_t t;
+	uint64_t t, w;
+	unsigned int i;
 	int fd;
+
+	if (floor_rtts) {
+		t = *start = bench_now_ns();
+		for (i = 0; i < holders; i++)
+			kill(holder_pid[i], SIGIO);
+		for (floor_woke = t, i = 0; i < holders; i++) {
+			if (read(woke, &w, sizeof(w)) != sizeof(w))
+				bench_die("a holder died");
+			if (w > floor_woke)
+				floor_woke = w;
+		}
+		return bench_now_ns() - t;
+	}
 
 	if (!kernel_mode) {
 		t = *start = bench_now_ns();
@@ -143,8 +192,12 @@ int main(int argc, char **argv)
 	char c;
 
 	if (argc != 5)
-		bench_die("usage: bs_recall bmap|kernel FILE HOLDERS ROUNDS");
+		bench_die("usage: bs_recall bmap|bmap2|kernel|floor1|floor2 "
+			  "FILE HOLDERS ROUNDS");
 	kernel_mode = !strcmp(argv[1], "kernel");
+	if (!strncmp(argv[1], "floor", 5))
+		floor_rtts = strtoul(argv[1] + 5, NULL, 0);
+	two_calls = !strcmp(argv[1], "bmap2");
 	holders = strtoul(argv[3], NULL, 0);
 	rounds = strtoul(argv[4], NULL, 0);
 	if (!holders || !rounds)
@@ -160,16 +213,18 @@ int main(int argc, char **argv)
 		rwfd = -1;
 	}
 	cmd = calloc(holders, sizeof(*cmd));
+	holder_pid = calloc(holders, sizeof(*holder_pid));
 	s = calloc(rounds, sizeof(*s));
 	wk = calloc(rounds, sizeof(*wk));
-	if (!cmd || !s || !wk || pipe(ready) || pipe(woke))
+	if (!cmd || !holder_pid || !s || !wk || pipe(ready) || pipe(woke))
 		bench_die("setup: %s", strerror(errno));
 	for (i = 0; i < holders; i++) {
 		int p[2];
 
 		if (pipe(p))
 			bench_die("pipe: %s", strerror(errno));
-		if (fork() == 0) {
+		holder_pid[i] = fork();
+		if (holder_pid[i] == 0) {
 			close(p[1]);
 			close(ready[0]);
 			close(woke[0]);
@@ -189,8 +244,9 @@ int main(int argc, char **argv)
 		for (i = 0; i < holders; i++)
 			if (read(ready[0], &c, 1) != 1)
 				bench_die("a holder died");
-		s[r] = break_once(argv[2], rwfd, &start);
-		for (last = start, i = 0; i < holders; i++) {
+		s[r] = break_once(argv[2], rwfd, &start, holders, woke[0]);
+		last = floor_rtts ? floor_woke : start;
+		for (i = 0; i < holders && !floor_rtts; i++) {
 			if (read(woke[0], &w, sizeof(w)) != sizeof(w))
 				bench_die("a holder died");
 			if (w > last)
