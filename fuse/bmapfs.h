@@ -203,6 +203,18 @@ void bmapfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 void bmapfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		     void *arg, struct fuse_file_info *fi, unsigned flags,
 		     const void *in_buf, size_t in_bufsz, size_t out_bufsz);
+
+/*
+ * ops_flags.c: FS_IOC_GETFLAGS / SETFLAGS / FSGETXATTR / FSSETXATTR.
+ * bmapfs_flags_ioctl() says whether @cmd is one of them;
+ * bmapfs_ioctl_flags() answers it on handle @h: 0 with the reply in @out
+ * (*out_len bytes), -EOPNOTSUPP for a change of a flag bmapfs does not
+ * enforce, -EINVAL for a short argument, or the image's -errno.
+ */
+bool bmapfs_flags_ioctl(unsigned int cmd);
+int bmapfs_ioctl_flags(struct bmapfs *b, struct bmapfs_handle *h,
+		       unsigned int cmd, const void *in, size_t in_len,
+		       void *out, size_t *out_len);
 void bmapfs_op_poll(fuse_req_t req, fuse_ino_t ino,
 		    struct fuse_file_info *fi, struct fuse_pollhandle *ph);
 

@@ -289,6 +289,10 @@ static int ioc_users(struct ioctl_ctx *c, union ioctl_buf *o)
 static int dispatch(struct ioctl_ctx *c, unsigned int cmd, size_t in_len,
 		    union ioctl_buf *o)
 {
+	/* before the size check: the kernel sends FS_IOC_SETFLAGS an int */
+	if (bmapfs_flags_ioctl(cmd))
+		return bmapfs_ioctl_flags(c->b, c->h, cmd, c->in, in_len, o,
+					  &c->out_len);
 	if (_IOC_DIR(cmd) & _IOC_WRITE && in_len < _IOC_SIZE(cmd))
 		return -EINVAL;
 	switch (cmd) {
