@@ -117,18 +117,19 @@ static void run_fiemap(int fd, uint64_t size, size_t iters)
 }
 
 /*
- * Map [off, off + len) in calls of BMAP_IOC_MAP_LARGE (up to
- * BMAP_MAP_LARGE_MAX_EXTENTS each), or of BMAP_IOC_MAP when @small.
- * The two share the layout up to the extents.
+ * Map [off, off + len) as bmap_client_map() does: a BMAP_IOC_MAP call,
+ * then BMAP_IOC_MAP_LARGE continuations (up to BMAP_MAP_LARGE_MAX_EXTENTS
+ * each), or BMAP_IOC_MAP all along when @small.  The two share the layout
+ * up to the extents.
  */
 static size_t lease_map_all(int fd, struct bmap_map_large_args *ma,
 			    uint64_t id, uint64_t off, uint64_t len, bool small)
 {
-	unsigned long cmd = small ? BMAP_IOC_MAP : BMAP_IOC_MAP_LARGE;
+	unsigned long cmd = BMAP_IOC_MAP;
 	uint64_t end = off + len;
 	size_t n = 0;
 
-	while (off < end) {
+	for (; off < end; cmd = small ? BMAP_IOC_MAP : BMAP_IOC_MAP_LARGE) {
 		memset(ma, 0, offsetof(struct bmap_map_large_args, extents));
 		ma->lease_id = id;
 		ma->offset = off;

@@ -192,7 +192,7 @@ map_measure() {
 		}
 		while read -r k v; do
 			case $k in
-			point_ns|whole_ns|rtt_ns)
+			point_ns|whole_ns|rtt_ns|cache_ns|whole_small_ns|whole_client_ns)
 				record map "$variant" "${k%_ns}" "$n" "$rep" "$v" ns ;;
 			extents)
 				record map "$variant" extents "$n" "$rep" "$v" n ;;
@@ -261,6 +261,9 @@ recall_measure() {
 	done
 }
 
+# Recall on bmapfs (holders answering in one call, and in two), the FUSE
+# floor (signal wake + one or two ioctl round trips per holder, no lease)
+# on the same mount, then the kernel's lease break on ext4.
 section_recall() {
 	local rep
 
@@ -270,9 +273,12 @@ section_recall() {
 		log "recall: rep $rep/$REPS"
 		mount_fs bmapfs "$DATA_IMG" "$MNT" &&
 			recall_measure bmapfs bmap "$MNT/recall" "$rep" &&
+			recall_measure bmapfs-2calls bmap2 "$MNT/recall" "$rep" &&
 			record recall bmapfs revokes all "$rep" "$(guard 30 \
 				"$ROOT/tools/bmapctl" status --json "$MNT" |
-				jq .revokes)" n
+				jq .revokes)" n &&
+			recall_measure fuse-floor1 floor1 "$MNT/recall" "$rep" &&
+			recall_measure fuse-floor2 floor2 "$MNT/recall" "$rep"
 		umount_fs "$MNT"
 		mount_fs ext4 "$DATA_IMG" "$MNT" &&
 			recall_measure kernel-ext4 kernel "$MNT/recall" "$rep"
