@@ -5,7 +5,8 @@
  * Thin, synchronous wrappers around the ioctls of <bmap/uapi.h>, usable on
  * any filesystem that answers them (bmapfs through FUSE, or the patched
  * kernel XFS/ext4).  Nothing here needs liburcu or the engine: the functions
- * work on file descriptors only, keep no global state and are safe to call
+ * work on file descriptors only; their one piece of global state is the
+ * table of lease extent caches (bmap_client_lookup); they are safe to call
  * from any thread (each lease handle must be used by one thread at a time).
  *
  * Conventions: every int function returns 0 (or a documented non-negative
