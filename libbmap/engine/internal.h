@@ -197,6 +197,7 @@ int bmap_recall(struct bmap_file *f, uint64_t start, uint64_t end,
 		uint32_t reason, unsigned int flags, struct bmap_break *brk);
 void bmap_recall_end(struct bmap_file *f, struct bmap_break *brk);
 bool bmap_break_blocks(struct bmap_file *f, uint64_t start, uint64_t end);
+bool bmap_recall_ends_wait(struct bmap_file *f, const struct bmap_lease *gone);
 int bmap_owner_queue(struct bmap_owner *o, const struct bmap_event *ev);
 
 /* quarantine.c */

@@ -89,8 +89,9 @@ static void lease_detach(struct bmap_lease *l, struct bmap_pvec *q)
 	bmap_quarantine_release(l, q);
 	bmap_pin_uncharge(l);
 	drop_events(l->owner, l->id);
-	/* recalls waiting for this lease re-check */
-	pthread_cond_broadcast(&l->file->cond);
+	/* a recall waiting for the last lease of its range re-checks */
+	if (bmap_recall_ends_wait(l->file, l))
+		pthread_cond_broadcast(&l->file->cond);
 }
 
 void bmap_owner_free(struct bmap_owner *o)

@@ -123,6 +123,37 @@ bool bmap_break_blocks(struct bmap_file *f, uint64_t start, uint64_t end)
 	return false;
 }
 
+/*
+ * Lease @gone was just taken off its file's list: is a recall waiting for
+ * the last lease of its range, which @gone was?  A recall waits until no
+ * live lease overlaps its break, so only then is it worth waking: with
+ * many holders answering one recall, waking it at every release made the
+ * recalling thread run once per holder for nothing, on the same CPUs the
+ * holders and the daemon need.  lease_lock held.
+ */
+bool bmap_recall_ends_wait(struct bmap_file *f, const struct bmap_lease *gone)
+{
+	struct bmap_lease *l;
+	struct bmap_break *b;
+	bool left;
+
+	list_for_each_entry(b, &f->breaks, node) {
+		if (!bmap_overlaps(b->start, b->end, gone->start, gone->end))
+			continue;
+		left = false;
+		list_for_each_entry(l, &f->leases, file_node) {
+			if (!l->revoked &&
+			    bmap_overlaps(l->start, l->end, b->start, b->end)) {
+				left = true;
+				break;
+			}
+		}
+		if (!left)
+			return true;
+	}
+	return false;
+}
+
 static bool has_pin(struct bmap_file *f, uint64_t start, uint64_t end)
 {
 	struct bmap_lease *l;

@@ -55,6 +55,7 @@ int main(void)
 	srunner_add_suite(sr, faults_suite());
 	srunner_add_suite(sr, stress_suite());
 	srunner_add_suite(sr, client_cache_suite());
+	srunner_add_suite(sr, recall_wake_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -37,5 +37,6 @@ Suite *quarantine_suite(void);
 Suite *stress_suite(void);
 Suite *faults_suite(void);
 Suite *client_cache_suite(void);
+Suite *recall_wake_suite(void);
 
 #endif
