@@ -11,9 +11,90 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "bmapfs.h"
+#include "evwait.h"
+
+/*
+ * Parked BMAP_EVENTS_WAIT requests, at most one per handle.  A short list
+ * under its own lock: the notify hook looks its handle up here, and the
+ * lock is never held while replying or taking the engine's locks but for
+ * the pending check in bmapfs_events_park (wait_lock, then lease_lock;
+ * the hook takes wait_lock with no engine lock held).
+ */
+struct evwait {
+	struct bmapfs_handle	*h;
+	fuse_req_t		req;
+	struct evwait		*next;
+};
+
+static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct evwait *waiters;
+
+/* Take the waiter of @h (or the one holding @req) off the list. */
+static fuse_req_t unpark(struct bmapfs_handle *h, fuse_req_t req)
+{
+	struct evwait **p, *w;
+	fuse_req_t found = NULL;
+
+	pthread_mutex_lock(&wait_lock);
+	for (p = &waiters; *p; p = &(*p)->next) {
+		w = *p;
+		if (w->h == h || (req && w->req == req)) {
+			*p = w->next;
+			found = w->req;
+			free(w);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&wait_lock);
+	return found;
+}
+
+/* libfuse: the waiting caller got a signal. */
+static void wait_interrupted(fuse_req_t req, void *data)
+{
+	(void)data;
+	if (unpark(NULL, req))
+		fuse_reply_err(req, EINTR);
+}
+
+int bmapfs_events_park(fuse_req_t req, struct bmapfs_handle *h)
+{
+	struct evwait *w, *i;
+	int ret = 0;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->h = h;
+	w->req = req;
+	/*
+	 * Before the request is on the list: libfuse calls wait_interrupted
+	 * at once if the interrupt came first, and then finds nothing to
+	 * unpark; fuse_req_interrupted() below catches that case.
+	 */
+	fuse_req_interrupt_func(req, wait_interrupted, NULL);
+	pthread_mutex_lock(&wait_lock);
+	for (i = waiters; i && !ret; i = i->next)
+		if (i->h == h)
+			ret = -EBUSY;
+	if (!ret && fuse_req_interrupted(req))
+		ret = -EINTR;
+	/* an event queued before we are listed finds no one to wake */
+	if (!ret && h->owner && bmap_owner_pending(h->owner))
+		ret = -EAGAIN;
+	if (!ret) {
+		w->next = waiters;
+		waiters = w;
+	}
+	pthread_mutex_unlock(&wait_lock);
+	if (ret)
+		free(w);
+	return ret;
+}
 
 struct bmapfs_handle *bmapfs_handle_new(struct bmapfs *b, fuse_req_t req,
 					ext2_ino_t ino, int flags)
@@ -93,7 +174,11 @@ struct bmap_owner *bmapfs_handle_owner(struct bmapfs *b,
 void bmapfs_notify(void *cookie)
 {
 	struct bmapfs_handle *h = cookie;
+	fuse_req_t req = unpark(h, NULL);
 
+	/* a holder blocked in the events call: the reply wakes it */
+	if (req)
+		bmapfs_events_answer(req, h);
 	pthread_mutex_lock(&h->lock);
 	if (h->ph) {
 		fuse_lowlevel_notify_poll(h->ph);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "bmapfs.h"
+#include "evwait.h"
 
 struct ioctl_ctx {
 	struct bmapfs		*b;
@@ -222,38 +223,93 @@ static int ioc_release(struct ioctl_ctx *c)
 }
 
 /*
- * With BMAP_EVENTS_RELEASE the leases that the returned recalls and
- * revokes name are released in the same request: a cooperating holder
- * then costs the recall one FUSE round trip after its wakeup, not two.
- * A lease can appear in several events, or be gone already; ENOENT from
- * its release is not an error.
+ * Up to BMAP_EVENTS_MAX events of @h into @o.  With BMAP_EVENTS_RELEASE
+ * the leases that the returned recalls and revokes name are released in
+ * the same request: a cooperating holder then costs the recall one FUSE
+ * round trip after its wakeup, not two.  A lease can appear in several
+ * events, or be gone already; ENOENT from its release is not an error.
  */
-static int ioc_events(struct ioctl_ctx *c, union ioctl_buf *o)
+static int events_fill(struct bmapfs_handle *h, uint32_t flags,
+		       struct bmap_events_args *o)
 {
-	const struct bmap_events_args *in = c->in;
-	struct bmap_event *ev = o->events.events;
+	struct bmap_event *ev = o->events;
 	uint32_t nr = 0, i;
 	int ret = 0;
 
-	if ((in->flags & ~BMAP_EVENTS_RELEASE) ||
-	    !all_zero(in->reserved, sizeof(in->reserved)))
-		return -EINVAL;
-	memset(&o->events, 0, sizeof(o->events));
-	if (c->h->owner)
-		ret = bmap_owner_events(c->h->owner, ev, BMAP_EVENTS_MAX, &nr);
-	o->events.nr_events = nr;
-	o->events.flags = in->flags;
-	c->out_len = sizeof(o->events);
-	if (ret || !(in->flags & BMAP_EVENTS_RELEASE))
+	memset(o, 0, sizeof(*o));
+	o->flags = flags;
+	if (h->owner)
+		ret = bmap_owner_events(h->owner, ev, BMAP_EVENTS_MAX, &nr);
+	o->nr_events = nr;
+	if (ret || !(flags & BMAP_EVENTS_RELEASE))
 		return ret;
 	for (i = 0; i < nr; i++) {
 		if (!(ev[i].flags & (BMAP_EVENT_RECALL | BMAP_EVENT_REVOKED)))
 			continue;
-		ret = bmap_lease_release(c->h->owner, ev[i].lease_id);
+		ret = bmap_lease_release(h->owner, ev[i].lease_id);
 		if (ret && ret != -ENOENT)
 			return ret;
 	}
 	return 0;
+}
+
+/* dispatch(): the request is kept and answered later */
+#define IOCTL_PARKED	1
+
+/*
+ * With BMAP_EVENTS_WAIT and nothing pending the request is parked
+ * (handle.c) and the engine's notify hook answers it: the reply itself
+ * wakes the holder, where a poll() wake-up costs the kernel's FUSE_POLL
+ * round trip before the holder even asks for the event.
+ */
+static int ioc_events(struct ioctl_ctx *c, union ioctl_buf *o)
+{
+	const struct bmap_events_args *in = c->in;
+	uint32_t f = in->flags;
+	int ret;
+
+	if ((f & ~(BMAP_EVENTS_RELEASE | BMAP_EVENTS_WAIT)) ||
+	    (f & BMAP_EVENTS_RELEASE && f & BMAP_EVENTS_WAIT) ||
+	    !all_zero(in->reserved, sizeof(in->reserved)))
+		return -EINVAL;
+	c->out_len = sizeof(o->events);
+	for (;;) {
+		ret = events_fill(c->h, f, &o->events);
+		if (ret || o->events.nr_events || !(f & BMAP_EVENTS_WAIT))
+			return ret;
+		if (need_file(c) || !bmapfs_handle_owner(c->b, c->h))
+			return need_file(c) ? -EINVAL : -ENOMEM;
+		ret = bmapfs_events_park(c->req, c->h);
+		if (!ret)
+			return IOCTL_PARKED;
+		if (ret != -EAGAIN)
+			return ret;
+	}
+}
+
+void bmapfs_events_answer(fuse_req_t req, struct bmapfs_handle *h)
+{
+	struct bmap_events_args out;
+	int ret;
+
+	for (;;) {
+		ret = events_fill(h, BMAP_EVENTS_WAIT, &out);
+		if (ret) {
+			fuse_reply_err(req, -ret);
+			return;
+		}
+		if (out.nr_events)
+			break;
+		/* another call took the events first: wait on */
+		ret = bmapfs_events_park(req, h);
+		if (!ret)
+			return;
+		if (ret != -EAGAIN) {
+			fuse_reply_err(req, -ret);
+			return;
+		}
+	}
+	fuse_reply_ioctl(req, 0, &out, sizeof(out));
 }
 
 /*
@@ -348,6 +404,8 @@ void bmapfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		return;
 	}
 	ret = dispatch(&c, cmd, in_bufsz, &out);
+	if (ret == IOCTL_PARKED)
+		return;
 	if (c.out_len > out_bufsz)
 		c.out_len = out_bufsz;
 	if (ret)

@@ -3,8 +3,11 @@
  * bs_recall: how long a truncate waits for cooperating lease holders.
  *
  *   bs_recall bmap FILE HOLDERS ROUNDS    bmap read leases, ftruncate(0)
- *   bs_recall bmap2 FILE HOLDERS ROUNDS   the same, holders answering with
- *                                         two calls (events, then release)
+ *   bs_recall bmappoll FILE HOLDERS ROUNDS  the same, holders waiting in
+ *                                         poll() and answering in one call
+ *   bs_recall bmap2 FILE HOLDERS ROUNDS   the same, holders waiting in
+ *                                         poll() and answering with two
+ *                                         calls (events, then release)
  *   bs_recall kernel FILE HOLDERS ROUNDS  F_SETLEASE F_RDLCK leases,
  *                                         open(O_WRONLY | O_TRUNC)
  *   bs_recall floorK FILE HOLDERS ROUNDS  (K = 1 or 2) no lease and no
@@ -19,8 +22,10 @@
  * holder woken by poll() also makes the kernel's re-poll round trip.
  *
  * HOLDERS child processes each open FILE, take a lease on all of it and
- * wait: bmap holders poll() for POLLPRI, then read the event and give the
- * lease back in one call (bmap_client_events_release), or in two;
+ * wait: bmap holders block in bmap_client_events_wait (the filesystem's
+ * reply is the wake-up and carries the event) and release; bmappoll
+ * holders poll() for POLLPRI, then read the event and give the lease back
+ * in one call (bmap_client_events_release), bmap2 holders in two;
  * kernel holders wait for SIGIO and drop the lease with F_UNLCK.  Each
  * round the parent waits until every holder holds its lease, then times
  * the truncating call (which returns only once all leases are gone), puts
@@ -44,6 +49,7 @@
 static const char *prog = "bs_recall";
 static bool kernel_mode;
 static bool two_calls;		/* bmap2: events, then release */
+static bool polling;		/* bmappoll, bmap2: poll() first */
 static unsigned int floor_rtts;	/* floorK: K, else 0 */
 static pid_t *holder_pid;
 static uint64_t floor_woke;	/* floor: last holder's wake, this round */
@@ -90,6 +96,14 @@ static void holder_wait_and_give_back(int fd, struct bmap_client_lease *l,
 		woke_ns = bench_now_ns();
 		if (fcntl(fd, F_SETLEASE, F_UNLCK))
 			bench_die("F_UNLCK: %s", strerror(errno));
+		return;
+	}
+	if (!polling) {
+		n = bmap_client_events_wait(fd, ev, BMAP_EVENTS_MAX);
+		woke_ns = bench_now_ns();
+		if (n <= 0)
+			bench_die("holder: no recall (%d)", n);
+		bmap_client_release(l);
 		return;
 	}
 	n = bmap_client_wait(fd, 60000);
@@ -192,9 +206,10 @@ int main(int argc, char **argv)
 	char c;
 
 	if (argc != 5)
-		bench_die("usage: bs_recall bmap|bmap2|kernel|floor1|floor2 "
-			  "FILE HOLDERS ROUNDS");
+		bench_die("usage: bs_recall bmap|bmappoll|bmap2|kernel|floor1|"
+			  "floor2 FILE HOLDERS ROUNDS");
 	kernel_mode = !strcmp(argv[1], "kernel");
+	polling = !strcmp(argv[1], "bmappoll") || !strcmp(argv[1], "bmap2");
 	if (!strncmp(argv[1], "floor", 5))
 		floor_rtts = strtoul(argv[1] + 5, NULL, 0);
 	two_calls = !strcmp(argv[1], "bmap2");

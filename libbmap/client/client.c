@@ -484,7 +484,8 @@ events_read(int fd, struct bmap_event *ev, unsigned int max, uint32_t flags)
 		return -EINVAL;
 	while (max - n >= BMAP_EVENTS_MAX) {
 		memset(&args, 0, sizeof(args));
-		args.flags = flags;
+		/* only the first call waits: the rest take what is left */
+		args.flags = n ? flags & ~BMAP_EVENTS_WAIT : flags;
 		err = bmap_client_xioctl(fd, BMAP_IOC_EVENTS, &args);
 		if (err)
 			break;
@@ -541,6 +542,23 @@ bmap_client_events_release(int fd, struct bmap_event *ev, unsigned int max)
 
 	if (n == -EINVAL && max >= BMAP_EVENTS_MAX)
 		return events_release_slow(fd, ev, max);
+	return n;
+}
+
+int
+bmap_client_events_wait(int fd, struct bmap_event *ev, unsigned int max)
+{
+	int n = events_read(fd, ev, max, BMAP_EVENTS_WAIT);
+
+	/* a filesystem without BMAP_EVENTS_WAIT: poll, then read */
+	while (n == -EINVAL && max >= BMAP_EVENTS_MAX) {
+		n = bmap_client_wait(fd, -1);
+		if (n < 0)
+			return n;
+		n = events_read(fd, ev, max, 0);
+		if (!n)
+			n = -EINVAL;
+	}
 	return n;
 }
 

@@ -12,7 +12,9 @@
  * was read, and, once the lease was given back, the file rewritten and
  * mapped again under a new lease, whether the lookup's device offset
  * holds the file's new bytes in IMAGE.  A second round answers with
- * bmap_client_events_release().
+ * bmap_client_events_release(), a third waits with
+ * bmap_client_events_wait() (BMAP_EVENTS_WAIT: the reply is the wake-up),
+ * whose wait a signal ends with EINTR.
  *
  * large: FILE is sparse with many extents; prints whether the map that
  * bmap_client_map() made (with BMAP_IOC_MAP_LARGE continuations) equals
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -85,10 +88,14 @@ static int image_matches(int fd, const char *image, uint64_t dev)
 	return !memcmp(a, b, sizeof(a));
 }
 
+enum answer { TWO_CALLS, ONE_CALL, BLOCKING };
+
 static void round_trip(const char *path, const char *image, int fd,
-		       bool one_call)
+		       enum answer how)
 {
-	const char *k = one_call ? "rel_" : "";
+	const char *k = how == ONE_CALL ? "rel_" :
+			how == BLOCKING ? "blk_" : "";
+	bool one_call = how == ONE_CALL;
 	struct bmap_event ev[BMAP_EVENTS_MAX];
 	struct bmap_client_lease l;
 	struct bmap_extent e;
@@ -104,12 +111,17 @@ static void round_trip(const char *path, const char *image, int fd,
 	printf("%smapped %d\n", k, bmap_client_lookup(&l, PROBE, &e));
 	printf("%smapped_type %u\n", k, e.type);
 	child = truncate_in_child(path);
+	if (how == BLOCKING) {
+		n = bmap_client_events_wait(fd, ev, BMAP_EVENTS_MAX);
+		goto read;
+	}
 	printf("%swait %d\n", k, bmap_client_wait(fd, 10000));
 	printf("%safter_wait %d\n", k, bmap_client_lookup(&l, PROBE, &e));
 	if (one_call)
 		n = bmap_client_events_release(fd, ev, BMAP_EVENTS_MAX);
 	else
 		n = bmap_client_events(fd, ev, BMAP_EVENTS_MAX);
+read:
 	printf("%sevents %d\n", k, n);
 	if (n >= 1)
 		printf("%sevent_reason %u\n%sevent_offset %llu\n", k,
@@ -122,7 +134,7 @@ static void round_trip(const char *path, const char *image, int fd,
 	printf("%struncate_ok %d\n", k, WIFEXITED(status) &&
 	       !WEXITSTATUS(status));
 
-	fill(path, one_call ? 'a' : 'A');
+	fill(path, "Aab"[how]);
 	err = bmap_client_lease_acquire(fd, BMAP_LEASE_READ, 0,
 					BMAP_LEASE_TO_EOF, &l);
 	if (err)
@@ -210,6 +222,30 @@ static void large(const char *path)
 	close(fd);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A holder blocked in bmap_client_events_wait() with nothing to come. */
+static void interrupted_wait(int fd)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct bmap_event ev[BMAP_EVENTS_MAX];
+	struct bmap_client_lease l;
+	int err;
+
+	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
+	err = bmap_client_lease_acquire(fd, BMAP_LEASE_READ, 0,
+					BMAP_LEASE_TO_EOF, &l);
+	if (err)
+		die("lease", -err);
+	alarm(1);
+	printf("blk_interrupted %d\n",
+	       bmap_client_events_wait(fd, ev, BMAP_EVENTS_MAX));
+	printf("blk_release_after_interrupt %d\n", bmap_client_release(&l));
+}
+
 int main(int argc, char **argv)
 {
 	int fd;
@@ -228,9 +264,12 @@ int main(int argc, char **argv)
 	fd = open(argv[2], O_RDONLY);
 	if (fd < 0)
 		die(argv[2], errno);
-	round_trip(argv[2], argv[3], fd, false);
+	round_trip(argv[2], argv[3], fd, TWO_CALLS);
 	fill(argv[2], 'y');
-	round_trip(argv[2], argv[3], fd, true);
+	round_trip(argv[2], argv[3], fd, ONE_CALL);
+	fill(argv[2], 'z');
+	round_trip(argv[2], argv[3], fd, BLOCKING);
+	interrupted_wait(fd);
 	close(fd);
 	return 0;
 }

@@ -11,7 +11,8 @@
 # and mapped under a new lease, the lookup succeeds again and its device
 # offset holds the file's new bytes in the image.  The same once more
 # with bmap_client_events_release() (one call), after which the lease is
-# gone (ENOENT).  A sparse file with more extents than one BMAP_IOC_MAP
+# gone (ENOENT), and with bmap_client_events_wait(), whose blocked call the
+# recall answers (and a signal ends with EINTR).  A sparse file with more extents than one BMAP_IOC_MAP
 # call returns maps the same through BMAP_IOC_MAP_LARGE continuations.
 . "$(dirname "$0")/lib.sh"
 need
@@ -56,6 +57,19 @@ check "events_release: mapping under a new lease answers again" \
 	is rel_remapped 0
 check "events_release: the new device offset holds the new bytes" \
 	is rel_new_offsets_hold_data 1
+check "events_wait: the reply carries the event" is blk_events 1
+check "events_wait: it says truncate at 4 KiB" \
+	test "$(val blk_event_reason)/$(val blk_event_offset)" = 1/4096
+check "events_wait: the recalled range fails (ENODATA)" is blk_recalled -61
+check "events_wait: the kept range is still answered" is blk_kept 0
+check "events_wait: release succeeds" is blk_release 0
+check "events_wait: the truncate completes" is blk_truncate_ok 1
+check "events_wait: mapping again answers the new offsets" \
+	is blk_new_offsets_hold_data 1
+check "events_wait: a signal ends the wait with EINTR" \
+	is blk_interrupted -4
+check "events_wait: the lease is still held after EINTR" \
+	is blk_release_after_interrupt 0
 check "L5 no lease is left" test "$("$BMAPIO" status "$mnt")" = "leases=0"
 
 # 300 data blocks with holes between them: 599 records, more than one

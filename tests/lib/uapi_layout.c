@@ -74,6 +74,8 @@ static void events(void)
 {
 	CONST(BMAP_IOC_EVENTS);
 	CONST(BMAP_EVENTS_RELEASE);
+	CONST(BMAP_EVENTS_WAIT);
+	CONST(BMAP_IOC_EVENT_FD);
 	STRUCT(bmap_events_args);
 	FIELD(bmap_events_args, nr_events);
 	FIELD(bmap_events_args, flags);

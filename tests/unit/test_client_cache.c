@@ -319,6 +319,29 @@ START_TEST(client_events_release_gives_the_lease_back)
 }
 END_TEST
 
+START_TEST(client_events_wait_reads_what_is_pending)
+{
+	struct bmap_event ev[BMAP_EVENTS_MAX];
+	struct bmap_client_lease l;
+	struct bmap_extent e;
+	struct holder h;
+	struct fx fx;
+
+	/* the fake refuses BMAP_EVENTS_WAIT: the fallback polls, reads */
+	fake_start(&fx, &h, 10000);
+	take_and_map(&l);
+	ck_assert_int_eq(bmap_file_punch(fk.file, 0, BS, BMAP_NONBLOCK),
+			 -EWOULDBLOCK);
+	ck_assert_int_eq(bmap_client_events_wait(fk.fd, ev, BMAP_EVENTS_MAX),
+			 1);
+	ck_assert_uint_eq(ev[0].flags, BMAP_EVENT_RECALL);
+	ck_assert_int_eq(bmap_client_lookup(&l, 0, &e), -ENODATA);
+	ck_assert_int_eq(bmap_client_lookup(&l, 2 * BS, &e), 0);
+	ck_assert_int_eq(bmap_client_release(&l), 0);
+	fake_end(&fx, &h);
+}
+END_TEST
+
 static int do_punch(void *arg)
 {
 	(void)arg;
@@ -442,6 +465,7 @@ Suite *client_cache_suite(void)
 	tcase_add_test(tc, client_lookup_misses_unmapped_and_released);
 	tcase_add_test(tc, client_recall_event_invalidates_its_range);
 	tcase_add_test(tc, client_events_release_gives_the_lease_back);
+	tcase_add_test(tc, client_events_wait_reads_what_is_pending);
 	tcase_add_test(tc, client_revoke_makes_lookups_estale);
 	tcase_add_test(tc, client_cache_concurrent_lookups);
 	suite_add_tcase(s, tc);

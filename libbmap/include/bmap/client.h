@@ -273,6 +273,23 @@ int bmap_client_events_release(int fd, struct bmap_event *ev,
 			       unsigned int max);
 
 /*
+ * bmap_client_events_wait - wait for lease events and read them, in one
+ * call.
+ * @fd, @ev, @max: as for bmap_client_events().
+ *
+ * Blocks until at least one event of the leases held through @fd is
+ * pending, then reads it as bmap_client_events() does.  The filesystem's
+ * answer is the wake-up itself, so a recall costs a holder one call less
+ * than bmap_client_wait() then bmap_client_events() (on bmapfs, a FUSE
+ * round trip less).  One thread per descriptor may wait at a time.  On a
+ * filesystem without BMAP_EVENTS_WAIT it polls and reads instead.
+ * Return: the number of events stored (at least 1), -EINTR when a signal
+ * interrupted the wait, -EBUSY when another thread waits on the same
+ * open file description, or the errors of bmap_client_events().
+ */
+int bmap_client_events_wait(int fd, struct bmap_event *ev, unsigned int max);
+
+/*
  * bmap_client_wait - wait until a lease event is pending on a descriptor.
  * @fd: the descriptor the leases were taken on.
  * @timeout_ms: milliseconds to wait; -1 waits forever, 0 only checks.

@@ -240,6 +240,16 @@ struct bmap_release_args {
  */
 #define BMAP_EVENTS_RELEASE	(1U << 0)
 
+/*
+ * flags: when no event is pending, wait until one is and return it: the
+ * reply is the holder's wake-up, where poll() then BMAP_IOC_EVENTS cost a
+ * wake-up and two calls.  A signal ends the wait (EINTR); one waiter per
+ * open file description at a time (EBUSY).  Not with BMAP_EVENTS_RELEASE
+ * (EINVAL): the holder must see the recall before it gives the lease up.
+ * Filesystems without it answer EINVAL.
+ */
+#define BMAP_EVENTS_WAIT	(1U << 1)
+
 struct bmap_event {
 	__u64	lease_id;
 	__u64	offset;		/* range the operation changes */
@@ -251,7 +261,7 @@ struct bmap_event {
 
 struct bmap_events_args {
 	__u32	nr_events;	/* out */
-	__u32	flags;		/* in: 0 or BMAP_EVENTS_RELEASE */
+	__u32	flags;		/* in: BMAP_EVENTS_RELEASE or _WAIT, or 0 */
 	__u64	reserved[3];
 	struct bmap_event events[BMAP_EVENTS_MAX];	/* out */
 };

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Holders blocked in BMAP_IOC_EVENTS with BMAP_EVENTS_WAIT: handle.c
+ * keeps their requests and answers them from the engine's notify hook,
+ * ops_ioctl.c builds the answer.
+ */
+#ifndef BMAPFS_EVWAIT_H
+#define BMAPFS_EVWAIT_H
+
+#include "bmapfs.h"
+
+/*
+ * bmapfs_events_park - keep @req, an events call of handle @h, until an
+ * event arrives (bmapfs_notify answers it) or it is interrupted.
+ * Return: 0 when kept (do not reply), -EAGAIN when an event is pending
+ * already (answer now), -EINTR when the caller was interrupted, -EBUSY
+ * when @h has a waiter already.
+ */
+int bmapfs_events_park(fuse_req_t req, struct bmapfs_handle *h);
+
+/*
+ * bmapfs_events_answer - reply to the parked events call @req of @h with
+ * the pending events, or park it again if another call took them.
+ */
+void bmapfs_events_answer(fuse_req_t req, struct bmapfs_handle *h);
+
+#endif /* BMAPFS_EVWAIT_H */
