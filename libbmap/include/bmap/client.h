@@ -313,8 +313,11 @@ int bmap_client_wait(int fd, int timeout_ms);
  * Answers from the extents bmap_client_map() got under this lease, which
  * the lease keeps stable until it is recalled.  Once the holder has heard
  * of a recall through this library, the recalled range is not answered
- * any more until it is mapped again.  Safe to call from several threads
- * at once, also while another thread reads the events of the descriptor.
+ * any more until it is mapped again, provided the events are read through
+ * the descriptor number the lease was taken on (the library matches them
+ * by it; a dup() of it shares the events but not the match).  Safe to
+ * call from several threads at once, also while another thread reads the
+ * events of the descriptor.
  * Return: 0, or -ENODATA (@offset was not mapped under this lease, or a
  * recall took it away: map it again), -EAGAIN (bmap_client_wait() saw an
  * event that is not read yet: read it with bmap_client_events()), -ESTALE
