@@ -10,7 +10,7 @@
  * into the one before it (or clears it when it is the first), exactly as
  * ext4 and libext2fs do, so every other entry keeps its offset.  With
  * metadata_csum, the 12-byte checksum tail at the end of the block is
- * never handed out, and ext2fs_write_dir_block4 recomputes it.
+ * never handed out, and ext4img_dirblock_write recomputes it.
  *
  * Every function here runs with ext4img.lock held.
  */
@@ -20,6 +20,16 @@
 #include "ext4img.h"
 
 #define TAIL_LEN	((unsigned int)sizeof(struct ext2_dir_entry_tail))
+
+/*
+ * Blocks are checksummed here only where the on-disk byte order is the
+ * CPU's; libext2fs also swaps the entries on big-endian hosts.
+ */
+static bool csum_here(struct ext4img *img)
+{
+	return __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&
+	       ext2fs_has_feature_metadata_csum(img->fs->super);
+}
 
 /*
  * The end of the entries: the block size, or where the checksum tail
@@ -41,8 +51,51 @@ static unsigned int entries_end(struct ext4img *img, const char *buf)
 }
 
 /*
+ * The checksum ext4 keeps in the tail of a directory block of @dir:
+ * crc32c over the directory's inode number, its generation and the
+ * entries before the tail, as libext2fs computes it.
+ */
+static int tail_csum(struct ext4img *img, ext2_ino_t dir, const char *buf,
+		     uint32_t *crc)
+{
+	struct ext2_inode_large in;
+	uint32_t v, c;
+	int ret;
+
+	ret = ext4img_read_inode(img, dir, &in);
+	if (ret)
+		return ret;
+	v = ext2fs_cpu_to_le32(dir);
+	c = ext2fs_crc32c_le(img->fs->csum_seed, (unsigned char *)&v, 4);
+	v = ext2fs_cpu_to_le32(in.i_generation);
+	c = ext2fs_crc32c_le(c, (unsigned char *)&v, 4);
+	*crc = ext2fs_crc32c_le(c, (const unsigned char *)buf,
+				img->block_size - TAIL_LEN);
+	return 0;
+}
+
+/*
+ * Whether @buf is a block with a checksum tail whose checksum is right:
+ * the common case, checked without libext2fs's second walk of the
+ * entries and its own inode read.
+ */
+static bool tail_ok(struct ext4img *img, ext2_ino_t dir, const char *buf)
+{
+	const struct ext2_dir_entry_tail *t;
+	uint32_t crc;
+
+	if (!entries_end(img, buf) || tail_csum(img, dir, buf, &crc))
+		return false;
+	t = EXT2_DIRENT_TAIL(buf, img->block_size);
+	return ext2fs_le32_to_cpu(t->det_checksum) == crc;
+}
+
+/*
  * ext4img_dirblock_read - map block @lblk of directory @dir and read it
- * into @buf (block_size bytes), checking its checksum.
+ * into @buf (block_size bytes), checking its checksum.  A block whose
+ * tail checks out is taken as read; anything else (no metadata_csum, no
+ * tail, an htree node, a bad checksum) is read again by libext2fs, which
+ * decides as it always has.
  * Return: 0 with *@pblk set (0: a hole, @buf zeroed); -EIO for a bad
  * checksum, or another -errno.
  */
@@ -59,17 +112,33 @@ int ext4img_dirblock_read(struct ext4img *img, ext2_ino_t dir, uint32_t lblk,
 		memset(buf, 0, img->block_size);
 		return 0;
 	}
+	if (csum_here(img) &&
+	    !io_channel_read_blk64(img->fs->io, *pblk, 1, buf) &&
+	    tail_ok(img, dir, buf))
+		return 0;
 	err = ext2fs_read_dir_block4(img->fs, *pblk, buf, 0, dir);
 	if (err == EXT2_ET_DIR_CSUM_INVALID)
 		return -EIO;
 	return ext4img_err(err);
 }
 
-/* ext4img_dirblock_write - write @buf back to @pblk with a fresh checksum. */
+/*
+ * ext4img_dirblock_write - write @buf back to @pblk with a fresh checksum
+ * (computed here when the block has its tail, else by libext2fs).
+ */
 int ext4img_dirblock_write(struct ext4img *img, ext2_ino_t dir, blk64_t pblk,
 			   char *buf)
 {
-	return ext4img_err(ext2fs_write_dir_block4(img->fs, pblk, buf, 0, dir));
+	struct ext2_dir_entry_tail *t;
+	uint32_t crc;
+
+	if (!csum_here(img) || !entries_end(img, buf) ||
+	    tail_csum(img, dir, buf, &crc))
+		return ext4img_err(ext2fs_write_dir_block4(img->fs, pblk, buf,
+							   0, dir));
+	t = EXT2_DIRENT_TAIL(buf, img->block_size);
+	t->det_checksum = ext2fs_cpu_to_le32(crc);
+	return ext4img_err(io_channel_write_blk64(img->fs->io, pblk, 1, buf));
 }
 
 /*
