@@ -51,6 +51,12 @@ buf_fio() {
 		note buffered "fio $test failed on $fs"
 		return 1
 	}
+	if [ "$kind" = fsync64 ]; then	# where the time goes
+		record buffered "$fs" fsync64-write-lat 1 "$rep" \
+			"$(jq '.jobs[0].write.clat_ns.mean' <<<"$json")" ns
+		record buffered "$fs" fsync64-sync-lat 1 "$rep" \
+			"$(jq '.jobs[0].sync.lat_ns.mean' <<<"$json")" ns
+	fi
 	if [ "$bs" = 4k ]; then
 		val=$(jq ".jobs[0].$dir.iops" <<<"$json")
 		record buffered "$fs" "$test" 1 "$rep" "$val" IOPS

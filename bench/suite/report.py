@@ -790,11 +790,26 @@ def buffered_why():
       "the image (plus the bitmaps when blocks were allocated). "
       + (f"Per 64 writes + fsync: bmapfs {64e3 / b:.1f} ms, ext4 "
          f"{64e3 / ext:.1f} ms. " if b and ext else "")
+      + fsync64_split()
       + "The writeback cache would batch the writes, but it lets the "
       "kernel extend a sealed file (S3) without asking the server, so "
       "bmapfs does not take it; a write into an unwritten extent "
       "(fallocate) also converts that extent in the image's extent tree "
       "at once, where ext4 converts at writeback.")
+
+
+def fsync64_split():
+    """Mean write and fsync latency of the fsync/64 runs, as a sentence."""
+    lat = {fs: (med("buffered", fs, "fsync64-write-lat", 1),
+                med("buffered", fs, "fsync64-sync-lat", 1))
+           for fs in ("bmapfs", "ext4")}
+    if not all(all(v) for v in lat.values()):
+        return ""
+    (bw, bs), (ew, es) = lat["bmapfs"], lat["ext4"]
+    return (f"Mean latency of one write: bmapfs {bw / 1e3:.1f} µs, ext4 "
+            f"{ew / 1e3:.1f} µs (64 of them: {64 * bw / 1e6:.2f} against "
+            f"{64 * ew / 1e6:.2f} ms); of one fsync: bmapfs "
+            f"{bs / 1e6:.2f} ms, ext4 {es / 1e6:.2f} ms. ")
 
 
 def prof_text(what):
