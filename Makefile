@@ -7,6 +7,7 @@
 #   make install    PREFIX=/usr/local DESTDIR= : library, headers, tools, man
 #   make demo       create an image, mount it with bmapfs, show seal/lease/recall
 #   make kernel / kernel-check / kernel-test   the Linux 6.12 series under QEMU
+#   make progs / progs-check / progs-test      the e2fsprogs and xfsprogs series
 
 PREFIX ?= /usr/local
 export PREFIX DESTDIR
@@ -14,7 +15,7 @@ export PREFIX DESTDIR
 SUBDIRS := libbmap ext4img fuse tools examples tests/unit tests/conformance
 
 .PHONY: all deps test bench install clean demo kernel kernel-check kernel-test \
-	$(SUBDIRS)
+	progs progs-check progs-test $(SUBDIRS)
 
 all: $(SUBDIRS)
 
@@ -49,7 +50,14 @@ kernel-check: deps
 kernel-test: deps
 	$(MAKE) -C kernel test
 
+progs: deps
+	$(MAKE) -C progs build
+progs-check: deps
+	$(MAKE) -C progs check
+progs-test: deps all
+	$(MAKE) -C progs test
+
 clean:
-	for d in $(SUBDIRS) bench kernel; do \
+	for d in $(SUBDIRS) bench kernel progs; do \
 		[ -f $$d/Makefile ] && $(MAKE) -C $$d clean; done; \
 	rm -rf tests/out

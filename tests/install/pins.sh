@@ -29,8 +29,28 @@ version_of() {
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 
+# A source pin (src:PACKAGE): apt offers it after deps.sh, and a version
+# that left the archive fails naming it and how to re-pin.
+src_pin() {
+	local pkg=${1#src:} want=$2 gone out rc
+	scripts/deps.sh >/dev/null 2>&1
+	apt-cache showsrc "$pkg" | grep -qxF "Version: $want"
+	check $? "$1: after deps.sh apt offers the pinned source $want"
+	gone="${want%%-*}.0bmapgone-1"
+	out=$(scripts/deps.sh --pin "$1=$gone" 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] && grep -qF "$pkg $gone" <<<"$out" &&
+		grep -q "not offered by apt" <<<"$out" &&
+		grep -qF "progs/$pkg/version" <<<"$out"
+	check $? "$1: a source pin that left the archive fails, naming $gone" \
+		"and how to re-pin (exit $rc)"
+}
+
 while read -r pkg file; do
-	case "$pkg" in ''|'#'*) continue ;; esac
+	case "$pkg" in
+	''|'#'*) continue ;;
+	src:*) src_pin "$pkg" "$(cat "$file")"; continue ;;
+	esac
 	want=$(cat "$file")
 	offered=$(apt-cache madison "$pkg" | awk -F' *[|] *' '{ print $2 }')
 	other=$(grep -vxF -- "$want" <<<"$offered" | head -n1)

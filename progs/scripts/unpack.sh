@@ -1,0 +1,48 @@
+#!/bin/bash
+# Fetch Debian's source package PKG at the version pinned in PKG/version
+# (apt-get source --download-only, into build/cache, kept across "make
+# clean-src") and unpack it with dpkg-source (Debian's patches applied)
+# into build/PKG/src, committed and tagged "pristine" so that the series
+# applies with git am and format-patch can write it back.
+# Usage: unpack.sh PKG
+set -euo pipefail
+
+pkg=$1
+here=$(cd "$(dirname "$0")/.." && pwd)
+want=$(cat "$here/$pkg/version")
+cache=$here/build/cache
+src=$here/build/$pkg/src
+upstream=${want%-*}
+
+mkdir -p "$cache"
+dsc=$cache/${pkg}_${want#*:}.dsc
+if [ ! -f "$dsc" ]; then
+	if ! apt-cache showsrc "$pkg" 2>/dev/null |
+	     grep -qx "Version: $want"; then
+		echo "progs: source package $pkg $want (pinned in" \
+			"progs/$pkg/version) is not offered by apt: run" \
+			"scripts/deps.sh (it enables deb-src)" >&2
+		exit 1
+	fi
+	(cd "$cache" && apt-get source -qq --download-only "$pkg=$want")
+fi
+
+rm -rf "$src" "$src.tmp"
+mkdir -p "$(dirname "$src")"
+dpkg-source --no-check -x "$dsc" "$src.tmp" >/dev/null
+cd "$src.tmp"
+export GIT_AUTHOR_NAME=bmap GIT_AUTHOR_EMAIL=bmap@localhost
+export GIT_COMMITTER_NAME=bmap GIT_COMMITTER_EMAIL=bmap@localhost
+export GIT_AUTHOR_DATE='2025-01-01T00:00:00Z'
+export GIT_COMMITTER_DATE='2025-01-01T00:00:00Z'
+git init -q
+git config user.name bmap
+git config user.email bmap@localhost
+git config core.autocrlf false
+rm -rf .pc
+git add -A -f .
+git commit -q -m "$pkg $want (Debian source package, $upstream)"
+git tag pristine
+cd - >/dev/null
+mv "$src.tmp" "$src"
+echo "progs: $pkg $want unpacked in ${src#"$here"/}"
