@@ -49,6 +49,37 @@ static int check_features(ext2_filsys fs, char *why, size_t len)
 	return 0;
 }
 
+/* The read-only compatible feature of images that may hold sealed files */
+#define SEALED_MAPS_RO_COMPAT	0x20000
+
+/*
+ * An image with the sealed_maps feature (progs/README) must not be written
+ * by a kernel or an e2fsck that does not know seals, so libext2fs 1.47
+ * refuses to open it read-write.  bmapfs keeps seals: it opens such an
+ * image anyway (EXT2_FLAG_FORCE), but only when that feature is the one
+ * libext2fs did not know.
+ */
+static errcode_t open_sealed_maps(struct ext4img *img, int flags)
+{
+	struct ext2_super_block *sb;
+	errcode_t err;
+
+	err = ext2fs_open2(img->image_path, NULL, flags | EXT2_FLAG_FORCE, 0,
+			   0, unix_io_manager, &img->fs);
+	if (err)
+		return err;
+	sb = img->fs->super;
+	if (!(sb->s_feature_ro_compat & SEALED_MAPS_RO_COMPAT) ||
+	    (sb->s_feature_ro_compat &
+	     ~(EXT2_LIB_FEATURE_RO_COMPAT_SUPP | SEALED_MAPS_RO_COMPAT)) ||
+	    (sb->s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP) ||
+	    sb->s_rev_level > EXT2_LIB_CURRENT_REV) {
+		ext2fs_close_free(&img->fs);
+		return EXT2_ET_RO_UNSUPP_FEATURE;
+	}
+	return 0;
+}
+
 static int open_fs(struct ext4img *img, char *why, size_t len)
 {
 	int flags = EXT2_FLAG_RW | EXT2_FLAG_64BITS | EXT2_FLAG_THREADS;
@@ -56,6 +87,8 @@ static int open_fs(struct ext4img *img, char *why, size_t len)
 
 	err = ext2fs_open2(img->image_path, NULL, flags, 0, 0, unix_io_manager,
 			   &img->fs);
+	if (err == EXT2_ET_RO_UNSUPP_FEATURE)
+		err = open_sealed_maps(img, flags);
 	if (err == EXT2_ET_BAD_MAGIC || err == EXT2_ET_SB_CSUM_INVALID ||
 	    err == EXT2_ET_CORRUPT_SUPERBLOCK || err == EXT2_ET_SHORT_READ)
 		return why_fail(why, len, "not an ext4 filesystem (%s)",
