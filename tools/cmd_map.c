@@ -5,6 +5,10 @@
  * named.  Works on every filesystem: through a read lease and BMAP_IOC_MAP
  * where the filesystem answers it, through FS_IOC_FIEMAP elsewhere (the
  * "source" line says which).
+ *
+ * -u blocks and -u sectors print the map as filefrag -v and xfs_io -c
+ * "fiemap -v" do (file system blocks; 512-byte units), so that the numbers
+ * can be set beside theirs, also on bmapfs, where neither works.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,9 +76,103 @@ columns_ok(const struct bmapctl_table_opts *o)
 	return true;
 }
 
-/* The extents of [@off, @off + @len) of the regular file @path, or NULL. */
+/* FIEMAP's flags, which xfs_io prints as they are */
+#define FIEMAP_LAST		0x1
+#define FIEMAP_UNWRITTEN	0x800
+
+enum map_units { UNITS_BYTES, UNITS_BLOCKS, UNITS_SECTORS };
+
+/* Is @i the last extent with blocks, in a map that reaches the end? */
+static bool
+last_mapped(const struct bmap_client_map *map, size_t i, bool to_eof)
+{
+	if (!to_eof || map->extents[i].type == BMAP_EXT_HOLE)
+		return false;
+	while (++i < map->nr_extents)
+		if (map->extents[i].type != BMAP_EXT_HOLE)
+			return false;
+	return true;
+}
+
+/*
+ * filefrag -v: holes left out, logical and physical ranges and length in
+ * blocks of the map's block size, flags "unwritten" and "last".
+ */
+static void
+print_blocks(const char *path, const struct bmap_client_map *map,
+	     uint64_t size, bool headings, bool to_eof)
+{
+	uint64_t bs = map->block_size ? map->block_size : 4096;
+	size_t i, n = 0;
+
+	if (headings) {
+		printf("File size of %s is %" PRIu64 " (%" PRIu64
+		       " blocks of %" PRIu64 " bytes)\n", path, size,
+		       (size + bs - 1) / bs, bs);
+		printf(" ext:     logical_offset:        physical_offset: "
+		       "length:   flags:\n");
+	}
+	for (i = 0; i < map->nr_extents; i++) {
+		const struct bmap_extent *e = &map->extents[i];
+		uint64_t lb = (uint64_t)e->file_offset / bs;
+		uint64_t pb = (uint64_t)e->dev_offset / bs;
+		uint64_t nb = ((uint64_t)e->length + bs - 1) / bs;
+		bool un = e->type == BMAP_EXT_UNWRITTEN;
+		bool last = last_mapped(map, i, to_eof);
+
+		if (e->type == BMAP_EXT_HOLE)
+			continue;
+		printf("%4zu: %10" PRIu64 "..%10" PRIu64 ": %10" PRIu64
+		       "..%10" PRIu64 ": %6" PRIu64 ":   %s%s%s\n", n++, lb,
+		       lb + nb - 1, pb, pb + nb - 1, nb, last ? "last" : "",
+		       last && un ? "," : "", un ? "unwritten" : "");
+	}
+	if (headings)
+		printf("%s: %zu extent%s found\n", path, n, n == 1 ? "" : "s");
+}
+
+/* xfs_io -c "fiemap -v": every extent, holes too, in 512-byte units. */
+static void
+print_sectors(const char *path, const struct bmap_client_map *map,
+	      bool headings, bool to_eof)
+{
+	char range[48], dev[48], flags[16];
+	size_t i;
+
+	if (headings) {
+		printf("%s:\n", path);
+		printf(" EXT: FILE-OFFSET      BLOCK-RANGE      TOTAL FLAGS\n");
+	}
+	for (i = 0; i < map->nr_extents; i++) {
+		const struct bmap_extent *e = &map->extents[i];
+		uint64_t ls = (uint64_t)e->file_offset >> 9;
+		uint64_t ns = ((uint64_t)e->length + 511) >> 9;
+		uint64_t ds = (uint64_t)e->dev_offset >> 9;
+		unsigned int fl = last_mapped(map, i, to_eof) ? FIEMAP_LAST : 0;
+
+		snprintf(range, sizeof(range), "[%" PRIu64 "..%" PRIu64 "]:",
+			 ls, ls + ns - 1);
+		if (e->type == BMAP_EXT_HOLE) {
+			printf("%4zu: %-16s %-16s %5" PRIu64 "\n", i, range,
+			       "hole", ns);
+			continue;
+		}
+		if (e->type == BMAP_EXT_UNWRITTEN)
+			fl |= FIEMAP_UNWRITTEN;
+		snprintf(dev, sizeof(dev), "%" PRIu64 "..%" PRIu64, ds,
+			 ds + ns - 1);
+		snprintf(flags, sizeof(flags), "0x%x", fl);
+		printf("%4zu: %-16s %-16s %5" PRIu64 " %5s\n", i, range, dev,
+		       ns, flags);
+	}
+}
+
+/*
+ * The extents of [@off, @off + @len) of the regular file @path, or NULL;
+ * its size in *@size.
+ */
 static struct bmap_client_map *
-get_map(const char *path, uint64_t off, uint64_t len)
+get_map(const char *path, uint64_t off, uint64_t len, uint64_t *size)
 {
 	struct bmap_client_map *map;
 	struct stat st;
@@ -90,6 +188,7 @@ get_map(const char *path, uint64_t off, uint64_t len)
 		bmapctl_errmsg(path, "not a regular file");
 		return NULL;
 	}
+	*size = st.st_size;
 	err = bmap_client_file_extents(fd, off, len, &map);
 	close(fd);
 	if (err == -ENOTTY || err == -EOPNOTSUPP)
@@ -101,7 +200,8 @@ get_map(const char *path, uint64_t off, uint64_t len)
 }
 
 static const struct bmapctl_cmdline map_cmdline = {
-	"map", "r,range= o,output= n,noheadings ~R,raw j,json", "FILE",
+	"map", "r,range= o,output= n,noheadings ~R,raw j,json u,units=",
+	"FILE",
 	"Usage: bmapctl map [-r OFF:LEN] [OPTIONS] FILE\n\n"
 	"Print the extent map of FILE: extent number, file and device\n"
 	"offsets, length (bytes) and type (hole, unwritten, mapped).\n"
@@ -111,12 +211,17 @@ static const struct bmapctl_cmdline map_cmdline = {
 	"                         FILE_OFFSET, DEV_OFFSET, LENGTH, TYPE)\n"
 	"  -n, --noheadings       no header lines\n"
 	"      --raw              columns one space apart, not aligned\n"
-	"  -j, --json             one JSON object instead of the table\n" };
+	"  -j, --json             one JSON object instead of the table\n"
+	"  -u, --units UNITS      bytes (the table above), blocks (as\n"
+	"                         filefrag -v prints it: file system\n"
+	"                         blocks, no holes) or sectors (as\n"
+	"                         xfs_io -c 'fiemap -v': 512-byte units)\n" };
 
 struct map_args {
 	struct bmapctl_table_opts	o;
 	uint64_t			off;
 	uint64_t			len;
+	enum map_units			units;
 };
 
 static int
@@ -142,6 +247,18 @@ map_opt(int c, const char *arg, void *ctx)
 	case 'j':
 		a->o.json = true;
 		break;
+	case 'u':
+		if (!strcmp(arg, "bytes"))
+			a->units = UNITS_BYTES;
+		else if (!strcmp(arg, "blocks"))
+			a->units = UNITS_BLOCKS;
+		else if (!strcmp(arg, "sectors"))
+			a->units = UNITS_SECTORS;
+		else
+			return bmapctl_usage_error("map",
+				"bad units '%s' (bytes, blocks or sectors)",
+				arg);
+		break;
 	}
 	return -1;
 }
@@ -153,6 +270,7 @@ cmd_map(int argc, char **argv)
 	struct libscols_table *tb;
 	struct bmap_client_map *map;
 	const char *path;
+	uint64_t size;
 	int err;
 
 	err = bmapctl_parse(argc, argv, &map_cmdline, map_opt, &a);
@@ -161,10 +279,24 @@ cmd_map(int argc, char **argv)
 	if (!columns_ok(&a.o))
 		return bmapctl_usage_error("map", "bad column list '%s'",
 					   a.o.columns);
+	if (a.units != UNITS_BYTES && (a.o.json || a.o.columns || a.o.raw))
+		return bmapctl_usage_error("map", "-u %s is a text format of its "
+			"own: not with --json, --output or --raw",
+			a.units == UNITS_BLOCKS ? "blocks" : "sectors");
 	path = argv[optind];
-	map = get_map(path, a.off, a.len);
+	map = get_map(path, a.off, a.len, &size);
 	if (!map)
 		return BMAPCTL_EXIT_FAIL;
+	if (a.units != UNITS_BYTES) {
+		if (a.units == UNITS_BLOCKS)
+			print_blocks(path, map, size, !a.o.noheadings,
+				     a.len == UINT64_MAX);
+		else
+			print_sectors(path, map, !a.o.noheadings,
+				      a.len == UINT64_MAX);
+		bmap_client_map_free(map);
+		return BMAPCTL_EXIT_OK;
+	}
 	err = bmapctl_extent_table(map, &a.o, &tb);
 	if (!err && a.o.json)
 		print_json(path, map, tb);
