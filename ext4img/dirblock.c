@@ -142,6 +142,23 @@ int ext4img_dirblock_write(struct ext4img *img, ext2_ino_t dir, blk64_t pblk,
 }
 
 /*
+ * An entry's record length, decoded as ext2fs_get_rec_len does; here
+ * because the walk below runs once per entry of a block on every create
+ * and unlink, and the library call was a fifth of its cost.
+ */
+static inline unsigned int rec_len_of(const struct ext4img *img,
+				      const struct ext2_dir_entry *de)
+{
+	unsigned int len = de->rec_len;
+
+	if (img->block_size < 65536)
+		return len;
+	if (len == 65535 || len == 0)
+		return img->block_size;
+	return (len & 65532) | ((len & 3) << 16);
+}
+
+/*
  * ext4img_dirblock_walk - call @fn for every entry of @buf, in offset
  * order, including unused ones (inode 0) but not the checksum tail.  A
  * non-zero return of @fn stops the walk and is returned.
@@ -162,8 +179,9 @@ int ext4img_dirblock_walk(struct ext4img *img, char *buf,
 		end = img->block_size;
 	while (off < end) {
 		de = (struct ext2_dir_entry *)(buf + off);
-		if (off + 8 > end || ext2fs_get_rec_len(img->fs, de, &rec_len))
+		if (off + 8 > end)
 			return -EUCLEAN;
+		rec_len = rec_len_of(img, de);
 		if (rec_len < 8 || rec_len % 4 || off + rec_len > end ||
 		    EXT2_DIR_REC_LEN(ext2fs_dirent_name_len(de)) > rec_len)
 			return -EUCLEAN;

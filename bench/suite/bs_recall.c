@@ -10,16 +10,18 @@
  *                                         calls (events, then release)
  *   bs_recall kernel FILE HOLDERS ROUNDS  F_SETLEASE F_RDLCK leases,
  *                                         open(O_WRONLY | O_TRUNC)
- *   bs_recall floorK FILE HOLDERS ROUNDS  (K = 1 or 2) no lease and no
- *                                         truncate: the parent wakes each
- *                                         holder with a signal, as the
- *                                         kernel's lease break does, and
- *                                         each makes K FUSE ioctl round
- *                                         trips (BMAP_IOC_GETSTATE) on FILE
+ *   bs_recall floorK FILE HOLDERS ROUNDS  (K = 1 or 2) no lease: the
+ *                                         parent wakes each holder with a
+ *                                         signal, as the kernel's lease
+ *                                         break does, each makes K FUSE
+ *                                         ioctl round trips
+ *                                         (BMAP_IOC_GETSTATE) on FILE, then
+ *                                         the parent truncates FILE
  *
- * The floor modes measure what a recall through FUSE cannot go under: a
- * holder must at least tell the daemon it is done (one round trip); a
- * holder woken by poll() also makes the kernel's re-poll round trip.
+ * The floor modes measure what a recall through FUSE cannot go under: the
+ * truncate itself, with no lease to recall, and per holder at least one
+ * round trip to tell the daemon it is done; a holder woken by poll() also
+ * makes the kernel's re-poll round trip.
  *
  * HOLDERS child processes each open FILE, take a lease on all of it and
  * wait: bmap holders block in bmap_client_events_wait (the filesystem's
@@ -177,7 +179,11 @@ static uint64_t break_once(const char *path, int rwfd, uint64_t *start,
 			if (w > floor_woke)
 				floor_woke = w;
 		}
-		return bench_now_ns() - t;
+		if (ftruncate(rwfd, 0))
+			bench_die("ftruncate: %s", strerror(errno));
+		t = bench_now_ns() - t;
+		refill(rwfd);
+		return t;
 	}
 
 	if (!kernel_mode) {
