@@ -215,6 +215,16 @@ bool bmapfs_flags_ioctl(unsigned int cmd);
 int bmapfs_ioctl_flags(struct bmapfs *b, struct bmapfs_handle *h,
 		       unsigned int cmd, const void *in, size_t in_len,
 		       void *out, size_t *out_len);
+/*
+ * ops_bmap.c: FUSE_BMAP (fuseblk), answered for sealed files only.
+ * bmapfs_bmap_unseal() unseals @h's file as bmap_file_unseal() does, but
+ * returns -ETXTBSY while the kernel may still hold device blocks of it
+ * that FUSE_BMAP gave out (another descriptor is open, e.g. swapon's).
+ */
+void bmapfs_op_bmap(fuse_req_t req, fuse_ino_t ino, size_t blocksize,
+		    uint64_t idx);
+int bmapfs_bmap_unseal(struct bmapfs *b, struct bmapfs_handle *h,
+		       const struct bmap_cred *cred);
 void bmapfs_op_poll(fuse_req_t req, fuse_ino_t ino,
 		    struct fuse_file_info *fi, struct fuse_pollhandle *ph);
 

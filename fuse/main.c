@@ -62,6 +62,7 @@ static const struct fuse_lowlevel_ops bmapfs_ops = {
 	.removexattr	= bmapfs_op_removexattr,
 	.create		= bmapfs_op_create,
 	.ioctl		= bmapfs_op_ioctl,
+	.bmap		= bmapfs_op_bmap,
 	.poll		= bmapfs_op_poll,
 	.fallocate	= bmapfs_op_fallocate,
 	.lseek		= bmapfs_op_lseek,

@@ -72,7 +72,7 @@ static int ioc_seal(struct ioctl_ctx *c, bool seal)
 	if (ret)
 		return ret;
 	return seal ? bmap_file_seal(c->h->bf, &cred) :
-		      bmap_file_unseal(c->h->bf, &cred);
+		      bmapfs_bmap_unseal(c->b, c->h, &cred);
 }
 
 static int ioc_getstate(struct ioctl_ctx *c, union ioctl_buf *o)
