@@ -562,25 +562,6 @@ bmap_client_events_wait(int fd, struct bmap_event *ev, unsigned int max)
 	return n;
 }
 
-int
-bmap_client_wait(int fd, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLPRI };
-	int ret;
-
-	ret = poll(&pfd, 1, timeout_ms);
-	if (ret < 0)
-		return -errno;
-	if (ret == 0)
-		return 0;
-	if (pfd.revents & POLLNVAL)
-		return -EBADF;
-	if (!(pfd.revents & (POLLPRI | POLLERR)))
-		return 0;
-	bmap_client_cache_pending(fd);
-	return 1;
-}
-
 const char *
 bmap_client_ext_type_name(uint32_t type)
 {

@@ -174,5 +174,8 @@ bmap_client_file_extents(int fd, uint64_t offset, uint64_t length,
 		return err;
 	err = bmap_client_map(&lease, offset, end - offset, 0, mapp);
 	bmap_client_release(&lease);
+	/* Leases without BMAP_IOC_MAP: a kernel series part way through. */
+	if (bmap_client_is_unsupported(err))
+		return file_extents_fiemap(fd, offset, end, mapp);
 	return err;
 }

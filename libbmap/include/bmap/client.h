@@ -294,7 +294,9 @@ int bmap_client_events_wait(int fd, struct bmap_event *ev, unsigned int max);
  * @fd: the descriptor the leases were taken on.
  * @timeout_ms: milliseconds to wait; -1 waits forever, 0 only checks.
  *
- * Uses poll() for POLLPRI; does not consume the event.  Interrupted by a
+ * Polls the descriptor bmap_client_poll_fd() names: the file itself on
+ * bmapfs, its event descriptor on the Linux filesystems.  Does not consume
+ * the event.  Interrupted by a
  * signal, it returns -EINTR so the caller can check its own state.  When
  * it sees an event pending, bmap_client_lookup() on the leases of @fd
  * fails with -EAGAIN until bmap_client_events() has read every event: the
@@ -302,6 +304,19 @@ int bmap_client_events_wait(int fd, struct bmap_event *ev, unsigned int max);
  * Return: 1 if an event is pending, 0 on timeout, or a negative errno.
  */
 int bmap_client_wait(int fd, int timeout_ms);
+
+/*
+ * bmap_client_poll_fd - the descriptor an event loop polls for the lease
+ * events of @fd, for programs that wait for several things at once.
+ * @fd: the descriptor the leases were taken on.
+ * @events: (output) the poll events to ask for on it.
+ *
+ * bmapfs reports events as POLLPRI on @fd itself; the Linux filesystems
+ * on a descriptor of their own (BMAP_IOC_EVENT_FD), which the library
+ * makes once per file and keeps; it polls POLLHUP once @fd is closed.
+ * Return: the descriptor (do not close it), or a negative errno.
+ */
+int bmap_client_poll_fd(int fd, short *events);
 
 /*
  * bmap_client_lookup - the extent at a file offset, without a system call.

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libbmap client: where a holder waits for lease events.
+ *
+ * bmapfs adds POLLPRI to the leased file itself.  The Linux filesystems
+ * do not (a ->poll on regular files would make every regular file
+ * pollable, which programs holding no lease must not see): they hand out
+ * a descriptor of its own, BMAP_IOC_EVENT_FD, which polls POLLIN|POLLPRI
+ * while an event is pending and POLLHUP once its file is closed.  bmapfs
+ * answers that ioctl with ENOTTY.  bmap_client_poll_fd() hides the
+ * difference, so one program waits the same way on both.
+ *
+ * The event descriptors are kept in a small table keyed by descriptor
+ * number and file identity (device, inode), so that a number reused for
+ * another file gets a descriptor of its own; an entry whose file was
+ * closed (POLLHUP) is dropped and made again.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bmap/uapi.h>
+
+#include "internal.h"
+
+#define EVFD_SLOTS	64
+
+struct evfd_slot {
+	int	fd;	/* the leased file's descriptor; -1: free */
+	int	efd;	/* its event descriptor; -1: poll the file */
+	dev_t	dev;
+	ino_t	ino;
+};
+
+static pthread_mutex_t evfd_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct evfd_slot evfd_table[EVFD_SLOTS];
+static int evfd_used;	/* slots [0, evfd_used) were ever filled */
+
+static struct evfd_slot *
+evfd_find(int fd, const struct stat *st)
+{
+	int i;
+
+	for (i = 0; i < evfd_used; i++)
+		if (evfd_table[i].fd == fd && evfd_table[i].dev == st->st_dev &&
+		    evfd_table[i].ino == st->st_ino)
+			return &evfd_table[i];
+	return NULL;
+}
+
+static void
+evfd_drop(struct evfd_slot *s)
+{
+	if (s->efd >= 0)
+		close(s->efd);
+	s->fd = -1;
+	s->efd = -1;
+}
+
+/*
+ * A slot for @fd: a free one, else the first (its event descriptor is
+ * closed and made again when that file waits next).  Return: the slot, or
+ * NULL with errno set when BMAP_IOC_EVENT_FD failed for another reason than
+ * "not answered here" (ENOTTY: bmapfs, and the file polls POLLPRI itself).
+ */
+static struct evfd_slot *
+evfd_new(int fd, const struct stat *st)
+{
+	struct evfd_slot *s = NULL;
+	int i, efd;
+
+	efd = ioctl(fd, BMAP_IOC_EVENT_FD, 0);
+	if (efd < 0 && errno != ENOTTY)
+		return NULL;
+	for (i = 0; i < evfd_used && !s; i++)
+		if (evfd_table[i].fd < 0)
+			s = &evfd_table[i];
+	if (!s && evfd_used < EVFD_SLOTS)
+		s = &evfd_table[evfd_used++];
+	if (!s) {
+		s = &evfd_table[0];
+		evfd_drop(s);
+	}
+	s->fd = fd;
+	s->efd = efd < 0 ? -1 : efd;
+	s->dev = st->st_dev;
+	s->ino = st->st_ino;
+	return s;
+}
+
+/*
+ * bmap_client_poll_fd - the descriptor to poll for @fd's lease events.
+ * Return: that descriptor (@fd itself on bmapfs, its event descriptor on
+ * the Linux filesystems) with the poll events to ask for in *@events, or
+ * -errno.
+ */
+int
+bmap_client_poll_fd(int fd, short *events)
+{
+	struct evfd_slot *s;
+	struct stat st;
+	int efd;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	pthread_mutex_lock(&evfd_lock);
+	s = evfd_find(fd, &st);
+	if (!s)
+		s = evfd_new(fd, &st);
+	efd = s ? s->efd : -errno;
+	pthread_mutex_unlock(&evfd_lock);
+	if (!s)
+		return efd;
+	if (efd < 0) {
+		*events = POLLPRI;
+		return fd;
+	}
+	*events = POLLIN | POLLPRI;
+	return efd;
+}
+
+/* The event descriptor of @fd polled POLLHUP: make it again next time. */
+static void
+evfd_forget(int fd, int efd)
+{
+	int i;
+
+	pthread_mutex_lock(&evfd_lock);
+	for (i = 0; i < evfd_used; i++)
+		if (evfd_table[i].fd == fd && evfd_table[i].efd == efd)
+			evfd_drop(&evfd_table[i]);
+	pthread_mutex_unlock(&evfd_lock);
+}
+
+int
+bmap_client_wait(int fd, int timeout_ms)
+{
+	struct pollfd pfd;
+	int ret, tries = 2;
+
+again:
+	ret = bmap_client_poll_fd(fd, &pfd.events);
+	if (ret < 0)
+		return ret;
+	pfd.fd = ret;
+	ret = poll(&pfd, 1, timeout_ms);
+	if (ret < 0)
+		return -errno;
+	if (ret == 0)
+		return 0;
+	if (pfd.revents & POLLNVAL)
+		return -EBADF;
+	if (pfd.fd != fd && (pfd.revents & POLLHUP) && --tries) {
+		evfd_forget(fd, pfd.fd);
+		goto again;
+	}
+	if (!(pfd.revents & (POLLPRI | POLLERR)))
+		return 0;
+	bmap_client_cache_pending(fd);
+	return 1;
+}
