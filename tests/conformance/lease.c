@@ -788,6 +788,7 @@ conform_lease(struct conform *c)
 		return;
 	}
 	conform_lease_basic(c);
+	conform_lease_notify(c);
 	conform_lease_recall(c);
 	conform_lease_limits(c);
 }

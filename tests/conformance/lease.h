@@ -99,6 +99,7 @@ bool lease_pattern_ok(const char *path, unsigned int seed, uint64_t off,
 /* The areas, called by conform_lease() in this order. */
 void conform_lease_basic(struct conform *c);	/* L1-L5 */
 void conform_lease_recall(struct conform *c);	/* L6-L8 */
+void conform_lease_notify(struct conform *c);	/* kernel: event fd */
 void conform_lease_limits(struct conform *c);	/* L9-L10 */
 
 #endif /* BMAP_CONFORM_LEASE_H */

@@ -143,12 +143,14 @@ lease_map_all(const struct bmap_client_map *map, uint32_t type)
 	return true;
 }
 
+/*
+ * Through the library: on bmapfs the file polls POLLPRI, on the Linux
+ * filesystems its event descriptor does (bmap_client_poll_fd()).
+ */
 bool
 lease_poll_pri(int fd, int ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLPRI };
-
-	return poll(&p, 1, ms) > 0 && (p.revents & POLLPRI);
+	return bmap_client_wait(fd, ms) > 0;
 }
 
 int

@@ -37,6 +37,10 @@ usage(FILE *f)
 	      "(default 65534)\n"
 	      "  --no-enospc        do not fill the filesystem for S1 ENOSPC\n"
 	      "  --keep             keep the private directory\n"
+	      "  --only PREFIX      count and print only the checks whose names\n"
+	      "                     start with PREFIX (repeatable; the others\n"
+	      "                     still run): for a filesystem that\n"
+	      "                     implements part of the contract so far\n"
 	      "  --timeout SEC      fail and stop when no check finishes for\n"
 	      "                     SEC seconds (default 300, 0 = never)\n"
 	      "  -h, --help         this text\n\n"
@@ -56,6 +60,7 @@ parse(int argc, char **argv, struct conform *c, bool *keep,
 		{ "no-enospc", no_argument, NULL, 'E' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "only", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -85,6 +90,9 @@ parse(int argc, char **argv, struct conform *c, bool *keep,
 			*timeout = strtoul(optarg, &end, 10);
 			if (*end)
 				goto bad;
+			break;
+		case 'O':
+			report_only(optarg);
 			break;
 		case 'h':
 			usage(stdout);

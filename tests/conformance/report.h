@@ -31,6 +31,12 @@ void report_na(const char *why, const char *fmt, ...)
 /* Informational line, prefixed with "# ". */
 void report_info(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+/*
+ * Count and print only the checks whose names start with one of the
+ * prefixes given this way (--only); the others still run, unreported.
+ * For a filesystem that implements part of the contract so far.
+ */
+void report_only(const char *prefix);
 /* Print "N passed, N failed"; return the exit status (0 iff no failure). */
 int report_summary(void);
 /*
