@@ -13,7 +13,8 @@
 # sealed with the patched xfs_db on an mkfs.xfs image (the host kernel is
 # not patched) is clean for the patched xfs_repair, kept with its map by a
 # repair that writes, named by xfs_db; a hole (an extent moved with xfs_db)
-# and a sealed directory are reported and unsealed loudly.
+# and a sealed directory are reported and unsealed loudly; the SEALED
+# feature is refused by the system's xfs_repair and kept by the patched one.
 # Needs root and /dev/fuse; a missing tool fails, never skips.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -302,6 +303,32 @@ out=$("$bin/xfs_repair" -n "$tmp/xdir.img" 2>&1)
 rc=$?
 [ $rc -eq 1 ] && grep -q "sealed block map flag set on non-file inode $dino" <<<"$out"
 check $? "patched xfs_repair reports the seal on a directory (exit $rc)"
+
+# the SEALED read-only compatible feature, in every AG's superblock
+cp "$ximg" "$tmp/xfeat.img"
+agcount=$("$bin/xfs_db" -r -c "sb 0" -c "print agcount" "$tmp/xfeat.img" |
+	awk '{ print $3 }')
+ro=$("$bin/xfs_db" -r -c "sb 0" -c "print features_ro_compat" \
+	"$tmp/xfeat.img" | awk '{ print $3 }')
+cmds=()
+for ag in $(seq 0 $((agcount - 1))); do
+	cmds+=(-c "sb $ag" -c "write features_ro_compat $((ro | 0x10))")
+done
+"$bin/xfs_db" -x "${cmds[@]}" "$tmp/xfeat.img" >/dev/null ||
+	die "xfs_db cannot set the SEALED feature"
+"$bin/xfs_db" -r -c version "$tmp/xfeat.img" | grep -q ',SEALED'
+check $? "patched xfs_db version names the SEALED feature"
+
+out=$(xfs_repair -n "$tmp/xfeat.img" 2>&1)
+rc=$?
+[ $rc -ne 0 ] && grep -q 'unsupported filesystem features' <<<"$out"
+check $? "the system's xfs_repair refuses a SEALED filesystem (exit $rc): it cannot unseal files"
+
+"$bin/xfs_repair" -n "$tmp/xfeat.img" >/dev/null 2>&1 &&
+	"$bin/xfs_repair" "$tmp/xfeat.img" >/dev/null 2>&1 &&
+	"$bin/xfs_db" -r -c version "$tmp/xfeat.img" | grep -q ',SEALED' &&
+	[ "$(xfs_field "$tmp/xfeat.img" "$ino" v3.iomap_immutable)" = "v3.iomap_immutable = 1" ]
+check $? "patched xfs_repair accepts SEALED, is clean and keeps the feature and the seal"
 
 out=$("$bin/xfs_io" -c "lsattr -v" -c "chattr +b" "$tmp/data" 2>&1)
 [[ "$out" == *"cannot seal the block map of $tmp/data"* ]]
