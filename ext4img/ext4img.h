@@ -71,9 +71,6 @@ struct ext4img {
 	/* directory name cache (dcache.c); made on first use */
 	struct ext4img_dcache	*dcache;	/* protected by lock */
 
-	/* inode table blocks last read ahead (inode.c) */
-	blk64_t			ra_start, ra_end;	/* protected by lock */
-
 	pthread_mutex_t		itab_lock;	/* leaf; see above */
 	struct ext4img_inode	**itab;		/* protected by itab_lock */
 };

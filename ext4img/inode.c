@@ -9,7 +9,6 @@
  * otherwise.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -19,40 +18,11 @@
 
 #define EXTRA_ISIZE (sizeof(struct ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE)
 
-/*
- * Read ahead the inode table from @ino's block on when an inode read
- * leaves the window read ahead last.  libext2fs reads the one block it
- * needs, so after a cache drop a stat of every file of a directory
- * waited for the disk once per block of inodes; ext4 reads 32 blocks of
- * inode table at a time (inode_readahead_blks), and so do we.  Only a
- * hint to the image's page cache: nothing is cached here.  Lock held.
- */
-#define ITABLE_RA_BLOCKS 32
-
-static void itable_readahead(struct ext4img *img, ext2_ino_t ino)
-{
-	ext2_filsys fs = img->fs;
-	dgrp_t g = ext2fs_group_of_ino(fs, ino);
-	blk64_t tbl = ext2fs_inode_table_loc(fs, g), blk, end, n;
-	uint64_t idx = (ino - 1) % fs->super->s_inodes_per_group;
-
-	blk = tbl + idx * EXT2_INODE_SIZE(fs->super) / fs->blocksize;
-	if (!tbl || (blk >= img->ra_start && blk < img->ra_end))
-		return;
-	end = tbl + fs->inode_blocks_per_group;
-	n = end - blk < ITABLE_RA_BLOCKS ? end - blk : ITABLE_RA_BLOCKS;
-	posix_fadvise(img->img_fd, (off_t)(blk * fs->blocksize),
-		      (off_t)(n * fs->blocksize), POSIX_FADV_WILLNEED);
-	img->ra_start = blk;
-	img->ra_end = blk + n;
-}
-
 int ext4img_read_inode(struct ext4img *img, ext2_ino_t ino,
 		       struct ext2_inode_large *in)
 {
 	if (!ino || ino > img->fs->super->s_inodes_count)
 		return -ENOENT;
-	itable_readahead(img, ino);
 	memset(in, 0, sizeof(*in));
 	return ext4img_err(ext2fs_read_inode_full(img->fs, ino,
 						  (struct ext2_inode *)in,
