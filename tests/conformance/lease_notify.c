@@ -16,7 +16,9 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lease.h"
@@ -216,6 +218,56 @@ out:
 		close(fd);
 }
 
+/* A holder killed by SIGKILL loses its leases when it dies. */
+static void
+check_killed_holder(struct conform *c)
+{
+	struct bmap_status base, st;
+	struct bmap_client_lease l;
+	char path[PATH_MAX], ch = 0;
+	int ready[2], status, fd;
+	pid_t pid;
+
+	conform_path(c, "kkill", path, sizeof(path));
+	if (conform_make_file(c, path, 75) || lease_status(c, &base) ||
+	    pipe(ready)) {
+		report(false, "setup", "L5 kernel killed holder setup");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		fd = open(path, O_RDWR);
+		if (fd < 0 || bmap_client_lease_acquire(fd, BMAP_LEASE_WRITE,
+							0, BMAP_LEASE_TO_EOF,
+							&l))
+			_exit(1);
+		(void)!write(ready[1], "r", 1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	if (pid < 0 || read(ready[0], &ch, 1) != 1) {
+		report(false, "child failed", "L5 kernel killed holder setup");
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+		close(ready[0]);
+		return;
+	}
+	close(ready[0]);
+	lease_status(c, &st);
+	report(st.nr_leases == base.nr_leases + 1 &&
+	       st.nr_write == base.nr_write + 1, "not counted",
+	       "L5 kernel status counts the child's write lease");
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	/* No waiting: the lease goes with the last reference to the file. */
+	lease_status(c, &st);
+	report(st.nr_leases == base.nr_leases && st.nr_write == base.nr_write,
+	       "lease still counted",
+	       "L5 kernel SIGKILL of the holder ends its lease at once");
+}
+
 void
 conform_lease_notify(struct conform *c)
 {
@@ -234,4 +286,5 @@ conform_lease_notify(struct conform *c)
 	lease_status(c, &base);
 	check_unseal_revoke(c, &base);
 	check_pin_unseal(c);
+	check_killed_holder(c);
 }
