@@ -176,11 +176,14 @@ for fs in xfs ext4; do
 	result $? "VM: $fs unmounts cleanly after the checks"
 done
 
-bad=$(grep -nE 'Oops|BUG|WARNING|Call Trace|Kernel panic|general protection' \
+# BUG also catches "BUG: sleeping function called from invalid context";
+# lockdep reports start with "WARNING: possible circular locking
+# dependency" and similar, or end with "INFO: lockdep is turned off".
+bad=$(grep -nE 'Oops|BUG|WARNING|Call Trace|Kernel panic|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|Leaked locks' \
 	"$work/console.log")
 [ -z "$bad" ] || echo "$bad" | head -20 | sed 's/^/    console: /'
 result "$([ -z "$bad" ] && echo 0 || echo 1)" \
-	"VM: no oops, BUG, WARNING or call trace on the console"
+	"VM: no oops, BUG, WARNING, lockdep report, leaked lock or call trace on the console"
 
 vm_map=$(vm_part xcheck | grep '^EXT ')
 [ -n "$host_map" ] && [ "$host_map" = "$vm_map" ]
