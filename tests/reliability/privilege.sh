@@ -25,8 +25,8 @@ img=$tmp/img
 mnt=$tmp/mnt
 mkdir "$mnt"
 # the programs must be reachable by bmaptest
-cp "$REL/relpriv" "$REL/relhold" "$tmp/"
-chmod 755 "$tmp/relpriv" "$tmp/relhold"
+cp "$REL/relpriv" "$REL/relhold" "$BMAPCTL" "$tmp/"
+chmod 755 "$tmp/relpriv" "$tmp/relhold" "$tmp/bmapctl"
 mount_bmapfs "$img" "$mnt" \
 	create=128M,allow_other,lease_break_time=2,pin_limit=1M ||
 	die "cannot mount"
@@ -71,7 +71,7 @@ check "L1 user cannot open root's 0644 file for writing (no write lease)" \
 r=$(u lease "$mnt/shared" read)
 check "L1 user cannot take a read lease on root's file it can read ($r)" \
 	test "$r" = EACCES
-r=$(as_user timeout 10 "$BMAPCTL" lease "$mnt/shared" 2>&1)
+r=$(as_user timeout 10 "$tmp/bmapctl" lease "$mnt/shared" 2>&1)
 rc=$?
 check "L1 bmapctl lease names the file and the owner-or-CAP_LEASE rule (exit $rc)" \
 	test $rc -eq 1 -a "$r" = "bmapctl: $mnt/shared: Permission denied: only the file's owner or a holder of CAP_LEASE may lease it"
