@@ -132,6 +132,8 @@ struct bmap_cred bmapfs_cred(fuse_req_t req);
 void bmapfs_data_changed(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino);
 int bmapfs_zero_grown(struct bmapfs *b, struct bmap_file *bf,
 		      uint64_t new_size, uint64_t from, uint64_t to);
+void bmapfs_grow_begin(struct bmap_file *bf);
+void bmapfs_grow_end(struct bmap_file *bf);
 
 /* ops_dir.c */
 /* a removal saw another inode than the engine checked: start over */

@@ -85,10 +85,14 @@ static int grow(struct bmapfs *b, struct bmap_file *bf, uint64_t end)
 
 	if (end <= bmap_file_size(bf))
 		return 0;
+	bmapfs_grow_begin(bf);
 	bmap_file_io_begin(bf);
 	ret = bmapfs_zero_grown(b, bf, end, 0, 0);
 	bmap_file_io_end(bf);
-	return ret ? ret : bmap_file_truncate(bf, end, 0);
+	if (!ret)
+		ret = bmap_file_truncate(bf, end, 0);
+	bmapfs_grow_end(bf);
+	return ret;
 }
 
 static int do_fallocate(struct bmapfs *b, struct bmap_file *bf, int mode,

@@ -17,6 +17,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -211,6 +213,42 @@ static int zero_written(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
 }
 
 /*
+ * Growing a file is two steps: zero what the new size exposes
+ * (bmapfs_zero_grown), then move the size.  Two growths of one file must
+ * not interleave, or one zeroes blocks past its stale idea of the size
+ * that the other has just written or committed there.  The kernel
+ * serializes truncate and writes on an inode (i_rwsem) but not lease
+ * commits, which arrive as ioctls, so every growth takes one of these
+ * mutexes, picked by the file.  A growth recalls no lease, so a holder's
+ * commit never waits behind a recall here.  Order: before the I/O
+ * bracket, whose io_lock a shrinking truncate takes exclusively.
+ */
+#define GROW_LOCKS 64
+
+static pthread_mutex_t grow_locks[GROW_LOCKS] = {
+	[0 ... GROW_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER
+};
+
+static pthread_mutex_t *grow_lock_of(struct bmap_file *bf)
+{
+	return &grow_locks[((uintptr_t)bf >> 6) % GROW_LOCKS];
+}
+
+/* bmapfs_grow_begin - start growing @bf's file; see above */
+void bmapfs_grow_begin(struct bmap_file *bf)
+{
+	if (pthread_mutex_lock(grow_lock_of(bf)))
+		abort();
+}
+
+/* bmapfs_grow_end - end a bmapfs_grow_begin() */
+void bmapfs_grow_end(struct bmap_file *bf)
+{
+	if (pthread_mutex_unlock(grow_lock_of(bf)))
+		abort();
+}
+
+/*
  * bmapfs_zero_grown - the file is about to grow to @new_size, and the
  * operation growing it writes [@from, @to) (nothing if @from >= @to):
  * every other byte between the old size and @new_size must then read
@@ -219,7 +257,8 @@ static int zero_written(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
  * data write of an extending write or commit and its size update leaves
  * that data past the size an e2fsck accepts, in the EOF block or in a
  * whole written block after it.  As XFS zeroes up to the new EOF before
- * it moves it.  Sealed files never grow.  Call inside the I/O bracket.
+ * it moves it.  Sealed files never grow.  Call inside the I/O bracket,
+ * between bmapfs_grow_begin() and the size change.
  */
 int bmapfs_zero_grown(struct bmapfs *b, struct bmap_file *bf,
 		      uint64_t new_size, uint64_t from, uint64_t to)
@@ -409,12 +448,16 @@ static int range_types(struct bmap_file *bf, uint64_t off, uint64_t end)
 static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 		    size_t size, uint64_t off)
 {
-	bool inside;
+	bool inside, grows;
 	int types, ret;
 
 	if (off + size < off ||
 	    off + size > (uint64_t)0xffffffff * b->img.block_size)
 		return -EFBIG;
+	/* only a commit can move the size meanwhile, and only up */
+	grows = off + size > bmap_file_size(bf);
+	if (grows)
+		bmapfs_grow_begin(bf);
 	bmap_file_io_begin(bf);
 	types = range_types(bf, off, off + size);
 	inside = off + size <= bmap_file_size(bf);
@@ -439,6 +482,8 @@ static int do_write(struct bmapfs *b, struct bmap_file *bf, const char *buf,
 		ret = bmap_file_write_end(bf, off, size);
 out_end:
 	bmap_file_io_end(bf);
+	if (grows)
+		bmapfs_grow_end(bf);
 	return ret;
 }
 

@@ -24,6 +24,7 @@ int bmapfs_engine_trunc(struct bmapfs *b, ext2_ino_t ino, uint64_t size,
 			struct bmap_file *bf)
 {
 	struct bmap_file *own = NULL;
+	bool grows;
 	int ret;
 
 	if (size > (uint64_t)0xffffffff * b->img.block_size)
@@ -34,11 +35,17 @@ int bmapfs_engine_trunc(struct bmapfs *b, ext2_ino_t ino, uint64_t size,
 			return -errno;
 		bf = own;
 	}
+	/* a shrink recalls leases: never with the grow lock held */
+	grows = size > bmap_file_size(bf);
+	if (grows)
+		bmapfs_grow_begin(bf);
 	bmap_file_io_begin(bf);
 	ret = bmapfs_zero_grown(b, bf, size, 0, 0);
 	bmap_file_io_end(bf);
 	if (!ret)
 		ret = bmap_file_truncate(bf, size, 0);
+	if (grows)
+		bmapfs_grow_end(bf);
 	bmap_file_put(own);
 	return ret;
 }

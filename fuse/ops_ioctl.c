@@ -185,6 +185,7 @@ static int ioc_commit(struct ioctl_ctx *c)
 	const struct bmap_commit_args *in = c->in;
 	struct bmap_owner *owner;
 	int ret = need_file(c);
+	bool grows;
 
 	if (ret)
 		return ret;
@@ -194,17 +195,20 @@ static int ioc_commit(struct ioctl_ctx *c)
 	if (!owner)
 		return -ENOMEM;
 	/* a commit that grows the file: the rest of the new part is zeroes */
-	if ((in->flags & BMAP_COMMIT_SIZE) && in->length &&
-	    in->length <= UINT64_MAX - in->offset) {
+	grows = (in->flags & BMAP_COMMIT_SIZE) && in->length &&
+		in->length <= UINT64_MAX - in->offset;
+	if (grows) {
+		bmapfs_grow_begin(c->h->bf);
 		bmap_file_io_begin(c->h->bf);
 		ret = bmapfs_zero_grown(c->b, c->h->bf, in->new_size,
 					in->offset, in->offset + in->length);
 		bmap_file_io_end(c->h->bf);
-		if (ret)
-			return ret;
 	}
-	ret = bmap_lease_commit(owner, in->lease_id, in->offset, in->length,
-				in->new_size, in->flags);
+	if (!ret)
+		ret = bmap_lease_commit(owner, in->lease_id, in->offset,
+					in->length, in->new_size, in->flags);
+	if (grows)
+		bmapfs_grow_end(c->h->bf);
 	if (!ret)
 		fuse_lowlevel_notify_inval_inode(c->b->se, c->ino, in->offset,
 						 in->length);

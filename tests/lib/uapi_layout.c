@@ -68,6 +68,14 @@ static void map(void)
 	FIELD(bmap_map_large_args, nr_extents);
 	FIELD(bmap_map_large_args, next_offset);
 	FIELD(bmap_map_large_args, extents);
+	CONST(BMAP_IOC_COMMIT);
+	CONST(BMAP_COMMIT_SIZE);
+	STRUCT(bmap_commit_args);
+	FIELD(bmap_commit_args, lease_id);
+	FIELD(bmap_commit_args, offset);
+	FIELD(bmap_commit_args, length);
+	FIELD(bmap_commit_args, new_size);
+	FIELD(bmap_commit_args, flags);
 }
 
 static void events(void)
