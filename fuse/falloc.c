@@ -81,18 +81,9 @@ static int zero_edges(struct bmapfs *b, struct bmap_file *bf, uint64_t off,
 /* Grow the file to @end; the new part reads as zeroes (zero_grown). */
 static int grow(struct bmapfs *b, struct bmap_file *bf, uint64_t end)
 {
-	int ret;
-
 	if (end <= bmap_file_size(bf))
 		return 0;
-	bmapfs_grow_begin(bf);
-	bmap_file_io_begin(bf);
-	ret = bmapfs_zero_grown(b, bf, end, 0, 0);
-	bmap_file_io_end(bf);
-	if (!ret)
-		ret = bmap_file_truncate(bf, end, 0);
-	bmapfs_grow_end(bf);
-	return ret;
+	return bmapfs_engine_trunc(b, 0, end, bf);
 }
 
 static int do_fallocate(struct bmapfs *b, struct bmap_file *bf, int mode,

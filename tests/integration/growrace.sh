@@ -17,21 +17,7 @@ setup_mount create=64M
 # kv KEY: a value growrace.py printed
 kv() { sed -n "s/^$1 //p" "$tmp/race.out"; }
 
-pid=$(cat "$tmp/bmapfs.pid")
-mkfifo "$tmp/gdb.in"
-SEALRACE_READY=$tmp/gdb.ready SEALRACE_PAUSE_AT=zero_written \
-	SEALRACE_CALLER=bmapfs_zero_grown gdb -q -iex 'set non-stop on' \
-	-iex 'set pagination off' -iex 'set confirm off' -p "$pid" \
-	-x "$top/tests/integration/sealrace-pause.py" \
-	< "$tmp/gdb.in" > "$tmp/gdb.log" 2>&1 &
-gdb_pid=$!
-exec 7> "$tmp/gdb.in"
-for _ in $(seq 300); do
-	[ -e "$tmp/gdb.ready" ] && break
-	kill -0 $gdb_pid 2>/dev/null || break
-	sleep 0.1
-done
-if [ -e "$tmp/gdb.ready" ]; then
+if gdb_pause_start zero_written bmapfs_zero_grown; then
 	: > "$mnt/f"
 	python3 "$top/tests/integration/growrace.py" "$mnt/f" "$img" \
 		> "$tmp/race.out" 2>&1
@@ -47,13 +33,9 @@ if [ -e "$tmp/gdb.ready" ]; then
 		test "$(kv a_block_intact)" = 1
 	check "P3 the bytes between read as zeroes" test "$(kv between_zero)" = 1
 else
-	sed 's/^/[gdb] /' "$tmp/gdb.log"
 	no "gdb could not pause bmapfs in zero_written"
 fi
-printf 'delete\ndetach\nquit\n' >&7
-exec 7>&-
-wait $gdb_pid 2>/dev/null
-kill -CONT "$pid" 2>/dev/null
+gdb_pause_stop
 check "P2 clean unmount" umount_bmapfs "$mnt"
 check "P2 e2fsck -fn finds nothing" fsck_clean "$img"
 summary

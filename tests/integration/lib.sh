@@ -129,3 +129,37 @@ status_field() {
 
 # lt A B: A < B, as decimal numbers.
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
+# gdb_pause_start FUNCTION CALLER: attach gdb to the mounted bmapfs so
+# that each worker entering FUNCTION from CALLER sleeps 0.2 s there
+# (sealrace-pause.py), the other threads running on; returns non-zero,
+# with gdb's log printed, when gdb could not attach.  gdb_pause_stop
+# detaches.  Widens a race window so that a test can aim into it.
+gdb_pause_start() {
+	mkfifo "$tmp/gdb.in"
+	SEALRACE_READY=$tmp/gdb.ready SEALRACE_PAUSE_AT=$1 \
+		SEALRACE_CALLER=$2 gdb -q -iex 'set non-stop on' \
+		-iex 'set pagination off' -iex 'set confirm off' \
+		-p "$(cat "$tmp/bmapfs.pid")" \
+		-x "$top/tests/integration/sealrace-pause.py" \
+		< "$tmp/gdb.in" > "$tmp/gdb.log" 2>&1 &
+	gdb_pid=$!
+	# gdb reads its commands from here until gdb_pause_stop closes it
+	exec 7> "$tmp/gdb.in"
+	for _ in $(seq 300); do
+		[ -e "$tmp/gdb.ready" ] && return 0
+		kill -0 $gdb_pid 2>/dev/null || break
+		sleep 0.1
+	done
+	sed 's/^/[gdb] /' "$tmp/gdb.log"
+	return 1
+}
+
+gdb_pause_stop() {
+	# a killed gdb would leave its breakpoint in bmapfs: detach
+	printf 'delete\ndetach\nquit\n' >&7
+	exec 7>&-
+	wait $gdb_pid 2>/dev/null
+	# a thread gdb stopped may be left with its SIGSTOP pending
+	kill -CONT "$(cat "$tmp/bmapfs.pid")" 2>/dev/null
+}

@@ -32,34 +32,13 @@ race() {
 
 # paused_race ROUNDS: sealrace with gdb pausing the removals
 paused_race() {
-	local pid gdb_pid
-
-	pid=$(cat "$tmp/bmapfs.pid")
-	mkfifo "$tmp/gdb.in"
-	SEALRACE_READY=$tmp/gdb.ready gdb -q -iex 'set non-stop on' \
-		-iex 'set pagination off' -iex 'set confirm off' -p "$pid" \
-		-x "$top/tests/integration/sealrace-pause.py" \
-		< "$tmp/gdb.in" > "$tmp/gdb.log" 2>&1 &
-	gdb_pid=$!
-	# gdb reads its commands from here until we close it
-	exec 7> "$tmp/gdb.in"
-	for _ in $(seq 300); do
-		[ -e "$tmp/gdb.ready" ] && break
-		kill -0 $gdb_pid 2>/dev/null || break
-		sleep 0.1
-	done
-	if [ -e "$tmp/gdb.ready" ]; then
+	if gdb_pause_start "${SEALRACE_PAUSE_AT:-run_locked}" \
+			   "${SEALRACE_CALLER:-bmap_file_unlink_with}"; then
 		race "paused at the removal" "$1"
 	else
-		sed 's/^/[gdb] /' "$tmp/gdb.log"
 		no "S3 gdb could not pause bmapfs at the removal"
 	fi
-	# a killed gdb would leave its breakpoint in bmapfs: detach
-	printf 'delete\ndetach\nquit\n' >&7
-	exec 7>&-
-	wait $gdb_pid 2>/dev/null
-	# a thread gdb stopped may be left with its SIGSTOP pending
-	kill -CONT "$pid" 2>/dev/null
+	gdb_pause_stop
 }
 
 race stress "$rounds"
