@@ -6,23 +6,13 @@
 # an unsealed file gets no block from FIBMAP (0) and EINVAL from swapon.  Needs root,
 # loop devices and /dev/fuse; a missing tool fails, never skips.
 set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-B=$top/tools/bmapctl
-passed=0
-failed=0
+# ok/no/die/summary and the tree's paths from the integration tests' lib
+. "$(dirname "$0")/../../tests/integration/lib.sh"
+B=$BMAPCTL
 
+# check STATUS NAME: a check named NAME passed when STATUS is 0
 check() {
-	if [ "$1" -eq 0 ]; then
-		echo "PASS fuseblk: $2"; passed=$((passed + 1))
-	else
-		echo "FAIL fuseblk: $2"; failed=$((failed + 1))
-	fi
-}
-
-die() {
-	echo "FAIL fuseblk: setup: $*"
-	echo "$passed passed, $((failed + 1)) failed"
-	exit 1
+	if [ "$1" -eq 0 ]; then ok "fuseblk: $2"; else no "fuseblk: $2"; fi
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root"
@@ -115,5 +105,4 @@ rc=$?
 [ $rc -ne 0 ] && ! grep -q "^$mnt/swap " /proc/swaps
 check $? "swapon refuses the unsealed file (exit $rc)"
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+summary

@@ -6,23 +6,13 @@
 # for bad units and for -u with --json.  Needs root, a loop device and
 # /dev/fuse; a missing tool fails, never skips.
 set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-B=$top/tools/bmapctl
-passed=0
-failed=0
+# ok/no/die/summary and the tree's paths from the integration tests' lib
+. "$(dirname "$0")/../../tests/integration/lib.sh"
+B=$BMAPCTL
 
+# check STATUS NAME: a check named NAME passed when STATUS is 0
 check() {
-	if [ "$1" -eq 0 ]; then
-		echo "PASS map units: $2"; passed=$((passed + 1))
-	else
-		echo "FAIL map units: $2"; failed=$((failed + 1))
-	fi
-}
-
-die() {
-	echo "FAIL map units: setup: $*"
-	echo "$passed passed, $((failed + 1)) failed"
-	exit 1
+	if [ "$1" -eq 0 ]; then ok "map units: $2"; else no "map units: $2"; fi
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root"
@@ -141,5 +131,4 @@ have=$(sectors_rows "$g" | awk '{ print $1, $2, $3 }')
 [ -n "$want" ] && [ "$have" = "$want" ]
 check $? "bmapfs (lease source): -u sectors = the byte table in 512-byte units"
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+summary
