@@ -13,15 +13,7 @@
 # SIGKILL of the daemon (P3).
 . "$(dirname "$0")/lib.sh"
 need dd strace setcap getcap runuser python3 cmp
-id bmaptest >/dev/null 2>&1 ||
-	useradd -r -M -s /usr/sbin/nologin bmaptest || die "no user bmaptest"
-setup_mount create=64M,allow_other
-chmod 777 "$mnt"
-
-f=$mnt/f
-blk=$tmp/blk
-head -c 4096 /dev/urandom > "$blk"
-head -c 65536 /dev/urandom > "$f" || die "cannot write the test file"
+setup_user_file
 
 # bw [USER]: one 4 KiB buffered write of $blk at the start of $f
 bw() {

@@ -163,3 +163,18 @@ gdb_pause_stop() {
 	# a thread gdb stopped may be left with its SIGSTOP pending
 	kill -CONT "$(cat "$tmp/bmapfs.pid")" 2>/dev/null
 }
+
+# setup_user_file: a 64M bmapfs mount that the unprivileged user bmaptest
+# may use (allow_other, a world-writable root), $f a 64 KiB file of
+# random bytes on it and $blk 4 KiB of random bytes to write into it
+setup_user_file() {
+	id bmaptest >/dev/null 2>&1 ||
+		useradd -r -M -s /usr/sbin/nologin bmaptest ||
+		die "no user bmaptest"
+	setup_mount create=64M,allow_other
+	chmod 777 "$mnt"
+	f=$mnt/f
+	blk=$tmp/blk
+	head -c 4096 /dev/urandom > "$blk"
+	head -c 65536 /dev/urandom > "$f" || die "cannot write the test file"
+}

@@ -20,15 +20,7 @@
 . "$(dirname "$0")/lib.sh"
 need dd strace setcap getcap runuser python3 cmp
 DIOMAP=$top/tests/integration/diomap
-id bmaptest >/dev/null 2>&1 ||
-	useradd -r -M -s /usr/sbin/nologin bmaptest || die "no user bmaptest"
-setup_mount create=64M,allow_other
-chmod 777 "$mnt"
-
-f=$mnt/f
-blk=$tmp/blk
-head -c 4096 /dev/urandom > "$blk"
-head -c 65536 /dev/urandom > "$f" || die "cannot write the test file"
+setup_user_file
 
 # dw [USER]: one 4 KiB O_DIRECT write of $blk at the start of $f
 dw() {
