@@ -28,7 +28,8 @@ e2fsprogs)
 	make -s -C "$b/obj" -j"$jobs" "$w" libs
 	make -s -C "$b/obj/e2fsck" -j"$jobs" "$w" e2fsck
 	make -s -C "$b/obj/debugfs" -j"$jobs" "$w" debugfs
-	make -s -C "$b/obj/misc" -j"$jobs" "$w" lsattr chattr
+	make -s -C "$b/obj/misc" -j"$jobs" "$w" lsattr chattr \
+		mke2fs tune2fs dumpe2fs
 	;;
 xfsprogs)
 	if [ ! -f "$b/src/include/builddefs" ]; then

@@ -14,7 +14,8 @@ programs() {
 	case "$1" in
 	e2fsprogs)
 		echo obj/e2fsck/e2fsck obj/debugfs/debugfs obj/misc/lsattr \
-			obj/misc/chattr ;;
+			obj/misc/chattr obj/misc/mke2fs obj/misc/tune2fs \
+			obj/misc/dumpe2fs ;;
 	xfsprogs)
 		echo src/repair/xfs_repair src/db/xfs_db src/io/xfs_io ;;
 	esac

@@ -38,7 +38,8 @@ die() {
 
 [ "$(id -u)" -eq 0 ] || die "needs root"
 [ -c /dev/fuse ] || die "/dev/fuse is missing"
-for t in e2fsck debugfs lsattr chattr xfs_repair xfs_db xfs_io; do
+for t in e2fsck debugfs lsattr chattr mke2fs tune2fs dumpe2fs xfs_repair \
+	xfs_db xfs_io; do
 	[ -x "$bin/$t" ] || die "$bin/$t is missing (make -C progs build)"
 done
 for t in mkfs.ext4 mkfs.xfs xfs_repair mountpoint fusermount3; do
@@ -139,6 +140,39 @@ out=$("$bin/debugfs" -R "stat sealed" "$img" 2>&1)
 grep -q '^Block map: sealed (EXT4_IOMAP_IMMUTABLE_FL)' <<<"$out"
 check $? "patched debugfs stat names the seal of the bmapfs-sealed file"
 
+# ext4_features IMG: the feature names the patched dumpe2fs prints
+ext4_features() {
+	"$bin/dumpe2fs" -h "$1" 2>/dev/null | sed -n 's/^Filesystem features: *//p'
+}
+
+# bmapfs does not set sealed_maps yet: its images are the ones sealed
+# before the format decision, which e2fsck brings to a consistent state
+cp "$img" "$tmp/nofeat.img"
+out=$("$bin/e2fsck" -fn "$tmp/nofeat.img" 2>&1)
+rc=$?
+[ $rc -eq 4 ] && grep -q 'Sealed inode 12 is on a filesystem without the sealed_maps feature' <<<"$out" &&
+	grep -q 'Set sealed_maps feature? no' <<<"$out" &&
+	[[ " $(ext4_features "$tmp/nofeat.img") " != *" sealed_maps "* ]]
+check $? "e2fsck-nofeature-report: patched e2fsck -fn reports a sealed file on a filesystem without sealed_maps (exit $rc)"
+
+out=$("$bin/e2fsck" -fp "$tmp/nofeat.img" 2>&1)
+rc=$?
+[ $rc -eq 1 ] && grep -q 'SEALED_MAPS FEATURE SET' <<<"$out" &&
+	[[ " $(ext4_features "$tmp/nofeat.img") " == *" sealed_maps "* ]] &&
+	"$bin/debugfs" -R "stat sealed" "$tmp/nofeat.img" 2>/dev/null |
+	grep -q '^Block map: sealed' &&
+	"$bin/e2fsck" -fn "$tmp/nofeat.img" >/dev/null 2>&1
+check $? "e2fsck-nofeature-preen: patched e2fsck -p sets sealed_maps, keeps the seal, then the image is clean (exit $rc)"
+
+map_before=$(ext4_map "$img" sealed)
+out=$("$bin/e2fsck" -fy "$img" 2>&1)
+rc=$?
+[ $rc -eq 1 ] && grep -q 'Set sealed_maps feature? yes' <<<"$out" &&
+	[ "$(grep -c 'without the sealed_maps feature' <<<"$out")" -eq 1 ] &&
+	[[ " $(ext4_features "$img") " == *" sealed_maps "* ]] &&
+	[ "$(ext4_map "$img" sealed)" = "$map_before" ]
+check $? "e2fsck-nofeature-fix: patched e2fsck -fy sets sealed_maps once and keeps the seal and the map (exit $rc)"
+
 out=$("$bin/e2fsck" -fn "$img" 2>&1)
 rc=$?
 [ $rc -eq 0 ] && grep -q '1 sealed file, its block map whole' <<<"$out"
@@ -184,6 +218,32 @@ out=$("$bin/e2fsck" -fn "$tmp/dir.img" 2>&1)
 rc=$?
 [ $rc -eq 4 ] && grep -q 'has the sealed block map flag set, but is not a regular file' <<<"$out"
 check $? "patched e2fsck reports the seal on a directory (exit $rc)"
+
+# --- ext4: mke2fs and tune2fs set sealed_maps; ^sealed_maps is guarded ---
+truncate -s 32M "$tmp/mk.img" &&
+	"$bin/mke2fs" -q -F -t ext4 -O sealed_maps "$tmp/mk.img" >/dev/null 2>&1
+rc=$?
+[ $rc -eq 0 ] && [[ " $(ext4_features "$tmp/mk.img") " == *" sealed_maps "* ]] &&
+	"$bin/debugfs" -R features "$tmp/mk.img" 2>/dev/null | grep -q sealed_maps
+check $? "mke2fs-sealed-maps: patched mke2fs -O sealed_maps sets the feature, dumpe2fs and debugfs name it (exit $rc)"
+
+"$bin/tune2fs" -O ^sealed_maps "$tmp/mk.img" >/dev/null 2>&1 &&
+	[[ " $(ext4_features "$tmp/mk.img") " != *" sealed_maps "* ]] &&
+	"$bin/tune2fs" -O sealed_maps "$tmp/mk.img" >/dev/null 2>&1 &&
+	[[ " $(ext4_features "$tmp/mk.img") " == *" sealed_maps "* ]]
+check $? "tune2fs-sealed-maps: patched tune2fs -O ^sealed_maps clears it without sealed files, -O sealed_maps sets it"
+
+head -c 8192 /dev/urandom >"$tmp/data0"
+"$bin/debugfs" -w -R "write $tmp/data0 f" "$tmp/mk.img" >/dev/null 2>&1
+"$bin/debugfs" -w -R "set_inode_field f flags 0x880000" "$tmp/mk.img" \
+	>/dev/null 2>&1
+out=$("$bin/tune2fs" -O ^sealed_maps "$tmp/mk.img" 2>&1)
+rc=$?
+[ $rc -ne 0 ] && grep -q 'inode 12 has a sealed block map' <<<"$out" &&
+	grep -q 'Unseal every sealed file first' <<<"$out" &&
+	[[ " $(ext4_features "$tmp/mk.img") " == *" sealed_maps "* ]] &&
+	"$bin/e2fsck" -fn "$tmp/mk.img" >/dev/null 2>&1
+check $? "tune2fs-clear-refused: patched tune2fs -O ^sealed_maps refuses while inode 12 is sealed, nothing changed (exit $rc)"
 
 # --- ext4: blocks claimed by a sealed file and another file -------------
 # B's extent is pointed at A's blocks with debugfs's extent editor.
