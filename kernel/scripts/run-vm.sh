@@ -190,6 +190,10 @@ bad=$(grep -nE 'Oops|BUG|WARNING|Call Trace|Kernel panic|general protection|poss
 result "$([ -z "$bad" ] && echo 0 || echo 1)" \
 	"VM: no oops, BUG, WARNING, lockdep report, leaked lock or call trace on the console"
 
+# a kernel built without lockdep would pass the search above unseen
+grep -q 'Lock dependency validator' "$work/console.log"
+result $? "VM: the kernel runs with lockdep (PROVE_LOCKING) on"
+
 vm_map=$(vm_part xcheck | grep '^EXT ')
 [ -n "$host_map" ] && [ "$host_map" = "$vm_map" ]
 result $? "P1 the map the patched kernel reports equals the map" \
