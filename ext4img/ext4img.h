@@ -342,7 +342,7 @@ int ext4img_set_entry(struct ext4img *img, ext2_ino_t dir, const char *name,
 int ext4img_remove_entry(struct ext4img *img, ext2_ino_t dir,
 			 const char *name, ext2_ino_t ino);
 int ext4img_dir_is_empty(struct ext4img *img, ext2_ino_t dir);
-int ext4img_drop_link(struct ext4img *img, ext2_ino_t ino, bool *last);
+int ext4img_drop_link(struct ext4img *img, ext2_ino_t ino);
 int ext4img_free_inode(struct ext4img *img, ext2_ino_t ino);
 /* takes the lock */
 int ext4img_evict(struct ext4img *img, ext2_ino_t ino);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "ext4img.h"
+#include <ext2fs/ext3_extents.h>	/* after ext2fs.h: its types */
 
 /* ext4img_check_name - ext4's name rules.  Lock not needed. */
 int ext4img_check_name(const char *name)
@@ -255,12 +256,76 @@ int ext4img_touch_dir(struct ext4img *img, ext2_ino_t dir)
 	return ext4img_write_inode(img, dir, &in);
 }
 
+/* Lower the link count in @in for one link gone; directories lose both. */
+static bool drop_one_link(struct ext4img *img, ext2_ino_t ino,
+			  struct ext2_inode_large *in)
+{
+	if (LINUX_S_ISDIR(in->i_mode) || in->i_links_count <= 1)
+		in->i_links_count = 0;
+	else
+		in->i_links_count--;
+	ext4img_touch(in, EXT4IMG_CTIME);
+	/* a removed directory's entries can never be looked up again */
+	if (LINUX_S_ISDIR(in->i_mode))
+		ext4img_dcache_forget(img, ino);
+	return in->i_links_count == 0;
+}
+
+/*
+ * Whether @in maps no block: an extent tree that is only its empty root.
+ * ext2fs_punch would find nothing to free but still rewrite the inode,
+ * which for a newly created, empty file was a third write per unlink.
+ */
+static bool maps_nothing(const struct ext2_inode_large *in)
+{
+	const struct ext3_extent_header *eh = (const void *)in->i_block;
+
+	return (in->i_flags & EXT4_EXTENTS_FL) &&
+	       ext2fs_le16_to_cpu(eh->eh_magic) == EXT3_EXT_MAGIC &&
+	       !ext2fs_le16_to_cpu(eh->eh_depth) &&
+	       !ext2fs_le16_to_cpu(eh->eh_entries);
+}
+
+/*
+ * Free @ino, whose inode with no link left is @in (maybe not written
+ * yet): xattr block, blocks, then the inode itself in one write.
+ */
+static int free_loaded(struct ext4img *img, ext2_ino_t ino,
+		       struct ext2_inode_large *in)
+{
+	errcode_t err;
+	int ret;
+
+	/* the number may come back as a new directory */
+	ext4img_dcache_forget(img, ino);
+	err = ext2fs_free_ext_attr(img->fs, ino, in);
+	if (err)
+		return ext4img_err(err);
+	if (!maps_nothing(in) &&
+	    ext2fs_inode_has_valid_blocks2(img->fs, (struct ext2_inode *)in)) {
+		err = ext2fs_punch(img->fs, ino, (struct ext2_inode *)in, NULL,
+				   0, ~0ULL);
+		if (err)
+			return ext4img_err(err);
+		ret = ext4img_read_inode(img, ino, in);
+		if (ret)
+			return ret;
+	}
+	in->i_dtime = time(NULL);
+	ret = ext4img_write_inode(img, ino, in);
+	if (ret)
+		return ret;
+	ext2fs_inode_alloc_stats2(img->fs, ino, -1, LINUX_S_ISDIR(in->i_mode));
+	return 0;
+}
+
 /*
  * ext4img_drop_link - one link of @ino went away (the entry is already
- * gone).  Directories lose both their links at once.  @last says whether
- * the inode has no link left.
+ * gone).  Directories lose both their links at once.  When no link is
+ * left the inode is freed, in the same inode write, unless it is open:
+ * then it is marked so that its last release frees it (ext4img_iput).
  */
-int ext4img_drop_link(struct ext4img *img, ext2_ino_t ino, bool *last)
+int ext4img_drop_link(struct ext4img *img, ext2_ino_t ino)
 {
 	struct ext2_inode_large in;
 	int ret;
@@ -268,16 +333,9 @@ int ext4img_drop_link(struct ext4img *img, ext2_ino_t ino, bool *last)
 	ret = ext4img_read_inode(img, ino, &in);
 	if (ret)
 		return ret;
-	if (LINUX_S_ISDIR(in.i_mode) || in.i_links_count <= 1)
-		in.i_links_count = 0;
-	else
-		in.i_links_count--;
-	ext4img_touch(&in, EXT4IMG_CTIME);
-	*last = in.i_links_count == 0;
-	/* a removed directory's entries can never be looked up again */
-	if (LINUX_S_ISDIR(in.i_mode))
-		ext4img_dcache_forget(img, ino);
-	return ext4img_write_inode(img, ino, &in);
+	if (!drop_one_link(img, ino, &in) || ext4img_mark_unlinked(img, ino))
+		return ext4img_write_inode(img, ino, &in);
+	return free_loaded(img, ino, &in);
 }
 
 /*
@@ -287,7 +345,6 @@ int ext4img_drop_link(struct ext4img *img, ext2_ino_t ino, bool *last)
 int ext4img_free_inode(struct ext4img *img, ext2_ino_t ino)
 {
 	struct ext2_inode_large in;
-	errcode_t err;
 	int ret;
 
 	ret = ext4img_read_inode(img, ino, &in);
@@ -295,26 +352,7 @@ int ext4img_free_inode(struct ext4img *img, ext2_ino_t ino)
 		return ret;
 	if (in.i_links_count || !in.i_mode)
 		return 0;
-	/* the number may come back as a new directory */
-	ext4img_dcache_forget(img, ino);
-	err = ext2fs_free_ext_attr(img->fs, ino, &in);
-	if (err)
-		return ext4img_err(err);
-	if (ext2fs_inode_has_valid_blocks2(img->fs, (struct ext2_inode *)&in)) {
-		err = ext2fs_punch(img->fs, ino, (struct ext2_inode *)&in, NULL,
-				   0, ~0ULL);
-		if (err)
-			return ext4img_err(err);
-		ret = ext4img_read_inode(img, ino, &in);
-		if (ret)
-			return ret;
-	}
-	in.i_dtime = time(NULL);
-	ret = ext4img_write_inode(img, ino, &in);
-	if (ret)
-		return ret;
-	ext2fs_inode_alloc_stats2(img->fs, ino, -1, LINUX_S_ISDIR(in.i_mode));
-	return 0;
+	return free_loaded(img, ino, &in);
 }
 
 /* ext4img_evict - free @ino now; takes the lock itself. */

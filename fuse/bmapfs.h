@@ -145,7 +145,6 @@ int bmapfs_last_link_unchecked(ext2_ino_t ino,
 			       ext2_ino_t checked);
 int bmapfs_remove_guarded(struct bmapfs *b, ext2_ino_t victim,
 			  unsigned int flags, bmapfs_remove_fn fn, void *arg);
-int bmapfs_forget_inode(struct bmapfs *b, ext2_ino_t ino);
 
 /* ops_file.c */
 int bmapfs_engine_trunc(struct bmapfs *b, ext2_ino_t ino, uint64_t size,

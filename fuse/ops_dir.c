@@ -291,17 +291,6 @@ int bmapfs_remove_guarded(struct bmapfs *b, ext2_ino_t victim,
 	return ret;
 }
 
-/*
- * bmapfs_forget_inode - @ino lost its last link: free it now, or at its
- * last release if it is open.  Lock held.
- */
-int bmapfs_forget_inode(struct bmapfs *b, ext2_ino_t ino)
-{
-	if (ext4img_mark_unlinked(&b->img, ino))
-		return 0;
-	return ext4img_free_inode(&b->img, ino);
-}
-
 struct remove_args {
 	fuse_req_t	req;
 	ext2_ino_t	dir;
@@ -337,7 +326,6 @@ static int remove_locked(struct bmapfs *b, void *arg, ext2_ino_t checked)
 	struct remove_args *a = arg;
 	struct ext2_inode_large in;
 	ext2_ino_t want = a->ino;
-	bool last;
 	int ret;
 
 	ret = remove_prepare(b, a, &in);
@@ -354,13 +342,11 @@ static int remove_locked(struct bmapfs *b, void *arg, ext2_ino_t checked)
 	ret = ext4img_remove_entry(&b->img, a->dir, a->name, a->ino);
 	if (ret)
 		return ret;
-	ret = ext4img_drop_link(&b->img, a->ino, &last);
+	ret = ext4img_drop_link(&b->img, a->ino);
 	if (!ret && a->rmdir)
 		ret = ext4img_adjust_links(&b->img, a->dir, -1);
 	if (!ret)
 		ret = ext4img_touch_dir(&b->img, a->dir);
-	if (!ret && last)
-		ret = bmapfs_forget_inode(b, a->ino);
 	return ret;
 }
 

@@ -127,7 +127,6 @@ static int new_whiteout(struct bmapfs *b, struct rename_args *a,
 static int do_move(struct bmapfs *b, struct rename_args *a)
 {
 	struct ext2_inode_large win;
-	bool last = false;
 	ext2_ino_t wh;
 	int ret;
 
@@ -155,11 +154,9 @@ static int do_move(struct bmapfs *b, struct rename_args *a)
 		ret = ext4img_adjust_links(&b->img, a->src, 0);	/* ctime */
 	if (ret || !a->dst)
 		return ret;
-	ret = ext4img_drop_link(&b->img, a->dst, &last);
+	ret = ext4img_drop_link(&b->img, a->dst);
 	if (!ret && LINUX_S_ISDIR(a->din.i_mode))
 		ret = ext4img_adjust_links(&b->img, a->ndir, -1);
-	if (!ret && last)
-		ret = bmapfs_forget_inode(b, a->dst);
 	return ret;
 }
 
