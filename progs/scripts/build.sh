@@ -38,7 +38,7 @@ xfsprogs)
 			--enable-blkid=yes)
 	fi
 	make -s -C "$b/src" headers
-	make -s -C "$b/src" -j"$jobs" repair db io
+	make -s -C "$b/src" -j"$jobs" repair db io mkfs
 	;;
 *)
 	echo "build: unknown package '$pkg'" >&2

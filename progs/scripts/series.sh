@@ -17,6 +17,7 @@ programs() {
 			obj/misc/chattr obj/misc/mke2fs obj/misc/tune2fs \
 			obj/misc/dumpe2fs ;;
 	xfsprogs)
-		echo src/repair/xfs_repair src/db/xfs_db src/io/xfs_io ;;
+		echo src/repair/xfs_repair src/db/xfs_db src/io/xfs_io \
+			src/mkfs/mkfs.xfs ;;
 	esac
 }

@@ -15,6 +15,11 @@
 # repair that writes, named by xfs_db; a hole (an extent moved with xfs_db)
 # and a sealed directory are reported and unsealed loudly; the SEALED
 # feature is refused by the system's xfs_repair and kept by the patched one.
+# The features (checks named after them): mke2fs and tune2fs set
+# sealed_maps, tune2fs refuses to clear it while an inode is sealed, and
+# e2fsck sets it on an image sealed without it (bmapfs images today);
+# mkfs.xfs -m sealed=1 and xfs_admin -O sealed=1 set SEALED in every AG,
+# xfs_repair sets it under a sealed file, and checks sealed realtime files.
 # Needs root and /dev/fuse; a missing tool fails, never skips.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -39,10 +44,10 @@ die() {
 [ "$(id -u)" -eq 0 ] || die "needs root"
 [ -c /dev/fuse ] || die "/dev/fuse is missing"
 for t in e2fsck debugfs lsattr chattr mke2fs tune2fs dumpe2fs xfs_repair \
-	xfs_db xfs_io; do
+	xfs_db xfs_io mkfs.xfs; do
 	[ -x "$bin/$t" ] || die "$bin/$t is missing (make -C progs build)"
 done
-for t in mkfs.ext4 mkfs.xfs xfs_repair mountpoint fusermount3; do
+for t in mkfs.ext4 mkfs.xfs xfs_repair xfs_admin mountpoint fusermount3; do
 	command -v "$t" >/dev/null || die "tool $t is missing (scripts/deps.sh)"
 done
 make -s -C "$top/libbmap" >/dev/null && make -s -C "$top/ext4img" >/dev/null &&
@@ -327,6 +332,39 @@ out=$(xfs_repair -n "$ximg" 2>&1)
 grep -q "Bad flags2 set in inode $ino" <<<"$out"
 check $? "the system's xfs_repair -n does not know the seal (Bad flags2): why the series is needed"
 
+# xfs_sealed_ags IMG: "yes" when every AG's superblock has SEALED (1 << 4)
+xfs_sealed_ags() {
+	local n ag ro
+	n=$("$bin/xfs_db" -r -c "sb 0" -c "print agcount" "$1" | awk '{ print $3 }')
+	[ -n "$n" ] || return 1
+	for ag in $(seq 0 $((n - 1))); do
+		ro=$("$bin/xfs_db" -r -c "sb $ag" -c "print features_ro_compat" \
+			"$1" | awk '{ print $3 }')
+		[ -n "$ro" ] && [ $((ro & 0x10)) -ne 0 ] || { echo no; return; }
+	done
+	echo yes
+}
+
+# the file was sealed without the SEALED feature, as before the format
+# decision: repair reports it and sets the feature
+cp "$ximg" "$tmp/xnofeat.img"
+out=$("$bin/xfs_repair" -n "$tmp/xnofeat.img" 2>&1)
+rc=$?
+[ $rc -eq 1 ] && grep -q "sealed inode $ino is on a filesystem without the SEALED feature" <<<"$out" &&
+	[ "$(grep -c 'without the SEALED feature' <<<"$out")" -eq 1 ] &&
+	grep -q 'would set the SEALED feature' <<<"$out" &&
+	[ "$(xfs_sealed_ags "$tmp/xnofeat.img")" = no ]
+check $? "xfs-nofeature-report: patched xfs_repair -n reports a sealed file on a filesystem without SEALED, once (exit $rc)"
+
+map_before=$(xfs_field "$ximg" "$ino" u3.bmx)
+out=$("$bin/xfs_repair" "$ximg" 2>&1)
+rc=$?
+[ $rc -eq 0 ] && grep -q 'setting the SEALED feature' <<<"$out" &&
+	[ "$(xfs_sealed_ags "$ximg")" = yes ] &&
+	[ "$(xfs_field "$ximg" "$ino" v3.iomap_immutable)" = "v3.iomap_immutable = 1" ] &&
+	[ "$(xfs_field "$ximg" "$ino" u3.bmx)" = "$map_before" ]
+check $? "xfs-nofeature-fix: patched xfs_repair sets SEALED in every AG and keeps the seal and the map (exit $rc)"
+
 out=$("$bin/xfs_repair" -n "$ximg" 2>&1)
 rc=$?
 [ $rc -eq 0 ] && ! grep -qi 'flags2\|seal' <<<"$out"
@@ -389,6 +427,64 @@ check $? "the system's xfs_repair refuses a SEALED filesystem (exit $rc): it can
 	"$bin/xfs_db" -r -c version "$tmp/xfeat.img" | grep -q ',SEALED' &&
 	[ "$(xfs_field "$tmp/xfeat.img" "$ino" v3.iomap_immutable)" = "v3.iomap_immutable = 1" ]
 check $? "patched xfs_repair accepts SEALED, is clean and keeps the feature and the seal"
+
+# --- XFS: mkfs.xfs -m sealed=1, xfs_admin -O sealed=1 ----------------------
+truncate -s 300M "$tmp/xmk.img"
+out=$("$bin/mkfs.xfs" -q -m sealed=1 "$tmp/xmk.img" 2>&1)
+rc=$?
+[ $rc -eq 0 ] && [ "$(xfs_sealed_ags "$tmp/xmk.img")" = yes ] &&
+	"$bin/xfs_db" -r -c version "$tmp/xmk.img" | grep -q ',SEALED' &&
+	"$bin/xfs_repair" -n "$tmp/xmk.img" >/dev/null 2>&1
+check $? "mkfs-xfs-sealed: patched mkfs.xfs -m sealed=1 sets SEALED in every AG, repair finds it clean (exit $rc)"
+
+out=$("$bin/mkfs.xfs" -q -f -m crc=0,sealed=1 "$tmp/xmk.img" 2>&1)
+rc=$?
+[ $rc -ne 0 ] && grep -q 'sealed block maps not supported without CRC support' <<<"$out" &&
+	[ "$(xfs_sealed_ags "$tmp/xmk.img")" = yes ]
+check $? "mkfs-xfs-sealed-v4: -m crc=0,sealed=1 is refused and the old filesystem stays (exit $rc)"
+
+truncate -s 300M "$tmp/xadm.img" && mkfs.xfs -q "$tmp/xadm.img" ||
+	die "mkfs.xfs failed"
+out=$(PATH=$bin:$PATH xfs_admin -O sealed=1 "$tmp/xadm.img" 2>&1)
+rc=$?
+[ $rc -eq 0 ] && grep -q 'Adding sealed block map support' <<<"$out" &&
+	[ "$(xfs_sealed_ags "$tmp/xadm.img")" = yes ] &&
+	"$bin/xfs_repair" -n "$tmp/xadm.img" >/dev/null 2>&1 &&
+	! "$bin/xfs_db" -r -c version "$tmp/xadm.img" | grep -q NEEDSREPAIR
+check $? "xfs-admin-sealed: xfs_admin -O sealed=1 (patched xfs_repair -c sealed=1) sets SEALED in every AG (exit $rc)"
+
+# --- XFS: a sealed realtime file is checked like a regular one -----------
+# the host kernel has no realtime XFS: xfs_db makes an empty file realtime,
+# sealed, and gives it a size with no block under it
+: >"$tmp/empty"
+printf '/dummy\n0 0\nd--755 0 0\nrtf ---644 0 0 %s\n$\n' "$tmp/empty" \
+	>"$tmp/rtproto"
+truncate -s 300M "$tmp/xrt.img" && truncate -s 64M "$tmp/xrt.rtdev" &&
+	"$bin/mkfs.xfs" -q -m sealed=1 -r rtdev="$tmp/xrt.rtdev" \
+	-p "$tmp/rtproto" "$tmp/xrt.img" || die "mkfs.xfs with a realtime device failed"
+rino=$("$bin/xfs_db" -r -c "ls /" "$tmp/xrt.img" | awk '$NF == "(good)" &&
+	$(NF-1) == "rtf" { print $2 }')
+[ -n "$rino" ] || die "no inode number for the realtime file"
+"$bin/xfs_db" -x -c "inode $rino" -c "write core.realtime 1" \
+	-c "write v3.iomap_immutable 1" "$tmp/xrt.img" >/dev/null
+out=$("$bin/xfs_repair" -n -r "$tmp/xrt.rtdev" "$tmp/xrt.img" 2>&1)
+rc=$?
+[ $rc -eq 0 ] && [ "$(xfs_field "$tmp/xrt.img" "$rino" core.realtime)" = "core.realtime = 1" ]
+check $? "xfs-rt-sealed-clean: a sealed empty realtime file is clean for patched xfs_repair (exit $rc)"
+
+"$bin/xfs_db" -x -c "inode $rino" -c "write core.size 8192" "$tmp/xrt.img" \
+	>/dev/null
+out=$("$bin/xfs_repair" -n -r "$tmp/xrt.rtdev" "$tmp/xrt.img" 2>&1)
+rc=$?
+[ $rc -eq 1 ] && grep -q "sealed inode $rino has a hole at file block 0 (size 8192)" <<<"$out"
+check $? "xfs-rt-sealed-hole: patched xfs_repair -n reports a hole in a sealed realtime file (exit $rc)"
+
+out=$("$bin/xfs_repair" -r "$tmp/xrt.rtdev" "$tmp/xrt.img" 2>&1)
+rc=$?
+[ $rc -eq 0 ] && grep -q 'clearing the sealed block map flag' <<<"$out" &&
+	[ "$(xfs_field "$tmp/xrt.img" "$rino" v3.iomap_immutable)" = "v3.iomap_immutable = 0" ] &&
+	"$bin/xfs_repair" -n -r "$tmp/xrt.rtdev" "$tmp/xrt.img" >/dev/null 2>&1
+check $? "xfs-rt-sealed-unseal: patched xfs_repair unseals the broken realtime file, loudly, then it is clean (exit $rc)"
 
 out=$("$bin/xfs_io" -c "lsattr -v" -c "chattr +b" "$tmp/data" 2>&1)
 [[ "$out" == *"cannot seal the block map of $tmp/data"* ]]
