@@ -47,6 +47,20 @@
 
 #define BMAPFS_DEFAULT_SIZE	(1ULL << 30)
 
+/*
+ * How long the kernel may trust a name it looked up.  Names change only
+ * through requests the kernel itself sends (create, link, unlink, rename,
+ * whiteouts included), which update its dentries; bmapfs never adds,
+ * removes or retargets an entry on its own (lease commits, seals, revokes
+ * and the quarantine touch blocks and attributes, never names), and it is
+ * the only writer of its image.  So a long entry timeout stays exact and
+ * saves the revalidating LOOKUP that a name older than a second cost,
+ * e.g. each unlink of a file stat'ed more than a second before.
+ * Attributes keep their short timeout: lease commits change them behind
+ * the kernel's back.
+ */
+#define BMAPFS_ENTRY_TIMEOUT	3600.0
+
 struct bmapfs_opts {
 	char		*image;		/* IMAGE argument as given */
 	char		*mountpoint;

@@ -28,7 +28,7 @@ static int fill_entry(struct bmapfs *b, ext2_ino_t ino,
 	e->ino = bmapfs_fuse_ino(ino);
 	e->attr.st_ino = e->ino;
 	e->attr_timeout = BMAPFS_TIMEOUT;
-	e->entry_timeout = BMAPFS_TIMEOUT;
+	e->entry_timeout = BMAPFS_ENTRY_TIMEOUT;
 	return ret;
 }
 

@@ -171,7 +171,7 @@ static int do_create_inode(struct bmapfs *b, fuse_req_t req,
 	e->generation = ext4img_generation(ino, &in);
 	e->ino = bmapfs_fuse_ino(ino);
 	e->attr_timeout = BMAPFS_TIMEOUT;
-	e->entry_timeout = BMAPFS_TIMEOUT;
+	e->entry_timeout = BMAPFS_ENTRY_TIMEOUT;
 out_unlock:
 	ext4img_unlock(&b->img);
 	return ret;
