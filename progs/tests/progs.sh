@@ -285,7 +285,7 @@ check $? "two sealed files sharing blocks: the one that gets copies is unsealed,
 # --- ext4: the sealed_maps read-only compatible feature ------------------
 cp "$img" "$tmp/feat.img"
 out=$("$bin/debugfs" -w -R "feature sealed_maps" "$tmp/feat.img" 2>&1)
-grep -q 'sealed_maps' <<<"$out"
+grep -q '^Filesystem features:.* sealed_maps' <<<"$out"
 check $? "patched debugfs names and sets the sealed_maps feature"
 
 out=$(e2fsck -fn "$tmp/feat.img" 2>&1)
@@ -367,8 +367,9 @@ check $? "xfs-nofeature-fix: patched xfs_repair sets SEALED in every AG and keep
 
 out=$("$bin/xfs_repair" -n "$ximg" 2>&1)
 rc=$?
-[ $rc -eq 0 ] && ! grep -qi 'flags2\|seal' <<<"$out"
-check $? "patched xfs_repair -n: the sealed file is clean (exit $rc)"
+[ $rc -eq 0 ] && ! grep -qi 'flags2\|seal' <<<"$out" &&
+	[ "$(xfs_field "$ximg" "$ino" v3.iomap_immutable)" = "v3.iomap_immutable = 1" ]
+check $? "patched xfs_repair -n: the sealed file is clean and still sealed (exit $rc)"
 
 map_before=$(xfs_field "$ximg" "$ino" u3.bmx)
 out=$("$bin/xfs_repair" "$ximg" 2>&1)
