@@ -71,8 +71,12 @@ static int ioc_seal(struct ioctl_ctx *c, bool seal)
 
 	if (ret)
 		return ret;
-	return seal ? bmap_file_seal(c->h->bf, &cred) :
-		      bmapfs_bmap_unseal(c->b, c->h, &cred);
+	ret = seal ? bmap_file_seal(c->h->bf, &cred) :
+		     bmapfs_bmap_unseal(c->b, c->h, &cred);
+	/* the ctime moved; the kernel keeps attributes across an ioctl */
+	if (!ret)
+		fuse_lowlevel_notify_inval_inode(c->b->se, c->ino, -1, 0);
+	return ret;
 }
 
 static int ioc_getstate(struct ioctl_ctx *c, union ioctl_buf *o)
