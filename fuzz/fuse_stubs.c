@@ -26,6 +26,20 @@ int fuse_req_getgroups(fuse_req_t req, int size, gid_t list[])
 	return -ENOSYS;
 }
 
+void fuse_req_interrupt_func(fuse_req_t req, fuse_interrupt_func_t func,
+			     void *data)
+{
+	struct fz_req *r = (struct fz_req *)req;
+
+	r->intr = func;
+	r->intr_data = data;
+}
+
+int fuse_req_interrupted(fuse_req_t req)
+{
+	return ((struct fz_req *)req)->interrupted;
+}
+
 int fuse_reply_err(fuse_req_t req, int err)
 {
 	((struct fz_req *)req)->err = err;

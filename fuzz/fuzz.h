@@ -17,6 +17,10 @@ struct fz_req {
 	struct fuse_entry_param	entry;
 	size_t			out_len;
 	unsigned char		out[16384];
+	/* a request left waiting (BMAP_EVENTS_WAIT) and how to end it */
+	fuse_interrupt_func_t	intr;
+	void			*intr_data;
+	int			interrupted;
 };
 
 /* fz_engine_start - the engine over an opened image, as main.c does */

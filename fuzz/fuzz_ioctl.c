@@ -140,6 +140,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bmapfs_op_ioctl((fuse_req_t)&r, f & 1 ? ino_sealed : ino_plain,
 				cmd, NULL, &fi[f], 0, in_len ? arg.b : NULL,
 				in_len, _IOC_SIZE(cmd));
+		/* a waiting events call ends as a signal would end it */
+		if (r.err < 0 && r.intr) {
+			r.interrupted = 1;
+			r.intr((fuse_req_t)&r, r.intr_data);
+		}
 		if (r.err < 0)
 			abort();	/* no reply at all */
 		if (!r.err && cmd == BMAP_IOC_LEASE &&

@@ -25,7 +25,9 @@ for t in ioctl image; do
 	mkdir -p "$tmp/$t"
 	cp corpus/$t/* "$tmp/$t/"
 	seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+	# -timeout: an input that hangs is a finding, not a stalled run
 	./fuzz_$t -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 \
+		-timeout=20 \
 		-seed="$seed" -artifact_prefix="$tmp/crash-$t-" \
 		-print_final_stats=1 "$tmp/$t" > "$tmp/$t.log" 2>&1
 	rc=$?
