@@ -21,6 +21,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -39,6 +41,42 @@ static const struct bmapctl_column done_cols[] = {
 	{ "SEALED",	SCOLS_JSON_BOOLEAN },
 };
 
+/*
+ * Whether @path is an active swap area (/proc/swaps names it): the other
+ * reason an unseal fails with ETXTBSY, and the one a pin-lease message
+ * would hide.  /proc/swaps writes a space in a name as \040.
+ */
+static bool
+is_active_swap(const char *path)
+{
+	char real[PATH_MAX], name[PATH_MAX], line[PATH_MAX + 128];
+	bool found = false;
+	FILE *f;
+
+	if (!realpath(path, real))
+		return false;
+	f = fopen("/proc/swaps", "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *in = line, *out = name;
+
+		while (*in && *in != ' ' && *in != '\t' && *in != '\n' &&
+		       out < name + sizeof(name) - 1) {
+			if (!strncmp(in, "\\040", 4)) {
+				*out++ = ' ';
+				in += 4;
+			} else {
+				*out++ = *in++;
+			}
+		}
+		*out = '\0';
+		found = !strcmp(name, real);
+	}
+	fclose(f);
+	return found;
+}
+
 static int
 seal_one(const char *path, bool seal)
 {
@@ -50,7 +88,10 @@ seal_one(const char *path, bool seal)
 		return -1;
 	}
 	err = seal ? bmap_client_seal(fd) : bmap_client_unseal(fd);
-	if (err == -ETXTBSY && !seal)
+	if (err == -ETXTBSY && !seal && is_active_swap(path))
+		bmapctl_errmsg(path, "an active swapfile: swapoff it first (%s)",
+			       strerror(ETXTBSY));
+	else if (err == -ETXTBSY && !seal)
 		bmapctl_errmsg(path, "a pin lease is held on the file (%s)",
 			       strerror(ETXTBSY));
 	else if (err)

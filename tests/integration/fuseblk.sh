@@ -93,9 +93,10 @@ check $? "the kernel's swapon takes a sealed swapfile on bmapfs (exit $rc${out:+
 
 out=$("$B" unseal "$mnt/swap" 2>&1)
 rc=$?
-[ $rc -ne 0 ] && grep -q 'Text file busy' <<<"$out" &&
+[ $rc -ne 0 ] &&
+	[ "$out" = "bmapctl: $mnt/swap: an active swapfile: swapoff it first (Text file busy)" ] &&
 	[ "$("$B" lsattr "$mnt/swap" | awk '{ print substr($1, 14, 1) }')" = b ]
-check $? "an active swapfile cannot be unsealed (ETXTBSY) and stays sealed"
+check $? "an active swapfile cannot be unsealed (ETXTBSY), bmapctl says why, and it stays sealed${out:+ ($out)}"
 
 swapoff "$mnt/swap" && "$B" unseal "$mnt/swap"
 check $? "after swapoff the swapfile can be unsealed"
