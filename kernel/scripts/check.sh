@@ -22,19 +22,11 @@ jobs=${3:-2}
 kdir=$(cd "$(dirname "$0")/.." && pwd)
 top=$(cd "$kdir/.." && pwd)
 . "$kdir/scripts/series.sh"
+. "$top/scripts/srctree.sh"
 logdir=$(dirname "$obj")/check
 passed=0
 failed=0
 
-result() {
-	if [ "$1" -eq 0 ]; then
-		echo "PASS $2"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $2"
-		failed=$((failed + 1))
-	fi
-}
 
 patches() {
 	series_patches "$top"

@@ -6,6 +6,7 @@ set -euo pipefail
 
 src=$1
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/../scripts/srctree.sh"
 want=$(cat "$here/version")
 tarball=/usr/src/linux-source-6.12.tar.xz
 
@@ -20,16 +21,6 @@ cd "$src.tmp"
 # so that git sees the sources.
 sed -i '/^# Debian packaging/,$d' .gitignore
 sed -i '${/^#$/d}' .gitignore
-export GIT_AUTHOR_NAME=bmap GIT_AUTHOR_EMAIL=bmap@localhost
-export GIT_COMMITTER_NAME=bmap GIT_COMMITTER_EMAIL=bmap@localhost
-export GIT_AUTHOR_DATE='2025-01-01T00:00:00Z'
-export GIT_COMMITTER_DATE='2025-01-01T00:00:00Z'
-git init -q
-git config user.name bmap
-git config user.email bmap@localhost
-git config core.autocrlf false
-git add -A .
-git commit -q -m "Linux $want (Debian linux-source-6.12)"
-git tag pristine
+srctree_pristine "Linux $want (Debian linux-source-6.12)"
 cd - >/dev/null
 mv "$src.tmp" "$src"

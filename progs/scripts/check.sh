@@ -18,19 +18,11 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 top=$(cd "$here/.." && pwd)
 . "$here/scripts/series.sh"
+. "$top/scripts/srctree.sh"
 passed=0
 failed=0
 [ $# -gt 0 ] || set -- $PKGS
 
-result() {
-	if [ "$1" -eq 0 ]; then
-		echo "PASS $2"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $2"
-		failed=$((failed + 1))
-	fi
-}
 
 # warnings LOG: "file: message" for every compiler warning in LOG.
 warnings() {

@@ -9,6 +9,7 @@ set -euo pipefail
 
 pkg=$1
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/../scripts/srctree.sh"
 want=$(cat "$here/$pkg/version")
 cache=$here/build/cache
 src=$here/build/$pkg/src
@@ -31,18 +32,8 @@ rm -rf "$src" "$src.tmp"
 mkdir -p "$(dirname "$src")"
 dpkg-source --no-check -x "$dsc" "$src.tmp" >/dev/null
 cd "$src.tmp"
-export GIT_AUTHOR_NAME=bmap GIT_AUTHOR_EMAIL=bmap@localhost
-export GIT_COMMITTER_NAME=bmap GIT_COMMITTER_EMAIL=bmap@localhost
-export GIT_AUTHOR_DATE='2025-01-01T00:00:00Z'
-export GIT_COMMITTER_DATE='2025-01-01T00:00:00Z'
-git init -q
-git config user.name bmap
-git config user.email bmap@localhost
-git config core.autocrlf false
 rm -rf .pc
-git add -A -f .
-git commit -q -m "$pkg $want (Debian source package, $upstream)"
-git tag pristine
+srctree_pristine "$pkg $want (Debian source package, $upstream)" -f
 cd - >/dev/null
 mv "$src.tmp" "$src"
 echo "progs: $pkg $want unpacked in ${src#"$here"/}"
