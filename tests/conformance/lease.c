@@ -696,39 +696,16 @@ static void
 check_killed_holder(struct conform *c, const char *path)
 {
 	struct bmap_status base, st;
-	struct bmap_client_lease l;
-	struct bmap_client_map *m;
-	int ready[2], status, fd;
+	int status;
 	pid_t pid;
-	char ch = 0;
 
-	if (lease_status(c, &base) || pipe(ready)) {
+	if (lease_status(c, &base)) {
 		report(false, "setup", "L5 killed holder");
 		return;
 	}
-	pid = fork();
-	if (pid == 0) {
-		close(ready[0]);
-		fd = open(path, O_RDWR);
-		if (fd < 0 || bmap_client_lease_acquire(fd, BMAP_LEASE_WRITE,
-							0, BMAP_LEASE_TO_EOF,
-							&l) ||
-		    bmap_client_map(&l, 0, CHUNK, 0, &m))
-			_exit(1);
-		ch = 'r';
-		(void)!write(ready[1], &ch, 1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	if (pid < 0 || read(ready[0], &ch, 1) != 1) {
-		report(false, "child failed", "L5 setup: child holds a lease");
-		if (pid > 0)
-			waitpid(pid, &status, 0);
-		close(ready[0]);
+	pid = lease_fork_holder(path, CHUNK, "L5 setup: child holds a lease");
+	if (pid < 0)
 		return;
-	}
-	close(ready[0]);
 	lease_status(c, &st);
 	report(st.nr_leases == base.nr_leases + 1 &&
 	       st.pinned_bytes >= base.pinned_bytes + CHUNK,

@@ -67,6 +67,15 @@ int lease_held_file(struct conform *c, const char *path, unsigned int seed,
 		    bool sealed, uint32_t mode, uint64_t off, uint64_t len,
 		    struct bmap_client_lease *l, int *fdp);
 
+/*
+ * lease_fork_holder - fork a child that opens @path read-write, takes a
+ * write lease on the whole file, maps its first @map_len bytes (none when
+ * 0) and then waits to be killed.  Returns the child's pid once it holds
+ * all that; otherwise reports @what as failed, reaps the child and
+ * returns -1.
+ */
+pid_t lease_fork_holder(const char *path, uint64_t map_len, const char *what);
+
 /* Bytes of @map that are not holes. */
 uint64_t lease_map_allocated(const struct bmap_client_map *map);
 

@@ -223,38 +223,18 @@ static void
 check_killed_holder(struct conform *c)
 {
 	struct bmap_status base, st;
-	struct bmap_client_lease l;
-	char path[PATH_MAX], ch = 0;
-	int ready[2], status, fd;
+	char path[PATH_MAX];
+	int status;
 	pid_t pid;
 
 	conform_path(c, "kkill", path, sizeof(path));
-	if (conform_make_file(c, path, 75) || lease_status(c, &base) ||
-	    pipe(ready)) {
+	if (conform_make_file(c, path, 75) || lease_status(c, &base)) {
 		report(false, "setup", "L5 kernel killed holder setup");
 		return;
 	}
-	pid = fork();
-	if (pid == 0) {
-		close(ready[0]);
-		fd = open(path, O_RDWR);
-		if (fd < 0 || bmap_client_lease_acquire(fd, BMAP_LEASE_WRITE,
-							0, BMAP_LEASE_TO_EOF,
-							&l))
-			_exit(1);
-		(void)!write(ready[1], "r", 1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	if (pid < 0 || read(ready[0], &ch, 1) != 1) {
-		report(false, "child failed", "L5 kernel killed holder setup");
-		if (pid > 0)
-			waitpid(pid, &status, 0);
-		close(ready[0]);
+	pid = lease_fork_holder(path, 0, "L5 kernel killed holder setup");
+	if (pid < 0)
 		return;
-	}
-	close(ready[0]);
 	lease_status(c, &st);
 	report(st.nr_leases == base.nr_leases + 1 &&
 	       st.nr_write == base.nr_write + 1, "not counted",

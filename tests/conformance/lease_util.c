@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -228,4 +229,41 @@ lease_pattern_ok(const char *path, unsigned int seed, uint64_t off,
 	}
 	close(fd);
 	return ok;
+}
+
+pid_t lease_fork_holder(const char *path, uint64_t map_len, const char *what)
+{
+	struct bmap_client_lease l;
+	struct bmap_client_map *m;
+	int ready[2], status, fd;
+	pid_t pid;
+	char ch = 'r';
+
+	if (pipe(ready)) {
+		report(false, errno_name(-errno), what);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		fd = open(path, O_RDWR);
+		if (fd < 0 || bmap_client_lease_acquire(fd, BMAP_LEASE_WRITE,
+							0, BMAP_LEASE_TO_EOF,
+							&l) ||
+		    (map_len && bmap_client_map(&l, 0, map_len, 0, &m)))
+			_exit(1);
+		(void)!write(ready[1], &ch, 1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	if (pid < 0 || read(ready[0], &ch, 1) != 1) {
+		report(false, "child failed", what);
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+		close(ready[0]);
+		return -1;
+	}
+	close(ready[0]);
+	return pid;
 }
