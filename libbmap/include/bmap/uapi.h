@@ -21,10 +21,14 @@
 
 /*
  * On-disk seal flag.  ext4 keeps it in i_flags; the bit is invisible to
- * FS_IOC_GETFLAGS (outside EXT4_FL_USER_VISIBLE), not settable through
- * FS_IOC_SETFLAGS, ignored by e2fsck 1.47 and preserved by the kernel.
+ * FS_IOC_GETFLAGS (outside EXT4_FL_USER_VISIBLE) and not settable through
+ * FS_IOC_SETFLAGS.  It is not a generic FS_*_FL value (0x00800000, used
+ * before, is FS_NOCOW_FL).  A filesystem that may hold sealed files carries
+ * the read-only compatible feature sealed_maps, so that kernels and fsck
+ * tools that do not know the seal cannot write it and drop seals unseen.
  */
-#define BMAP_EXT4_IOMAP_IMMUTABLE_FL	0x00800000
+#define BMAP_EXT4_IOMAP_IMMUTABLE_FL	0x01000000
+#define BMAP_EXT4_FEATURE_RO_COMPAT_SEALED_MAPS	0x00020000
 
 /*
  * Seal state, for BMAP_IOC_GETSTATE.
@@ -47,6 +51,7 @@ struct bmap_state {
  *   EINVAL  not a regular file
  *   EPERM   caller is neither the owner nor CAP_LINUX_IMMUTABLE
  *   ENOSPC  holes could not be filled (the file is unchanged)
+ *   EOPNOTSUPP (seal) the filesystem does not carry the sealed-maps feature
  *   ETXTBSY (unseal) a pin lease exists
  */
 #define BMAP_IOC_SEAL		_IO(BMAP_IOC_MAGIC, 0x01)
