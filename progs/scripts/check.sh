@@ -55,6 +55,10 @@ constants() {
 	#ifdef EXT4_IOMAP_IMMUTABLE_FL
 		printf("ext4 i_flags bit %#x\n", (unsigned)EXT4_IOMAP_IMMUTABLE_FL);
 	#endif
+	#ifdef EXT4_FEATURE_RO_COMPAT_SEALED_MAPS
+		printf("ext4 sealed_maps feature %#x\n",
+		       (unsigned)EXT4_FEATURE_RO_COMPAT_SEALED_MAPS);
+	#endif
 	#if defined(FS_XFLAG_IOMAP_IMMUTABLE) && !defined(NO_XFLAG)
 		printf("FS_XFLAG_IOMAP_IMMUTABLE %#x\n",
 		       (unsigned)FS_XFLAG_IOMAP_IMMUTABLE);
@@ -78,7 +82,8 @@ check_constants() {
 			-I"$b/src/lib" -I"$b/obj/lib" \
 			-include "$b/src/lib/ext2fs/ext2_fs.h") || return 1
 		uapi=$(constants "$b/probe-uapi" $uinc -DNO_XFLAG \
-			-DEXT4_IOMAP_IMMUTABLE_FL=BMAP_EXT4_IOMAP_IMMUTABLE_FL) ||
+			-DEXT4_IOMAP_IMMUTABLE_FL=BMAP_EXT4_IOMAP_IMMUTABLE_FL \
+			-DEXT4_FEATURE_RO_COMPAT_SEALED_MAPS=BMAP_EXT4_FEATURE_RO_COMPAT_SEALED_MAPS) ||
 			return 1
 		;;
 	xfsprogs)
