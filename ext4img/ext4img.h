@@ -129,6 +129,8 @@ int ext4img_mkimage(const char *path, uint64_t size, char *why, size_t len);
 int ext4img_open(struct ext4img *img, const char *image, bool create,
 		 uint64_t create_size, char *why, size_t len);
 void ext4img_close(struct ext4img *img, bool clean);
+/* ext4img_sealed_maps - the image carries the sealed_maps feature */
+bool ext4img_sealed_maps(struct ext4img *img);
 int ext4img_sync_inode(struct ext4img *img, ext2_ino_t ino);
 /* ext4img_statfs - the image's counts for statfs(2); lock held. */
 void ext4img_statfs(struct ext4img *img, struct statvfs *sv);

@@ -49,9 +49,6 @@ static int check_features(ext2_filsys fs, char *why, size_t len)
 	return 0;
 }
 
-/* The read-only compatible feature of images that may hold sealed files */
-#define SEALED_MAPS_RO_COMPAT	0x20000
-
 /*
  * An image with the sealed_maps feature (progs/README) must not be written
  * by a kernel or an e2fsck that does not know seals, so libext2fs 1.47
@@ -61,6 +58,7 @@ static int check_features(ext2_filsys fs, char *why, size_t len)
  */
 static errcode_t open_sealed_maps(struct ext4img *img, int flags)
 {
+	const __u32 sealed_maps = BMAP_EXT4_FEATURE_RO_COMPAT_SEALED_MAPS;
 	struct ext2_super_block *sb;
 	errcode_t err;
 
@@ -69,15 +67,25 @@ static errcode_t open_sealed_maps(struct ext4img *img, int flags)
 	if (err)
 		return err;
 	sb = img->fs->super;
-	if (!(sb->s_feature_ro_compat & SEALED_MAPS_RO_COMPAT) ||
+	if (!(sb->s_feature_ro_compat & sealed_maps) ||
 	    (sb->s_feature_ro_compat &
-	     ~(EXT2_LIB_FEATURE_RO_COMPAT_SUPP | SEALED_MAPS_RO_COMPAT)) ||
+	     ~(EXT2_LIB_FEATURE_RO_COMPAT_SUPP | sealed_maps)) ||
 	    (sb->s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP) ||
 	    sb->s_rev_level > EXT2_LIB_CURRENT_REV) {
 		ext2fs_close_free(&img->fs);
 		return EXT2_ET_RO_UNSUPP_FEATURE;
 	}
 	return 0;
+}
+
+/*
+ * ext4img_sealed_maps - whether the image carries sealed_maps, the feature
+ * that lets files on it be sealed (progs/README, the on-disk format).
+ */
+bool ext4img_sealed_maps(struct ext4img *img)
+{
+	return img->fs->super->s_feature_ro_compat &
+	       BMAP_EXT4_FEATURE_RO_COMPAT_SEALED_MAPS;
 }
 
 static int open_fs(struct ext4img *img, char *why, size_t len)

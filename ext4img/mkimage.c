@@ -8,6 +8,12 @@
  * filesystem.  The file is created exclusively and sized with ftruncate,
  * so it stays sparse; on any failure it is removed again, and the error
  * carries mke2fs's own last line (its reason, in e2fsprogs' words).
+ *
+ * Files are sealed on bmapfs images, so the image then gets the sealed_maps
+ * read-only compatible feature (progs/README, the on-disk format decision),
+ * as mke2fs -O sealed_maps would give it: kernels and e2fsck versions that
+ * do not know seals must not write it.  The installed mke2fs may predate
+ * the feature, so it is set here, with libext2fs, on the fresh image.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +111,31 @@ static int run_mke2fs(const char *path, char *why, size_t len)
 	return 0;
 }
 
+/* Set sealed_maps in the superblock and its backups of the fresh image. */
+static int set_sealed_maps(const char *path, char *why, size_t len)
+{
+	ext2_filsys fs;
+	errcode_t err;
+
+	err = ext2fs_open2(path, NULL, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0,
+			   unix_io_manager, &fs);
+	if (err) {
+		snprintf(why, len, "cannot open the new image: %s",
+			 error_message(err));
+		return -1;
+	}
+	fs->super->s_feature_ro_compat |=
+		BMAP_EXT4_FEATURE_RO_COMPAT_SEALED_MAPS;
+	ext2fs_mark_super_dirty(fs);
+	err = ext2fs_close_free(&fs);
+	if (err) {
+		snprintf(why, len, "cannot set sealed_maps: %s",
+			 error_message(err));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * ext4img_mkimage - create @path as a sparse ext4 image of @size bytes.
  * Return: 0; -1 with a reason in @why (the file is not left behind).
@@ -128,7 +159,7 @@ int ext4img_mkimage(const char *path, uint64_t size, char *why, size_t len)
 	}
 	close(fd);
 	fd = -1;
-	if (run_mke2fs(path, why, len))
+	if (run_mke2fs(path, why, len) || set_sealed_maps(path, why, len))
 		goto out_unlink;
 	return 0;
 

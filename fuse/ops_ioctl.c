@@ -71,6 +71,13 @@ static int ioc_seal(struct ioctl_ctx *c, bool seal)
 
 	if (ret)
 		return ret;
+	/*
+	 * Only an image that carries sealed_maps keeps e2fsck and kernels
+	 * that do not know seals from writing it; as the kernel does, seal
+	 * nothing elsewhere.  Unsealing always works.
+	 */
+	if (seal && !ext4img_sealed_maps(&c->b->img))
+		return -EOPNOTSUPP;
 	ret = seal ? bmap_file_seal(c->h->bf, &cred) :
 		     bmapfs_bmap_unseal(c->b, c->h, &cred);
 	/* the ctime moved; the kernel keeps attributes across an ioctl */

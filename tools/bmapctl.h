@@ -58,6 +58,12 @@ void bmapctl_file_err(const char *file, int fd, int err);
 bool bmapctl_not_regular(int fd, int err);
 /* bmapctl_file_err for a lease of @mode: a pin needs a sealed file. */
 void bmapctl_lease_err(const char *file, int fd, uint32_t mode, int err);
+/*
+ * BMAP_IOC_SEAL on @fd failed with @err: if that is the filesystem's
+ * refusal to seal without its on-disk feature (EOPNOTSUPP where the bmap
+ * ioctls answer), say so, naming the feature, and return true.
+ */
+bool bmapctl_seal_refused(const char *file, int fd, int err);
 /* "bmapctl: FILE: <message>" on stderr. */
 void bmapctl_errmsg(const char *file, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

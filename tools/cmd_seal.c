@@ -94,7 +94,7 @@ seal_one(const char *path, bool seal)
 	else if (err == -ETXTBSY && !seal)
 		bmapctl_errmsg(path, "a pin lease is held on the file (%s)",
 			       strerror(ETXTBSY));
-	else if (err)
+	else if (err && !(seal && bmapctl_seal_refused(path, fd, err)))
 		bmapctl_file_err(path, fd, err);
 	close(fd);
 	return err ? -1 : 0;

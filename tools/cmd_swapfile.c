@@ -216,6 +216,9 @@ make_swapfile(const char *path, uint64_t size, size_t pagesize,
 		goto out_unlink;
 	}
 	err = bmap_client_seal(fd);
+	/* the reason is printed here, while the descriptor is open */
+	if (err && bmapctl_seal_refused(path, fd, err))
+		err = -EIO;
 	if (err)
 		goto out_unlink;
 	err = check_and_print(fd, path, size, pagesize, o);

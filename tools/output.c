@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include <bmap/client.h>
 #include "bmapctl.h"
@@ -78,6 +80,30 @@ bmapctl_lease_err(const char *file, int fd, uint32_t mode, int err)
 			       "or a holder of CAP_LEASE may lease it");
 	else
 		bmapctl_file_err(file, fd, err);
+}
+
+/*
+ * A filesystem refuses to seal (EOPNOTSUPP) where it does not carry the
+ * read-only compatible feature that keeps seals from tools and kernels
+ * that do not know them (progs/README, the on-disk format decision).  It
+ * still answers BMAP_IOC_GETSTATE, which tells the refusal apart from a
+ * filesystem without the bmap ioctls.
+ */
+bool
+bmapctl_seal_refused(const char *file, int fd, int err)
+{
+	struct bmap_state st;
+	struct statfs sf;
+
+	if (err != -EOPNOTSUPP || bmap_client_get_state(fd, &st))
+		return false;
+	if (!fstatfs(fd, &sf) && sf.f_type == XFS_SUPER_MAGIC)
+		bmapctl_errmsg(file, "the filesystem lacks the sealed feature "
+			       "(xfs_admin -O sealed=1)");
+	else
+		bmapctl_errmsg(file, "the filesystem lacks the sealed_maps "
+			       "feature (tune2fs -O sealed_maps)");
+	return true;
 }
 
 void
