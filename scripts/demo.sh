@@ -22,8 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for t in "$bmapfs" "$bmapctl"; do
-	[ -x "$t" ] || { echo "demo: $t is missing: run 'make' first" >&2; exit 1; }
+for t in "$bmapfs" "$bmapctl" "$top/progs/build/bin/e2fsck"; do
+	[ -x "$t" ] || { echo "demo: $t is missing: run 'make demo' (or 'make' and 'make progs') first" >&2; exit 1; }
 done
 [ -e /dev/fuse ] || { echo "demo: /dev/fuse is missing: FUSE is required" >&2; exit 1; }
 
@@ -81,13 +81,13 @@ wait "$holder_pid" 2>/dev/null || true
 holder_pid=
 run "$bmapctl" status "$mnt"
 
-step "Unmount and check the image with e2fsck"
+step "Unmount and check the image with e2fsck (progs/'s: the image carries sealed_maps)"
 run fusermount3 -u "$mnt"
 # umount returns before the daemon has closed the image: wait for it
 for _ in $(seq 100); do
 	pgrep -f "bmapfs.* $img " >/dev/null || break
 	sleep 0.1
 done
-run e2fsck -fn "$img"
+run "$top/progs/build/bin/e2fsck" -fn "$img"
 echo
 echo "demo: done (image left at $img)"

@@ -4,7 +4,8 @@
 # Make an ext4 image for the kernel swapon test (K1 under the patched
 # ext4): bmapfs creates OUT.img (default 64M), "bmapctl swapfile" makes a
 # sealed swap file /swapfile (default 16M, label "bmapswap") in it, the
-# image is unmounted and must pass e2fsck -fn.  Prints the swap file's
+# image is unmounted and must pass e2fsck -fn (the patched one of progs/:
+# the image carries sealed_maps).  Prints the swap file's
 # extent table and, last, one line "swapfile /swapfile uuid UUID".
 #
 # Inside the VM (virtio disk = OUT.img, patched ext4):
@@ -16,12 +17,16 @@ out=${1:?usage: mkswapimage.sh OUT.img [IMAGE_SIZE [SWAP_SIZE]]}
 isize=${2:-64M}
 ssize=${3:-16M}
 [ -e "$out" ] && { echo "mkswapimage: $out exists" >&2; exit 1; }
-for t in e2fsck mountpoint fusermount3; do
+for t in mountpoint fusermount3; do
 	command -v $t > /dev/null || { echo "mkswapimage: $t missing" >&2; exit 1; }
 done
+# bmapfs images carry sealed_maps, which the system's e2fsck refuses
+e2fsck=$top/progs/build/bin/e2fsck
 make -s -C "$top/libbmap" > /dev/null && make -s -C "$top/ext4img" > /dev/null &&
 	make -s -C "$top/fuse" > /dev/null &&
-	make -s -C "$top/tools" > /dev/null || { echo "mkswapimage: build failed" >&2; exit 1; }
+	make -s -C "$top/tools" > /dev/null &&
+	make -s -C "$top/progs" build > /dev/null &&
+	[ -x "$e2fsck" ] || { echo "mkswapimage: build failed" >&2; exit 1; }
 mnt=$(mktemp -d /tmp/mkswapimage.XXXXXX)
 pid=
 cleanup() {
@@ -45,5 +50,5 @@ rm -f "$mnt.out"
 umount "$mnt" || exit 1
 while kill -0 $pid 2>/dev/null; do sleep 0.1; done
 pid=
-e2fsck -fn "$out" > /dev/null 2>&1 || { echo "mkswapimage: e2fsck -fn failed on $out" >&2; exit 1; }
+"$e2fsck" -fn "$out" > /dev/null 2>&1 || { echo "mkswapimage: e2fsck -fn failed on $out" >&2; exit 1; }
 echo "swapfile /swapfile uuid $uuid"

@@ -94,7 +94,7 @@ kill -9 "$BMAPFS_PID"
 wait "$BMAPFS_PID" 2>/dev/null
 wait_daemon
 umount "$mnt" 2>/dev/null || umount -l "$mnt"
-e2fsck -fy "$img" > /dev/null 2>&1
+"$E2FSCK" -fy "$img" > /dev/null 2>&1
 check "P3 the image is clean after SIGKILL and repair" fsck_clean "$img"
 mount_bmapfs "$img" "$mnt" || die "cannot mount after the kill"
 check "P3 the fsynced overwrite survived SIGKILL" \

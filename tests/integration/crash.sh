@@ -26,7 +26,7 @@ wait "$writer" 2>/dev/null
 wait_daemon
 umount "$mnt" 2>/dev/null || umount -l "$mnt"
 
-e2fsck -fy "$img" > "$tmp/fsck-y.log" 2>&1
+"$E2FSCK" -fy "$img" > "$tmp/fsck-y.log" 2>&1
 rc=$?
 if [ $rc -le 1 ]; then ok "P3 e2fsck -fy repairs the image (exit $rc)"
 else no "P3 e2fsck -fy repairs the image (exit $rc)"; cat "$tmp/fsck-y.log"; fi
@@ -58,9 +58,9 @@ grow_case falloc 4000 3000 "falloc 0 8192"
 grow_case block 8192 4096 "truncate 12288"
 umount_bmapfs "$mnt"
 for c in trunc write falloc; do
-	debugfs -w -R "sif /g.$c size 3000" "$img" >/dev/null 2>&1
+	"$DEBUGFS" -w -R "sif /g.$c size 3000" "$img" >/dev/null 2>&1
 done
-debugfs -w -R "sif /g.block size 4096" "$img" >/dev/null 2>&1
+"$DEBUGFS" -w -R "sif /g.block size 4096" "$img" >/dev/null 2>&1
 check "P3 the cut-back image is clean" fsck_clean "$img"
 mount_bmapfs "$img" "$mnt" || die "cannot mount the cut-back image"
 truncate -s 8192 "$mnt/g.trunc"

@@ -6,10 +6,16 @@
 # cannot make are refused with "bmapfs: IMAGE: reason" (libext2fs's or
 # mke2fs's own message where there is one) and a non-zero exit, and
 # nothing is mounted.  -o create makes a sparse ext4 image of the asked
-# size (default 1 GiB) that e2fsck accepts, and leaves an existing image
-# alone.  mount -t fuse.bmapfs works through mount.fuse3.
+# size (default 1 GiB) that e2fsck accepts, with the sealed_maps feature
+# (progs/README, the on-disk format decision), and leaves an existing image
+# alone.  On an image without sealed_maps (the system's mke2fs made it)
+# bmapfs refuses to seal (EOPNOTSUPP), bmapctl names the feature, and
+# nothing changed: no hole filled, no flag, no feature; unseal works.
+# mount -t fuse.bmapfs works through mount.fuse3.
 . "$(dirname "$0")/lib.sh"
 need mke2fs dumpe2fs debugfs
+make -s -C "$top/tools" >/dev/null || die "build of bmapctl failed"
+DUMPE2FS=$top/progs/build/bin/dumpe2fs
 setup_tmp
 mnt=$tmp/mnt
 mkdir "$mnt"
@@ -75,6 +81,9 @@ if mount_bmapfs "$img" "$mnt" create=64M; then
 	echo kept > "$mnt/kept"
 	umount_bmapfs "$mnt"
 	check "new image passes e2fsck -fn" fsck_clean "$img"
+	check "new image carries the sealed_maps feature" \
+		grep -q '^Filesystem features:.* sealed_maps' \
+		<("$DUMPE2FS" -h "$img" 2>/dev/null)
 	check "new image is ext4 (extents)" \
 		grep -q extent <(dumpe2fs -h "$img" 2>/dev/null)
 	mount_bmapfs "$img" "$mnt" create=128M &&
@@ -85,6 +94,32 @@ if mount_bmapfs "$img" "$mnt" create=64M; then
 	umount_bmapfs "$mnt"
 else
 	no "-o create=64M mounts a new image"
+fi
+
+# An image without sealed_maps: no seal, and nothing changes
+nf=$tmp/nofeat.img
+truncate -s 64M "$nf" && mke2fs -q -F -t ext4 -b 4096 "$nf" ||
+	die "mke2fs of the image without sealed_maps"
+if mount_bmapfs "$nf" "$mnt"; then
+	head -c 8192 /dev/urandom > "$mnt/f" && truncate -s 1M "$mnt/f"
+	before=$(stat -c '%s %b' "$mnt/f")
+	out=$("$BMAPCTL" seal "$mnt/f" 2>&1)
+	rc=$?
+	check "seal without sealed_maps fails with bmapctl's reason (exit $rc: $out)" \
+		test $rc -ne 0 -a "$out" = "bmapctl: $mnt/f: the filesystem lacks the sealed_maps feature (tune2fs -O sealed_maps)"
+	check "the refused seal filled no hole (size and blocks: $before)" \
+		test "$(stat -c '%s %b' "$mnt/f")" = "$before"
+	check "the refused seal left the file unsealed" \
+		test "$("$BMAPCTL" lsattr "$mnt/f" | cut -c14)" = -
+	check "unseal works without sealed_maps" "$BMAPCTL" unseal "$mnt/f"
+	umount_bmapfs "$mnt"
+	check "after the refused seal: no seal flag on disk, the hole is there" \
+		test "$(debugfs -R "ex f" "$nf" 2>/dev/null | sed -n '2,$p' | wc -l)" -eq 1 -a \
+		"$(debugfs -R "stat f" "$nf" 2>/dev/null | sed -n 's/.*Flags: \(0x[0-9a-f]*\).*/\1/p')" = 0x80000
+	check "after the refused seal: no sealed_maps feature, e2fsck -fn clean" \
+		sh -c "! '$DUMPE2FS' -h '$nf' 2>/dev/null | grep -q sealed_maps && '$E2FSCK' -fn '$nf' >/dev/null 2>&1"
+else
+	no "bmapfs mounts an image without sealed_maps"
 fi
 
 if mount_bmapfs "$tmp/default.img" "$mnt" create; then

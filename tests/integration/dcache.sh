@@ -252,7 +252,7 @@ phase_end "big"
 mkdir "$mnt/idx" && add_dir idx
 for i in $(seq 1 400); do : > "$mnt/idx/entry-$i" && want idx "entry-$i"; done
 umount_bmapfs "$mnt" || die "cannot unmount"
-e2fsck -fyD "$img" > /dev/null 2>&1
+"$E2FSCK" -fyD "$img" > /dev/null 2>&1
 flags=$(debugfs -R "stat /idx" "$img" 2>/dev/null |
 	sed -n 's/.*Flags: \(0x[0-9a-f]*\).*/\1/p')
 check "idx is hash-indexed (EXT2_INDEX_FL)" test $(( ${flags:-0} & 0x1000 )) -ne 0

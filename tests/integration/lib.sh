@@ -8,6 +8,13 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BMAPFS=$top/fuse/bmapfs
 BMAPIO=$top/tests/integration/bmapio
 BMAPCTL=$top/tools/bmapctl
+# The patched e2fsck of progs/: every image bmapfs makes carries the
+# sealed_maps feature (progs/README, the on-disk format decision), which
+# the system's e2fsck refuses ("unsupported feature(s)"), and that the
+# system's libext2fs programs do not open for writing (debugfs -w).
+# need() builds them.
+E2FSCK=$top/progs/build/bin/e2fsck
+DEBUGFS=$top/progs/build/bin/debugfs
 pass=0
 fail=0
 tmp=
@@ -37,12 +44,14 @@ die() {
 need() {
 	[ "$(id -u)" -eq 0 ] || die "needs root"
 	[ -c /dev/fuse ] || die "/dev/fuse is missing"
-	for t in "$@" e2fsck mke2fs mountpoint fusermount3; do
+	for t in "$@" mke2fs mountpoint fusermount3; do
 		command -v "$t" >/dev/null || die "tool $t is missing"
 	done
 	make -s -C "$top/libbmap" >/dev/null && make -s -C "$top/ext4img" >/dev/null &&
 		make -s -C "$top/fuse" >/dev/null &&
 		make -s -C "$top/tests/integration" >/dev/null || die "build failed"
+	make -s -C "$top/progs" build >/dev/null && [ -x "$E2FSCK" ] ||
+		die "build of the patched e2fsck (make progs) failed"
 }
 
 # mount_bmapfs IMAGE MNT [OPTS]: start a foreground daemon, wait for the mount.
@@ -115,9 +124,9 @@ cleanup() {
 	[ -n "$tmp" ] && rm -rf "$tmp"
 }
 
-# fsck_clean IMAGE: e2fsck -fn finds nothing (P2).
+# fsck_clean IMAGE: e2fsck -fn (the patched one) finds nothing (P2).
 fsck_clean() {
-	e2fsck -fn "$1" > "$tmp/fsck.log" 2>&1 || { cat "$tmp/fsck.log"; return 1; }
+	"$E2FSCK" -fn "$1" > "$tmp/fsck.log" 2>&1 || { cat "$tmp/fsck.log"; return 1; }
 }
 
 # status_field MNT KEY: one number of "bmapctl status --json MNT" (the

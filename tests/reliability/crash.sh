@@ -66,7 +66,7 @@ for run in $(seq "$RUNS"); do
 		mismatch=$((mismatch + 1))
 		echo "run $run: $(grep '^MISMATCH' "$tmp/work.out")"
 	fi
-	e2fsck -fy "$img" > "$tmp/fsck-y.log" 2>&1
+	"$E2FSCK" -fy "$img" > "$tmp/fsck-y.log" 2>&1
 	rc=$?
 	if [ $rc -eq 1 ]; then
 		repairs=$((repairs + 1))
@@ -75,7 +75,7 @@ for run in $(seq "$RUNS"); do
 		echo "run $run: e2fsck -fy exit $rc"
 		tail -5 "$tmp/fsck-y.log"
 	fi
-	if ! e2fsck -fn "$img" > "$tmp/fsck-n.log" 2>&1; then
+	if ! "$E2FSCK" -fn "$img" > "$tmp/fsck-n.log" 2>&1; then
 		bad_fsck=$((bad_fsck + 1))
 		echo "run $run: not clean after repair"
 		tail -5 "$tmp/fsck-n.log"

@@ -17,7 +17,7 @@ cat > "$tmp/remount" <<EOS
 . "$REL/lib.sh"
 tmp=$tmp
 umount_bmapfs "$mnt" || exit 1
-e2fsck -fn "$img" > "$tmp/fsck-remount.log" 2>&1 || exit 1
+"$E2FSCK" -fn "$img" > "$tmp/fsck-remount.log" 2>&1 || exit 1
 mount_bmapfs "$img" "$mnt" lease_break_time=2
 EOS
 chmod +x "$tmp/remount"
