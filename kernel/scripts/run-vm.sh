@@ -11,11 +11,30 @@
 #                        xfs_repair (see kernel-xfs/README)
 #   vde  swap.img        ext4 with a sealed swapfile made by "bmapctl
 #                        swapfile" under bmapfs: swapon, truncate, swapoff (K1)
+#   vdf  ext4-sealed.img ext4 with a file left sealed, for the host's e2fsck
+#   vdg  nofeat-xfs.img  XFS without the SEALED feature, and
+#   vdh  nofeat-ext4.img ext4 without sealed_maps: sealing there fails with
+#                        EOPNOTSUPP and changes nothing
 #
-# Afterwards: xfs_repair -n and e2fsck -fn on the images, the map bmapfs
-# sealed compared with the map the kernel reports, and the console log
-# searched for oopses and warnings.  The VM's own lines are printed indented
-# so that the test runner counts only the one closing "N passed, N failed".
+# The images that hold sealed files carry the read-only compatible feature
+# that marks them (progs/README, the on-disk format decision): they are
+# made with progs/'s patched mkfs.xfs -m sealed=1 and mke2fs -O sealed_maps
+# (bmapfs sets sealed_maps on the images it makes), and checked with the
+# patched xfs_repair and e2fsck, which know the seal; the system's refuse
+# such images ("unsupported feature(s)"; xfs_repair: the unknown read-only
+# compatible feature).  Those programs are linked statically against their
+# own libraries (libext2fs, libxfs), so they need no LD_LIBRARY_PATH.
+#
+# Afterwards: xfs_repair -n and e2fsck -fn on the images (all clean), the
+# map bmapfs sealed compared with the map the kernel reports, and the
+# console log searched for oopses and warnings.  Then the round trip seal
+# -> repair -> remount: xfs_repair and e2fsck -fy (writing) repair the two
+# images with a file left sealed, the patched xfs_db and debugfs must still
+# see the seal, and the VM boots a second time ("bmapvm=roundtrip") to
+# mount them again: the file must be sealed, refuse map changes and have
+# the map it had when it was sealed.  The VM's own lines are printed
+# indented so that the test runner counts only the one closing "N passed,
+# N failed".
 #
 # Usage: run-vm.sh WORKDIR BZIMAGE INITRAMFS
 set -uo pipefail
@@ -25,6 +44,7 @@ kernel=$2
 initrd=$3
 top=$(cd "$(dirname "$0")/../.." && pwd)
 timeout=${BMAP_VM_TIMEOUT:-1200}
+bin=$top/progs/build/bin
 passed=0
 failed=0
 
@@ -41,12 +61,27 @@ result() {
 	fi
 }
 
+# The images with the on-disk feature come from the patched mkfs.xfs and
+# mke2fs; the two without it from the system's, as any older mkfs makes
+# them.
 mkimages() {
+	local t
+
+	for t in mkfs.xfs mke2fs xfs_repair xfs_db e2fsck debugfs; do
+		[ -x "$bin/$t" ] ||
+			{ echo "    $bin/$t is missing: run make progs" >&2; return 1; }
+	done
 	truncate -s 512M "$work/xfs.img" "$work/xfs-sealed.img" \
 		"$work/ext4.img" &&
-	mkfs.xfs -q -m reflink=1 "$work/xfs.img" &&
-	mkfs.xfs -q -m reflink=1 "$work/xfs-sealed.img" &&
-	mkfs.ext4 -q -F -b 4096 "$work/ext4.img"
+	truncate -s 64M "$work/ext4-sealed.img" "$work/nofeat-ext4.img" &&
+	truncate -s 300M "$work/nofeat-xfs.img" &&
+	"$bin/mkfs.xfs" -q -m reflink=1,sealed=1 "$work/xfs.img" &&
+	"$bin/mkfs.xfs" -q -m reflink=1,sealed=1 "$work/xfs-sealed.img" &&
+	"$bin/mke2fs" -q -F -t ext4 -b 4096 -O sealed_maps "$work/ext4.img" &&
+	"$bin/mke2fs" -q -F -t ext4 -b 4096 -O sealed_maps \
+		"$work/ext4-sealed.img" &&
+	mkfs.xfs -q "$work/nofeat-xfs.img" &&
+	mkfs.ext4 -q -F -b 4096 "$work/nofeat-ext4.img"
 }
 
 # An ext4 image with /sealed: 256 KiB of data, then a hole to 1 MiB, sealed
@@ -59,7 +94,9 @@ mkxcheck() {
 		[ -x "$t" ] || { echo "    $t is missing: run make" >&2; return 1; }
 	done
 	[ -c /dev/fuse ] || { echo "    /dev/fuse is missing" >&2; return 1; }
-	truncate -s 64M "$img" && mkfs.ext4 -q -F -b 4096 "$img" || return 1
+	truncate -s 64M "$img" &&
+		"$bin/mke2fs" -q -F -t ext4 -b 4096 -O sealed_maps "$img" ||
+		return 1
 	head -c 262144 /dev/urandom >"$work/xcheck.data"
 	mkdir -p "$mnt"
 	"$top/fuse/bmapfs" -f "$img" "$mnt" &
@@ -81,7 +118,7 @@ mkxcheck() {
 # type" in bytes, physically contiguous extents of one type merged, as
 # bmap-probe prints them.
 debugfs_map() {
-	debugfs -R "ex -l $2" "$1" 2>/dev/null | awk -v bs=4096 '
+	"$bin/debugfs" -R "ex -l $2" "$1" 2>/dev/null | awk -v bs=4096 '
 		$1 ~ /\/$/ && $6 == "-" {
 			t = ($12 == "Uninit") ? "unwritten" : "mapped"
 			l = $5 * bs; p = $8 * bs; n = $11 * bs
@@ -94,10 +131,12 @@ debugfs_map() {
 		END { if (c) print "EXT", ll, lp, ln, lt }'
 }
 
-# The lines of part NAME of the VM's results.
+# The lines of part NAME of the VM's results (of the second boot with
+# results=results2.txt).
+results=results.txt
 vm_part() {
 	sed -n "/^BMAPVM: begin $1\$/,/^BMAPVM: end $1 rc=/p" \
-		"$work/results.txt"
+		"$work/$results"
 }
 
 vm_summary() {
@@ -142,27 +181,57 @@ result $? "host: ext4 image with a file sealed by bmapfs"
 result $? "host: ext4 image with a swapfile made by bmapctl under bmapfs"
 host_map=$(debugfs_map "$work/xcheck.img" sealed)
 
-t1=$(date +%s)
+# boot_vm LOG CONSOLE EXTRA_APPEND IMAGE...: boot the kernel with the
+# images as virtio disks vda, vdb, ...; the results go to LOG.log (LOG.txt
+# without the serial port's CRs), the kernel's messages to CONSOLE.log.
+# Returns qemu's exit status.
+#
 # tsc=unstable: under TCG on a loaded host the TSC is calibrated against
 # the PIT at boot, often wrongly (314 MHz one run, something else the
 # next), so CLOCK_MONOTONIC ran 8 times faster than the jiffies that
 # lease and revoke timers count; without the TSC both are the same clock
 # and the L7 checks can time a revoke.
-timeout "$timeout" qemu-system-x86_64 -accel tcg -m 1024 -nodefaults \
-	-display none -no-reboot \
-	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=7 tsc=unstable" \
-	-serial "file:$work/console.log" -serial "file:$work/results.log" \
-	-drive "file=$work/xfs.img,if=virtio,format=raw" \
-	-drive "file=$work/ext4.img,if=virtio,format=raw" \
-	-drive "file=$work/xcheck.img,if=virtio,format=raw" \
-	-drive "file=$work/xfs-sealed.img,if=virtio,format=raw" \
-	-drive "file=$work/swap.img,if=virtio,format=raw"
+boot_vm() {
+	local log=$1 console=$2 append=$3 drives=() img rc
+
+	shift 3
+	for img in "$@"; do
+		drives+=(-drive "file=$work/$img,if=virtio,format=raw")
+	done
+	timeout "$timeout" qemu-system-x86_64 -accel tcg -m 1024 -nodefaults \
+		-display none -no-reboot \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 oops=panic loglevel=7 tsc=unstable$append" \
+		-serial "file:$work/$console.log" \
+		-serial "file:$work/$log.log" \
+		"${drives[@]}"
+	rc=$?
+	touch "$work/$log.log" "$work/$console.log"
+	# The serial port ends lines with CR LF.
+	tr -d '\r' <"$work/$log.log" >"$work/$log.txt"
+	return $rc
+}
+
+# console_clean CONSOLE NAME: no oops, BUG, WARNING, lockdep report... in the
+# kernel's messages of that boot.  BUG also catches "BUG: sleeping function
+# called from invalid context"; lockdep reports start with "WARNING:
+# possible circular locking dependency" and similar, or end with "INFO:
+# lockdep is turned off".
+console_clean() {
+	local bad
+
+	bad=$(grep -nE 'Oops|BUG|WARNING|Call Trace|Kernel panic|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|Leaked locks' \
+		"$work/$1.log")
+	[ -z "$bad" ] || echo "$bad" | head -20 | sed 's/^/    console: /'
+	result "$([ -z "$bad" ] && echo 0 || echo 1)" \
+		"$2: no oops, BUG, WARNING, lockdep report, leaked lock or call trace on the console"
+}
+
+t1=$(date +%s)
+boot_vm results console "" xfs.img ext4.img xcheck.img xfs-sealed.img swap.img \
+	ext4-sealed.img nofeat-xfs.img nofeat-ext4.img
 qrc=$?
 t2=$(date +%s)
-touch "$work/results.log" "$work/console.log"
-# The serial port ends lines with CR LF.
-tr -d '\r' <"$work/results.log" >"$work/results.txt"
 result $qrc "VM: qemu exited cleanly ($((t2 - t1)) s under TCG)"
 grep -q '^BMAPVM: done$' "$work/results.txt"
 result $? "VM: init ran to the end"
@@ -176,19 +245,14 @@ vm_summary ext4-extra
 vm_summary ext4-race
 vm_summary xcheck
 vm_summary kswap
+vm_summary nofeat-xfs
+vm_summary nofeat-ext4
 for fs in xfs ext4; do
 	vm_part "$fs-umount" | grep -q "^BMAPVM: end $fs-umount rc=0\$"
 	result $? "VM: $fs unmounts cleanly after the checks"
 done
 
-# BUG also catches "BUG: sleeping function called from invalid context";
-# lockdep reports start with "WARNING: possible circular locking
-# dependency" and similar, or end with "INFO: lockdep is turned off".
-bad=$(grep -nE 'Oops|BUG|WARNING|Call Trace|Kernel panic|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|Leaked locks' \
-	"$work/console.log")
-[ -z "$bad" ] || echo "$bad" | head -20 | sed 's/^/    console: /'
-result "$([ -z "$bad" ] && echo 0 || echo 1)" \
-	"VM: no oops, BUG, WARNING, lockdep report, leaked lock or call trace on the console"
+console_clean console "VM"
 
 # a kernel built without lockdep would pass the search above unseen
 grep -q 'Lock dependency validator' "$work/console.log"
@@ -203,25 +267,83 @@ if [ -n "$host_map" ] && [ "$host_map" != "$vm_map" ]; then
 	echo "    vm:   $vm_map"
 fi
 
-vm_part xfs-sealed | grep -q '^BMAPVM: end xfs-sealed rc=0$'
+xfs_sealed_map=$(vm_part xfs-sealed | grep '^EXT ')
+ext4_sealed_map=$(vm_part ext4-sealed | grep '^EXT ')
+vm_part xfs-sealed | grep -q '^BMAPVM: end xfs-sealed rc=0$' &&
+	[ -n "$xfs_sealed_map" ]
 result $? "VM: file left sealed on xfs-sealed.img"
+vm_part ext4-sealed | grep -q '^BMAPVM: end ext4-sealed rc=0$' &&
+	[ -n "$ext4_sealed_map" ]
+result $? "VM: file left sealed on ext4-sealed.img"
 
-xfs_repair -n "$work/xfs.img" >"$work/xfs_repair.log" 2>&1
-result $? "P2 host xfs_repair -n: XFS image after bmap-conform is clean"
-e2fsck -fn "$work/ext4.img" >"$work/e2fsck-ext4.log" 2>&1
-result $? "P2 host e2fsck -fn: ext4 image after bmap-conform is clean"
-e2fsck -fn "$work/xcheck.img" >"$work/e2fsck-xcheck.log" 2>&1
-result $? "P2 host e2fsck -fn: image with the sealed file is clean"
-e2fsck -fn "$work/swap.img" >"$work/e2fsck-swap.log" 2>&1
-result $? "K1 P2 host e2fsck -fn: swapfile image is clean after swapon/swapoff"
-xfs_repair -n "$work/xfs-sealed.img" >"$work/xfs_repair-sealed.log" 2>&1
+# P2 with the patched tools (the system's refuse these images)
+"$bin/xfs_repair" -n "$work/xfs.img" >"$work/xfs_repair.log" 2>&1
+result $? "P2 host xfs_repair -n (patched): XFS image after bmap-conform is clean"
+"$bin/e2fsck" -fn "$work/ext4.img" >"$work/e2fsck-ext4.log" 2>&1
+result $? "P2 host e2fsck -fn (patched): ext4 image after bmap-conform is clean"
+"$bin/e2fsck" -fn "$work/xcheck.img" >"$work/e2fsck-xcheck.log" 2>&1
+result $? "P2 host e2fsck -fn (patched): image with the sealed file is clean"
+"$bin/e2fsck" -fn "$work/swap.img" >"$work/e2fsck-swap.log" 2>&1
+result $? "K1 P2 host e2fsck -fn (patched): swapfile image is clean after swapon/swapoff"
+"$bin/xfs_repair" -n "$work/xfs-sealed.img" \
+	>"$work/xfs_repair-sealed.log" 2>&1
 rc=$?
 "$(dirname "$0")/xfs-repair-verdict.sh" "$work/xfs_repair-sealed.log" $rc \
 	"$work/xfs_repair.log"
-result $? "P2 host xfs_repair -n on an XFS image with a sealed file:" \
-	"only the known flags2 report (kernel-xfs/README)"
+result $? "P2 host xfs_repair -n (patched) on an XFS image with a sealed" \
+	"file: clean, nothing beyond a clean image's lines"
+out=$("$bin/e2fsck" -fn "$work/ext4-sealed.img" 2>&1)
+rc=$?
+[ $rc -eq 0 ] && grep -q '1 sealed file, its block map whole' <<<"$out"
+result $? "P2 host e2fsck -fn (patched) on an ext4 image with a sealed" \
+	"file: clean, one sealed file (exit $rc)"
+[ $rc -eq 0 ] || echo "$out" | tail -5 | sed 's/^/    e2fsck: /'
+
+# Round trip: repair (writing), the seal is on disk still, then remount
+"$bin/xfs_repair" "$work/xfs-sealed.img" >"$work/xfs_repair-rt.log" 2>&1
+rc=$?
+ino=$("$bin/xfs_db" -r -c "ls /" "$work/xfs-sealed.img" 2>/dev/null |
+	awk '$(NF-1) == "sealed" { print $2 }')
+[ $rc -eq 0 ] && [ -n "$ino" ] &&
+	"$bin/xfs_db" -r -c "inode $ino" -c "print v3.iomap_immutable" \
+		"$work/xfs-sealed.img" 2>/dev/null |
+	grep -qx 'v3.iomap_immutable = 1'
+result $? "round trip: host xfs_repair (patched, writing) keeps the seal" \
+	"(xfs_db: v3.iomap_immutable = 1; exit $rc)"
+"$bin/e2fsck" -fy "$work/ext4-sealed.img" >"$work/e2fsck-rt.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] && "$bin/debugfs" -R "stat sealed" "$work/ext4-sealed.img" \
+	2>/dev/null | grep -q '^Block map: sealed (EXT4_IOMAP_IMMUTABLE_FL)'
+result $? "round trip: host e2fsck -fy (patched) keeps the seal" \
+	"(debugfs: Block map: sealed; exit $rc)"
+
+t3=$(date +%s)
+boot_vm results2 console2 " bmapvm=roundtrip" xfs-sealed.img ext4-sealed.img
+qrc=$?
+t4=$(date +%s)
+result $qrc "VM (second boot): qemu exited cleanly ($((t4 - t3)) s under TCG)"
+results=results2.txt
+grep -q '^BMAPVM: done$' "$work/results2.txt"
+result $? "VM (second boot): init ran to the end"
+vm_summary rt-xfs
+vm_summary rt-ext4
+for fs in xfs ext4; do
+	case $fs in
+	xfs) before=$xfs_sealed_map ;;
+	ext4) before=$ext4_sealed_map ;;
+	esac
+	after=$(vm_part "rt-$fs" | grep '^EXT ')
+	[ -n "$before" ] && [ "$before" = "$after" ]
+	result $? "round trip on $fs: seal -> repair -> remount leaves the" \
+		"file sealed with the map it was sealed with"
+	if [ "$before" != "$after" ]; then
+		echo "    sealed:     $before"
+		echo "    remounted:  $after"
+	fi
+done
+console_clean console2 "VM (second boot)"
 
 echo "times: images+bmapfs $((t1 - t0)) s, VM $((t2 - t1)) s," \
-	"host checks $(($(date +%s) - t2)) s"
+	"host checks and repairs $((t3 - t2)) s, second VM $((t4 - t3)) s"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

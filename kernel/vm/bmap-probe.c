@@ -22,9 +22,14 @@
  *                            extending a file while it is sealed and
  *                            unsealed over and over; while sealed, its map
  *                            and size must not change
+ *   bmap-probe nofeature DIR on a filesystem without the on-disk feature
+ *                            that marks sealed files (ext4 sealed_maps,
+ *                            XFS SEALED), both ways to seal a new file with
+ *                            a hole fail with EOPNOTSUPP and change
+ *                            nothing; unseal works
  *
- * "check", "extra", "reflink" and "race" print PASS/FAIL lines and one "N passed, N failed"
- * line.  Exit
+ * "check", "extra", "reflink", "race" and "nofeature" print PASS/FAIL lines
+ * and one "N passed, N failed" line.  Exit
  * status 0 on success, 1 on a failed check or error, 2 on a usage error.
  */
 #define _GNU_SOURCE
@@ -240,6 +245,62 @@ is_sealed(int fd)
 	memset(&st, 0, sizeof(st));
 	return ioctl(fd, BMAP_IOC_GETSTATE, &st) == 0 &&
 	       (st.flags & BMAP_STATE_SEALED);
+}
+
+static void
+expect_eopnotsupp(const char *what, int ret)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "%s", ret < 0 ? strerror(errno) :
+		 "succeeded");
+	report(ret < 0 && errno == EOPNOTSUPP, what, why);
+}
+
+/*
+ * Without the feature that keeps seals from kernels and repair tools that
+ * do not know them, the filesystem seals nothing: a file with a hole keeps
+ * its hole, its flag and its size.
+ */
+static int
+nofeature(const char *dir)
+{
+	char path[4096], buf[65536];
+	struct map before, after;
+	struct stat sb, sa;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/nofeature", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	memset(buf, 0x5a, sizeof(buf));
+	if (fd < 0 || pwrite(fd, buf, sizeof(buf), 0) != sizeof(buf) ||
+	    ftruncate(fd, 1 << 20) || fsync(fd) || fstat(fd, &sb) ||
+	    map_read(fd, &before)) {
+		perror(path);
+		return 1;
+	}
+
+	expect_eopnotsupp("seal without the feature: BMAP_IOC_SEAL -> "
+			  "EOPNOTSUPP", ioctl(fd, BMAP_IOC_SEAL));
+	expect_eopnotsupp("seal without the feature: fallocate("
+			  "FALLOC_FL_SEAL_BLOCK_MAP) -> EOPNOTSUPP",
+			  fallocate(fd, FALLOC_FL_SEAL_BLOCK_MAP, 0,
+				    sb.st_size));
+	report(!is_sealed(fd), "the refused seals left the file unsealed",
+	       NULL);
+	report(!map_read(fd, &after) && map_same(&before, &after) &&
+	       before.nr == 1 &&
+	       before.ext[0].length < (uint64_t)sb.st_size,
+	       "the refused seals filled no hole (map unchanged)", NULL);
+	report(!fstat(fd, &sa) && sa.st_size == sb.st_size &&
+	       sa.st_blocks == sb.st_blocks,
+	       "the refused seals changed neither size nor blocks", NULL);
+	report(ioctl(fd, BMAP_IOC_UNSEAL) == 0,
+	       "unseal works without the feature", NULL);
+	report(ftruncate(fd, 0) == 0 && unlink(path) == 0,
+	       "the file stays free to change (truncate, unlink)", NULL);
+	close(fd);
+	return summary();
 }
 
 /* Page 0 of a swap area: version 1, last_page, the magic at its end. */
@@ -579,7 +640,7 @@ main(int argc, char **argv)
 
 	if (argc != 3) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race DIR\n", stderr);
+		      "extra|reflink|race|nofeature DIR\n", stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "check"))
@@ -590,6 +651,8 @@ main(int argc, char **argv)
 		return reflink(argv[2]);
 	if (!strcmp(argv[1], "race"))
 		return race(argv[2]);
+	if (!strcmp(argv[1], "nofeature"))
+		return nofeature(argv[2]);
 
 	fd = open(argv[2], O_RDONLY);
 	if (fd < 0) {
@@ -607,7 +670,7 @@ main(int argc, char **argv)
 	close(fd);
 	if (ret == -2) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race DIR\n", stderr);
+		      "extra|reflink|race|nofeature DIR\n", stderr);
 		return 2;
 	}
 	if (ret < 0) {
