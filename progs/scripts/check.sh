@@ -99,6 +99,13 @@ check_constants() {
 			"$b/src/libxfs/xfs_format.h")
 		echo "XFS_DIFLAG2_IOMAP_IMMUTABLE_BIT: kernel-xfs ${kbit:-?}, xfsprogs ${tbit:-?}"
 		[ -n "$kbit" ] && [ "$kbit" = "$tbit" ] || return 1
+		local kfeat tfeat
+		kfeat=$(sed -n 's/^+#define XFS_SB_FEAT_RO_COMPAT_SEALED *\(([^)]*)\).*/\1/p' \
+			"$top"/kernel-xfs/*.patch | head -n1)
+		tfeat=$(sed -n 's/^#define XFS_SB_FEAT_RO_COMPAT_SEALED *\(([^)]*)\).*/\1/p' \
+			"$b/src/libxfs/xfs_format.h")
+		echo "XFS_SB_FEAT_RO_COMPAT_SEALED: kernel-xfs ${kfeat:-?}, xfsprogs ${tfeat:-?}"
+		[ -n "$kfeat" ] && [ "$kfeat" = "$tfeat" ] || return 1
 		;;
 	esac
 	echo "$mine"
@@ -151,7 +158,7 @@ for pkg in "$@"; do
 	out=$(check_constants "$pkg" 2>&1)
 	rc=$?
 	echo "$out" | sed 's/^/    /'
-	result $rc "$pkg: the seal's ioctls, flag bits and xflag are libbmap's uapi.h and the kernel series' values"
+	result $rc "$pkg: the seal's ioctls, flag and feature bits and xflag are libbmap's uapi.h and the kernel series' values"
 done
 
 echo "$passed passed, $failed failed"
