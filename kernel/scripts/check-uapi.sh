@@ -10,6 +10,10 @@
 #    so it never names an ioctl the kernel would answer with ENOTTY, and
 #    grows back to libbmap's as the lease patches land;
 #  - anything else (a changed value, a field the other side lacks): FAIL.
+# First, the ext4 values the header names for user space must be the ones
+# kernel-ext4 defines (EXT4_IOMAP_IMMUTABLE_FL and
+# EXT4_FEATURE_RO_COMPAT_SEALED_MAPS): the header cannot drift from the
+# filesystem that writes the bits.
 # Prints one "N passed, N failed" line; exits non-zero on a failure.
 set -euo pipefail
 
@@ -19,6 +23,31 @@ want=$top/libbmap/include/bmap/uapi.h
 path=include/uapi/linux/bmap.h
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# ext4_value NAME: NAME's value as kernel-ext4 defines it, as a number
+ext4_value() {
+	local v
+	v=$(sed -n "s/^+#define $1[[:space:]]*\(0x[0-9a-fA-F]*\).*/\1/p" \
+		"$top"/kernel-ext4/*.patch | tail -n1)
+	[ -n "$v" ] && printf '%d' "$v"
+}
+# uapi_value NAME: NAME's value in libbmap's uapi.h, as a number
+uapi_value() {
+	local v
+	v=$(sed -n "s/^#define $1[[:space:]]*\(0x[0-9a-fA-F]*\).*/\1/p" "$want")
+	[ -n "$v" ] && printf '%d' "$v"
+}
+for pair in EXT4_IOMAP_IMMUTABLE_FL:BMAP_EXT4_IOMAP_IMMUTABLE_FL \
+	EXT4_FEATURE_RO_COMPAT_SEALED_MAPS:BMAP_EXT4_FEATURE_RO_COMPAT_SEALED_MAPS; do
+	k=$(ext4_value "${pair%%:*}")
+	u=$(uapi_value "${pair#*:}")
+	if [ -z "$k" ] || [ "$k" != "$u" ]; then
+		echo "FAIL uapi: ${pair#*:} (${u:-none}) is not kernel-ext4's" \
+			"${pair%%:*} (${k:-none})"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+done
 
 for p in $(series_patches "$top"); do
 	if ! (cd "$tmp" && git apply --include="$path" "$p"); then
