@@ -28,7 +28,8 @@
  *                            trimming of a close, a commit over a hole
  *                            leaves the hole, reflinked files refuse maps,
  *                            a reflink recalls the leases of its range,
- *                            and a map equals FIEMAP
+ *                            a map equals FIEMAP, and which fallocate
+ *                            modes and truncates recall which leases
  *
  * "check", "extra", "reflink", "race" and "xfs-lease" print PASS/FAIL lines
  * and one "N passed, N failed"
@@ -884,6 +885,95 @@ out:
 	unlink(b_path);
 }
 
+#define XL_OP_TRUNCATE	(-1)
+
+/*
+ * One fallocate mode (or a truncate, XL_OP_TRUNCATE, to @off) run by a
+ * child against a file with a read lease on [@loff, @loff + @llen): with
+ * @reason, the lease is recalled with that reason and the operation waits
+ * for its release; with 0, the operation moves no block the lease covers
+ * and neither tells it nor waits.
+ */
+static void
+xl_recall(const char *path, const char *what, uint64_t loff, uint64_t llen,
+	  int mode, off_t off, off_t len, uint32_t reason)
+{
+	struct bmap_events_args ev;
+	struct pollfd pfd;
+	char name[256], buf[4096];
+	int fd, efd = -1, status = -1, got;
+	uint64_t id = 0;
+	off_t o;
+	pid_t pid = -1;
+	bool ok;
+
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	memset(buf, 'f', sizeof(buf));
+	ok = fd >= 0;
+	for (o = 0; ok && o < 4 * XL_SIZE; o += sizeof(buf))
+		ok = pwrite(fd, buf, sizeof(buf), o) == sizeof(buf);
+	ok = ok && fsync(fd) == 0;
+	if (ok)
+		id = lease_take(fd, loff, llen, BMAP_LEASE_READ);
+	if (id)
+		efd = ioctl(fd, BMAP_IOC_EVENT_FD, 0);
+	snprintf(name, sizeof(name), "X6 %s setup: a read lease", what);
+	report(id && efd >= 0, name, NULL);
+	if (!id || efd < 0)
+		goto out;
+
+	pid = fork();
+	if (pid == 0) {
+		int cfd = open(path, O_RDWR);
+
+		if (cfd < 0)
+			_exit(2);
+		if (mode == XL_OP_TRUNCATE)
+			_exit(ftruncate(cfd, off) ? 1 : 0);
+		_exit(fallocate(cfd, mode, off, len) ? 1 : 0);
+	}
+	pfd.fd = efd;
+	pfd.events = POLLIN | POLLPRI;
+	memset(&ev, 0, sizeof(ev));
+	if (reason) {
+		ok = pid > 0 && poll(&pfd, 1, 5000) == 1 &&
+		     ioctl(efd, BMAP_IOC_EVENTS, &ev) == 0 &&
+		     ev.nr_events == 1 && ev.events[0].lease_id == id &&
+		     ev.events[0].reason == reason;
+		snprintf(name, sizeof(name), "X6 %s recalls the lease, "
+			 "reason %u", what, reason);
+		snprintf(buf, sizeof(buf), "%u events, reason %u",
+			 ev.nr_events, ev.nr_events ? ev.events[0].reason : 0);
+		report(ok, name, buf);
+		usleep(200000);
+		snprintf(name, sizeof(name), "X6 %s waits for the release",
+			 what);
+		report(pid > 0 && waitpid(pid, &status, WNOHANG) == 0, name,
+		       NULL);
+		lease_release(fd, id);
+		id = 0;
+		got = pid > 0 ? waitpid(pid, &status, 0) : -1;
+	} else {
+		got = pid > 0 ? waitpid(pid, &status, 0) : -1;
+		ok = poll(&pfd, 1, 0) == 0;
+		snprintf(name, sizeof(name), "X6 %s sends the lease no event",
+			 what);
+		report(ok, name, NULL);
+	}
+	snprintf(name, sizeof(name), "X6 %s completes", what);
+	report(got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       name, NULL);
+out:
+	if (id)
+		lease_release(fd, id);
+	if (efd >= 0)
+		close(efd);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
 #define XL_FRAG_BLOCKS	96
 
 /*
@@ -979,6 +1069,25 @@ xfs_lease(const char *dir)
 	xl_reflinked(a_path, b_path);
 	xl_reflink_recall(a_path, b_path);
 	xl_map_fiemap(a_path);
+	xl_recall(a_path, "collapse before the lease", 3 * XL_SIZE, 4096,
+		  FALLOC_FL_COLLAPSE_RANGE, XL_SIZE, XL_SIZE,
+		  BMAP_RECALL_COLLAPSE);
+	xl_recall(a_path, "collapse after the lease", 0, 4096,
+		  FALLOC_FL_COLLAPSE_RANGE, XL_SIZE, XL_SIZE, 0);
+	xl_recall(a_path, "insert before the lease", 2 * XL_SIZE, 4096,
+		  FALLOC_FL_INSERT_RANGE, XL_SIZE, XL_SIZE,
+		  BMAP_RECALL_INSERT);
+	xl_recall(a_path, "zero-range over the lease", XL_SIZE + 4096, 4096,
+		  FALLOC_FL_ZERO_RANGE, XL_SIZE, XL_SIZE, BMAP_RECALL_ZERO);
+	xl_recall(a_path, "zero-range beside the lease", 3 * XL_SIZE, 4096,
+		  FALLOC_FL_ZERO_RANGE, XL_SIZE, XL_SIZE, 0);
+	xl_recall(a_path, "allocation under the lease", 0, BMAP_LEASE_TO_EOF,
+		  FALLOC_FL_KEEP_SIZE, 4 * XL_SIZE, XL_SIZE, 0);
+	xl_recall(a_path, "truncate to the size under a lease beyond EOF",
+		  4 * XL_SIZE, BMAP_LEASE_TO_EOF, XL_OP_TRUNCATE, 4 * XL_SIZE,
+		  0, BMAP_RECALL_TRUNCATE);
+	xl_recall(a_path, "growing truncate", 0, BMAP_LEASE_TO_EOF,
+		  XL_OP_TRUNCATE, 8 * XL_SIZE, 0, 0);
 	return summary();
 }
 
