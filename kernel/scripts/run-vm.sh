@@ -3,7 +3,8 @@
 # seal on XFS and ext4 there, then check the images on the host.
 #
 #   vda  xfs.img         XFS, reflink=1: bmap-conform --swap --remount-cmd,
-#                        then bmap-probe extra, race and reflink
+#                        then bmap-probe extra, race, reflink and
+#                        xfs-lease (map and commit details)
 #   vdb  ext4.img        ext4: the same
 #   vdc  xcheck.img      ext4 with a file sealed by bmapfs (P1 across
 #                        implementations): bmap-probe check
@@ -240,6 +241,7 @@ vm_summary xfs
 vm_summary xfs-extra
 vm_summary xfs-race
 vm_summary xfs-reflink
+vm_summary xfs-lease
 vm_summary ext4
 vm_summary ext4-extra
 vm_summary ext4-race

@@ -28,8 +28,17 @@
  *                            a hole fail with EOPNOTSUPP and change
  *                            nothing; unseal works
  *
- * "check", "extra", "reflink", "race" and "nofeature" print PASS/FAIL lines
- * and one "N passed, N failed" line.  Exit
+ *   bmap-probe xfs-lease DIR (XFS) map and commit details the conformance
+ *                            suite cannot see: blocks a write lease
+ *                            allocated beyond EOF survive the post-EOF
+ *                            trimming of a close, a commit over a hole
+ *                            leaves the hole, reflinked files refuse maps,
+ *                            a reflink recalls the leases of its range,
+ *                            a map equals FIEMAP, and which fallocate
+ *                            modes and truncates recall which leases
+ *
+ * "check", "extra", "reflink", "race", "nofeature" and "xfs-lease" print
+ * PASS/FAIL lines and one "N passed, N failed" line.  Exit
  * status 0 on success, 1 on a failed check or error, 2 on a usage error.
  */
 #define _GNU_SOURCE
@@ -40,12 +49,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/falloc.h>
 #include <linux/fiemap.h>
@@ -632,6 +643,515 @@ race(const char *dir)
 	return summary();
 }
 
+/* Take a lease; its id, or 0 (errno set). */
+static uint64_t
+lease_take(int fd, uint64_t off, uint64_t len, uint32_t mode)
+{
+	struct bmap_lease_args a;
+
+	memset(&a, 0, sizeof(a));
+	a.offset = off;
+	a.length = len;
+	a.mode = mode;
+	return ioctl(fd, BMAP_IOC_LEASE, &a) < 0 ? 0 : a.lease_id;
+}
+
+static int
+lease_release(int fd, uint64_t id)
+{
+	struct bmap_release_args r;
+
+	memset(&r, 0, sizeof(r));
+	r.lease_id = id;
+	return ioctl(fd, BMAP_IOC_RELEASE, &r);
+}
+
+/* BMAP_IOC_MAP into *m; 0 or -errno. */
+static int
+lease_map(int fd, uint64_t id, uint64_t off, uint64_t len, uint32_t flags,
+	  struct bmap_map_args *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->lease_id = id;
+	m->offset = off;
+	m->length = len;
+	m->flags = flags;
+	return ioctl(fd, BMAP_IOC_MAP, m) < 0 ? -errno : 0;
+}
+
+static int
+lease_commit(int fd, uint64_t id, uint64_t off, uint64_t len,
+	     uint64_t new_size)
+{
+	struct bmap_commit_args c;
+
+	memset(&c, 0, sizeof(c));
+	c.lease_id = id;
+	c.offset = off;
+	c.length = len;
+	c.new_size = new_size;
+	c.flags = new_size ? BMAP_COMMIT_SIZE : 0;
+	return ioctl(fd, BMAP_IOC_COMMIT, &c) < 0 ? -errno : 0;
+}
+
+static bool
+map_equal(const struct bmap_map_args *a, const struct bmap_map_args *b)
+{
+	unsigned int i;
+
+	if (a->nr_extents != b->nr_extents)
+		return false;
+	for (i = 0; i < a->nr_extents; i++)
+		if (a->extents[i].file_offset != b->extents[i].file_offset ||
+		    a->extents[i].length != b->extents[i].length ||
+		    a->extents[i].type != b->extents[i].type ||
+		    (a->extents[i].type != BMAP_EXT_HOLE &&
+		     a->extents[i].dev_offset != b->extents[i].dev_offset))
+			return false;
+	return true;
+}
+
+static bool
+all_zero(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i])
+			return false;
+	return true;
+}
+
+#define XL_SIZE		(64 << 10)
+#define XL_BEYOND	(1 << 20)
+#define XL_BEYOND_LEN	(256 << 10)
+
+/*
+ * Blocks a write lease allocated beyond EOF must outlive the post-EOF
+ * trimming of a close: an append from another descriptor leaves delalloc
+ * blocks, with which closing that descriptor trims even a preallocated
+ * file, unless a lease covers bytes beyond EOF.
+ */
+static void
+xl_beyond_eof(const char *path)
+{
+	struct bmap_map_args before, after;
+	char buf[4096];
+	uint64_t id;
+	int fd, wfd;
+	bool ok;
+
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	memset(buf, 'e', sizeof(buf));
+	ok = fd >= 0 && pwrite(fd, buf, sizeof(buf), XL_SIZE - sizeof(buf)) ==
+	     sizeof(buf) && fsync(fd) == 0;
+	id = ok ? lease_take(fd, 0, BMAP_LEASE_TO_EOF, BMAP_LEASE_WRITE) : 0;
+	ok = id && lease_map(fd, id, XL_BEYOND, XL_BEYOND_LEN,
+			     BMAP_MAP_ALLOCATE, &before) == 0 &&
+	     before.nr_extents >= 1 &&
+	     before.extents[0].type == BMAP_EXT_UNWRITTEN;
+	report(ok, "X1 setup: ALLOCATE beyond EOF under a write lease to EOF",
+	       NULL);
+	if (!ok)
+		goto out;
+
+	wfd = open(path, O_WRONLY | O_APPEND);
+	ok = wfd >= 0 && write(wfd, buf, sizeof(buf)) == sizeof(buf);
+	if (wfd >= 0)
+		close(wfd);
+	report(ok, "X1 an append through another descriptor, then its close",
+	       NULL);
+	report(lease_map(fd, id, XL_BEYOND, XL_BEYOND_LEN, 0, &after) == 0 &&
+	       map_equal(&before, &after),
+	       "X1 blocks allocated beyond EOF keep their place across the "
+	       "close's post-EOF trimming", NULL);
+	report(lease_release(fd, id) == 0, "X1 release", NULL);
+out:
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
+/* A commit converts unwritten extents only: a hole in its range stays. */
+static void
+xl_commit_hole(const char *path)
+{
+	struct bmap_map_args m;
+	char buf[XL_SIZE];
+	struct stat st;
+	uint64_t id;
+	int fd;
+	bool ok;
+
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	id = fd >= 0 ? lease_take(fd, 0, BMAP_LEASE_TO_EOF,
+				  BMAP_LEASE_WRITE) : 0;
+	ok = id && lease_map(fd, id, 0, XL_SIZE, BMAP_MAP_ALLOCATE, &m) == 0 &&
+	     m.nr_extents == 1 && m.extents[0].type == BMAP_EXT_UNWRITTEN;
+	report(ok, "X2 setup: [0, 64K) allocated, [64K, 128K) a hole", NULL);
+	if (!ok)
+		goto out;
+	report(lease_commit(fd, id, 0, 2 * XL_SIZE, 2 * XL_SIZE) == 0 &&
+	       fstat(fd, &st) == 0 && st.st_size == 2 * XL_SIZE,
+	       "X2 commit of [0, 128K) with the size", NULL);
+	ok = lease_map(fd, id, 0, 2 * XL_SIZE, 0, &m) == 0 &&
+	     m.nr_extents == 2 && m.extents[0].type == BMAP_EXT_MAPPED &&
+	     m.extents[0].length == XL_SIZE &&
+	     m.extents[1].type == BMAP_EXT_HOLE &&
+	     m.extents[1].file_offset == XL_SIZE;
+	report(ok, "X2 the allocated part is mapped, the hole is still a hole",
+	       NULL);
+	memset(buf, 1, sizeof(buf));
+	report(pread(fd, buf, sizeof(buf), XL_SIZE) == sizeof(buf) &&
+	       all_zero(buf, sizeof(buf)), "X2 the hole reads zeroes", NULL);
+	lease_release(fd, id);
+out:
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
+/* A reflinked file cannot be described by a lease: EOPNOTSUPP. */
+static void
+xl_reflinked(const char *a_path, const char *b_path)
+{
+	struct bmap_map_args m;
+	char buf[4096];
+	uint64_t ida, idb;
+	int a, b, ret;
+
+	unlink(a_path);
+	unlink(b_path);
+	a = open(a_path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	b = open(b_path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	memset(buf, 'r', sizeof(buf));
+	report(a >= 0 && b >= 0 &&
+	       pwrite(a, buf, sizeof(buf), 0) == sizeof(buf) &&
+	       fsync(a) == 0 && ioctl(b, FICLONE, a) == 0,
+	       "X3 setup: a clone", NULL);
+	ida = a >= 0 ? lease_take(a, 0, BMAP_LEASE_TO_EOF, BMAP_LEASE_READ) :
+	      0;
+	idb = b >= 0 ? lease_take(b, 0, BMAP_LEASE_TO_EOF, BMAP_LEASE_WRITE) :
+	      0;
+	ret = ida ? lease_map(a, ida, 0, 4096, 0, &m) : -EINVAL;
+	report(ret == -EOPNOTSUPP, "X3 map of the reflinked original: "
+	       "EOPNOTSUPP", strerror(-ret));
+	ret = idb ? lease_map(b, idb, 0, 4096, BMAP_MAP_ALLOCATE, &m) :
+	      -EINVAL;
+	report(ret == -EOPNOTSUPP, "X3 ALLOCATE on the clone: EOPNOTSUPP",
+	       strerror(-ret));
+	ret = idb ? lease_commit(b, idb, 0, 4096, 0) : -EINVAL;
+	report(ret == -EOPNOTSUPP, "X3 commit on the clone: EOPNOTSUPP",
+	       strerror(-ret));
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	unlink(a_path);
+	unlink(b_path);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A reflink into a leased range recalls the lease (reason COW) and waits
+ * for its release; the child clones, the parent holds and answers.
+ */
+static void
+xl_reflink_recall(const char *a_path, const char *b_path)
+{
+	struct bmap_events_args ev;
+	struct bmap_map_args m;
+	struct pollfd pfd;
+	char buf[4096];
+	long long t0, t1;
+	uint64_t id, other;
+	int a, b, efd, status = -1;
+	pid_t pid;
+
+	unlink(a_path);
+	unlink(b_path);
+	a = open(a_path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	b = open(b_path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	memset(buf, 's', sizeof(buf));
+	if (a < 0 || b < 0 || pwrite(a, buf, sizeof(buf), 0) != sizeof(buf) ||
+	    pwrite(b, buf, sizeof(buf), 0) != sizeof(buf) ||
+	    pwrite(b, buf, sizeof(buf), XL_SIZE) != sizeof(buf) ||
+	    fsync(a) || fsync(b)) {
+		report(false, "X4 setup: two files", strerror(errno));
+		goto out;
+	}
+	/* The clone replaces b's first block; [64K, ...) stays b's own. */
+	id = lease_take(b, 0, 4096, BMAP_LEASE_WRITE);
+	other = lease_take(b, XL_SIZE, 4096, BMAP_LEASE_WRITE);
+	efd = ioctl(b, BMAP_IOC_EVENT_FD, 0);
+	report(id && other && efd >= 0 &&
+	       lease_map(b, id, 0, 4096, 0, &m) == 0 &&
+	       m.extents[0].type == BMAP_EXT_MAPPED,
+	       "X4 setup: leases on the clone's target block and beside it",
+	       NULL);
+	if (!id || efd < 0)
+		goto out;
+
+	t0 = now_ms();
+	pid = fork();
+	if (pid == 0) {
+		struct file_clone_range r = {
+			.src_fd = a, .src_offset = 0, .src_length = 4096,
+			.dest_offset = 0,
+		};
+
+		_exit(ioctl(b, FICLONERANGE, &r) == 0 ? 0 : 1);
+	}
+	pfd.fd = efd;
+	pfd.events = POLLIN | POLLPRI;
+	memset(&ev, 0, sizeof(ev));
+	report(pid > 0 && poll(&pfd, 1, 5000) == 1 &&
+	       ioctl(efd, BMAP_IOC_EVENTS, &ev) == 0 && ev.nr_events == 1 &&
+	       ev.events[0].lease_id == id &&
+	       ev.events[0].reason == BMAP_RECALL_COW,
+	       "X4 a reflink over the leased block recalls that lease only, "
+	       "reason COW", NULL);
+	usleep(300000);
+	report(pid > 0 && waitpid(pid, &status, WNOHANG) == 0,
+	       "X4 the reflink waits for the release", NULL);
+	report(lease_release(b, id) == 0, "X4 release", NULL);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		t1 = now_ms();
+	else
+		t1 = t0 + 100000;
+	snprintf(buf, sizeof(buf), "%lld ms", t1 - t0);
+	report(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	       t1 - t0 < 1900, "X4 the reflink completes at the release, "
+	       "before the deadline", buf);
+	memset(&ev, 0, sizeof(ev));
+	report(ioctl(efd, BMAP_IOC_EVENTS, &ev) == 0 && ev.nr_events == 0,
+	       "X4 the lease beside the range gets no event", NULL);
+	close(efd);
+out:
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	unlink(a_path);
+	unlink(b_path);
+}
+
+#define XL_OP_TRUNCATE	(-1)
+
+/*
+ * One fallocate mode (or a truncate, XL_OP_TRUNCATE, to @off) run by a
+ * child against a file with a read lease on [@loff, @loff + @llen): with
+ * @reason, the lease is recalled with that reason and the operation waits
+ * for its release; with 0, the operation moves no block the lease covers
+ * and neither tells it nor waits.
+ */
+static void
+xl_recall(const char *path, const char *what, uint64_t loff, uint64_t llen,
+	  int mode, off_t off, off_t len, uint32_t reason)
+{
+	struct bmap_events_args ev;
+	struct pollfd pfd;
+	char name[256], buf[4096];
+	int fd, efd = -1, status = -1, got;
+	uint64_t id = 0;
+	off_t o;
+	pid_t pid = -1;
+	bool ok;
+
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	memset(buf, 'f', sizeof(buf));
+	ok = fd >= 0;
+	for (o = 0; ok && o < 4 * XL_SIZE; o += sizeof(buf))
+		ok = pwrite(fd, buf, sizeof(buf), o) == sizeof(buf);
+	ok = ok && fsync(fd) == 0;
+	if (ok)
+		id = lease_take(fd, loff, llen, BMAP_LEASE_READ);
+	if (id)
+		efd = ioctl(fd, BMAP_IOC_EVENT_FD, 0);
+	snprintf(name, sizeof(name), "X6 %s setup: a read lease", what);
+	report(id && efd >= 0, name, NULL);
+	if (!id || efd < 0)
+		goto out;
+
+	pid = fork();
+	if (pid == 0) {
+		int cfd = open(path, O_RDWR);
+
+		if (cfd < 0)
+			_exit(2);
+		if (mode == XL_OP_TRUNCATE)
+			_exit(ftruncate(cfd, off) ? 1 : 0);
+		_exit(fallocate(cfd, mode, off, len) ? 1 : 0);
+	}
+	pfd.fd = efd;
+	pfd.events = POLLIN | POLLPRI;
+	memset(&ev, 0, sizeof(ev));
+	if (reason) {
+		ok = pid > 0 && poll(&pfd, 1, 5000) == 1 &&
+		     ioctl(efd, BMAP_IOC_EVENTS, &ev) == 0 &&
+		     ev.nr_events == 1 && ev.events[0].lease_id == id &&
+		     ev.events[0].reason == reason;
+		snprintf(name, sizeof(name), "X6 %s recalls the lease, "
+			 "reason %u", what, reason);
+		snprintf(buf, sizeof(buf), "%u events, reason %u",
+			 ev.nr_events, ev.nr_events ? ev.events[0].reason : 0);
+		report(ok, name, buf);
+		usleep(200000);
+		snprintf(name, sizeof(name), "X6 %s waits for the release",
+			 what);
+		report(pid > 0 && waitpid(pid, &status, WNOHANG) == 0, name,
+		       NULL);
+		lease_release(fd, id);
+		id = 0;
+		got = pid > 0 ? waitpid(pid, &status, 0) : -1;
+	} else {
+		got = pid > 0 ? waitpid(pid, &status, 0) : -1;
+		ok = poll(&pfd, 1, 0) == 0;
+		snprintf(name, sizeof(name), "X6 %s sends the lease no event",
+			 what);
+		report(ok, name, NULL);
+	}
+	snprintf(name, sizeof(name), "X6 %s completes", what);
+	report(got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       name, NULL);
+out:
+	if (id)
+		lease_release(fd, id);
+	if (efd >= 0)
+		close(efd);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
+#define XL_FRAG_BLOCKS	96
+
+/*
+ * The map of a file written every other block, growing, equals FIEMAP's.
+ * Beyond 64 KiB XFS preallocates past EOF on extending writes, so the
+ * blocks between the written ones are unwritten extents, not holes: the
+ * map must say so (a holder reading them gets zeroes either way).
+ */
+static void
+xl_map_fiemap(const char *path)
+{
+	struct bmap_map_large_args *m = calloc(1, sizeof(*m));
+	struct map fm, lm;
+	unsigned int i, unwritten = 0;
+	char buf[4096];
+	uint64_t id = 0;
+	int fd;
+	bool ok;
+
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	ok = fd >= 0 && m;
+	for (i = 0; ok && i < XL_FRAG_BLOCKS; i += 2) {
+		memset(buf, 'a' + i % 26, sizeof(buf));
+		ok = pwrite(fd, buf, sizeof(buf), i * 4096ULL) == sizeof(buf);
+	}
+	ok = ok && ftruncate(fd, XL_FRAG_BLOCKS * 4096ULL) == 0 &&
+	     fsync(fd) == 0 && map_read(fd, &fm) == 0;
+	if (ok)
+		id = lease_take(fd, 0, BMAP_LEASE_TO_EOF, BMAP_LEASE_READ);
+	/* FIEMAP goes on beyond EOF (preallocation); the map ends there. */
+	for (i = 0; ok && i < fm.nr; i++) {
+		if (fm.ext[i].logical >= XL_FRAG_BLOCKS * 4096ULL) {
+			fm.nr = i;
+			break;
+		}
+		if (fm.ext[i].logical + fm.ext[i].length >
+		    XL_FRAG_BLOCKS * 4096ULL)
+			fm.ext[i].length = XL_FRAG_BLOCKS * 4096ULL -
+					   fm.ext[i].logical;
+	}
+	if (id) {
+		m->lease_id = id;
+		m->length = XL_FRAG_BLOCKS * 4096ULL;
+	}
+	ok = id && ioctl(fd, BMAP_IOC_MAP_LARGE, m) == 0 &&
+	     m->next_offset == XL_FRAG_BLOCKS * 4096ULL;
+	report(ok, "X5 setup: BMAP_IOC_MAP_LARGE of a file written every "
+	       "other block", NULL);
+	memset(&lm, 0, sizeof(lm));
+	for (i = 0; ok && i < m->nr_extents && lm.nr < MAX_EXTENTS; i++) {
+		const struct bmap_extent *e = &m->extents[i];
+
+		if (e->type == BMAP_EXT_HOLE)
+			continue;
+		unwritten += e->type == BMAP_EXT_UNWRITTEN;
+		lm.ext[lm.nr].logical = e->file_offset;
+		lm.ext[lm.nr].physical = e->dev_offset;
+		lm.ext[lm.nr].length = e->length;
+		lm.ext[lm.nr].unwritten = e->type == BMAP_EXT_UNWRITTEN;
+		lm.nr++;
+	}
+	ok = ok && map_same(&fm, &lm);
+	for (i = 0; ok && i < fm.nr; i++)
+		ok = fm.ext[i].unwritten == lm.ext[i].unwritten;
+	snprintf(buf, sizeof(buf), "%u extents, %u unwritten", lm.nr,
+		 unwritten);
+	report(ok, "X5 the map equals FIEMAP, extent for extent and type for "
+	       "type", buf);
+	if (!ok) {
+		printf("# FIEMAP:\n");
+		map_print(&fm);
+		printf("# BMAP_IOC_MAP_LARGE, holes left out:\n");
+		map_print(&lm);
+	}
+	if (id)
+		lease_release(fd, id);
+	if (fd >= 0)
+		close(fd);
+	free(m);
+	unlink(path);
+}
+
+static int
+xfs_lease(const char *dir)
+{
+	char a_path[4096], b_path[4096];
+
+	snprintf(a_path, sizeof(a_path), "%s/bmap-probe-xl-a", dir);
+	snprintf(b_path, sizeof(b_path), "%s/bmap-probe-xl-b", dir);
+	xl_beyond_eof(a_path);
+	xl_commit_hole(a_path);
+	xl_reflinked(a_path, b_path);
+	xl_reflink_recall(a_path, b_path);
+	xl_map_fiemap(a_path);
+	xl_recall(a_path, "collapse before the lease", 3 * XL_SIZE, 4096,
+		  FALLOC_FL_COLLAPSE_RANGE, XL_SIZE, XL_SIZE,
+		  BMAP_RECALL_COLLAPSE);
+	xl_recall(a_path, "collapse after the lease", 0, 4096,
+		  FALLOC_FL_COLLAPSE_RANGE, XL_SIZE, XL_SIZE, 0);
+	xl_recall(a_path, "insert before the lease", 2 * XL_SIZE, 4096,
+		  FALLOC_FL_INSERT_RANGE, XL_SIZE, XL_SIZE,
+		  BMAP_RECALL_INSERT);
+	xl_recall(a_path, "zero-range over the lease", XL_SIZE + 4096, 4096,
+		  FALLOC_FL_ZERO_RANGE, XL_SIZE, XL_SIZE, BMAP_RECALL_ZERO);
+	xl_recall(a_path, "zero-range beside the lease", 3 * XL_SIZE, 4096,
+		  FALLOC_FL_ZERO_RANGE, XL_SIZE, XL_SIZE, 0);
+	xl_recall(a_path, "allocation under the lease", 0, BMAP_LEASE_TO_EOF,
+		  FALLOC_FL_KEEP_SIZE, 4 * XL_SIZE, XL_SIZE, 0);
+	xl_recall(a_path, "truncate to the size under a lease beyond EOF",
+		  4 * XL_SIZE, BMAP_LEASE_TO_EOF, XL_OP_TRUNCATE, 4 * XL_SIZE,
+		  0, BMAP_RECALL_TRUNCATE);
+	xl_recall(a_path, "growing truncate", 0, BMAP_LEASE_TO_EOF,
+		  XL_OP_TRUNCATE, 8 * XL_SIZE, 0, 0);
+	return summary();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -640,7 +1160,7 @@ main(int argc, char **argv)
 
 	if (argc != 3) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race|nofeature DIR\n", stderr);
+		      "extra|reflink|race|nofeature|xfs-lease DIR\n", stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "check"))
@@ -653,6 +1173,8 @@ main(int argc, char **argv)
 		return race(argv[2]);
 	if (!strcmp(argv[1], "nofeature"))
 		return nofeature(argv[2]);
+	if (!strcmp(argv[1], "xfs-lease"))
+		return xfs_lease(argv[2]);
 
 	fd = open(argv[2], O_RDONLY);
 	if (fd < 0) {
@@ -670,7 +1192,7 @@ main(int argc, char **argv)
 	close(fd);
 	if (ret == -2) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race|nofeature DIR\n", stderr);
+		      "extra|reflink|race|nofeature|xfs-lease DIR\n", stderr);
 		return 2;
 	}
 	if (ret < 0) {
