@@ -174,6 +174,8 @@ vm_summary xfs-reflink
 vm_summary ext4
 vm_summary ext4-extra
 vm_summary ext4-race
+vm_summary ext4-leases
+vm_summary ext4-journal
 vm_summary xcheck
 vm_summary kswap
 for fs in xfs ext4; do
