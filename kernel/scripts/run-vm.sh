@@ -245,6 +245,8 @@ vm_summary xfs-lease
 vm_summary ext4
 vm_summary ext4-extra
 vm_summary ext4-race
+vm_summary ext4-leases
+vm_summary ext4-journal
 vm_summary xcheck
 vm_summary kswap
 vm_summary nofeat-xfs

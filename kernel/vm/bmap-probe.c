@@ -36,9 +36,15 @@
  *                            a reflink recalls the leases of its range,
  *                            a map equals FIEMAP, and which fallocate
  *                            modes and truncates recall which leases
+ *   bmap-probe ext4 DIR      (ext4) an indirect-mapped file takes leases
+ *                            but cannot be mapped (EOPNOTSUPP); collapse,
+ *                            insert and zero range recall the leases of
+ *                            their range
+ *   bmap-probe journal DIR   (ext4 mounted data=journal) a new file takes
+ *                            leases but cannot be mapped (EOPNOTSUPP)
  *
- * "check", "extra", "reflink", "race", "nofeature" and "xfs-lease" print
- * PASS/FAIL lines and one "N passed, N failed" line.  Exit
+ * "check", "extra", "reflink", "race", "nofeature", "xfs-lease", "ext4" and
+ * "journal" print PASS/FAIL lines and one "N passed, N failed" line.  Exit
  * status 0 on success, 1 on a failed check or error, 2 on a usage error.
  */
 #define _GNU_SOURCE
@@ -1152,6 +1158,234 @@ xfs_lease(const char *dir)
 	return summary();
 }
 
+/* Write 16 KiB to a new file @name in @dir and sync it.  Return: fd or -1. */
+static int
+small_file(const char *dir, const char *name, char *path, size_t size)
+{
+	char buf[16384];
+	int fd;
+
+	snprintf(path, size, "%s/%s", dir, name);
+	unlink(path);
+	memset(buf, 'b', sizeof(buf));
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
+	    fsync(fd) < 0) {
+		perror(path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Under a write lease on @fd: map, map with ALLOCATE and commit.  Return:
+ * the three errnos in @err (0 for success), or -1 if no lease.
+ */
+static int
+lease_map_errors(int fd, int err[3])
+{
+	struct bmap_lease_args la = {
+		.length = BMAP_LEASE_TO_EOF, .mode = BMAP_LEASE_WRITE,
+	};
+	struct bmap_release_args ra = { 0 };
+	struct bmap_commit_args ca = { 0 };
+	static struct bmap_map_args ma;
+
+	if (ioctl(fd, BMAP_IOC_LEASE, &la) < 0)
+		return -1;
+	memset(&ma, 0, sizeof(ma));
+	ma.lease_id = la.lease_id;
+	ma.length = 65536;
+	err[0] = ioctl(fd, BMAP_IOC_MAP, &ma) < 0 ? errno : 0;
+	ma.flags = BMAP_MAP_ALLOCATE;
+	err[1] = ioctl(fd, BMAP_IOC_MAP, &ma) < 0 ? errno : 0;
+	ca.lease_id = la.lease_id;
+	ca.length = 65536;
+	err[2] = ioctl(fd, BMAP_IOC_COMMIT, &ca) < 0 ? errno : 0;
+	ra.lease_id = la.lease_id;
+	ioctl(fd, BMAP_IOC_RELEASE, &ra);
+	return 0;
+}
+
+/* A lease on @fd works, but map, ALLOCATE and commit give EOPNOTSUPP. */
+static void
+expect_nomap(int fd, const char *what)
+{
+	char name[256], why[128] = "";
+	int err[3] = { 0 }, ok;
+
+	ok = lease_map_errors(fd, err) == 0 && err[0] == EOPNOTSUPP &&
+	     err[1] == EOPNOTSUPP && err[2] == EOPNOTSUPP;
+	if (!ok)
+		snprintf(why, sizeof(why), "map %s, allocate %s, commit %s",
+			 strerror(err[0]), strerror(err[1]), strerror(err[2]));
+	snprintf(name, sizeof(name),
+		 "L2 ext4 %s: map, ALLOCATE and commit -> EOPNOTSUPP", what);
+	report(ok, name, ok ? NULL : why);
+}
+
+#define RECALL_SIZE	(1024 * 1024)
+#define RECALL_LEASE	(512 * 1024)
+
+struct recall_reply {
+	uint32_t	reason;
+	uint64_t	release_ms;
+};
+
+/*
+ * A holder of a read lease on [512K, 576K) of @path that waits for an
+ * event, releases, and writes the event's reason and the time of the
+ * release to @out.
+ */
+static void __attribute__((noreturn))
+recall_holder(const char *path, int out)
+{
+	struct bmap_lease_args la = {
+		.offset = RECALL_LEASE, .length = 65536,
+		.mode = BMAP_LEASE_READ,
+	};
+	struct bmap_events_args ea = { .flags = BMAP_EVENTS_WAIT };
+	struct bmap_release_args ra = { 0 };
+	struct recall_reply r = { 0 };
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || ioctl(fd, BMAP_IOC_LEASE, &la) < 0 ||
+	    write(out, "r", 1) != 1)
+		_exit(1);
+	if (ioctl(fd, BMAP_IOC_EVENTS, &ea) == 0 && ea.nr_events)
+		r.reason = ea.events[0].reason;
+	r.release_ms = now_ms();
+	ra.lease_id = la.lease_id;
+	ioctl(fd, BMAP_IOC_RELEASE, &ra);
+	_exit(write(out, &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+}
+
+/*
+ * L6 for the fallocate modes the conformance suite does not drive: with a
+ * holder on [512K, 576K), @mode on [@off, @off + @len) must recall it with
+ * @reason and return once it is released, well before the break time.
+ */
+static void
+recall_mode(const char *dir, const char *what, int mode, off_t off,
+	    off_t len, uint32_t reason)
+{
+	static char buf[RECALL_SIZE];
+	struct recall_reply r = { 0 };
+	char path[4096], name[256], why[128] = "", c;
+	uint64_t t0, t1;
+	int fd, p[2], ret = -1, err = 0, ok;
+	pid_t pid = -1;
+
+	snprintf(path, sizeof(path), "%s/bmap-probe-recall", dir);
+	unlink(path);
+	memset(buf, 'r', sizeof(buf));
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd >= 0 && write(fd, buf, sizeof(buf)) == sizeof(buf) &&
+	    fsync(fd) == 0 && pipe(p) == 0) {
+		pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			recall_holder(path, p[1]);
+		}
+		close(p[1]);
+	}
+	if (pid > 0 && read(p[0], &c, 1) == 1) {
+		t0 = now_ms();
+		ret = fallocate(fd, mode, off, len);
+		err = errno;
+		t1 = now_ms();
+		/* A holder never recalled would wait for ever: 3 s at most. */
+		if (poll(&(struct pollfd){ .fd = p[0], .events = POLLIN }, 1,
+			 3000) != 1 || read(p[0], &r, sizeof(r)) != sizeof(r))
+			r.reason = 0;
+		ok = ret == 0 && r.reason == reason && t1 >= r.release_ms &&
+		     t1 - t0 < 1500;
+		if (!ok)
+			snprintf(why, sizeof(why), "%s, reason %u, %llu ms",
+				 ret ? strerror(err) : "done", r.reason,
+				 (unsigned long long)(t1 - t0));
+		snprintf(name, sizeof(name), "L6 ext4 %s of a leased range "
+			 "recalls the lease and waits for its release", what);
+		report(ok, name, ok ? NULL : why);
+	} else {
+		snprintf(name, sizeof(name), "L6 ext4 %s setup: holder", what);
+		report(false, name, strerror(errno));
+	}
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(p[0]);
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
+/*
+ * ext4 only: a file a lease cannot describe (indirect-mapped), and the
+ * recall of the fallocate modes bmap-conform does not drive.  (chattr +j
+ * is no test of the data=journal refusal: with delalloc, ext4 ignores it.)
+ */
+static int
+ext4(const char *dir)
+{
+	char path[4096];
+	unsigned int flags;
+	int fd, err[3];
+
+	/*
+	 * ext4 moves a file with one extent to indirect blocks and back on
+	 * request; only the indirect-mapped file is refused.
+	 */
+	fd = small_file(dir, "bmap-probe-ind", path, sizeof(path));
+	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+		flags &= ~FS_EXTENT_FL;
+		report(ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0 &&
+		       ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
+		       !(flags & FS_EXTENT_FL),
+		       "L2 ext4 setup: an indirect-mapped file", NULL);
+		expect_nomap(fd, "indirect-mapped file");
+		flags |= FS_EXTENT_FL;
+		report(ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0 &&
+		       lease_map_errors(fd, err) == 0 && !err[0] && !err[1] &&
+		       !err[2], "L2 ext4 the same file maps once it has extents "
+		       "again", NULL);
+	} else {
+		report(false, "L2 ext4 setup: an indirect-mapped file", NULL);
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+
+	recall_mode(dir, "collapse", FALLOC_FL_COLLAPSE_RANGE, 256 * 1024,
+		    65536, BMAP_RECALL_COLLAPSE);
+	recall_mode(dir, "insert", FALLOC_FL_INSERT_RANGE, 256 * 1024, 65536,
+		    BMAP_RECALL_INSERT);
+	recall_mode(dir, "zero range", FALLOC_FL_ZERO_RANGE, RECALL_LEASE,
+		    4096, BMAP_RECALL_ZERO);
+	return summary();
+}
+
+/* On a data=journal mount: a new file's blocks cannot be leased. */
+static int
+journal(const char *dir)
+{
+	char path[4096];
+	int fd = small_file(dir, "bmap-probe-journal", path, sizeof(path));
+
+	if (fd >= 0) {
+		expect_nomap(fd, "data=journal mount");
+		close(fd);
+		unlink(path);
+	} else {
+		report(false, "L2 ext4 data=journal setup", NULL);
+	}
+	return summary();
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1160,7 +1394,7 @@ main(int argc, char **argv)
 
 	if (argc != 3) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race|nofeature|xfs-lease DIR\n", stderr);
+		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal DIR\n", stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "check"))
@@ -1175,6 +1409,10 @@ main(int argc, char **argv)
 		return nofeature(argv[2]);
 	if (!strcmp(argv[1], "xfs-lease"))
 		return xfs_lease(argv[2]);
+	if (!strcmp(argv[1], "ext4"))
+		return ext4(argv[2]);
+	if (!strcmp(argv[1], "journal"))
+		return journal(argv[2]);
 
 	fd = open(argv[2], O_RDONLY);
 	if (fd < 0) {
@@ -1192,7 +1430,7 @@ main(int argc, char **argv)
 	close(fd);
 	if (ret == -2) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race|nofeature|xfs-lease DIR\n", stderr);
+		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal DIR\n", stderr);
 		return 2;
 	}
 	if (ret < 0) {
