@@ -53,12 +53,13 @@ holder_run(void *arg)
 	return NULL;
 }
 
-enum recall_op { OP_TRUNCATE, OP_PUNCH, OP_UNLINK, OP_UNSEAL };
+enum recall_op { OP_TRUNCATE, OP_PUNCH, OP_UNLINK, OP_RENAME, OP_UNSEAL };
 
 static const char *const op_names[] = {
 	[OP_TRUNCATE] = "truncate",
 	[OP_PUNCH] = "punch",
 	[OP_UNLINK] = "unlink",
+	[OP_RENAME] = "rename over",
 	[OP_UNSEAL] = "unseal",
 };
 
@@ -66,8 +67,30 @@ static const uint32_t op_reasons[] = {
 	[OP_TRUNCATE] = BMAP_RECALL_TRUNCATE,
 	[OP_PUNCH] = BMAP_RECALL_PUNCH,
 	[OP_UNLINK] = BMAP_RECALL_UNLINK,
+	[OP_RENAME] = BMAP_RECALL_RENAME,
 	[OP_UNSEAL] = BMAP_RECALL_UNSEAL,
 };
+
+/* Replace @path's last link by a new empty file.  Return: errno. */
+static int
+rename_over(const char *path)
+{
+	char other[PATH_MAX + 8];
+	int fd;
+
+	snprintf(other, sizeof(other), "%s.new", path);
+	fd = open(other, O_CREAT | O_EXCL | O_WRONLY, 0644);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	if (rename(other, path) < 0) {
+		int err = errno;
+
+		unlink(other);
+		return err;
+	}
+	return 0;
+}
 
 /* Run @op on @path; @off/@len is the range it changes.  Return: errno. */
 static int
@@ -77,6 +100,8 @@ run_op(enum recall_op op, const char *path, uint64_t off, uint64_t len)
 
 	if (op == OP_UNLINK)
 		return unlink(path) < 0 ? errno : 0;
+	if (op == OP_RENAME)
+		return rename_over(path);
 	fd = open(path, O_RDWR);
 	if (fd < 0)
 		return errno;
@@ -489,6 +514,9 @@ conform_lease_recall(struct conform *c)
 		     CHUNK / 2, CHUNK);
 	lease_status(c, &base);
 	check_recall(c, &base, OP_UNLINK, BMAP_LEASE_READ, 0,
+		     BMAP_LEASE_TO_EOF, 0, 0);
+	lease_status(c, &base);
+	check_recall(c, &base, OP_RENAME, BMAP_LEASE_READ, 0,
 		     BMAP_LEASE_TO_EOF, 0, 0);
 	lease_status(c, &base);
 	check_recall(c, &base, OP_UNSEAL, BMAP_LEASE_READ, CHUNK, CHUNK, 0, 0);
