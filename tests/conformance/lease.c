@@ -324,7 +324,12 @@ check_acquire_forks(struct conform *c, const char *path)
 	       "leases left", "L5 the children's leases end with them");
 }
 
-/* A file of @n blocks, every other one written: n/2 + n/2 extents. */
+/*
+ * A file of @n blocks, every other one written: n/2 + n/2 extents.  The
+ * size is set first, so that no write extends the file: XFS preallocates
+ * beyond EOF on extending writes, and the blocks between would be
+ * unwritten extents rather than holes.
+ */
 static int
 make_fragmented(const char *path, uint32_t bs, unsigned int n)
 {
@@ -337,13 +342,13 @@ make_fragmented(const char *path, uint32_t bs, unsigned int n)
 		free(buf);
 		return fd < 0 ? errno : ENOMEM;
 	}
+	if (ftruncate(fd, (uint64_t)n * bs) < 0)
+		err = errno;
 	for (i = 0; i < n && !err; i += 2) {
 		memset(buf, 'a' + i % 26, bs);
 		if (pwrite(fd, buf, bs, (uint64_t)i * bs) != (ssize_t)bs)
 			err = errno ? errno : EIO;
 	}
-	if (!err && ftruncate(fd, (uint64_t)n * bs) < 0)
-		err = errno;
 	if (!err && fsync(fd) < 0)
 		err = errno;
 	close(fd);

@@ -156,6 +156,9 @@ struct bmap_map_args {
  *   ESTALE  the lease was revoked (L7)
  *   EDQUOT  the pin limit of the lease's owner would be exceeded (L9)
  *   ENOSPC  allocation failed
+ *   EOPNOTSUPP  the filesystem cannot describe this file's blocks to a
+ *           lease (e.g. shared or realtime extents, no extent tree, data
+ *           journalling, encryption)
  */
 #define BMAP_IOC_MAP		_IOWR(BMAP_IOC_MAGIC, 0x11, struct bmap_map_args)
 
