@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -225,6 +228,227 @@ out:
 	if (fd >= 0)
 		close(fd);
 	unlink(path);
+}
+
+/* What the second user's holder of check_users() saw, sent over a pipe. */
+struct users_view {
+	int		err;		/* errno of the first failure, or 0 */
+	uint32_t	nr_users;
+	uint32_t	uid;		/* of the first row */
+	uint64_t	nr_leases;	/* of the first row */
+	uint64_t	next_uid;
+};
+
+/*
+ * The second user of check_users(): as @uid, make @path, take a read
+ * lease on it and ask BMAP_IOC_USERS from uid 0 on, as a user without
+ * CAP_SYS_ADMIN; send what it saw on @ready, then hold the lease until
+ * @go reads end of file.  Never returns.
+ */
+static void
+users_holder(struct conform *c, const char *path, uid_t uid, int ready,
+	     int go)
+{
+	struct users_view v = { 0 };
+	struct bmap_client_lease l;
+	struct bmap_users_args *u;
+	char byte;
+	int fd = -1;
+
+	u = calloc(1, sizeof(*u));
+	if (!u || setgroups(0, NULL) || setgid(uid) || setuid(uid))
+		v.err = u ? errno : ENOMEM;
+	v.err = v.err ? v.err : -conform_make_file(c, path, 93);
+	fd = v.err ? -1 : open(path, O_RDONLY);
+	v.err = v.err ? v.err : fd < 0 ? errno :
+		-bmap_client_lease_acquire(fd, BMAP_LEASE_READ, 0,
+					   BMAP_LEASE_TO_EOF, &l);
+	v.err = v.err ? v.err : -bmap_client_users(fd, 0, u);
+	if (!v.err) {
+		v.nr_users = u->nr_users;
+		v.uid = u->users[0].uid;
+		v.nr_leases = u->users[0].nr_leases;
+		v.next_uid = u->next_uid;
+	}
+	if (write(ready, &v, sizeof(v)) != sizeof(v))
+		_exit(1);
+	while (read(go, &byte, 1) > 0)
+		;
+	_exit(0);
+}
+
+/*
+ * Every row of BMAP_IOC_USERS from @start on, batch after batch; @row
+ * gets @uid's (zero if it has none).  Return: 0, EPROTO if the rows are
+ * not in ascending uid order from @start or next_uid does not move on,
+ * or the ioctl's errno.
+ */
+static int
+users_row(int fd, uint64_t start, uint32_t uid, struct bmap_user_stat *row)
+{
+	struct bmap_users_args *u = malloc(sizeof(*u));
+	uint64_t last = start;
+	bool first = true;
+	uint32_t i;
+	int err = u ? 0 : ENOMEM;
+
+	memset(row, 0, sizeof(*row));
+	while (!err && start < BMAP_USERS_END) {
+		err = -bmap_client_users(fd, start, u);
+		if (err)
+			break;
+		for (i = 0; i < u->nr_users && !err; i++) {
+			if (u->users[i].uid < last ||
+			    (!first && u->users[i].uid == last))
+				err = EPROTO;
+			last = u->users[i].uid;
+			first = false;
+			if (u->users[i].uid == uid)
+				*row = u->users[i];
+		}
+		if (!err && (u->nr_users > BMAP_USERS_MAX ||
+			     u->next_uid <= start))
+			err = EPROTO;
+		start = u->next_uid;
+	}
+	free(u);
+	return err;
+}
+
+/*
+ * L9: BMAP_IOC_USERS names who holds leases and pins bytes: the root of
+ * the suite and a second user each holding a lease show as two rows in
+ * uid order, the second user sees its own row only, the caller's row has
+ * the pinned bytes of its pin lease (as STATUS's user_pinned_bytes), and
+ * the counts go back once the leases are closed.
+ */
+static void
+check_users(struct conform *c, const char *sealed)
+{
+	struct bmap_user_stat r0, ro, b0, bo;
+	struct bmap_client_lease l, p;
+	struct bmap_users_args raw;
+	char path[PATH_MAX] = "", mine[PATH_MAX] = "";
+	struct users_view v = { .err = EPIPE };
+	int dfd, fd = -1, fd_s = -1, ready[2] = { -1, -1 }, go[2] = { -1, -1 };
+	struct bmap_status st;
+	pid_t pid = -1;
+	int err, status;
+
+	if (!c->root) {
+		report_na("needs root to act as a second user",
+			  "L9 users: two users' leases show as two "
+			  "rows");
+		return;
+	}
+	dfd = open(c->work, O_RDONLY | O_DIRECTORY);
+	err = dfd < 0 ? errno : users_row(dfd, 0, 0, &b0);
+	err = err ? err : users_row(dfd, 0, c->other_uid, &bo);
+	if (err) {
+		report(false, errno_name(err), "L9 users: setup: "
+		       "the rows before");
+		goto out;
+	}
+	memset(&raw, 0, sizeof(raw));
+	raw.flags = 1;
+	report_errno(ioctl(dfd, BMAP_IOC_USERS, &raw) ? errno : 0, EINVAL,
+		     "L9 users: flags set: EINVAL");
+	memset(&raw, 0, sizeof(raw));
+	raw.reserved[2] = 1;
+	report_errno(ioctl(dfd, BMAP_IOC_USERS, &raw) ? errno : 0, EINVAL,
+		     "L9 users: a reserved field set: EINVAL");
+
+	conform_path(c, "l9users-root", path, sizeof(path));
+	conform_path(c, "l9users-other", mine, sizeof(mine));
+	err = -conform_make_file(c, path, 94);
+	fd = err ? -1 : open(path, O_RDONLY);
+	fd_s = open(sealed, O_RDONLY);
+	err = err ? err : fd < 0 || fd_s < 0 ? errno :
+	      -bmap_client_lease_acquire(fd, BMAP_LEASE_READ, 0,
+					 BMAP_LEASE_TO_EOF, &l);
+	err = err ? err : -bmap_client_lease_acquire(fd_s, BMAP_LEASE_PIN, 0,
+						     BMAP_LEASE_TO_EOF, &p);
+	err = err ? err : pipe(ready) || pipe(go) ? errno : 0;
+	if (err) {
+		report(false, errno_name(err), "L9 users: setup: "
+		       "root's leases");
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		users_holder(c, mine, c->other_uid, ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	ready[1] = go[0] = -1;
+	if (pid < 0 || read(ready[0], &v, sizeof(v)) != sizeof(v))
+		v.err = pid < 0 ? errno : EPIPE;
+	report(!v.err && v.nr_users == 1 && v.uid == c->other_uid &&
+	       v.nr_leases == bo.nr_leases + 1 &&
+	       v.next_uid == BMAP_USERS_END,
+	       v.err ? errno_name(v.err) : "other rows or a wrong count",
+	       "L9 users: without CAP_SYS_ADMIN, the caller's own "
+	       "row only");
+
+	err = users_row(dfd, 0, 0, &r0);
+	err = err ? err : users_row(dfd, 0, c->other_uid, &ro);
+	report(!err && !v.err && r0.uid == 0 &&
+	       r0.nr_leases == b0.nr_leases + 2 && ro.uid == c->other_uid &&
+	       ro.nr_leases == bo.nr_leases + 1,
+	       err ? errno_name(err) : "rows or counts wrong",
+	       "L9 users: two users' leases show as two rows, in "
+	       "uid order");
+	err = lease_status(c, &st);
+	report(!err && r0.pinned_bytes == st.user_pinned_bytes &&
+	       r0.pinned_bytes == b0.pinned_bytes + CONFORM_FILE_SIZE &&
+	       ro.pinned_bytes == bo.pinned_bytes,
+	       err ? errno_name(err) : "wrong pinned bytes",
+	       "L9 users: a pin lease's bytes count for its "
+	       "holder alone, as STATUS's user_pinned_bytes");
+	err = users_row(dfd, (uint64_t)c->other_uid + 1, c->other_uid, &ro);
+	report(!err && ro.uid != c->other_uid, err ? errno_name(err) :
+	       "row below start_uid",
+	       "L9 users: from start_uid leaves out the rows below");
+
+	close(go[1]);
+	go[1] = -1;
+	waitpid(pid, &status, 0);
+	pid = -1;
+	bmap_client_release(&l);
+	close(fd);
+	close(fd_s);
+	fd = fd_s = -1;
+	err = users_row(dfd, 0, 0, &r0);
+	err = err ? err : users_row(dfd, 0, c->other_uid, &ro);
+	report(!err && r0.nr_leases == b0.nr_leases &&
+	       r0.pinned_bytes == b0.pinned_bytes &&
+	       ro.nr_leases == bo.nr_leases &&
+	       ro.pinned_bytes == bo.pinned_bytes,
+	       err ? errno_name(err) : "still counted",
+	       "L9 users: the counts go back once the holders "
+	       "closed their descriptors");
+out:
+	if (pid > 0) {
+		close(go[1]);
+		go[1] = -1;
+		waitpid(pid, &status, 0);
+	}
+	if (ready[0] >= 0)
+		close(ready[0]);
+	if (go[1] >= 0)
+		close(go[1]);
+	if (fd >= 0)
+		close(fd);
+	if (fd_s >= 0)
+		close(fd_s);
+	if (dfd >= 0)
+		close(dfd);
+	if (*path)
+		unlink(path);
+	if (*mine)
+		unlink(mine);
 }
 
 struct l10_file {
@@ -585,6 +809,8 @@ conform_lease_limits(struct conform *c)
 		report(false, errno_name(err), "L9 setup: files");
 	else
 		check_counts(c, path, sealed);
+	if (!err)
+		check_users(c, sealed);
 	check_pin_limit(c, c->block_size);
 	check_pin_lease_limit(c, c->block_size);
 	check_storm(c);
