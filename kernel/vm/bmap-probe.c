@@ -192,14 +192,21 @@ map_same(const struct map *a, const struct map *b)
 	return true;
 }
 
+/* @ret < 0 with errno @want passes; anything else fails, saying what. */
 static void
-expect_etxtbsy(const char *what, int ret)
+expect_errno(const char *what, int ret, int want)
 {
 	char why[64];
 
 	snprintf(why, sizeof(why), "%s", ret < 0 ? strerror(errno) :
 		 "succeeded");
-	report(ret < 0 && errno == ETXTBSY, what, why);
+	report(ret < 0 && errno == want, what, why);
+}
+
+static void
+expect_etxtbsy(const char *what, int ret)
+{
+	expect_errno(what, ret, ETXTBSY);
 }
 
 static int
@@ -267,11 +274,7 @@ is_sealed(int fd)
 static void
 expect_eopnotsupp(const char *what, int ret)
 {
-	char why[64];
-
-	snprintf(why, sizeof(why), "%s", ret < 0 ? strerror(errno) :
-		 "succeeded");
-	report(ret < 0 && errno == EOPNOTSUPP, what, why);
+	expect_errno(what, ret, EOPNOTSUPP);
 }
 
 /*
