@@ -20,6 +20,12 @@
  * --stop-file there is exactly one pass; with it, the pass that starts
  * after STOPFILE exists is the last.
  *
+ * Device writes use O_DIRECT where they can, as a DMA engine bypasses the
+ * page cache (on a mounted XFS or ext4 the block device's cache also holds
+ * the filesystem's metadata buffers); the rest is synced before a commit.
+ * With -n the session re-maps with BMAP_REMAP_NOWAIT: after a recall the
+ * writer waits, without a lease, until the change that recalled is over.
+ *
  * Output, one line each, flushed: "started lease ID" once mapped, then
  * "done passes P remaps R bytes B".  Exit: 0, 1 error, 2 usage, 3 revoked.
  */
@@ -37,11 +43,17 @@
 #include <bmap/client.h>
 #include <bmap/remap.h>
 
+/* O_DIRECT alignment of buffers, offsets and lengths: a 4 KiB block */
+#define DIO_ALIGN	4096
+
 struct writer {
 	struct bmap_remap *r;		/* NULL until the session is open */
 	uint64_t	dirty_start;	/* written, not committed: [start, end) */
 	uint64_t	dirty_end;
-	int		dev_fd;
+	int		dev_fd;		/* O_DIRECT where the device allows */
+	int		buf_fd;		/* the same device, buffered */
+	bool		direct;		/* dev_fd is O_DIRECT */
+	bool		unsynced;	/* buf_fd written since the last sync */
 	char		dev_path[BMAP_DEVICE_PATH_MAX];
 	bool		verbose;
 	uint64_t	nr_unmaps;
@@ -55,8 +67,26 @@ on_mapped(uint64_t lease_id, const struct bmap_client_map *map, void *arg)
 	if (w->dev_fd < 0 || strcmp(w->dev_path, map->dev_path)) {
 		if (w->dev_fd >= 0)
 			close(w->dev_fd);
-		w->dev_fd = open(map->dev_path, O_RDWR);
+		if (w->buf_fd >= 0)
+			close(w->buf_fd);
+		w->buf_fd = -1;
+		/*
+		 * Like a DMA engine, write past the page cache: the block
+		 * device's cache of a mounted filesystem also holds that
+		 * filesystem's metadata buffers, and the filesystem reads
+		 * the data from the disk once the extents are committed.
+		 * What O_DIRECT cannot write (an unaligned tail, or a device
+		 * file that refuses it) goes through buf_fd and is synced
+		 * before the commit.
+		 */
+		w->dev_fd = open(map->dev_path, O_RDWR | O_DIRECT);
+		w->direct = w->dev_fd >= 0;
+		if (w->dev_fd < 0 && errno == EINVAL)
+			w->dev_fd = open(map->dev_path, O_RDWR);
 		if (w->dev_fd < 0)
+			return -errno;
+		w->buf_fd = open(map->dev_path, O_RDWR);
+		if (w->buf_fd < 0)
 			return -errno;
 		snprintf(w->dev_path, sizeof(w->dev_path), "%s",
 			 map->dev_path);
@@ -75,6 +105,10 @@ flush(struct writer *w)
 
 	if (!w->r || w->dirty_end <= w->dirty_start)
 		return 0;
+	/* the filesystem reads the disk once the extents are written */
+	if (w->unsynced && fdatasync(w->buf_fd) < 0)
+		return -errno;
+	w->unsynced = false;
 	err = bmap_remap_commit(w->r, w->dirty_start,
 				w->dirty_end - w->dirty_start, w->dirty_end);
 	if (!err)
@@ -124,12 +158,19 @@ dev_write(struct writer *w, const struct bmap_client_map *map,
 		const struct bmap_extent *e = find_extent(map, off);
 		uint64_t in, n;
 		ssize_t done;
+		int fd;
 
 		if (!e || e->type == BMAP_EXT_HOLE)
 			return -EIO;	/* ALLOCATE left a hole: a bug */
 		in = off - e->file_offset;
 		n = e->length - in < len ? e->length - in : len;
-		done = pwrite(w->dev_fd, buf, n, e->dev_offset + in);
+		fd = w->dev_fd;
+		if (!w->direct || (uintptr_t)buf % DIO_ALIGN || n % DIO_ALIGN ||
+		    (e->dev_offset + in) % DIO_ALIGN) {
+			fd = w->buf_fd;
+			w->unsynced = true;
+		}
+		done = pwrite(fd, buf, n, e->dev_offset + in);
 		if (done < 0)
 			return -errno;
 		if (done == 0)
@@ -176,7 +217,7 @@ out_err:
 static void
 usage(FILE *f)
 {
-	fputs("Usage: dma_writer [-c CHUNK] [-C COMMIT] [--stop-file PATH] [-v]"
+	fputs("Usage: dma_writer [-c CHUNK] [-C COMMIT] [--stop-file PATH] [-n] [-v]"
 	      " FILE SRC\n"
 	      "Write SRC into FILE through the device under a write lease,\n"
 	      "answering recalls by re-mapping.\n"
@@ -184,6 +225,8 @@ usage(FILE *f)
 	      "  -C, --commit BYTES   commit at least every BYTES (default 4 MiB)\n"
 	      "  -s, --stop-file PATH rewrite in passes until PATH exists, then\n"
 	      "                       one last pass of SRC itself\n"
+	      "  -n, --nowait         re-map after a recall once the change that\n"
+	      "                       recalled is over (BMAP_REMAP_NOWAIT)\n"
 	      "  -v, --verbose        log every map and unmap on stderr\n", f);
 }
 
@@ -195,20 +238,22 @@ main(int argc, char **argv)
 		{ "commit", required_argument, NULL, 'C' },
 		{ "stop-file", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "nowait", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bmap_remap_ops ops = { .unmap = on_unmap, .mapped = on_mapped };
-	struct writer w = { .dev_fd = -1 };
+	struct writer w = { .dev_fd = -1, .buf_fd = -1 };
 	const char *stop_file = NULL;
 	uint64_t chunk = 1 << 20, every = 4 << 20, len, off, n, pass;
 	uint64_t total = 0;
 	uint8_t *src, *buf;
 	struct bmap_remap *r;
+	uint32_t remap_flags = 0;
 	bool last;
 	int c, fd, err, ret = 1;
 
-	while ((c = getopt_long(argc, argv, "c:C:s:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:C:s:vnh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			chunk = strtoull(optarg, NULL, 0);
@@ -230,6 +275,9 @@ main(int argc, char **argv)
 		case 'v':
 			w.verbose = true;
 			break;
+		case 'n':
+			remap_flags = BMAP_REMAP_NOWAIT;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -248,14 +296,15 @@ main(int argc, char **argv)
 			argv[optind + 1]);
 		return 1;
 	}
-	buf = malloc(chunk);
+	chunk = (chunk + DIO_ALIGN - 1) / DIO_ALIGN * DIO_ALIGN;
+	buf = aligned_alloc(DIO_ALIGN, chunk);
 	fd = open(argv[optind], O_RDWR | O_CREAT, 0644);
 	if (!buf || fd < 0) {
 		perror("dma_writer: open");
 		return 1;
 	}
-	err = bmap_remap_open(fd, BMAP_LEASE_WRITE, 0, len, BMAP_MAP_ALLOCATE,
-			      &ops, &w, &r);
+	err = bmap_remap_open(fd, BMAP_LEASE_WRITE, 0, len,
+			      BMAP_MAP_ALLOCATE | remap_flags, &ops, &w, &r);
 	if (err) {
 		fprintf(stderr, "dma_writer: %s: lease and map: %s\n",
 			argv[optind], strerror(-err));
@@ -274,14 +323,22 @@ main(int argc, char **argv)
 
 			n = len - off < chunk ? len - off : chunk;
 			err = bmap_remap_service(r, 0);
+			/* -n: no lease until the map change is over */
+			while (err >= 0 && bmap_remap_waiting(r)) {
+				usleep(1000);
+				err = bmap_remap_service(r, 0);
+			}
 			if (err < 0)
 				goto out_err;
+			/* through buf, which is aligned for O_DIRECT */
 			if (!last) {
 				for (i = 0; i < n; i++)
 					buf[i] = src[off + i] ^
 						 (uint8_t)(pass * 2 + 1);
-				data = buf;
+			} else {
+				memcpy(buf, data, n);
 			}
+			data = buf;
 			err = dev_write(&w, bmap_remap_map(r), data, off, n);
 			if (err)
 				goto out_err;
@@ -315,6 +372,8 @@ out_err:
 	bmap_remap_close(r);
 	if (w.dev_fd >= 0)
 		close(w.dev_fd);
+	if (w.buf_fd >= 0)
+		close(w.buf_fd);
 	close(fd);
 	free(buf);
 	free(src);

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bmap/client.h>
 #include <bmap/remap.h>
 
 #define MAX_RANGES	16
@@ -86,19 +87,28 @@ int main(int argc, char **argv)
 		fds[i] = -1;
 	for (i = 0; i < n; i++) {
 		fds[i] = open(argv[optind], O_RDONLY);
-		pfd[i].fd = fds[i];
-		pfd[i].events = POLLPRI;
 		if (fds[i] < 0) {
 			fprintf(stderr, "multi_remap: %s: %s\n", argv[optind],
 				strerror(errno));
 			goto out;
 		}
-		err = bmap_remap_open(pfd[i].fd, BMAP_LEASE_READ,
+		err = bmap_remap_open(fds[i], BMAP_LEASE_READ,
 				      2 * i * chunk, chunk, flags, NULL, NULL,
 				      &r[i]);
 		if (err) {
 			fprintf(stderr, "multi_remap: %s: range %d: %s\n",
 				argv[optind], i, strerror(-err));
+			goto out;
+		}
+		/*
+		 * bmapfs reports events as POLLPRI on the file; the kernel
+		 * filesystems on an event descriptor of their own, which the
+		 * library makes and keeps.
+		 */
+		pfd[i].fd = bmap_client_poll_fd(fds[i], &pfd[i].events);
+		if (pfd[i].fd < 0) {
+			fprintf(stderr, "multi_remap: %s: range %d: poll: %s\n",
+				argv[optind], i, strerror(-pfd[i].fd));
 			goto out;
 		}
 	}

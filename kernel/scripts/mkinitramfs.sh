@@ -1,12 +1,15 @@
 #!/bin/bash
-# Build the test VM's initramfs: busybox-static, /init, bmap-conform.static
-# and bmap-probe.  Usage: mkinitramfs.sh OUT INIT CONFORM PROBE
+# Build the test VM's initramfs: busybox-static, /init, bmap-conform.static,
+# bmap-probe and the static examples (dma_writer.static and
+# multi_remap.static, installed as /bin/dma_writer and /bin/multi_remap).
+# Usage: mkinitramfs.sh OUT INIT CONFORM PROBE [EXAMPLE.static...]
 set -euo pipefail
 
 out=$1
 init=$2
 conform=$3
 probe=$4
+shift 4
 busybox=/bin/busybox
 
 if ! file -L "$busybox" | grep -q 'statically linked'; then
@@ -24,6 +27,9 @@ cp "$busybox" "$root/bin/busybox"
 install -m 0755 "$init" "$root/init"
 install -m 0755 "$conform" "$root/bin/bmap-conform"
 install -m 0755 "$probe" "$root/bin/bmap-probe"
+for ex in "$@"; do
+	install -m 0755 "$ex" "$root/bin/$(basename "$ex" .static)"
+done
 # The kernel opens /dev/console before init mounts devtmpfs.
 mknod -m 0600 "$root/dev/console" c 5 1
 

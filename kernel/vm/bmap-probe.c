@@ -42,6 +42,9 @@
  *                            their range
  *   bmap-probe journal DIR   (ext4 mounted data=journal) a new file takes
  *                            leases but cannot be mapped (EOPNOTSUPP)
+ *   bmap-probe punch FILE OFF LEN
+ *                            punch a hole (busybox's fallocate cannot),
+ *                            for vm/init's DMA writer part
  *
  * "check", "extra", "reflink", "race", "nofeature", "xfs-lease", "ext4" and
  * "journal" print PASS/FAIL lines and one "N passed, N failed" line.  Exit
@@ -1395,9 +1398,22 @@ main(int argc, char **argv)
 	struct map m;
 	int fd, ret = 0;
 
+	if (argc == 5 && !strcmp(argv[1], "punch")) {
+		fd = open(argv[2], O_WRONLY);
+		if (fd < 0 ||
+		    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      strtoll(argv[3], NULL, 0),
+			      strtoll(argv[4], NULL, 0))) {
+			perror(argv[2]);
+			return 1;
+		}
+		close(fd);
+		return 0;
+	}
 	if (argc != 3) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal DIR\n", stderr);
+		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal DIR"
+		      " | punch FILE OFF LEN\n", stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "check"))
@@ -1433,7 +1449,8 @@ main(int argc, char **argv)
 	close(fd);
 	if (ret == -2) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal DIR\n", stderr);
+		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal DIR"
+		      " | punch FILE OFF LEN\n", stderr);
 		return 2;
 	}
 	if (ret < 0) {

@@ -147,7 +147,9 @@ bool bmap_remap_waiting(const struct bmap_remap *r);
 uint64_t bmap_remap_lease_id(const struct bmap_remap *r);
 
 /*
- * bmap_remap_fd - the descriptor to poll() for POLLPRI in an event loop.
+ * bmap_remap_fd - the descriptor the session's lease was taken on.  An
+ * event loop polls bmap_client_poll_fd() of it: the file itself (POLLPRI)
+ * on bmapfs, an event descriptor on the kernel filesystems.
  */
 int bmap_remap_fd(const struct bmap_remap *r);
 
