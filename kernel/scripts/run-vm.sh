@@ -6,7 +6,7 @@
 #                        then bmap-probe extra, race, reflink and
 #                        xfs-lease (map and commit details)
 #   vdb  ext4.img        ext4: the same
-#                        then, with BMAP_VM_DMA=1, on each of the two the
+#                        then, on each of the two, the
 #                        DMA writer part (vm/init's dma): examples/dma_writer
 #                        and multi_remap answer recalls while punches and
 #                        truncates hit their ranges; the file must equal a
@@ -233,11 +233,8 @@ console_clean() {
 		"$2: no oops, BUG, WARNING, lockdep report, leaked lock or call trace on the console"
 }
 
-# The DMA writer part hangs the map change that recalls a re-mapping
-# holder until the kernel-vfs lease core is fixed (kernel/README): opt-in.
-dma=${BMAP_VM_DMA:-0}
 t1=$(date +%s)
-boot_vm results console "$([ "$dma" = 1 ] && echo " bmapvm=dma")" xfs.img ext4.img xcheck.img xfs-sealed.img swap.img \
+boot_vm results console "" xfs.img ext4.img xcheck.img xfs-sealed.img swap.img \
 	ext4-sealed.img nofeat-xfs.img nofeat-ext4.img
 qrc=$?
 t2=$(date +%s)
@@ -254,10 +251,8 @@ vm_summary ext4
 vm_summary ext4-extra
 vm_summary ext4-race
 vm_summary ext4-leases
-if [ "$dma" = 1 ]; then
-	vm_summary xfs-dma
-	vm_summary ext4-dma
-fi
+vm_summary xfs-dma
+vm_summary ext4-dma
 vm_summary ext4-journal
 vm_summary xcheck
 vm_summary kswap
@@ -301,7 +296,7 @@ result $? "P2 host e2fsck -fn (patched): ext4 image after bmap-conform" \
 	"and the DMA writers is clean"
 # The DMA writers' file read on the host, through the patched debugfs
 # (libext2fs), must be the model the VM computed: digest and size.
-[ "$dma" = 1 ] && {
+{
 want=$(vm_part ext4-dma | sed -n 's/^dma-model //p')
 "$bin/debugfs" -R "dump /dma-k $work/dma-k.ext4" "$work/ext4.img" \
 	>/dev/null 2>&1
