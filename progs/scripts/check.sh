@@ -69,6 +69,19 @@ constants() {
 	gcc -std=gnu11 -Werror "$@" -o "$exe" "$exe.c" && "$exe"
 }
 
+# "#define NAME VALUE" (VALUE matching the sed pattern $3) must have the
+# same VALUE in the kernel-xfs series as in xfsprogs' xfs_format.h ($1:
+# the xfsprogs build directory).
+same_xfs_define() {
+	local b=$1 name=$2 val=$3 k t
+	k=$(sed -n "s/^+#define $name *\($val\).*/\1/p" \
+		"$top"/kernel-xfs/*.patch | head -n1)
+	t=$(sed -n "s/^#define $name *\($val\).*/\1/p" \
+		"$b/src/libxfs/xfs_format.h")
+	echo "$name: kernel-xfs ${k:-?}, xfsprogs ${t:-?}"
+	[ -n "$k" ] && [ "$k" = "$t" ]
+}
+
 # check_constants PKG: the series' values are libbmap's uapi.h values
 # (which the kernel series' header repeats line for line), and the XFS
 # di_flags2 bit is kernel-xfs 0001's.
@@ -92,20 +105,9 @@ check_constants() {
 			-I"$b/src" -I"$b/src/include" -I"$b/src/libxfs" \
 			-include libxfs.h) || return 1
 		uapi=$(constants "$b/probe-uapi" $uinc) || return 1
-		local kbit tbit
-		kbit=$(sed -n 's/^+#define XFS_DIFLAG2_IOMAP_IMMUTABLE_BIT *\([0-9]*\).*/\1/p' \
-			"$top"/kernel-xfs/*.patch | head -n1)
-		tbit=$(sed -n 's/^#define XFS_DIFLAG2_IOMAP_IMMUTABLE_BIT *\([0-9]*\).*/\1/p' \
-			"$b/src/libxfs/xfs_format.h")
-		echo "XFS_DIFLAG2_IOMAP_IMMUTABLE_BIT: kernel-xfs ${kbit:-?}, xfsprogs ${tbit:-?}"
-		[ -n "$kbit" ] && [ "$kbit" = "$tbit" ] || return 1
-		local kfeat tfeat
-		kfeat=$(sed -n 's/^+#define XFS_SB_FEAT_RO_COMPAT_SEALED *\(([^)]*)\).*/\1/p' \
-			"$top"/kernel-xfs/*.patch | head -n1)
-		tfeat=$(sed -n 's/^#define XFS_SB_FEAT_RO_COMPAT_SEALED *\(([^)]*)\).*/\1/p' \
-			"$b/src/libxfs/xfs_format.h")
-		echo "XFS_SB_FEAT_RO_COMPAT_SEALED: kernel-xfs ${kfeat:-?}, xfsprogs ${tfeat:-?}"
-		[ -n "$kfeat" ] && [ "$kfeat" = "$tfeat" ] || return 1
+		same_xfs_define "$b" XFS_DIFLAG2_IOMAP_IMMUTABLE_BIT '[0-9]*' &&
+		same_xfs_define "$b" XFS_SB_FEAT_RO_COMPAT_SEALED '([^)]*)' ||
+			return 1
 		;;
 	esac
 	echo "$mine"
