@@ -253,6 +253,8 @@ vm_summary ext4-race
 vm_summary ext4-leases
 vm_summary xfs-dma
 vm_summary ext4-dma
+vm_summary xfs-status
+vm_summary ext4-status
 vm_summary ext4-journal
 vm_summary xcheck
 vm_summary kswap
