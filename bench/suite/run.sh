@@ -261,8 +261,9 @@ recall_measure() {
 	done
 }
 
-# Recall on bmapfs (holders blocked in the events call; waiting in poll()
-# and answering in one call, or in two), the FUSE
+# Recall on bmapfs (holders blocked in the events call; blocked in it
+# with BMAP_EVENTS_RELEASE, so bmapfs releases as it posts the recall;
+# waiting in poll() and answering in one call, or in two), the FUSE
 # floor (signal wake + one or two ioctl round trips per holder, no lease)
 # on the same mount, then the kernel's lease break on ext4.
 section_recall() {
@@ -274,6 +275,7 @@ section_recall() {
 		log "recall: rep $rep/$REPS"
 		mount_fs bmapfs "$DATA_IMG" "$MNT" &&
 			recall_measure bmapfs bmap "$MNT/recall" "$rep" &&
+			recall_measure bmapfs-waitrel bmapwr "$MNT/recall" "$rep" &&
 			recall_measure bmapfs-poll bmappoll "$MNT/recall" "$rep" &&
 			recall_measure bmapfs-2calls bmap2 "$MNT/recall" "$rep" &&
 			record recall bmapfs revokes all "$rep" "$(guard 30 \
