@@ -13,6 +13,10 @@
  *                                         bmap_client_events_wait_release:
  *                                         bmapfs releases the lease as it
  *                                         posts the recall
+ *   bs_recall bare FILE 0 ROUNDS          no holder, no lease: the
+ *                                         truncate alone through FUSE,
+ *                                         what a recall whose holders
+ *                                         need not run cannot go under
  *   bs_recall kernel FILE HOLDERS ROUNDS  F_SETLEASE F_RDLCK leases,
  *                                         open(O_WRONLY | O_TRUNC)
  *   bs_recall floorK FILE HOLDERS ROUNDS  (K = 1 or 2) no lease: the
@@ -227,7 +231,7 @@ int main(int argc, char **argv)
 	char c;
 
 	if (argc != 5)
-		bench_die("usage: bs_recall bmap|bmapwr|bmappoll|bmap2|kernel|floor1|"
+		bench_die("usage: bs_recall bmap|bmapwr|bmappoll|bmap2|bare|kernel|floor1|"
 			  "floor2 FILE HOLDERS ROUNDS");
 	kernel_mode = !strcmp(argv[1], "kernel");
 	polling = !strcmp(argv[1], "bmappoll") || !strcmp(argv[1], "bmap2");
@@ -237,8 +241,8 @@ int main(int argc, char **argv)
 	wait_release = !strcmp(argv[1], "bmapwr");
 	holders = strtoul(argv[3], NULL, 0);
 	rounds = strtoul(argv[4], NULL, 0);
-	if (!holders || !rounds)
-		bench_die("HOLDERS and ROUNDS must be >= 1");
+	if ((!holders && strcmp(argv[1], "bare")) || !rounds)
+		bench_die("HOLDERS and ROUNDS must be >= 1 (HOLDERS 0: bare)");
 	alarm(300);
 	rwfd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (rwfd < 0)
@@ -249,8 +253,8 @@ int main(int argc, char **argv)
 		close(rwfd);
 		rwfd = -1;
 	}
-	cmd = calloc(holders, sizeof(*cmd));
-	holder_pid = calloc(holders, sizeof(*holder_pid));
+	cmd = calloc(holders + 1, sizeof(*cmd));
+	holder_pid = calloc(holders + 1, sizeof(*holder_pid));
 	s = calloc(rounds, sizeof(*s));
 	wk = calloc(rounds, sizeof(*wk));
 	if (!cmd || !holder_pid || !s || !wk || pipe(ready) || pipe(woke))

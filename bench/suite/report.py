@@ -476,6 +476,14 @@ def section_recall():
       "ftruncate with no lease left to recall; *2 RTT* adds the round "
       "trip the kernel makes when poll() is woken (FUSE_POLL), which a "
       "holder woken through poll() pays too.\n")
+    w("*truncate alone* is the same ftruncate on the same mount with no "
+      "holder and no lease: the FUSE round trip of the operation itself, "
+      "which a recall whose holders need not run cannot go under "
+      "(the floor named for the *wait + release* rows). p99 is the "
+      "second-worst of 100 rounds, so on a busy host it is mostly the "
+      "host's own noise; the p50 rows are the steadier comparison. "
+      f"Truncate alone: p50 {cell('recall', 'fuse-truncate', 'p50', '0', 1e-3)}"
+      f" µs, p99 {cell('recall', 'fuse-truncate', 'p99', '0', 1e-3)} µs.\n")
     w("| holders | bmapfs p50 | bmapfs p99 | bmapfs last wake | "
       "wait + release p50 | wait + release p99 | "
       "poll + 1 call p50 | poll + 2 calls p50 | FUSE floor 1 RTT p50 | "
@@ -494,10 +502,16 @@ def section_recall():
                          ratio(p99, kp99), "≤1",
                          ratio(med("recall", "fuse-floor1", "p99", h),
                                kp99))
-        jw = judge("recall",
-                   f"p99 {h} holders, wait + release vs kernel lease",
-                   ratio(med("recall", "bmapfs-waitrel", "p99", h), kp99),
-                   "≤1", ok_if_ge=False)
+        jw = judge_floor("recall",
+                         f"p99 {h} holders, wait + release vs kernel lease",
+                         ratio(med("recall", "bmapfs-waitrel", "p99", h),
+                               kp99), "≤1",
+                         ratio(med("recall", "fuse-truncate", "p99", "0"),
+                               kp99))
+        judge("recall", f"p50 {h} holders, wait + release vs kernel lease",
+              ratio(med("recall", "bmapfs-waitrel", "p50", h),
+                    med("recall", "kernel-ext4", "p50", h)), "≤1",
+              ok_if_ge=False)
         w(f"| {h} | {cell('recall', 'bmapfs', 'p50', h, 1e-3)} | "
           f"{cell('recall', 'bmapfs', 'p99', h, 1e-3)} | "
           f"{cell('recall', 'bmapfs', 'wake_p50', h, 1e-3)} | "
