@@ -10,18 +10,32 @@
 #include "bmapfs.h"
 
 /*
- * bmapfs_events_park - keep @req, an events call of handle @h, until an
+ * bmapfs_events_park - keep @req, an events call of handle @h with
+ * @flags (BMAP_EVENTS_WAIT, and BMAP_EVENTS_RELEASE or not), until an
  * event arrives (bmapfs_notify answers it) or it is interrupted.
  * Return: 0 when kept (do not reply), -EAGAIN when an event is pending
  * already (answer now), -EINTR when the caller was interrupted, -EBUSY
  * when @h has a waiter already.
  */
-int bmapfs_events_park(fuse_req_t req, struct bmapfs_handle *h);
+int bmapfs_events_park(fuse_req_t req, struct bmapfs_handle *h,
+		       uint32_t flags);
 
 /*
  * bmapfs_events_answer - reply to the parked events call @req of @h with
- * the pending events, or park it again if another call took them.
+ * the pending events, releasing the leases they name with
+ * BMAP_EVENTS_RELEASE in @flags, or park it again if another call took
+ * them.
  */
-void bmapfs_events_answer(fuse_req_t req, struct bmapfs_handle *h);
+void bmapfs_events_answer(fuse_req_t req, struct bmapfs_handle *h,
+			  uint32_t flags);
+
+/*
+ * bmapfs_events_reply_later - answer @req with @out from the replier
+ * thread (or here, if it cannot run): for BMAP_EVENTS_RELEASE waiters,
+ * whose leases are released already, so that the recalling operation
+ * does not pay for waking them.
+ */
+void bmapfs_events_reply_later(fuse_req_t req,
+			       const struct bmap_events_args *out);
 
 #endif /* BMAPFS_EVWAIT_H */

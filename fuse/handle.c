@@ -18,7 +18,10 @@
 #include "evwait.h"
 
 /*
- * Parked BMAP_EVENTS_WAIT requests, at most one per handle.  A short list
+ * Parked BMAP_EVENTS_WAIT requests, at most one per handle, with the
+ * call's flags (BMAP_EVENTS_RELEASE: the answer gives the leases back,
+ * so the recall that posts the event need not wait for the holder to
+ * run).  A short list
  * under its own lock: the notify hook looks its handle up here, and the
  * lock is never held while replying or taking the engine's locks but for
  * the pending check in bmapfs_events_park (wait_lock, then lease_lock;
@@ -27,14 +30,19 @@
 struct evwait {
 	struct bmapfs_handle	*h;
 	fuse_req_t		req;
+	uint32_t		flags;
 	struct evwait		*next;
 };
 
 static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct evwait *waiters;
 
-/* Take the waiter of @h (or the one holding @req) off the list. */
-static fuse_req_t unpark(struct bmapfs_handle *h, fuse_req_t req)
+/*
+ * Take the waiter of @h (or the one holding @req) off the list; its
+ * flags into *@flags when asked.
+ */
+static fuse_req_t unpark(struct bmapfs_handle *h, fuse_req_t req,
+			 uint32_t *flags)
 {
 	struct evwait **p, *w;
 	fuse_req_t found = NULL;
@@ -45,6 +53,8 @@ static fuse_req_t unpark(struct bmapfs_handle *h, fuse_req_t req)
 		if (w->h == h || (req && w->req == req)) {
 			*p = w->next;
 			found = w->req;
+			if (flags)
+				*flags = w->flags;
 			free(w);
 			break;
 		}
@@ -57,11 +67,12 @@ static fuse_req_t unpark(struct bmapfs_handle *h, fuse_req_t req)
 static void wait_interrupted(fuse_req_t req, void *data)
 {
 	(void)data;
-	if (unpark(NULL, req))
+	if (unpark(NULL, req, NULL))
 		fuse_reply_err(req, EINTR);
 }
 
-int bmapfs_events_park(fuse_req_t req, struct bmapfs_handle *h)
+int bmapfs_events_park(fuse_req_t req, struct bmapfs_handle *h,
+		       uint32_t flags)
 {
 	struct evwait *w, *i;
 	int ret = 0;
@@ -71,6 +82,7 @@ int bmapfs_events_park(fuse_req_t req, struct bmapfs_handle *h)
 		return -ENOMEM;
 	w->h = h;
 	w->req = req;
+	w->flags = flags;
 	/*
 	 * Before the request is on the list: libfuse calls wait_interrupted
 	 * at once if the interrupt came first, and then finds nothing to
@@ -94,6 +106,86 @@ int bmapfs_events_park(fuse_req_t req, struct bmapfs_handle *h)
 	if (ret)
 		free(w);
 	return ret;
+}
+
+/*
+ * Answers to BMAP_EVENTS_RELEASE waiters, sent by a thread of their own.
+ * Their leases are released already, so the recall has nothing left to
+ * wait for; replying from the notify hook would put one wake-up of a
+ * holder process per lease (a write to /dev/fuse each) on the recalling
+ * operation's path.  The replier sends them while the operation goes on.
+ */
+struct evreply {
+	fuse_req_t		req;
+	struct bmap_events_args	out;
+	struct evreply		*next;
+};
+
+static pthread_mutex_t reply_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reply_cond = PTHREAD_COND_INITIALIZER;
+static struct evreply *replies, **reply_tail = &replies;
+static bool replier_running;
+
+static void *replier(void *arg)
+{
+	struct evreply *r, *next;
+
+	(void)arg;
+	pthread_mutex_lock(&reply_lock);
+	for (;;) {
+		while (!replies)
+			pthread_cond_wait(&reply_cond, &reply_lock);
+		r = replies;
+		replies = NULL;
+		reply_tail = &replies;
+		pthread_mutex_unlock(&reply_lock);
+		for (; r; r = next) {
+			next = r->next;
+			fuse_reply_ioctl(r->req, 0, &r->out, sizeof(r->out));
+			free(r);
+		}
+		pthread_mutex_lock(&reply_lock);
+	}
+	return NULL;
+}
+
+/* Start the replier once; false if it cannot run. Under reply_lock. */
+static bool replier_start_locked(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (replier_running)
+		return true;
+	if (pthread_attr_init(&attr))
+		return false;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	replier_running = !pthread_create(&t, &attr, replier, NULL);
+	pthread_attr_destroy(&attr);
+	return replier_running;
+}
+
+void bmapfs_events_reply_later(fuse_req_t req,
+			       const struct bmap_events_args *out)
+{
+	struct evreply *r = malloc(sizeof(*r));
+
+	pthread_mutex_lock(&reply_lock);
+	if (r && replier_start_locked()) {
+		r->req = req;
+		r->out = *out;
+		r->next = NULL;
+		*reply_tail = r;
+		reply_tail = &r->next;
+		pthread_cond_signal(&reply_cond);
+		r = NULL;
+		req = NULL;
+	}
+	pthread_mutex_unlock(&reply_lock);
+	/* no memory or no thread: answer here, later only by a wake-up */
+	if (req)
+		fuse_reply_ioctl(req, 0, out, sizeof(*out));
+	free(r);
 }
 
 struct bmapfs_handle *bmapfs_handle_new(struct bmapfs *b, fuse_req_t req,
@@ -174,11 +266,16 @@ struct bmap_owner *bmapfs_handle_owner(struct bmapfs *b,
 void bmapfs_notify(void *cookie)
 {
 	struct bmapfs_handle *h = cookie;
-	fuse_req_t req = unpark(h, NULL);
+	uint32_t flags = 0;
+	fuse_req_t req = unpark(h, NULL, &flags);
 
-	/* a holder blocked in the events call: the reply wakes it */
+	/*
+	 * A holder blocked in the events call: the reply wakes it.  With
+	 * BMAP_EVENTS_RELEASE the answer also releases the recalled leases,
+	 * before the recall that called us looks at them again.
+	 */
 	if (req)
-		bmapfs_events_answer(req, h);
+		bmapfs_events_answer(req, h, flags);
 	pthread_mutex_lock(&h->lock);
 	if (h->ph) {
 		fuse_lowlevel_notify_poll(h->ph);

@@ -275,7 +275,12 @@ static int events_fill(struct bmapfs_handle *h, uint32_t flags,
  * With BMAP_EVENTS_WAIT and nothing pending the request is parked
  * (handle.c) and the engine's notify hook answers it: the reply itself
  * wakes the holder, where a poll() wake-up costs the kernel's FUSE_POLL
- * round trip before the holder even asks for the event.
+ * round trip before the holder even asks for the event.  With
+ * BMAP_EVENTS_RELEASE too, the hook releases the recalled leases as it
+ * answers, inside the recall: the holder, blocked in the call, has no
+ * I/O under them (its promise), so the recall need not wait for it to
+ * be scheduled and call again -- the round trip per holder that makes
+ * a recall through FUSE slower than the kernel's own lease break.
  */
 static int ioc_events(struct ioctl_ctx *c, union ioctl_buf *o)
 {
@@ -284,7 +289,6 @@ static int ioc_events(struct ioctl_ctx *c, union ioctl_buf *o)
 	int ret;
 
 	if ((f & ~(BMAP_EVENTS_RELEASE | BMAP_EVENTS_WAIT)) ||
-	    (f & BMAP_EVENTS_RELEASE && f & BMAP_EVENTS_WAIT) ||
 	    !all_zero(in->reserved, sizeof(in->reserved)))
 		return -EINVAL;
 	c->out_len = sizeof(o->events);
@@ -294,7 +298,7 @@ static int ioc_events(struct ioctl_ctx *c, union ioctl_buf *o)
 			return ret;
 		if (need_file(c) || !bmapfs_handle_owner(c->b, c->h))
 			return need_file(c) ? -EINVAL : -ENOMEM;
-		ret = bmapfs_events_park(c->req, c->h);
+		ret = bmapfs_events_park(c->req, c->h, f);
 		if (!ret)
 			return IOCTL_PARKED;
 		if (ret != -EAGAIN)
@@ -302,13 +306,14 @@ static int ioc_events(struct ioctl_ctx *c, union ioctl_buf *o)
 	}
 }
 
-void bmapfs_events_answer(fuse_req_t req, struct bmapfs_handle *h)
+void bmapfs_events_answer(fuse_req_t req, struct bmapfs_handle *h,
+			  uint32_t flags)
 {
 	struct bmap_events_args out;
 	int ret;
 
 	for (;;) {
-		ret = events_fill(h, BMAP_EVENTS_WAIT, &out);
+		ret = events_fill(h, flags, &out);
 		if (ret) {
 			fuse_reply_err(req, -ret);
 			return;
@@ -316,7 +321,7 @@ void bmapfs_events_answer(fuse_req_t req, struct bmapfs_handle *h)
 		if (out.nr_events)
 			break;
 		/* another call took the events first: wait on */
-		ret = bmapfs_events_park(req, h);
+		ret = bmapfs_events_park(req, h, flags);
 		if (!ret)
 			return;
 		if (ret != -EAGAIN) {
@@ -324,7 +329,10 @@ void bmapfs_events_answer(fuse_req_t req, struct bmapfs_handle *h)
 			return;
 		}
 	}
-	fuse_reply_ioctl(req, 0, &out, sizeof(out));
+	if (flags & BMAP_EVENTS_RELEASE)
+		bmapfs_events_reply_later(req, &out);
+	else
+		fuse_reply_ioctl(req, 0, &out, sizeof(out));
 }
 
 /*

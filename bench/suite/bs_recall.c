@@ -8,6 +8,15 @@
  *   bs_recall bmap2 FILE HOLDERS ROUNDS   the same, holders waiting in
  *                                         poll() and answering with two
  *                                         calls (events, then release)
+ *   bs_recall bmapwr FILE HOLDERS ROUNDS  the same as bmap, holders
+ *                                         blocked in
+ *                                         bmap_client_events_wait_release:
+ *                                         bmapfs releases the lease as it
+ *                                         posts the recall
+ *   bs_recall bare FILE 0 ROUNDS          no holder, no lease: the
+ *                                         truncate alone through FUSE,
+ *                                         what a recall whose holders
+ *                                         need not run cannot go under
  *   bs_recall kernel FILE HOLDERS ROUNDS  F_SETLEASE F_RDLCK leases,
  *                                         open(O_WRONLY | O_TRUNC)
  *   bs_recall floorK FILE HOLDERS ROUNDS  (K = 1 or 2) no lease: the
@@ -51,6 +60,7 @@
 static const char *prog = "bs_recall";
 static bool kernel_mode;
 static bool two_calls;		/* bmap2: events, then release */
+static bool wait_release;	/* bmapwr: wait and release in one call */
 static bool polling;		/* bmappoll, bmap2: poll() first */
 static unsigned int floor_rtts;	/* floorK: K, else 0 */
 static pid_t *holder_pid;
@@ -98,6 +108,15 @@ static void holder_wait_and_give_back(int fd, struct bmap_client_lease *l,
 		woke_ns = bench_now_ns();
 		if (fcntl(fd, F_SETLEASE, F_UNLCK))
 			bench_die("F_UNLCK: %s", strerror(errno));
+		return;
+	}
+	if (wait_release) {
+		n = bmap_client_events_wait_release(fd, ev, BMAP_EVENTS_MAX);
+		woke_ns = bench_now_ns();
+		if (n <= 0)
+			bench_die("holder: no recall (%d)", n);
+		/* the lease is gone: this only frees the handle */
+		bmap_client_release(l);
 		return;
 	}
 	if (!polling) {
@@ -212,17 +231,18 @@ int main(int argc, char **argv)
 	char c;
 
 	if (argc != 5)
-		bench_die("usage: bs_recall bmap|bmappoll|bmap2|kernel|floor1|"
+		bench_die("usage: bs_recall bmap|bmapwr|bmappoll|bmap2|bare|kernel|floor1|"
 			  "floor2 FILE HOLDERS ROUNDS");
 	kernel_mode = !strcmp(argv[1], "kernel");
 	polling = !strcmp(argv[1], "bmappoll") || !strcmp(argv[1], "bmap2");
 	if (!strncmp(argv[1], "floor", 5))
 		floor_rtts = strtoul(argv[1] + 5, NULL, 0);
 	two_calls = !strcmp(argv[1], "bmap2");
+	wait_release = !strcmp(argv[1], "bmapwr");
 	holders = strtoul(argv[3], NULL, 0);
 	rounds = strtoul(argv[4], NULL, 0);
-	if (!holders || !rounds)
-		bench_die("HOLDERS and ROUNDS must be >= 1");
+	if ((!holders && strcmp(argv[1], "bare")) || !rounds)
+		bench_die("HOLDERS and ROUNDS must be >= 1 (HOLDERS 0: bare)");
 	alarm(300);
 	rwfd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (rwfd < 0)
@@ -233,8 +253,8 @@ int main(int argc, char **argv)
 		close(rwfd);
 		rwfd = -1;
 	}
-	cmd = calloc(holders, sizeof(*cmd));
-	holder_pid = calloc(holders, sizeof(*holder_pid));
+	cmd = calloc(holders + 1, sizeof(*cmd));
+	holder_pid = calloc(holders + 1, sizeof(*holder_pid));
 	s = calloc(rounds, sizeof(*s));
 	wk = calloc(rounds, sizeof(*wk));
 	if (!cmd || !holder_pid || !s || !wk || pipe(ready) || pipe(woke))

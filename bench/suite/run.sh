@@ -261,8 +261,23 @@ recall_measure() {
 	done
 }
 
-# Recall on bmapfs (holders blocked in the events call; waiting in poll()
-# and answering in one call, or in two), the FUSE
+# recall_bare FILE REP: the truncate alone through FUSE (no holder)
+recall_bare() {
+	local out k v
+
+	out=$(guard 300 "$HERE/bs_recall" bare "$1" 0 "$RECALL_ROUNDS" \
+		2>>"$OUT/recall.err") || {
+		note recall "bare truncate failed: $(tail -1 "$OUT/recall.err")"
+		return 0
+	}
+	while read -r k v; do
+		record recall fuse-truncate "${k%_ns}" 0 "$2" "$v" ns
+	done <<<"$out"
+}
+
+# Recall on bmapfs (holders blocked in the events call; blocked in it
+# with BMAP_EVENTS_RELEASE, so bmapfs releases as it posts the recall;
+# waiting in poll() and answering in one call, or in two), the FUSE
 # floor (signal wake + one or two ioctl round trips per holder, no lease)
 # on the same mount, then the kernel's lease break on ext4.
 section_recall() {
@@ -274,11 +289,13 @@ section_recall() {
 		log "recall: rep $rep/$REPS"
 		mount_fs bmapfs "$DATA_IMG" "$MNT" &&
 			recall_measure bmapfs bmap "$MNT/recall" "$rep" &&
+			recall_measure bmapfs-waitrel bmapwr "$MNT/recall" "$rep" &&
 			recall_measure bmapfs-poll bmappoll "$MNT/recall" "$rep" &&
 			recall_measure bmapfs-2calls bmap2 "$MNT/recall" "$rep" &&
 			record recall bmapfs revokes all "$rep" "$(guard 30 \
 				"$ROOT/tools/bmapctl" status --json "$MNT" |
 				jq .revokes)" n &&
+			recall_bare "$MNT/recall" "$rep" &&
 			recall_measure fuse-floor1 floor1 "$MNT/recall" "$rep" &&
 			recall_measure fuse-floor2 floor2 "$MNT/recall" "$rep"
 		umount_fs "$MNT"

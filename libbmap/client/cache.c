@@ -65,10 +65,23 @@ struct bmap_client_cache *
 bmap_client_cache_new(int fd)
 {
 	struct bmap_client_cache *c = calloc(1, sizeof(*c));
+	pthread_rwlockattr_t attr;
+	int err;
 
-	if (!c)
+	if (!c || pthread_rwlockattr_init(&attr)) {
+		free(c);
 		return NULL;
-	if (pthread_rwlock_init(&c->lock, NULL)) {
+	}
+	/*
+	 * Writers first: glibc's default lets readers in while a writer
+	 * waits, and threads looking up without pause would then keep a
+	 * recall's invalidation (and the holder's answer) waiting for good.
+	 */
+	pthread_rwlockattr_setkind_np(&attr,
+			PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	err = pthread_rwlock_init(&c->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	if (err) {
 		free(c);
 		return NULL;
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libbmap client: where a holder waits for lease events.
+ * libbmap client: where a holder waits for lease events, and the calls
+ * that read them (and give the recalled leases back).
  *
  * bmapfs adds POLLPRI to the leased file itself.  The Linux filesystems
  * do not (a ->poll on regular files would make every regular file
@@ -166,4 +167,130 @@ again:
 		return 0;
 	bmap_client_cache_pending(fd);
 	return 1;
+}
+
+/*
+ * Read events with @flags until @max - n < BMAP_EVENTS_MAX or none is
+ * left, and tell the caches what they took away before the caller hears
+ * of them.
+ */
+static int
+events_read(int fd, struct bmap_event *ev, unsigned int max, uint32_t flags)
+{
+	struct bmap_events_args args;
+	bool drained = false;
+	unsigned int n = 0;
+	int err = 0;
+
+	if (max < BMAP_EVENTS_MAX)
+		return -EINVAL;
+	while (max - n >= BMAP_EVENTS_MAX) {
+		memset(&args, 0, sizeof(args));
+		/* only the first call waits: the rest take what is left */
+		args.flags = n ? flags & ~BMAP_EVENTS_WAIT : flags;
+		err = bmap_client_xioctl(fd, BMAP_IOC_EVENTS, &args);
+		if (err)
+			break;
+		if (args.nr_events > BMAP_EVENTS_MAX) {
+			err = -EIO;
+			break;
+		}
+		memcpy(ev + n, args.events, args.nr_events * sizeof(*ev));
+		n += args.nr_events;
+		if (args.nr_events < BMAP_EVENTS_MAX) {
+			drained = true;
+			break;
+		}
+	}
+	bmap_client_cache_events(fd, ev, n, drained,
+				 flags & BMAP_EVENTS_RELEASE);
+	if (err && !n)
+		return err;
+	return n;
+}
+
+int
+bmap_client_events(int fd, struct bmap_event *ev, unsigned int max)
+{
+	return events_read(fd, ev, max, 0);
+}
+
+/*
+ * Release the leases that the @n events read from @fd name, with one
+ * BMAP_IOC_RELEASE each, for filesystems that cannot do it in the events
+ * call.  Return: @n or a negative errno.
+ */
+static int
+release_named(int fd, const struct bmap_event *ev, int n)
+{
+	struct bmap_release_args args;
+	int i, err;
+
+	for (i = 0; i < n; i++) {
+		if (!(ev[i].flags & (BMAP_EVENT_RECALL | BMAP_EVENT_REVOKED)))
+			continue;
+		memset(&args, 0, sizeof(args));
+		args.lease_id = ev[i].lease_id;
+		err = bmap_client_xioctl(fd, BMAP_IOC_RELEASE, &args);
+		if (err && err != -ENOENT)
+			return err;
+	}
+	if (n > 0)
+		bmap_client_cache_events(fd, ev, n, false, true);
+	return n;
+}
+
+/* For filesystems without BMAP_EVENTS_RELEASE: the same, in steps. */
+static int
+events_release_slow(int fd, struct bmap_event *ev, unsigned int max)
+{
+	return release_named(fd, ev, events_read(fd, ev, max, 0));
+}
+
+int
+bmap_client_events_release(int fd, struct bmap_event *ev, unsigned int max)
+{
+	int n = events_read(fd, ev, max, BMAP_EVENTS_RELEASE);
+
+	if (n == -EINVAL && max >= BMAP_EVENTS_MAX)
+		return events_release_slow(fd, ev, max);
+	return n;
+}
+
+int
+bmap_client_events_wait(int fd, struct bmap_event *ev, unsigned int max)
+{
+	int n = events_read(fd, ev, max, BMAP_EVENTS_WAIT);
+
+	/* a filesystem without BMAP_EVENTS_WAIT: poll, then read */
+	while (n == -EINVAL && max >= BMAP_EVENTS_MAX) {
+		n = bmap_client_wait(fd, -1);
+		if (n < 0)
+			return n;
+		n = events_read(fd, ev, max, 0);
+		if (!n)
+			n = -EINVAL;
+	}
+	return n;
+}
+
+int
+bmap_client_events_wait_release(int fd, struct bmap_event *ev,
+				unsigned int max)
+{
+	int n;
+
+	/*
+	 * The filesystem may release the leases while we wait, before we
+	 * hear of it: no lookup on @fd may answer meanwhile.
+	 */
+	bmap_client_cache_pending(fd);
+	n = events_read(fd, ev, max, BMAP_EVENTS_WAIT | BMAP_EVENTS_RELEASE);
+	/* the filesystem cannot release while it answers: wait, then do */
+	if (n == -EINVAL && max >= BMAP_EVENTS_MAX)
+		n = release_named(fd, ev, bmap_client_events_wait(fd, ev, max));
+	/* nothing was released (EINTR and the like): lookups go on */
+	if (n < 0)
+		bmap_client_cache_events(fd, ev, 0, true, false);
+	return n;
 }

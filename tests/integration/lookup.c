@@ -14,7 +14,9 @@
  * holds the file's new bytes in IMAGE.  A second round answers with
  * bmap_client_events_release(), a third waits with
  * bmap_client_events_wait() (BMAP_EVENTS_WAIT: the reply is the wake-up),
- * whose wait a signal ends with EINTR.
+ * whose wait a signal ends with EINTR, and a fourth waits with
+ * bmap_client_events_wait_release() (bmapfs releases the lease as it
+ * posts the recall), while another thread's lookup is refused.
  *
  * large: FILE is sparse with many extents; prints whether the map that
  * bmap_client_map() made (with BMAP_IOC_MAP_LARGE continuations) equals
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -88,13 +91,50 @@ static int image_matches(int fd, const char *image, uint64_t dev)
 	return !memcmp(a, b, sizeof(a));
 }
 
-enum answer { TWO_CALLS, ONE_CALL, BLOCKING };
+enum answer { TWO_CALLS, ONE_CALL, BLOCKING, WAIT_RELEASE };
+
+/* A lookup from another thread while the holder's events call waits. */
+struct side {
+	const struct bmap_client_lease *l;
+	int	tid;	/* the holder's thread */
+	int	go;	/* written once the lookup is done */
+	int	err;
+};
+
+static void *side_lookup(void *arg)
+{
+	struct side *s = arg;
+	struct bmap_extent e;
+	char st[64] = "";
+	int i, sfd;
+
+	/* until the holder's thread sleeps in its ioctl (or 5 s passed) */
+	for (i = 0; i < 500; i++) {
+		snprintf(st, sizeof(st), "/proc/self/task/%d/syscall", s->tid);
+		sfd = open(st, O_RDONLY);
+		if (sfd >= 0) {
+			ssize_t n = read(sfd, st, sizeof(st) - 1);
+
+			close(sfd);
+			st[n > 0 ? n : 0] = 0;
+			if (!strncmp(st, "16 ", 3))
+				break;
+		}
+		usleep(10000);
+	}
+	usleep(50000);
+	s->err = bmap_client_lookup(s->l, PROBE, &e);
+	if (write(s->go, "g", 1) != 1)
+		die("go pipe", errno);
+	return NULL;
+}
 
 static void round_trip(const char *path, const char *image, int fd,
 		       enum answer how)
 {
 	const char *k = how == ONE_CALL ? "rel_" :
-			how == BLOCKING ? "blk_" : "";
+			how == BLOCKING ? "blk_" :
+			how == WAIT_RELEASE ? "wr_" : "";
 	bool one_call = how == ONE_CALL;
 	struct bmap_event ev[BMAP_EVENTS_MAX];
 	struct bmap_client_lease l;
@@ -110,6 +150,30 @@ static void round_trip(const char *path, const char *image, int fd,
 	map_all(&l);
 	printf("%smapped %d\n", k, bmap_client_lookup(&l, PROBE, &e));
 	printf("%smapped_type %u\n", k, e.type);
+	if (how == WAIT_RELEASE) {
+		struct side sd = { .l = &l, .tid = gettid() };
+		pthread_t t;
+		int go[2];
+		char c;
+
+		if (pipe(go))
+			die("pipe", errno);
+		sd.go = go[1];
+		/* the truncate comes once the side thread has looked up */
+		child = fork();
+		if (child == 0)
+			_exit(read(go[0], &c, 1) != 1 || truncate(path, 4096));
+		if (child < 0)
+			die("fork", errno);
+		if (pthread_create(&t, NULL, side_lookup, &sd))
+			die("pthread_create", EAGAIN);
+		n = bmap_client_events_wait_release(fd, ev, BMAP_EVENTS_MAX);
+		pthread_join(t, NULL);
+		close(go[0]);
+		close(go[1]);
+		printf("%sduring_wait %d\n", k, sd.err);
+		goto read;
+	}
 	child = truncate_in_child(path);
 	if (how == BLOCKING) {
 		n = bmap_client_events_wait(fd, ev, BMAP_EVENTS_MAX);
@@ -134,7 +198,7 @@ read:
 	printf("%struncate_ok %d\n", k, WIFEXITED(status) &&
 	       !WEXITSTATUS(status));
 
-	fill(path, "Aab"[how]);
+	fill(path, "Aabc"[how]);
 	err = bmap_client_lease_acquire(fd, BMAP_LEASE_READ, 0,
 					BMAP_LEASE_TO_EOF, &l);
 	if (err)
@@ -246,6 +310,47 @@ static void interrupted_wait(int fd)
 	printf("blk_release_after_interrupt %d\n", bmap_client_release(&l));
 }
 
+/*
+ * A holder blocked in bmap_client_events_wait_release() with nothing to
+ * come: the signal's EINTR released nothing, lookups answer again.
+ */
+static void interrupted_wait_release(int fd)
+{
+	struct bmap_event ev[BMAP_EVENTS_MAX];
+	struct bmap_client_lease l;
+	struct bmap_extent e;
+	int err;
+
+	err = bmap_client_lease_acquire(fd, BMAP_LEASE_READ, 0,
+					BMAP_LEASE_TO_EOF, &l);
+	if (err)
+		die("lease", -err);
+	map_all(&l);
+	alarm(1);
+	printf("wr_interrupted %d\n",
+	       bmap_client_events_wait_release(fd, ev, BMAP_EVENTS_MAX));
+	printf("wr_lookup_after_interrupt %d\n",
+	       bmap_client_lookup(&l, 0, &e));
+	printf("wr_release_after_interrupt %d\n", bmap_client_release(&l));
+}
+
+/*
+ * bmapfs itself answers BMAP_EVENTS_WAIT with BMAP_EVENTS_RELEASE (the
+ * library would fall back on EINVAL): a raw call waits, and a signal ends
+ * it.
+ */
+static void raw_wait_release(int fd)
+{
+	struct bmap_events_args a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	a.flags = BMAP_EVENTS_WAIT | BMAP_EVENTS_RELEASE;
+	alarm(1);
+	ret = ioctl(fd, BMAP_IOC_EVENTS, &a);
+	printf("wr_raw_errno %d\n", ret ? errno : 0);
+}
+
 int main(int argc, char **argv)
 {
 	int fd;
@@ -269,7 +374,11 @@ int main(int argc, char **argv)
 	round_trip(argv[2], argv[3], fd, ONE_CALL);
 	fill(argv[2], 'z');
 	round_trip(argv[2], argv[3], fd, BLOCKING);
+	fill(argv[2], 'w');
+	round_trip(argv[2], argv[3], fd, WAIT_RELEASE);
 	interrupted_wait(fd);
+	interrupted_wait_release(fd);
+	raw_wait_release(fd);
 	close(fd);
 	return 0;
 }

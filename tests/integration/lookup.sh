@@ -12,7 +12,9 @@
 # offset holds the file's new bytes in the image.  The same once more
 # with bmap_client_events_release() (one call), after which the lease is
 # gone (ENOENT), and with bmap_client_events_wait(), whose blocked call the
-# recall answers (and a signal ends with EINTR).  A sparse file with more extents than one BMAP_IOC_MAP
+# recall answers (and a signal ends with EINTR), and with
+# bmap_client_events_wait_release(), where bmapfs gives the lease back as
+# it posts the recall (a lookup meanwhile is refused, EAGAIN).  A sparse file with more extents than one BMAP_IOC_MAP
 # call returns maps the same through BMAP_IOC_MAP_LARGE continuations.
 . "$(dirname "$0")/lib.sh"
 need
@@ -70,6 +72,25 @@ check "events_wait: a signal ends the wait with EINTR" \
 	is blk_interrupted -4
 check "events_wait: the lease is still held after EINTR" \
 	is blk_release_after_interrupt 0
+check "wait_release: a lookup while the holder waits is refused (EAGAIN)" \
+	is wr_during_wait -11
+check "wait_release: the reply carries the event" is wr_events 1
+check "wait_release: it says truncate at 4 KiB" \
+	test "$(val wr_event_reason)/$(val wr_event_offset)" = 1/4096
+check "wait_release: the lease is gone, lookups say ENOENT" is wr_kept -2
+check "wait_release: the handle's release succeeds without a call" \
+	is wr_release 0
+check "wait_release: the truncate completes" is wr_truncate_ok 1
+check "wait_release: mapping again answers the new offsets" \
+	is wr_new_offsets_hold_data 1
+check "wait_release: a signal ends the wait with EINTR" \
+	is wr_interrupted -4
+check "wait_release: after EINTR lookups answer again" \
+	is wr_lookup_after_interrupt 0
+check "wait_release: the lease is still held after EINTR" \
+	is wr_release_after_interrupt 0
+check "wait_release: bmapfs waits for BMAP_EVENTS_WAIT | _RELEASE itself" \
+	is wr_raw_errno 4
 check "L5 no lease is left" test "$("$BMAPIO" status "$mnt")" = "leases=0"
 
 # 300 data blocks with holes between them: 599 records, more than one

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,8 @@ static struct {
 	struct bmap_file	*file;
 	bool			no_large;	/* answer MAP_LARGE with ENOTTY */
 	bool			no_ev_release;	/* EINVAL for the events flag */
+	bool			wait_release;	/* answer WAIT with RELEASE */
+	int			waiting;	/* atomic: a WAIT call sleeps */
 	unsigned int		nr_release;	/* BMAP_IOC_RELEASE calls */
 	unsigned int		nr_map_large;
 } fk;
@@ -57,9 +60,19 @@ static int fake_events(struct bmap_events_args *a)
 	uint32_t nr = 0, i;
 	int ret;
 
-	if (a->flags & ~BMAP_EVENTS_RELEASE ||
-	    (a->flags && fk.no_ev_release))
+	struct timespec ms = { 0, 1000000 };
+
+	/* WAIT only with RELEASE, and only when asked: else the fallback */
+	if (a->flags == (BMAP_EVENTS_WAIT | BMAP_EVENTS_RELEASE) &&
+	    fk.wait_release) {
+		__atomic_store_n(&fk.waiting, 1, __ATOMIC_RELEASE);
+		while (!bmap_owner_pending(fk.owner))
+			nanosleep(&ms, NULL);
+		__atomic_store_n(&fk.waiting, 0, __ATOMIC_RELEASE);
+	} else if (a->flags & ~BMAP_EVENTS_RELEASE ||
+		   (a->flags && fk.no_ev_release)) {
 		return -EINVAL;
+	}
 	ret = bmap_owner_events(fk.owner, a->events, BMAP_EVENTS_MAX, &nr);
 	a->nr_events = nr;
 	if (ret || !(a->flags & BMAP_EVENTS_RELEASE))
@@ -342,6 +355,184 @@ START_TEST(client_events_wait_reads_what_is_pending)
 }
 END_TEST
 
+/* A holder thread blocked in bmap_client_events_wait_release(). */
+static int do_wait_release(void *arg)
+{
+	struct bmap_event *ev = arg;
+
+	return bmap_client_events_wait_release(fk.fd, ev, BMAP_EVENTS_MAX);
+}
+
+START_TEST(client_events_wait_release_gives_the_lease_back)
+{
+	struct bmap_event ev[BMAP_EVENTS_MAX];
+	struct timespec ms = { 0, 1000000 };
+	struct bmap_client_lease l;
+	struct bmap_extent e;
+	struct bmap_status st;
+	struct holder h;
+	struct fx fx;
+	struct bg bg;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		fake_start(&fx, &h, 10000);
+		/* pass 1: a filesystem without the flags: wait, then release */
+		fk.wait_release = !pass;
+		take_and_map(&l);
+		ck_assert_int_eq(bmap_client_lookup(&l, 2 * BS, &e), 0);
+		bg_start(&bg, do_wait_release, ev);
+		/* while it waits the lease may go at any moment: no answers */
+		while (!pass && !__atomic_load_n(&fk.waiting, __ATOMIC_ACQUIRE))
+			nanosleep(&ms, NULL);
+		if (!pass)
+			ck_assert_int_eq(bmap_client_lookup(&l, 2 * BS, &e),
+					 -EAGAIN);
+		ck_assert_int_eq(bmap_file_punch(fk.file, 0, BS,
+						 BMAP_NONBLOCK),
+				 -EWOULDBLOCK);
+		ck_assert_int_eq(bg_join(&bg), 1);
+		ck_assert_uint_eq(ev[0].flags, BMAP_EVENT_RECALL);
+		ck_assert_uint_eq(ev[0].lease_id, l.id);
+		ck_assert_uint_eq(fk.nr_release, pass ? 1 : 0);
+		bmap_engine_status(fx.eng, 1000, &st);
+		ck_assert_uint_eq(st.nr_leases, 0);
+		/* outside the recalled range too: the lease is gone */
+		ck_assert_int_eq(bmap_client_lookup(&l, 2 * BS, &e), -ENOENT);
+		ck_assert_int_eq(bmap_client_release(&l), 0);
+		ck_assert_uint_eq(fk.nr_release, pass ? 1 : 0);
+		ck_assert_int_eq(bmap_file_punch(fk.file, 0, BS,
+						 BMAP_NONBLOCK), 0);
+		fake_end(&fx, &h);
+	}
+}
+END_TEST
+
+/*
+ * A wait that ends without events (here: the filesystem refuses the call)
+ * released nothing, and lookups go on.
+ */
+START_TEST(client_events_wait_release_error_keeps_lookups)
+{
+	struct bmap_event ev[BMAP_EVENTS_MAX];
+	struct bmap_client_lease l;
+	struct bmap_extent e;
+	struct holder h;
+	struct fx fx;
+
+	fake_start(&fx, &h, 10000);
+	take_and_map(&l);
+	ck_assert_int_eq(bmap_client_events_wait_release(fk.fd, ev, 1),
+			 -EINVAL);
+	ck_assert_int_eq(bmap_client_lookup(&l, 2 * BS, &e), 0);
+	ck_assert_uint_eq(e.dev_offset, engine_at(2 * BS).dev_offset);
+	ck_assert_int_eq(bmap_client_release(&l), 0);
+	fake_end(&fx, &h);
+}
+END_TEST
+
+/*
+ * Lookups from two threads through bmap_client_lookup() while the holder
+ * thread goes through recalls the way a program does: a recall is posted,
+ * the holder sees it pending, reads the event and maps the range again.
+ * The map itself never changes (the punches do not wait), so every answer
+ * must be the engine's; once the holder has read an event, a lookup of
+ * its range must fail until the range is mapped again.
+ */
+struct lrace {
+	struct bmap_client_lease *l;	/* atomic: the newest lease */
+	struct bmap_extent	want[NB];
+	int			stop;	/* atomic */
+	unsigned int		bad;	/* atomic */
+	unsigned long		hits;	/* atomic */
+};
+
+static int lrace_lookup(void *arg)
+{
+	struct lrace *r = arg;
+	struct bmap_extent e;
+	uint64_t off = 0, b;
+	int err;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		off = (off + 5 * BS + 11) % (NB * BS);
+		b = off / BS;
+		err = bmap_client_lookup(__atomic_load_n(&r->l,
+							 __ATOMIC_ACQUIRE),
+					 off, &e);
+		if (err == -ENODATA || err == -EAGAIN)
+			continue;
+		if (err || e.file_offset > off ||
+		    e.file_offset + e.length <= off || e.type != r->want[b].type ||
+		    (e.type != BMAP_EXT_HOLE &&
+		     e.dev_offset + (off - e.file_offset) !=
+		     r->want[b].dev_offset + (off - r->want[b].file_offset)))
+			__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+		else
+			__atomic_add_fetch(&r->hits, 1, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+START_TEST(client_lookup_races_recalls)
+{
+	unsigned int i, rounds = unit_scale(100, 20);
+	struct bmap_event ev[BMAP_EVENTS_MAX];
+	struct bmap_client_lease *l;
+	struct bmap_client_map *map;
+	struct bmap_extent e;
+	struct lrace r = { 0 };
+	struct holder h;
+	struct fx fx;
+	struct bg a, b;
+	uint64_t lo;
+
+	/*
+	 * A lease is recalled once: each round takes a new one, and the
+	 * old ones stay held (the lookup threads may still be on them).
+	 */
+	l = calloc(rounds, sizeof(*l));
+	ck_assert_ptr_nonnull(l);
+	fake_start(&fx, &h, 60000);
+	for (i = 0; i < NB; i++)
+		r.want[i] = engine_at(i * BS);
+	take_and_map(&l[0]);
+	r.l = &l[0];
+	bg_start(&a, lrace_lookup, &r);
+	bg_start(&b, lrace_lookup, &r);
+	for (i = 0; i < rounds; i++) {
+		if (i) {
+			take_and_map(&l[i]);
+			__atomic_store_n(&r.l, &l[i], __ATOMIC_RELEASE);
+		}
+		lo = (i * 7 % (NB - 4)) * BS;
+		ck_assert_int_eq(bmap_file_punch(fk.file, lo, 3 * BS,
+						 BMAP_NONBLOCK),
+				 -EWOULDBLOCK);
+		if (i % 2)
+			ck_assert_int_eq(bmap_client_wait(fk.fd, 0), 1);
+		ck_assert_int_eq(bmap_client_events(fk.fd, ev,
+						    BMAP_EVENTS_MAX), 1);
+		ck_assert_uint_eq(ev[0].lease_id, l[i].id);
+		ck_assert_int_eq(bmap_client_lookup(&l[i], lo + BS, &e),
+				 -ENODATA);
+		ck_assert_int_eq(bmap_client_map(&l[i], lo, 3 * BS, 0, &map),
+				 0);
+		bmap_client_map_free(map);
+		ck_assert_int_eq(bmap_client_lookup(&l[i], lo + BS, &e), 0);
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	bg_join(&a);
+	bg_join(&b);
+	ck_assert_uint_eq(r.bad, 0);
+	ck_assert_uint_gt(r.hits, 0);
+	for (i = 0; i < rounds; i++)
+		ck_assert_int_eq(bmap_client_release(&l[i]), 0);
+	free(l);
+	fake_end(&fx, &h);
+}
+END_TEST
+
 static int do_punch(void *arg)
 {
 	(void)arg;
@@ -466,6 +657,9 @@ Suite *client_cache_suite(void)
 	tcase_add_test(tc, client_recall_event_invalidates_its_range);
 	tcase_add_test(tc, client_events_release_gives_the_lease_back);
 	tcase_add_test(tc, client_events_wait_reads_what_is_pending);
+	tcase_add_test(tc, client_events_wait_release_gives_the_lease_back);
+	tcase_add_test(tc, client_events_wait_release_error_keeps_lookups);
+	tcase_add_test(tc, client_lookup_races_recalls);
 	tcase_add_test(tc, client_revoke_makes_lookups_estale);
 	tcase_add_test(tc, client_cache_concurrent_lookups);
 	suite_add_tcase(s, tc);

@@ -196,8 +196,8 @@ int bmap_client_lease_try_acquire(int fd, uint32_t mode, uint64_t offset,
  * Loops over BMAP_IOC_MAP continuations until the range is covered and asks
  * BMAP_IOC_DEVICE for the device path.  Uses BMAP_IOC_MAP_LARGE (up to
  * BMAP_MAP_LARGE_MAX_EXTENTS per call) where the filesystem has it.  The
- * extents are also kept with the lease for bmap_client_lookup().  An empty range yields a map with no
- * extents.  The map is a snapshot: it stays true only while the lease is
+ * extents are also kept with the lease for bmap_client_lookup().  An empty
+ * range yields a map with no extents.  The map is a snapshot: it stays true only while the lease is
  * held and not recalled.
  * Return: 0, or -EINVAL (range outside the lease, bad flags), -ENOENT (no
  * such lease on the descriptor), -ESTALE (revoked; @lease->revoked is set),
@@ -290,6 +290,35 @@ int bmap_client_events_release(int fd, struct bmap_event *ev,
 int bmap_client_events_wait(int fd, struct bmap_event *ev, unsigned int max);
 
 /*
+ * bmap_client_events_wait_release - bmap_client_events_wait(), and every
+ * lease that a returned recall or revoke names is given back, by the
+ * filesystem itself when it posts the event.
+ * @fd, @ev, @max: as for bmap_client_events().
+ *
+ * For a holder that waits between bursts of I/O and gives a lease back
+ * whenever it is recalled.  By calling it the holder promises that no
+ * device I/O under any lease of @fd is in flight from the call until it
+ * returns (other threads included): the filesystem may then release the
+ * recalled leases as it posts the events (BMAP_EVENTS_WAIT with
+ * BMAP_EVENTS_RELEASE), so the recalling operation does not wait for the
+ * holder to be scheduled and call back -- on bmapfs that saves the FUSE
+ * round trip per holder after its wake-up.  To resume I/O before an
+ * event comes, end the wait with a signal: -EINTR means nothing was
+ * released and every lease is still held.  While the call waits,
+ * bmap_client_lookup() on the leases of @fd fails with -EAGAIN (the
+ * filesystem may have released them already).  The named leases are gone on
+ * return; bmap_client_lookup() on them says -ENOENT, and
+ * bmap_client_release() on their handles only frees the handles' caches.
+ * On a filesystem that cannot release while it answers (the Linux
+ * filesystems at present) it waits as bmap_client_events_wait() does and
+ * then releases the leases itself: the same result, one call per lease
+ * later.
+ * Return: as bmap_client_events_wait().
+ */
+int bmap_client_events_wait_release(int fd, struct bmap_event *ev,
+				    unsigned int max);
+
+/*
  * bmap_client_wait - wait until a lease event is pending on a descriptor.
  * @fd: the descriptor the leases were taken on.
  * @timeout_ms: milliseconds to wait; -1 waits forever, 0 only checks.
@@ -335,7 +364,8 @@ int bmap_client_poll_fd(int fd, short *events);
  * events of the descriptor.
  * Return: 0, or -ENODATA (@offset was not mapped under this lease, or a
  * recall took it away: map it again), -EAGAIN (bmap_client_wait() saw an
- * event that is not read yet: read it with bmap_client_events()), -ESTALE
+ * event that is not read yet: read it with bmap_client_events(); or a
+ * bmap_client_events_wait_release() on the descriptor is waiting), -ESTALE
  * (the lease was revoked), -ENOENT (no lease, or an events call released
  * it).
  */

@@ -252,9 +252,13 @@ struct bmap_release_args {
  * flags: when no event is pending, wait until one is and return it: the
  * reply is the holder's wake-up, where poll() then BMAP_IOC_EVENTS cost a
  * wake-up and two calls.  A signal ends the wait (EINTR); one waiter per
- * open file description at a time (EBUSY).  Not with BMAP_EVENTS_RELEASE
- * (EINVAL): the holder must see the recall before it gives the lease up.
- * Filesystems without it answer EINVAL.
+ * open file description at a time (EBUSY).  With BMAP_EVENTS_RELEASE the
+ * filesystem may release the leases the returned events name as soon as
+ * it posts the events, before the waiter runs: the caller promises that
+ * no device I/O under any lease of this descriptor is in flight from
+ * when it calls until the call returns.  A wait that ends in EINTR
+ * released nothing.  Filesystems without it, or without that
+ * combination, answer EINVAL.
  */
 #define BMAP_EVENTS_WAIT	(1U << 1)
 
