@@ -21,6 +21,8 @@
 #   vdg  nofeat-xfs.img  XFS without the SEALED feature, and
 #   vdh  nofeat-ext4.img ext4 without sealed_maps: sealing there fails with
 #                        EOPNOTSUPP and changes nothing
+#   vdi  xfs-quar.img    XFS, small: quarantine under a revoked lease (L7),
+#                        and left with quarantined blocks held at the stop
 #
 # The images that hold sealed files carry the read-only compatible feature
 # that marks them (progs/README, the on-disk format decision): they are
@@ -80,8 +82,9 @@ mkimages() {
 	truncate -s 512M "$work/xfs.img" "$work/xfs-sealed.img" \
 		"$work/ext4.img" &&
 	truncate -s 64M "$work/ext4-sealed.img" "$work/nofeat-ext4.img" &&
-	truncate -s 300M "$work/nofeat-xfs.img" &&
+	truncate -s 300M "$work/nofeat-xfs.img" "$work/xfs-quar.img" &&
 	"$bin/mkfs.xfs" -q -m reflink=1,sealed=1 "$work/xfs.img" &&
+	"$bin/mkfs.xfs" -q -m sealed=1 "$work/xfs-quar.img" &&
 	"$bin/mkfs.xfs" -q -m reflink=1,sealed=1 "$work/xfs-sealed.img" &&
 	"$bin/mke2fs" -q -F -t ext4 -b 4096 -O sealed_maps "$work/ext4.img" &&
 	"$bin/mke2fs" -q -F -t ext4 -b 4096 -O sealed_maps \
@@ -235,7 +238,7 @@ console_clean() {
 
 t1=$(date +%s)
 boot_vm results console "" xfs.img ext4.img xcheck.img xfs-sealed.img swap.img \
-	ext4-sealed.img nofeat-xfs.img nofeat-ext4.img
+	ext4-sealed.img nofeat-xfs.img nofeat-ext4.img xfs-quar.img
 qrc=$?
 t2=$(date +%s)
 result $qrc "VM: qemu exited cleanly ($((t2 - t1)) s under TCG)"
@@ -260,6 +263,8 @@ vm_summary xcheck
 vm_summary kswap
 vm_summary nofeat-xfs
 vm_summary nofeat-ext4
+vm_summary xfs-quarantine
+vm_summary xfs-qhold
 for fs in xfs ext4; do
 	vm_part "$fs-umount" | grep -q "^BMAPVM: end $fs-umount rc=0\$"
 	result $? "VM: $fs unmounts cleanly after the checks"
@@ -325,6 +330,37 @@ rc=$?
 result $? "P2 host e2fsck -fn (patched) on an ext4 image with a sealed" \
 	"file: clean, one sealed file (exit $rc)"
 [ $rc -eq 0 ] || echo "$out" | tail -5 | sed 's/^/    e2fsck: /'
+
+# L7: the VM stopped with a revoked lease and quarantined blocks held on
+# xfs-quar.img, unmounted never: nothing of the quarantine is on disk, the
+# image is clean and the punched blocks are free space (xfs_db blockuse).
+"$bin/xfs_repair" -n "$work/xfs-quar.img" >"$work/xfs_repair-quar.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] || tail -5 "$work/xfs_repair-quar.log" | sed 's/^/    xfs_repair: /'
+result $rc "L7 P2 host xfs_repair -n (patched): the XFS image the VM left" \
+	"with quarantined blocks held is clean"
+qheld=$(vm_part xfs-qhold | sed -n 's/^QHOLD \([0-9]*\) \([0-9]*\)$/\1 \2/p')
+qbs=$("$bin/xfs_db" -r -c "sb 0" -c "print blocksize" "$work/xfs-quar.img" \
+	2>/dev/null | sed -n 's/^blocksize = //p')
+qrc=1
+qblocks=0
+if [ -n "$qheld" ] && [ -n "$qbs" ]; then
+	qrc=0
+	while read -r off len; do
+		out=$("$bin/xfs_db" -r -c blockget -c "daddr $((off / 512))" \
+			-c "blockuse -c $((len / qbs))" "$work/xfs-quar.img" 2>&1)
+		# free2: in both free space btrees
+		n=$(echo "$out" | grep -c 'type free2$')
+		qblocks=$((qblocks + n))
+		[ "$n" -eq $((len / qbs)) ] || {
+			qrc=1
+			echo "$out" | grep -v 'type free2$' | head -3 |
+				sed 's/^/    xfs_db: /'
+		}
+	done <<<"$qheld"
+fi
+result $qrc "L7 host: the blocks quarantined at the stop are free on disk" \
+	"($qblocks blocks, xfs_db blockuse)"
 
 # Round trip: repair (writing), the seal is on disk still, then remount
 "$bin/xfs_repair" "$work/xfs-sealed.img" >"$work/xfs_repair-rt.log" 2>&1

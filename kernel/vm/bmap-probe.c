@@ -42,13 +42,27 @@
  *                            their range
  *   bmap-probe journal DIR   (ext4 mounted data=journal) a new file takes
  *                            leases but cannot be mapped (EOPNOTSUPP)
+ *   bmap-probe xfs-quarantine DIR
+ *                            (XFS, L7) blocks freed under a revoked lease
+ *                            stay out of reuse until its release: writers
+ *                            that fill the filesystem get ENOSPC and none
+ *                            of those blocks, the holder's late device
+ *                            writes at its old offsets land in no other
+ *                            file, the release frees them
+ *   bmap-probe quarantine-hold DIR
+ *                            leave a revoked lease with quarantined blocks
+ *                            held, remount read-only, print them
+ *                            ("QHOLD OFF LEN")
+ *                            and wait for the VM to stop (the host checks
+ *                            the image: clean, the blocks free)
  *   bmap-probe punch FILE OFF LEN
  *                            punch a hole (busybox's fallocate cannot),
  *                            for vm/init's DMA writer part
  *
- * "check", "extra", "reflink", "race", "nofeature", "xfs-lease", "ext4" and
- * "journal" print PASS/FAIL lines and one "N passed, N failed" line.  Exit
- * status 0 on success, 1 on a failed check or error, 2 on a usage error.
+ * "check", "extra", "reflink", "race", "nofeature", "xfs-lease", "ext4",
+ * "journal", "xfs-quarantine" and "quarantine-hold" print PASS/FAIL lines
+ * and one "N passed, N failed" line.  Exit status 0 on success, 1 on a
+ * failed check or error, 2 on a usage error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,7 +75,9 @@
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <signal.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
@@ -1391,6 +1407,365 @@ journal(const char *dir)
 	return summary();
 }
 
+/*
+ * Quarantine (L7) on XFS.  A holder maps the first QF_LEASED bytes of a
+ * file and stays silent; a punch of them completes once the lease is
+ * revoked (fs.lease-break-time).  The freed blocks must stay out of reuse
+ * until the holder releases: other files written until the filesystem is
+ * full must not get them, so the holder's late device writes at its old
+ * offsets land in no other file.
+ */
+#define QF_SIZE		(2 << 20)	/* the victim file */
+#define QF_LEASED	(1 << 20)	/* mapped, then punched */
+#define QF_FREE		(6 << 20)	/* left free by the filler */
+#define QF_CHUNK	(256 << 10)	/* one data file */
+#define QF_MAX_FILES	256
+#define QF_SLACK_BLOCKS	64		/* metadata blocks statfs may move */
+
+struct qmap {
+	unsigned int	nr;
+	uint64_t	off[BMAP_MAP_MAX_EXTENTS];
+	uint64_t	len[BMAP_MAP_MAX_EXTENTS];
+};
+
+/* Each 4 KiB block of file @id holds one byte value, from @id and @off. */
+static unsigned char
+q_byte(unsigned int id, uint64_t off)
+{
+	return 'a' + (id * 7 + off / 4096) % 26;
+}
+
+static int
+q_write_file(const char *path, unsigned int id, uint64_t size,
+	     uint64_t *written)
+{
+	static char buf[64 << 10];
+	uint64_t off;
+	int fd, err = 0;
+
+	*written = 0;
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -errno;
+	for (off = 0; off < size && !err; off += sizeof(buf)) {
+		uint64_t b;
+		ssize_t n;
+
+		for (b = 0; b < sizeof(buf); b += 4096)
+			memset(buf + b, q_byte(id, off + b), 4096);
+		n = pwrite(fd, buf, sizeof(buf), off);
+		if (n < 0)
+			err = -errno;
+		else if (n != sizeof(buf))
+			err = -ENOSPC;
+		else
+			*written = off + n;
+	}
+	/* what was written must reach the disk: no ENOSPC at writeback */
+	if (fsync(fd) && !err)
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+/* [from, to) of file @id, read with O_DIRECT, holds its pattern. */
+static bool
+q_check_file(const char *path, unsigned int id, uint64_t from, uint64_t to,
+	     bool hole)
+{
+	char *buf;
+	uint64_t off, b;
+	bool ok = true;
+	int fd;
+
+	if (posix_memalign((void **)&buf, 4096, 4096))
+		return false;
+	fd = open(path, O_RDONLY | O_DIRECT);
+	if (fd < 0) {
+		free(buf);
+		return false;
+	}
+	for (off = from; off < to && ok; off += 4096) {
+		if (pread(fd, buf, 4096, off) != 4096) {
+			ok = false;
+			break;
+		}
+		for (b = 0; b < 4096; b++)
+			if (buf[b] != (hole ? 0 : (char)q_byte(id, off))) {
+				ok = false;
+				break;
+			}
+	}
+	close(fd);
+	free(buf);
+	return ok;
+}
+
+static bool
+q_overlaps(const struct qmap *q, int fd)
+{
+	struct fiemap_req req;
+	unsigned int i, j;
+
+	if (fiemap_read(fd, &req))
+		return true;
+	for (i = 0; i < req.fm.fm_mapped_extents; i++)
+		for (j = 0; j < q->nr; j++)
+			if (req.fe[i].fe_physical < q->off[j] + q->len[j] &&
+			    q->off[j] < req.fe[i].fe_physical +
+					req.fe[i].fe_length)
+				return true;
+	return false;
+}
+
+static int
+q_status(int fd, struct bmap_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	return ioctl(fd, BMAP_IOC_STATUS, st) < 0 ? -errno : 0;
+}
+
+/*
+ * Take a lease on [0, QF_LEASED) of @path through *@hfd, map it
+ * into @q, then punch it from a child and wait: the holder stays silent,
+ * so the punch completes when the lease is revoked.  Return: the lease
+ * id, or 0.
+ */
+static uint64_t
+q_revoked_holder(const char *path, int *hfd, struct qmap *q, uint32_t mode)
+{
+	struct bmap_map_args m;
+	long long t0, t;
+	uint64_t id, total = 0;
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	*hfd = open(path, mode == BMAP_LEASE_READ ? O_RDONLY : O_RDWR);
+	id = *hfd < 0 ? 0 : lease_take(*hfd, 0, QF_LEASED, mode);
+	if (!id || lease_map(*hfd, id, 0, QF_LEASED, 0, &m)) {
+		report(false, "setup: a lease and a map of the first MiB",
+		       strerror(errno));
+		return 0;
+	}
+	q->nr = 0;
+	for (i = 0; i < m.nr_extents; i++) {
+		if (m.extents[i].type == BMAP_EXT_HOLE)
+			continue;
+		q->off[q->nr] = m.extents[i].dev_offset;
+		q->len[q->nr] = m.extents[i].length;
+		total += q->len[q->nr++];
+	}
+	report(total == QF_LEASED, "setup: the map hands out 1 MiB of blocks",
+	       NULL);
+
+	t0 = now_ms();
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY);
+
+		_exit(fd < 0 || fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+					  FALLOC_FL_KEEP_SIZE, 0, QF_LEASED));
+	}
+	status = -1;
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	t = now_ms() - t0;
+	printf("punch under the silent holder took %lld ms\n", t);
+	report(status == 0 && t >= 1500,
+	       "punch of the mapped range completes after the revoke", NULL);
+	return id;
+}
+
+static int
+xfs_quarantine(const char *dir)
+{
+	char victim[512], filler[512], data[QF_MAX_FILES][512], extra[512];
+	uint64_t size[QF_MAX_FILES], filled = 0, want, w;
+	struct bmap_status base, st;
+	struct statvfs s0, s1, s2, s3, s4;
+	struct bmap_device dev;
+	unsigned int nfiles = 0, i, j;
+	struct qmap q;
+	long long t0, t;
+	uint64_t id;
+	int dfd, hfd = -1, devfd = -1, fd, err = 0;
+	bool ok;
+	char *buf;
+
+	snprintf(victim, sizeof(victim), "%s/q-victim", dir);
+	snprintf(filler, sizeof(filler), "%s/q-filler", dir);
+	snprintf(extra, sizeof(extra), "%s/q-after", dir);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0 || q_status(dfd, &base) ||
+	    ioctl(dfd, BMAP_IOC_DEVICE, &dev) < 0) {
+		report(false, "setup: status and device", strerror(errno));
+		return summary();
+	}
+	ok = !q_write_file(victim, 0, QF_SIZE, &w);
+	/* fill all but QF_FREE, without writing data */
+	fd = open(filler, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ok = ok && fd >= 0 && !fstatvfs(dfd, &s0);
+	want = ok ? (uint64_t)s0.f_bavail * s0.f_frsize : 0;
+	want = want > QF_FREE ? want - QF_FREE : 0;
+	while (ok && want > (1 << 20) && fallocate(fd, 0, 0, want))
+		want -= 1 << 20;
+	ok = ok && fsync(fd) == 0 && syncfs(dfd) == 0 && !fstatvfs(dfd, &s1);
+	if (fd >= 0)
+		close(fd);
+	report(ok, "setup: victim written, filler leaves 6 MiB free", NULL);
+	if (!ok)
+		goto out;
+
+	id = q_revoked_holder(victim, &hfd, &q, BMAP_LEASE_WRITE);
+	if (!id)
+		goto out;
+	if (q_status(dfd, &st))
+		memset(&st, 0, sizeof(st));
+	printf("quarantined after the punch: %llu bytes\n",
+	       (unsigned long long)st.quarantined_bytes);
+	report(st.quarantined_bytes >= base.quarantined_bytes + QF_LEASED,
+	       "L7 xfs: the punched blocks of the revoked lease are "
+	       "quarantined", NULL);
+	ok = !syncfs(dfd) && !fstatvfs(dfd, &s2);
+	printf("statfs free blocks: %llu before the punch, %llu after it\n",
+	       (unsigned long long)s1.f_bfree, (unsigned long long)s2.f_bfree);
+	report(ok && s2.f_bfree <= s1.f_bfree + QF_SLACK_BLOCKS,
+	       "L7 xfs: statfs counts the quarantined blocks as used", NULL);
+
+	/* other files fill the filesystem: ENOSPC, promptly, at write */
+	t0 = now_ms();
+	while (nfiles < QF_MAX_FILES) {
+		snprintf(data[nfiles], sizeof(data[nfiles]), "%s/q-data.%u",
+			 dir, nfiles);
+		err = q_write_file(data[nfiles], nfiles + 1, QF_CHUNK,
+				   &size[nfiles]);
+		filled += size[nfiles];
+		nfiles++;
+		if (err)
+			break;
+	}
+	t = now_ms() - t0;
+	printf("other files took %llu bytes in %u files, %lld ms, then %s\n",
+	       (unsigned long long)filled, nfiles, t, strerror(-err));
+	report(err == -ENOSPC && t < 60000,
+	       "L7 xfs: writers fill the filesystem and get ENOSPC at write, "
+	       "never at writeback, without waiting for the holder", NULL);
+	report(filled <= (s2.f_bavail + QF_SLACK_BLOCKS) * s2.f_frsize,
+	       "L7 xfs: the writers got no more than statfs had left", NULL);
+	ok = true;
+	for (i = 0; i < nfiles && ok; i++) {
+		fd = open(data[i], O_RDONLY);
+		ok = fd >= 0 && !q_overlaps(&q, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	report(ok, "L7 xfs: no other file got a block of the revoked lease",
+	       NULL);
+	ok = ok && !fstatvfs(dfd, &s3);
+
+	/* the revoked holder's late DMA: its old device offsets */
+	devfd = open(dev.path, O_RDWR | O_DIRECT);
+	ok = devfd >= 0 && !posix_memalign((void **)&buf, 4096, QF_LEASED);
+	if (ok) {
+		memset(buf, 'X', QF_LEASED);
+		for (j = 0; j < q.nr && ok; j++)
+			ok = pwrite(devfd, buf, q.len[j], q.off[j]) ==
+			     (ssize_t)q.len[j];
+		ok = ok && fdatasync(devfd) == 0;
+		free(buf);
+	}
+	report(ok, "late DMA: the revoked holder writes its old device "
+	       "offsets", dev.path);
+	ok = q_check_file(victim, 0, QF_LEASED, QF_SIZE, false) &&
+	     q_check_file(victim, 0, 0, QF_LEASED, true);
+	for (i = 0; i < nfiles && ok; i++)
+		ok = q_check_file(data[i], i + 1, 0, size[i], false);
+	report(ok, "L7 xfs: the late device writes landed in no other file "
+	       "(every file read back with O_DIRECT)", NULL);
+
+	report(lease_release(hfd, id) == 0,
+	       "L7 xfs: the holder releases the revoked lease", NULL);
+	ok = !q_status(dfd, &st) &&
+	     st.quarantined_bytes == base.quarantined_bytes;
+	printf("quarantined after the release: %llu bytes\n",
+	       (unsigned long long)st.quarantined_bytes);
+	report(ok, "L7 xfs: the release ends the quarantine", NULL);
+	syncfs(dfd);
+	ok = !fstatvfs(dfd, &s4);
+	printf("statfs free blocks: %llu when full, %llu after the release\n",
+	       (unsigned long long)s3.f_bfree, (unsigned long long)s4.f_bfree);
+	report(ok && (s4.f_bfree - s3.f_bfree) * s4.f_frsize + QF_SLACK_BLOCKS *
+	       s4.f_frsize >= QF_LEASED,
+	       "L7 xfs: after the release statfs counts the MiB free again",
+	       NULL);
+	err = q_write_file(extra, QF_MAX_FILES + 1, QF_LEASED / 2, &w);
+	report(!err, "L7 xfs: after the release a 512 KiB file fits where "
+	       "the writers got ENOSPC", strerror(-err));
+	fd = open(extra, O_RDONLY);
+	if (fd >= 0) {
+		printf("the new file %s released blocks\n",
+		       q_overlaps(&q, fd) ? "reuses" : "does not reuse");
+		close(fd);
+	}
+out:
+	if (devfd >= 0)
+		close(devfd);
+	if (hfd >= 0)
+		close(hfd);
+	for (i = 0; i < nfiles; i++)
+		unlink(data[i]);
+	unlink(extra);
+	unlink(filler);
+	unlink(victim);
+	close(dfd);
+	return summary();
+}
+
+/*
+ * Leave a revoked lease with quarantined blocks behind: the VM stops
+ * without unmounting, the holder alive.  The filesystem is remounted
+ * read-only first (the holder's descriptor and read lease allow it), which
+ * writes every metadata block in place and leaves a clean log, so that the
+ * host's xfs_repair -n, which cannot replay a log, reads what the
+ * quarantine left on disk while it was held: nothing, the punched blocks
+ * are free there.  Prints one "QHOLD DEV_OFFSET LENGTH" line per punched
+ * extent, the summary, then waits for the end of the VM.
+ */
+static int
+quarantine_hold(const char *dir)
+{
+	char victim[512];
+	struct bmap_status st;
+	struct qmap q;
+	unsigned int j;
+	uint64_t w;
+	int dfd, hfd = -1;
+
+	snprintf(victim, sizeof(victim), "%s/q-held", dir);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	report(dfd >= 0 && !q_write_file(victim, 0, QF_SIZE, &w),
+	       "setup: a 2 MiB file", NULL);
+	if (dfd < 0 || !q_revoked_holder(victim, &hfd, &q, BMAP_LEASE_READ))
+		return summary();
+	report(!q_status(dfd, &st) && st.quarantined_bytes >= QF_LEASED,
+	       "L7 xfs: the punched blocks are quarantined", NULL);
+	printf("quarantined bytes held at the stop: %llu\n",
+	       (unsigned long long)st.quarantined_bytes);
+	for (j = 0; j < q.nr; j++)
+		printf("QHOLD %llu %llu\n", (unsigned long long)q.off[j],
+		       (unsigned long long)q.len[j]);
+	report(mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0,
+	       "remount read-only with the revoked lease held (clean log)",
+	       strerror(errno));
+	report(!q_status(dfd, &st) && st.quarantined_bytes >= QF_LEASED &&
+	       st.nr_revoked >= 1,
+	       "L7 xfs: the lease and its quarantine are held still", NULL);
+	summary();
+	fflush(stdout);
+	for (;;)
+		pause();
+}
 
 int
 main(int argc, char **argv)
@@ -1412,7 +1787,8 @@ main(int argc, char **argv)
 	}
 	if (argc != 3) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal DIR"
+		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal|"
+		      "xfs-quarantine|quarantine-hold DIR"
 		      " | punch FILE OFF LEN\n", stderr);
 		return 2;
 	}
@@ -1432,6 +1808,10 @@ main(int argc, char **argv)
 		return ext4(argv[2]);
 	if (!strcmp(argv[1], "journal"))
 		return journal(argv[2]);
+	if (!strcmp(argv[1], "xfs-quarantine"))
+		return xfs_quarantine(argv[2]);
+	if (!strcmp(argv[1], "quarantine-hold"))
+		return quarantine_hold(argv[2]);
 
 	fd = open(argv[2], O_RDONLY);
 	if (fd < 0) {
@@ -1449,7 +1829,8 @@ main(int argc, char **argv)
 	close(fd);
 	if (ret == -2) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal DIR"
+		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal|"
+		      "xfs-quarantine|quarantine-hold DIR"
 		      " | punch FILE OFF LEN\n", stderr);
 		return 2;
 	}
