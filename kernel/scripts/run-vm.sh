@@ -21,6 +21,11 @@
 #   vdg  nofeat-xfs.img  XFS without the SEALED feature, and
 #   vdh  nofeat-ext4.img ext4 without sealed_maps: sealing there fails with
 #                        EOPNOTSUPP and changes nothing
+#   vdi  nojournal-ext4.img ext4 without a journal: the L7 checks and
+#                        bmap-probe quarantine (also run on vdb mounted
+#                        data=writeback), then left mounted with blocks
+#                        quarantined when the VM stops: the host's e2fsck
+#                        -fn must find it clean and debugfs the blocks free
 #
 # The images that hold sealed files carry the read-only compatible feature
 # that marks them (progs/README, the on-disk format decision): they are
@@ -81,6 +86,9 @@ mkimages() {
 		"$work/ext4.img" &&
 	truncate -s 64M "$work/ext4-sealed.img" "$work/nofeat-ext4.img" &&
 	truncate -s 300M "$work/nofeat-xfs.img" &&
+	truncate -s 128M "$work/nojournal-ext4.img" &&
+	"$bin/mke2fs" -q -F -t ext4 -b 4096 -O sealed_maps,^has_journal \
+		"$work/nojournal-ext4.img" &&
 	"$bin/mkfs.xfs" -q -m reflink=1,sealed=1 "$work/xfs.img" &&
 	"$bin/mkfs.xfs" -q -m reflink=1,sealed=1 "$work/xfs-sealed.img" &&
 	"$bin/mke2fs" -q -F -t ext4 -b 4096 -O sealed_maps "$work/ext4.img" &&
@@ -235,7 +243,7 @@ console_clean() {
 
 t1=$(date +%s)
 boot_vm results console "" xfs.img ext4.img xcheck.img xfs-sealed.img swap.img \
-	ext4-sealed.img nofeat-xfs.img nofeat-ext4.img
+	ext4-sealed.img nofeat-xfs.img nofeat-ext4.img nojournal-ext4.img
 qrc=$?
 t2=$(date +%s)
 result $qrc "VM: qemu exited cleanly ($((t2 - t1)) s under TCG)"
@@ -258,6 +266,13 @@ vm_summary xcheck
 vm_summary kswap
 vm_summary nofeat-xfs
 vm_summary nofeat-ext4
+for q in ext4-writeback ext4-nojournal; do
+	vm_summary $q
+	vm_summary $q-q
+	vm_part "$q-umount" | grep -q "^BMAPVM: end $q-umount rc=0\$"
+	result $? "VM: $q unmounts cleanly after the L7 checks"
+done
+vm_summary unclean
 for fs in xfs ext4; do
 	vm_part "$fs-umount" | grep -q "^BMAPVM: end $fs-umount rc=0\$"
 	result $? "VM: $fs unmounts cleanly after the checks"
@@ -294,6 +309,25 @@ result $? "P2 host xfs_repair -n (patched): XFS image after bmap-conform" \
 "$bin/e2fsck" -fn "$work/ext4.img" >"$work/e2fsck-ext4.log" 2>&1
 result $? "P2 host e2fsck -fn (patched): ext4 image after bmap-conform" \
 	"and the DMA writers is clean"
+# The VM stopped with blocks of nojournal-ext4.img quarantined: on disk
+# they are free, and the filesystem is clean.
+"$bin/e2fsck" -fn "$work/nojournal-ext4.img" >"$work/e2fsck-unclean.log" 2>&1
+rc=$?
+result $rc "L7 P2 host e2fsck -fn (patched): ext4 without a journal, stopped" \
+	"with blocks quarantined, is clean (exit $rc)"
+[ $rc -eq 0 ] || tail -5 "$work/e2fsck-unclean.log" | sed 's/^/    e2fsck: /'
+qr=$(vm_part unclean | sed -n 's/^QRANGE //p')
+qin=0 qfree=0
+while read -r qb qn; do
+	[ -n "$qb" ] || continue
+	qin=$((qin + qn))
+	n=$("$bin/debugfs" -R "testb $qb $qn" "$work/nojournal-ext4.img" \
+		2>/dev/null | grep -c 'not in use')
+	qfree=$((qfree + n))
+done <<<"$qr"
+[ "$qin" -gt 0 ] && [ "$qfree" -eq "$qin" ]
+result $? "L7 host: the blocks quarantined at the stop are free on disk" \
+	"(debugfs testb: $qfree of $qin)"
 # The DMA writers' file read on the host, through the patched debugfs
 # (libext2fs), must be the model the VM computed: digest and size.
 {
