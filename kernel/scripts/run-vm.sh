@@ -21,11 +21,13 @@
 #   vdg  nofeat-xfs.img  XFS without the SEALED feature, and
 #   vdh  nofeat-ext4.img ext4 without sealed_maps: sealing there fails with
 #                        EOPNOTSUPP and changes nothing
-#   vdi  nojournal-ext4.img ext4 without a journal: the L7 checks and
-#                        bmap-probe quarantine (also run on vdb mounted
-#                        data=writeback), then left mounted with blocks
-#                        quarantined when the VM stops: the host's e2fsck
-#                        -fn must find it clean and debugfs the blocks free
+#   the last disk: nojournal-ext4.img, ext4 without a journal, labelled
+#                        bmap-nojournal (vm/init finds it by the label):
+#                        the L7 checks and bmap-probe quarantine (also run
+#                        on vdb mounted data=writeback), then left mounted
+#                        with blocks quarantined when the VM stops: the
+#                        host's e2fsck -fn must find it clean and debugfs
+#                        the blocks free
 #
 # The images that hold sealed files carry the read-only compatible feature
 # that marks them (progs/README, the on-disk format decision): they are
@@ -88,7 +90,7 @@ mkimages() {
 	truncate -s 300M "$work/nofeat-xfs.img" &&
 	truncate -s 128M "$work/nojournal-ext4.img" &&
 	"$bin/mke2fs" -q -F -t ext4 -b 4096 -O sealed_maps,^has_journal \
-		"$work/nojournal-ext4.img" &&
+		-L bmap-nojournal "$work/nojournal-ext4.img" &&
 	"$bin/mkfs.xfs" -q -m reflink=1,sealed=1 "$work/xfs.img" &&
 	"$bin/mkfs.xfs" -q -m reflink=1,sealed=1 "$work/xfs-sealed.img" &&
 	"$bin/mke2fs" -q -F -t ext4 -b 4096 -O sealed_maps "$work/ext4.img" &&
@@ -259,6 +261,7 @@ vm_summary ext4
 vm_summary ext4-extra
 vm_summary ext4-race
 vm_summary ext4-leases
+vm_summary ext4-q
 vm_summary xfs-dma
 vm_summary ext4-dma
 vm_summary ext4-journal

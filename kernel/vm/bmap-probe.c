@@ -49,7 +49,8 @@
  *                            (ext4, DEV its /sys/fs/ext4 name) L7: blocks
  *                            freed under a revoked lease are not free in
  *                            statfs, not allocated by a fill to ENOSPC
- *                            (which does not wait), and free and
+ *                            (which does not wait), no buffered write
+ *                            fails at writeback for them, and free and
  *                            allocatable again after the release
  *   bmap-probe quarantine-stop DIR
  *                            a revoked holder keeps its blocks quarantined
@@ -1575,6 +1576,37 @@ q_reserved(const char *dev, long val)
 }
 
 /*
+ * With only quarantined blocks left, a buffered write must fail in write()
+ * (delayed allocation reserves nothing it cannot have), or, had it
+ * succeeded, reach the disk: never fail at writeback, losing the data.
+ */
+static void
+q_buffered_write(const char *dir)
+{
+	static char buf[64 << 10];
+	char path[4096], why[128];
+	int fd, werr = 0, ferr = 0;
+	ssize_t w = -1;
+
+	snprintf(path, sizeof(path), "%s/bmap-probe-q-write", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	memset(buf, 'w', sizeof(buf));
+	if (fd >= 0) {
+		w = pwrite(fd, buf, sizeof(buf), 0);
+		werr = w < 0 ? errno : 0;
+		ferr = fsync(fd) ? errno : 0;
+		close(fd);
+	}
+	unlink(path);
+	snprintf(why, sizeof(why), "write: %s, fsync: %s",
+		 w == sizeof(buf) ? "done" : strerror(werr),
+		 ferr ? strerror(ferr) : "done");
+	report(fd >= 0 && !ferr && (w == sizeof(buf) || werr == ENOSPC),
+	       "L7 quarantine: a buffered write then fails in write(), not "
+	       "at writeback", why);
+}
+
+/*
  * L7 quarantine on ext4 in whatever mode DIR is mounted: a punch revokes a
  * silent holder's write lease; the blocks it had mapped are quarantined:
  * not free in statfs, not handed out by an allocation that fills the
@@ -1632,6 +1664,7 @@ quarantine(const char *dir, const char *dev)
 	snprintf(why, sizeof(why), "%lld bytes of it", (long long)ov);
 	report(ov == 0, "L7 quarantine: the full filesystem did not hand out "
 	       "a quarantined block", why);
+	q_buffered_write(dir);
 
 	f1 = free_bytes(fd);
 	report(lease_release(fd, id) == 0, "L7 quarantine: release", NULL);
