@@ -23,6 +23,13 @@
 #                        EOPNOTSUPP and changes nothing
 #   vdi  xfs-quar.img    XFS, small: quarantine under a revoked lease (L7),
 #                        and left with quarantined blocks held at the stop
+#   the last disk: nojournal-ext4.img, ext4 without a journal, labelled
+#                        bmap-nojournal (vm/init finds it by the label):
+#                        the L7 checks and bmap-probe quarantine (also run
+#                        on vdb mounted data=writeback), then left mounted
+#                        with blocks quarantined when the VM stops: the
+#                        host's e2fsck -fn must find it clean and debugfs
+#                        the blocks free
 #
 # The images that hold sealed files carry the read-only compatible feature
 # that marks them (progs/README, the on-disk format decision): they are
@@ -83,6 +90,9 @@ mkimages() {
 		"$work/ext4.img" &&
 	truncate -s 64M "$work/ext4-sealed.img" "$work/nofeat-ext4.img" &&
 	truncate -s 300M "$work/nofeat-xfs.img" "$work/xfs-quar.img" &&
+	truncate -s 128M "$work/nojournal-ext4.img" &&
+	"$bin/mke2fs" -q -F -t ext4 -b 4096 -O sealed_maps,^has_journal \
+		-L bmap-nojournal "$work/nojournal-ext4.img" &&
 	"$bin/mkfs.xfs" -q -m reflink=1,sealed=1 "$work/xfs.img" &&
 	"$bin/mkfs.xfs" -q -m sealed=1 "$work/xfs-quar.img" &&
 	"$bin/mkfs.xfs" -q -m reflink=1,sealed=1 "$work/xfs-sealed.img" &&
@@ -238,7 +248,8 @@ console_clean() {
 
 t1=$(date +%s)
 boot_vm results console "" xfs.img ext4.img xcheck.img xfs-sealed.img swap.img \
-	ext4-sealed.img nofeat-xfs.img nofeat-ext4.img xfs-quar.img
+	ext4-sealed.img nofeat-xfs.img nofeat-ext4.img xfs-quar.img \
+	nojournal-ext4.img
 qrc=$?
 t2=$(date +%s)
 result $qrc "VM: qemu exited cleanly ($((t2 - t1)) s under TCG)"
@@ -254,6 +265,7 @@ vm_summary ext4
 vm_summary ext4-extra
 vm_summary ext4-race
 vm_summary ext4-leases
+vm_summary ext4-q
 vm_summary xfs-dma
 vm_summary ext4-dma
 vm_summary xfs-status
@@ -265,6 +277,13 @@ vm_summary nofeat-xfs
 vm_summary nofeat-ext4
 vm_summary xfs-quarantine
 vm_summary xfs-qhold
+for q in ext4-writeback ext4-nojournal; do
+	vm_summary $q
+	vm_summary $q-q
+	vm_part "$q-umount" | grep -q "^BMAPVM: end $q-umount rc=0\$"
+	result $? "VM: $q unmounts cleanly after the L7 checks"
+done
+vm_summary unclean
 for fs in xfs ext4; do
 	vm_part "$fs-umount" | grep -q "^BMAPVM: end $fs-umount rc=0\$"
 	result $? "VM: $fs unmounts cleanly after the checks"
@@ -301,6 +320,25 @@ result $? "P2 host xfs_repair -n (patched): XFS image after bmap-conform" \
 "$bin/e2fsck" -fn "$work/ext4.img" >"$work/e2fsck-ext4.log" 2>&1
 result $? "P2 host e2fsck -fn (patched): ext4 image after bmap-conform" \
 	"and the DMA writers is clean"
+# The VM stopped with blocks of nojournal-ext4.img quarantined: on disk
+# they are free, and the filesystem is clean.
+"$bin/e2fsck" -fn "$work/nojournal-ext4.img" >"$work/e2fsck-unclean.log" 2>&1
+rc=$?
+result $rc "L7 P2 host e2fsck -fn (patched): ext4 without a journal, stopped" \
+	"with blocks quarantined, is clean (exit $rc)"
+[ $rc -eq 0 ] || tail -5 "$work/e2fsck-unclean.log" | sed 's/^/    e2fsck: /'
+qr=$(vm_part unclean | sed -n 's/^QRANGE //p')
+qin=0 qfree=0
+while read -r qb qn; do
+	[ -n "$qb" ] || continue
+	qin=$((qin + qn))
+	n=$("$bin/debugfs" -R "testb $qb $qn" "$work/nojournal-ext4.img" \
+		2>/dev/null | grep -c 'not in use')
+	qfree=$((qfree + n))
+done <<<"$qr"
+[ "$qin" -gt 0 ] && [ "$qfree" -eq "$qin" ]
+result $? "L7 host: the blocks quarantined at the stop are free on disk" \
+	"(debugfs testb: $qfree of $qin)"
 # The DMA writers' file read on the host, through the patched debugfs
 # (libext2fs), must be the model the VM computed: digest and size.
 {

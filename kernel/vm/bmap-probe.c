@@ -58,6 +58,18 @@
  *   bmap-probe punch FILE OFF LEN
  *                            punch a hole (busybox's fallocate cannot),
  *                            for vm/init's DMA writer part
+ *   bmap-probe quarantine DIR DEV
+ *                            (ext4, DEV its /sys/fs/ext4 name) L7: blocks
+ *                            freed under a revoked lease are not free in
+ *                            statfs, not allocated by a fill to ENOSPC
+ *                            (which does not wait), no buffered write
+ *                            fails at writeback for them, and free and
+ *                            allocatable again after the release
+ *   bmap-probe quarantine-stop DIR
+ *                            a revoked holder keeps its blocks quarantined
+ *                            until the machine stops (a child lives on);
+ *                            prints them as "QRANGE block count"
+ *   bmap-probe status PATH   BMAP_IOC_STATUS's counters, one line
  *
  * "check", "extra", "reflink", "race", "nofeature", "xfs-lease", "ext4",
  * "journal", "xfs-quarantine" and "quarantine-hold" print PASS/FAIL lines
@@ -1767,6 +1779,366 @@ quarantine_hold(const char *dir)
 		pause();
 }
 
+#define Q_SIZE		(1 << 20)
+#define Q_MAX		64	/* device ranges of the quarantined file */
+
+struct q_range {
+	uint64_t	start;
+	uint64_t	len;
+};
+
+static uint64_t
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static int
+lease_status(int fd, struct bmap_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	return ioctl(fd, BMAP_IOC_STATUS, st);
+}
+
+static uint64_t
+free_bytes(int fd)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(fd, &sv))
+		return 0;
+	return (uint64_t)sv.f_bfree * sv.f_frsize;
+}
+
+/*
+ * A Q_SIZE file written and synced at @path, under a write lease that maps
+ * all of it; its device ranges in @r.  The descriptor, or -1.
+ */
+static int
+q_leased_file(const char *path, uint64_t *id, struct q_range *r,
+	      unsigned int *nr)
+{
+	static char buf[Q_SIZE];
+	struct bmap_map_args m;
+	unsigned int i;
+	int fd;
+
+	*nr = 0;
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	memset(buf, 'q', sizeof(buf));
+	if (fd < 0 || pwrite(fd, buf, Q_SIZE, 0) != Q_SIZE || fsync(fd))
+		goto fail;
+	*id = lease_take(fd, 0, Q_SIZE, BMAP_LEASE_WRITE);
+	if (!*id || lease_map(fd, *id, 0, Q_SIZE, 0, &m) ||
+	    m.next_offset != Q_SIZE)
+		goto fail;
+	for (i = 0; i < m.nr_extents && *nr < Q_MAX; i++) {
+		if (m.extents[i].type == BMAP_EXT_HOLE)
+			goto fail;
+		r[*nr].start = m.extents[i].dev_offset;
+		r[(*nr)++].len = m.extents[i].length;
+	}
+	return fd;
+fail:
+	perror(path);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Punch all of @path through a descriptor of its own; 0 or -errno. */
+static int
+q_punch(const char *path)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0 || fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, Q_SIZE))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/*
+ * Bytes of the file at @fd that lie in @r: FIEMAP in batches, since a
+ * file filling the filesystem has many extents.  -1 on an error.
+ */
+static int64_t
+q_overlap(int fd, const struct q_range *r, unsigned int nr)
+{
+	struct fiemap_req req;
+	uint64_t start = 0;
+	int64_t bytes = 0;
+	unsigned int i, j;
+
+	for (;;) {
+		memset(&req, 0, sizeof(req));
+		req.fm.fm_start = start;
+		req.fm.fm_length = FIEMAP_MAX_OFFSET - start;
+		req.fm.fm_flags = FIEMAP_FLAG_SYNC;
+		req.fm.fm_extent_count = MAX_EXTENTS;
+		if (ioctl(fd, FS_IOC_FIEMAP, &req.fm) < 0)
+			return -1;
+		if (!req.fm.fm_mapped_extents)
+			return bytes;
+		for (i = 0; i < req.fm.fm_mapped_extents; i++) {
+			const struct fiemap_extent *fe = &req.fe[i];
+
+			for (j = 0; j < nr; j++) {
+				uint64_t lo = fe->fe_physical > r[j].start ?
+					      fe->fe_physical : r[j].start;
+				uint64_t a = fe->fe_physical + fe->fe_length;
+				uint64_t b = r[j].start + r[j].len;
+				uint64_t hi = a < b ? a : b;
+
+				if (lo < hi)
+					bytes += hi - lo;
+			}
+			start = fe->fe_logical + fe->fe_length;
+			if (fe->fe_flags & FIEMAP_EXTENT_LAST)
+				return bytes;
+		}
+	}
+}
+
+/*
+ * Allocate (fallocate, no data written) until ENOSPC: 0 if it ended with
+ * ENOSPC, else -errno.
+ */
+static int
+q_fill(int fd)
+{
+	off_t off = 0, step = 4 << 20;
+
+	while (step >= 4096) {
+		if (!fallocate(fd, 0, off, step)) {
+			off += step;
+			continue;
+		}
+		if (errno != ENOSPC)
+			return -errno;
+		step /= 2;
+	}
+	return 0;
+}
+
+/* Write @val to /sys/fs/ext4/@dev/reserved_clusters; the old value. */
+static long
+q_reserved(const char *dev, long val)
+{
+	char path[256], buf[32];
+	long old = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/fs/ext4/%s/reserved_clusters",
+		 dev);
+	f = fopen(path, "r+");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		old = strtol(buf, NULL, 10);
+	rewind(f);
+	fprintf(f, "%ld\n", val);
+	if (fclose(f))
+		old = -1;
+	return old;
+}
+
+/*
+ * With only quarantined blocks left, a buffered write must fail in write()
+ * (delayed allocation reserves nothing it cannot have), or, had it
+ * succeeded, reach the disk: never fail at writeback, losing the data.
+ */
+static void
+q_buffered_write(const char *dir)
+{
+	static char buf[64 << 10];
+	char path[4096], why[128];
+	int fd, werr = 0, ferr = 0;
+	ssize_t w = -1;
+
+	snprintf(path, sizeof(path), "%s/bmap-probe-q-write", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	memset(buf, 'w', sizeof(buf));
+	if (fd >= 0) {
+		w = pwrite(fd, buf, sizeof(buf), 0);
+		werr = w < 0 ? errno : 0;
+		ferr = fsync(fd) ? errno : 0;
+		close(fd);
+	}
+	unlink(path);
+	snprintf(why, sizeof(why), "write: %s, fsync: %s",
+		 w == sizeof(buf) ? "done" : strerror(werr),
+		 ferr ? strerror(ferr) : "done");
+	report(fd >= 0 && !ferr && (w == sizeof(buf) || werr == ENOSPC),
+	       "L7 quarantine: a buffered write then fails in write(), not "
+	       "at writeback", why);
+}
+
+/*
+ * L7 quarantine on ext4 in whatever mode DIR is mounted: a punch revokes a
+ * silent holder's write lease; the blocks it had mapped are quarantined:
+ * not free in statfs, not handed out by an allocation that fills the
+ * filesystem (the metadata reserve set to 0 for it, so every free block
+ * is allocatable), which ends in ENOSPC without waiting for the lease;
+ * the release makes them free and allocatable again.
+ */
+static int
+quarantine(const char *dir, const char *dev)
+{
+	char path[4096], fill[4096], fill2[4096];
+	struct q_range r[Q_MAX];
+	struct bmap_status base, st;
+	uint64_t id, f0, f1, f2, t0, q;
+	unsigned int nr;
+	int64_t ov;
+	long resv;
+	int fd, ffd = -1, f2fd = -1, err;
+	char why[128];
+
+	snprintf(path, sizeof(path), "%s/bmap-probe-q", dir);
+	snprintf(fill, sizeof(fill), "%s/bmap-probe-q-fill", dir);
+	snprintf(fill2, sizeof(fill2), "%s/bmap-probe-q-fill2", dir);
+	fd = q_leased_file(path, &id, r, &nr);
+	if (fd < 0 || lease_status(fd, &base)) {
+		report(false, "L7 quarantine setup: a mapped write lease", NULL);
+		return summary();
+	}
+	f0 = free_bytes(fd);
+	err = q_punch(path);
+	report(!err, "L7 quarantine: a punch revokes the silent holder",
+	       err ? strerror(-err) : NULL);
+	lease_status(fd, &st);
+	q = st.quarantined_bytes - base.quarantined_bytes;
+	snprintf(why, sizeof(why), "%llu bytes", (unsigned long long)q);
+	report(q == Q_SIZE, "L7 quarantine: the 1 MiB the lease had mapped is "
+	       "quarantined, nothing more", why);
+	f1 = free_bytes(fd);
+	snprintf(why, sizeof(why), "free %llu -> %llu",
+		 (unsigned long long)f0, (unsigned long long)f1);
+	report(f1 < f0 + Q_SIZE / 2, "L7 quarantine: statfs does not count "
+	       "quarantined blocks as free", why);
+
+	resv = q_reserved(dev, 0);
+	ffd = open(fill, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	t0 = ms_now();
+	err = ffd < 0 ? -errno : q_fill(ffd);
+	t0 = ms_now() - t0;
+	snprintf(why, sizeof(why), "%s after %llu ms, %llu bytes free left",
+		 err ? strerror(-err) : "ENOSPC", (unsigned long long)t0,
+		 (unsigned long long)free_bytes(fd));
+	report(!err && resv >= 0, "L7 quarantine: allocating until ENOSPC "
+	       "does not wait for the lease", why);
+	ov = ffd < 0 ? -1 : q_overlap(ffd, r, nr);
+	snprintf(why, sizeof(why), "%lld bytes of it", (long long)ov);
+	report(ov == 0, "L7 quarantine: the full filesystem did not hand out "
+	       "a quarantined block", why);
+	q_buffered_write(dir);
+
+	f1 = free_bytes(fd);
+	report(lease_release(fd, id) == 0, "L7 quarantine: release", NULL);
+	lease_status(fd, &st);
+	snprintf(why, sizeof(why), "%llu bytes left",
+		 (unsigned long long)st.quarantined_bytes);
+	report(st.quarantined_bytes == base.quarantined_bytes,
+	       "L7 quarantine: release ends it", why);
+	f2 = free_bytes(fd);
+	snprintf(why, sizeof(why), "free %llu -> %llu",
+		 (unsigned long long)f1, (unsigned long long)f2);
+	report(f2 >= f1 + Q_SIZE, "L7 quarantine: the released blocks count "
+	       "as free", why);
+	f2fd = open(fill2, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	err = f2fd < 0 || fallocate(f2fd, 0, 0, Q_SIZE / 2) ? errno : 0;
+	ov = err ? -1 : q_overlap(f2fd, r, nr);
+	snprintf(why, sizeof(why), "%s, %lld bytes of them",
+		 err ? strerror(err) : "allocated", (long long)ov);
+	report(ov == Q_SIZE / 2, "L7 quarantine: then the allocator hands "
+	       "them out again", why);
+
+	if (resv >= 0)
+		q_reserved(dev, resv);
+	if (f2fd >= 0)
+		close(f2fd);
+	if (ffd >= 0)
+		close(ffd);
+	close(fd);
+	unlink(fill2);
+	unlink(fill);
+	unlink(path);
+	return summary();
+}
+
+/*
+ * An unclean stop with blocks quarantined: as above up to the revoke, then
+ * the holder lives on in a child until the machine stops.  Prints the
+ * quarantined ranges ("QRANGE first-block count", in filesystem blocks)
+ * for the host, which must find them free and the filesystem clean.
+ */
+static int
+quarantine_stop(const char *dir)
+{
+	struct q_range r[Q_MAX];
+	struct bmap_status base, st;
+	char path[4096], why[64];
+	unsigned int i, nr;
+	uint64_t id;
+	int fd, err;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/bmap-probe-unclean", dir);
+	fd = q_leased_file(path, &id, r, &nr);
+	if (fd < 0 || lease_status(fd, &base)) {
+		report(false, "L7 unclean stop setup: a mapped write lease",
+		       NULL);
+		return summary();
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* the silent holder, until the machine stops */
+		for (;;)
+			pause();
+	}
+	err = pid < 0 ? -errno : q_punch(path);
+	report(!err, "L7 unclean stop: a punch revokes the silent holder",
+	       err ? strerror(-err) : NULL);
+	lease_status(fd, &st);
+	snprintf(why, sizeof(why), "%llu bytes",
+		 (unsigned long long)st.quarantined_bytes);
+	report(st.quarantined_bytes >= base.quarantined_bytes + Q_SIZE,
+	       "L7 unclean stop: its blocks are quarantined", why);
+	sync();
+	for (i = 0; i < nr; i++)
+		printf("QRANGE %llu %llu\n",
+		       (unsigned long long)(r[i].start / 4096),
+		       (unsigned long long)(r[i].len / 4096));
+	close(fd);
+	return summary();
+}
+
+static int
+status(const char *path)
+{
+	struct bmap_status st;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || lease_status(fd, &st)) {
+		perror(path);
+		return 1;
+	}
+	printf("leases %llu revoked %llu pinned %llu quarantined %llu\n",
+	       (unsigned long long)st.nr_leases,
+	       (unsigned long long)st.nr_revoked,
+	       (unsigned long long)st.pinned_bytes,
+	       (unsigned long long)st.quarantined_bytes);
+	close(fd);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1785,11 +2157,14 @@ main(int argc, char **argv)
 		close(fd);
 		return 0;
 	}
+	if (argc == 4 && !strcmp(argv[1], "quarantine"))
+		return quarantine(argv[2], argv[3]);
 	if (argc != 3) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
 		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal|"
-		      "xfs-quarantine|quarantine-hold DIR"
-		      " | punch FILE OFF LEN\n", stderr);
+		      "xfs-quarantine|quarantine-hold|quarantine-stop DIR | "
+		      "status PATH | punch FILE OFF LEN | quarantine DIR DEV\n",
+		      stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "check"))
@@ -1812,6 +2187,10 @@ main(int argc, char **argv)
 		return xfs_quarantine(argv[2]);
 	if (!strcmp(argv[1], "quarantine-hold"))
 		return quarantine_hold(argv[2]);
+	if (!strcmp(argv[1], "quarantine-stop"))
+		return quarantine_stop(argv[2]);
+	if (!strcmp(argv[1], "status"))
+		return status(argv[2]);
 
 	fd = open(argv[2], O_RDONLY);
 	if (fd < 0) {
@@ -1830,8 +2209,9 @@ main(int argc, char **argv)
 	if (ret == -2) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
 		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal|"
-		      "xfs-quarantine|quarantine-hold DIR"
-		      " | punch FILE OFF LEN\n", stderr);
+		      "xfs-quarantine|quarantine-hold|quarantine-stop DIR | "
+		      "status PATH | punch FILE OFF LEN | quarantine DIR DEV\n",
+		      stderr);
 		return 2;
 	}
 	if (ret < 0) {
