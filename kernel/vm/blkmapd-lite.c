@@ -26,9 +26,13 @@
  * the client then does its I/O through the server, which the test sees
  * as NFS WRITEs.
  *
- * Usage: blkmapd-lite [PIPE]   (default /var/lib/nfs/rpc_pipefs/nfs/
- * blocklayout); runs in the foreground, logs one line per request to
- * stderr, exits when the pipe is gone (POLLHUP).
+ * Usage: blkmapd-lite [-p PREFIX] [PIPE]   (default /var/lib/nfs/
+ * rpc_pipefs/nfs/blocklayout); runs in the foreground, logs one line per
+ * request to stderr, exits when the pipe is gone (POLLHUP).  With -p, a
+ * matching device whose name starts with PREFIX wins over the others: the
+ * demo gives the client its own path to the disk (a device-mapper linear
+ * device, "dm-"), as a second machine would have, so that it can stall
+ * the client's I/O without stalling the server's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -138,8 +142,10 @@ static int device_matches(const char *name, const struct signature *sigs,
  * disks and partitions are both tried: the server refuses to export a
  * partition, but the client's name for the disk does not matter here.
  */
+static const char *prefer;
+
 static int find_device(const struct signature *sigs, unsigned int nr,
-		       struct bl_reply *reply)
+		       struct bl_reply *reply, int preferred_only)
 {
 	unsigned int major, minor;
 	unsigned long long blocks;
@@ -153,6 +159,8 @@ static int find_device(const struct signature *sigs, unsigned int nr,
 	while (!found && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, " %u %u %llu %199s", &major, &minor, &blocks,
 			   name) != 4)
+			continue;
+		if (preferred_only && strncmp(name, prefer, strlen(prefer)))
 			continue;
 		if (device_matches(name, sigs, nr)) {
 			reply->major = major;
@@ -200,7 +208,8 @@ static void answer(const unsigned char *msg, size_t len,
 		}
 		sigs[i].offset = (int64_t)off;
 	}
-	if (find_device(sigs, nr_sigs, reply))
+	if ((prefer && find_device(sigs, nr_sigs, reply, 1)) ||
+	    find_device(sigs, nr_sigs, reply, 0))
 		reply->status = REQUEST_PROC;
 	else
 		fprintf(stderr, "blkmapd-lite: no device holds the signature\n");
@@ -208,11 +217,18 @@ static void answer(const unsigned char *msg, size_t len,
 
 int main(int argc, char **argv)
 {
-	const char *path = argc > 1 ? argv[1] : PIPE_PATH;
+	const char *path = PIPE_PATH;
 	unsigned char msg[MSG_MAX];
 	struct bl_reply reply;
 	ssize_t n;
-	int fd;
+	int fd, i = 1;
+
+	if (argc > 2 && !strcmp(argv[1], "-p")) {
+		prefer = argv[2];
+		i = 3;
+	}
+	if (argc > i)
+		path = argv[i];
 
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {

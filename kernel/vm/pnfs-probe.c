@@ -28,6 +28,11 @@
  *   pnfs-probe ops DIR
  *	the NFS operation counts of the mount on DIR from
  *	/proc/self/mountstats, one "op NAME COUNT" line each
+ *   pnfs-probe dm-linear NAME DEVICE | dm-suspend NAME | dm-resume NAME
+ *	a device-mapper linear device over all of DEVICE, through the
+ *	DM ioctls (no dmsetup, no libdevmapper), and suspending and
+ *	resuming it: the client's path to the disk, whose I/O the demo
+ *	stalls to make a client that cannot return its layout
  *
  * The pattern byte at file offset o is a hash of o / 8, so a block written
  * at the wrong offset is seen.  Exit status: 0 success, 1 failure, 2 usage.
@@ -44,7 +49,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <linux/dm-ioctl.h>
+#include <linux/fs.h>
 #include <bmap/client.h>
 
 #define CHUNK	(1u << 20)
@@ -278,6 +288,75 @@ static int do_ops(const char *dir)
 	return found ? 0 : 1;
 }
 
+/* One DM ioctl on /dev/mapper/control, with @extra bytes of table after. */
+static int dm_call(unsigned long cmd, const char *name, uint32_t flags,
+		   const void *extra, size_t extra_len)
+{
+	union {
+		struct dm_ioctl io;
+		char buf[sizeof(struct dm_ioctl) + 512];
+	} u;
+	int fd, rc;
+
+	if (extra_len > sizeof(u.buf) - sizeof(u.io))
+		return -1;
+	memset(&u, 0, sizeof(u));
+	/* major 4 is the ABI; minor 0 asks for nothing newer */
+	u.io.version[0] = DM_VERSION_MAJOR;
+	u.io.data_size = sizeof(u.io) + extra_len;
+	u.io.data_start = sizeof(u.io);
+	u.io.target_count = extra_len ? 1 : 0;
+	u.io.flags = flags;
+	snprintf(u.io.name, sizeof(u.io.name), "%s", name);
+	memcpy(u.buf + sizeof(u.io), extra, extra_len);
+	fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "pnfs-probe: /dev/mapper/control: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	rc = ioctl(fd, cmd, &u);
+	if (rc < 0)
+		fprintf(stderr, "pnfs-probe: dm ioctl %#lx on %s: %s\n", cmd,
+			name, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+static int do_dm_linear(const char *name, const char *dev)
+{
+	struct {
+		struct dm_target_spec spec;
+		char params[64];
+	} t;
+	struct stat st;
+	uint64_t bytes;
+	int fd;
+
+	fd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 ||
+	    ioctl(fd, BLKGETSIZE64, &bytes) < 0) {
+		fprintf(stderr, "pnfs-probe: %s: %s\n", dev, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	memset(&t, 0, sizeof(t));
+	t.spec.sector_start = 0;
+	t.spec.length = bytes >> 9;
+	t.spec.next = sizeof(t);
+	snprintf(t.spec.target_type, sizeof(t.spec.target_type), "linear");
+	snprintf(t.params, sizeof(t.params), "%u:%u 0", major(st.st_rdev),
+		 minor(st.st_rdev));
+	/* create, load the table, and resume to make it live */
+	if (dm_call(DM_DEV_CREATE, name, 0, NULL, 0) < 0 ||
+	    dm_call(DM_TABLE_LOAD, name, 0, &t, sizeof(t)) < 0 ||
+	    dm_call(DM_DEV_SUSPEND, name, 0, NULL, 0) < 0)
+		return 1;
+	printf("dm %s over %s, %" PRIu64 " sectors\n", name, dev,
+	       (uint64_t)t.spec.length);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t a = 0, b = 0, c = 0;
@@ -299,9 +378,17 @@ int main(int argc, char **argv)
 	    !parse_u64(argv[3], &a) && !parse_u64(argv[4], &b) &&
 	    !parse_u64(argv[5], &c))
 		return do_lease(argv[2], a, b, (unsigned int)c);
+	if (argc == 4 && !strcmp(argv[1], "dm-linear"))
+		return do_dm_linear(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "dm-suspend"))
+		return dm_call(DM_DEV_SUSPEND, argv[2], DM_SUSPEND_FLAG,
+			       NULL, 0) < 0;
+	if (argc == 3 && !strcmp(argv[1], "dm-resume"))
+		return dm_call(DM_DEV_SUSPEND, argv[2], 0, NULL, 0) < 0;
 	fputs("usage: pnfs-probe mount SOURCE DIR OPTIONS | ops DIR |\n"
 	      "       write FILE OFFSET LENGTH [hold] | verify FILE OFFSET LENGTH |\n"
-	      "       lease FILE OFFSET LENGTH DELAY_MS | truncate FILE SIZE\n",
+	      "       lease FILE OFFSET LENGTH DELAY_MS | truncate FILE SIZE |\n"
+	      "       dm-linear NAME DEVICE | dm-suspend NAME | dm-resume NAME\n",
 	      stderr);
 	return 2;
 }
