@@ -49,6 +49,10 @@ pkgs+=(gdb)
 # sources (their build dependencies that the build uses: no docs, no NLS,
 # no fuse2fs, no xfs_scrub)
 pkgs+=(dpkg-dev m4 uuid-dev libblkid-dev libinih-dev)
+# kernel mirror, pNFS demo (make -C kernel pnfs-test): rpc.nfsd, exportfs
+# and rpc.mountd, copied with their libraries into the VM's initramfs
+# (nfs-common comes with it; its blkmapd is replaced by kernel/vm/blkmapd.c)
+pkgs+=(nfs-kernel-server netbase)
 
 declare -A pin
 declare -A srcpin
