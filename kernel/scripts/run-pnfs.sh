@@ -27,18 +27,7 @@ bin=$top/progs/build/bin
 passed=0
 failed=0
 
-result() {
-	local rc=$1
-
-	shift
-	if [ "$rc" -eq 0 ]; then
-		echo "PASS $*"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $*"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/vm-lib.sh"
 
 rm -rf "$work"
 mkdir -p "$work"
@@ -50,44 +39,18 @@ result $? "host: mkfs.xfs (patched) -m sealed=1 of the exported image"
 
 # later cpio archives add to the earlier ones
 cat "$initrd" "$layer" >"$work/initramfs-pnfs.cpio.gz"
+initrd=$work/initramfs-pnfs.cpio.gz
 
 t1=$(date +%s)
-# tsc=unstable: see run-vm.sh (lease timers against CLOCK_MONOTONIC)
-timeout "$timeout" qemu-system-x86_64 -accel tcg -m 1024 -nodefaults \
-	-display none -no-reboot \
-	-kernel "$kernel" -initrd "$work/initramfs-pnfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=7 tsc=unstable bmapvm=pnfs" \
-	-serial "file:$work/console.log" \
-	-serial "file:$work/results.log" \
-	-drive "file=$work/pnfs-xfs.img,if=virtio,format=raw"
+boot_vm results console " bmapvm=pnfs" pnfs-xfs.img
 qrc=$?
 t2=$(date +%s)
-touch "$work/results.log" "$work/console.log"
-tr -d '\r' <"$work/results.log" >"$work/results.txt"
 result $qrc "pNFS VM: qemu exited cleanly ($((t2 - t1)) s under TCG)"
 grep -q '^BMAPVM: done$' "$work/results.txt"
 result $? "pNFS VM: init ran to the end"
 
-out=$(sed -n '/^BMAPVM: begin pnfs$/,/^BMAPVM: end pnfs rc=/p' \
-	"$work/results.txt")
-echo "$out" | grep -v '^BMAPVM:' | sed 's/^/    pnfs: /'
-sum=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
-if [ -z "$sum" ]; then
-	result 1 "pNFS VM: no result (see $work/results.txt)"
-else
-	p=${sum%% passed*}
-	f=${sum#*, }
-	f=${f%% failed}
-	passed=$((passed + p))
-	failed=$((failed + f))
-	echo "pNFS VM: $p passed / $f failed"
-fi
-
-bad=$(grep -nE 'Oops|BUG|WARNING|Call Trace|Kernel panic|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|Leaked locks' \
-	"$work/console.log")
-[ -z "$bad" ] || echo "$bad" | head -20 | sed 's/^/    console: /'
-result "$([ -z "$bad" ] && echo 0 || echo 1)" \
-	"pNFS VM: no oops, BUG, WARNING, lockdep report, leaked lock or call trace on the console"
+vm_summary pnfs
+console_clean console "pNFS VM"
 grep -q 'Lock dependency validator' "$work/console.log"
 result $? "pNFS VM: the kernel runs with lockdep (PROVE_LOCKING) on"
 grep -q 'NFSD_BLOCKLAYOUT\|pNFS: using block device' "$work/console.log"
