@@ -59,12 +59,14 @@
  *                            punch a hole (busybox's fallocate cannot),
  *                            for vm/init's DMA writer part
  *   bmap-probe quarantine DIR DEV
- *                            (ext4, DEV its /sys/fs/ext4 name) L7: blocks
- *                            freed under a revoked lease are not free in
- *                            statfs, not allocated by a fill to ENOSPC
- *                            (which does not wait), no buffered write
- *                            fails at writeback for them, and free and
- *                            allocatable again after the release
+ *                            (ext4, DEV its /sys/fs/ext4 name and /dev
+ *                            name) L7: blocks freed under a revoked lease
+ *                            are not free in statfs, not allocated by a
+ *                            fill to ENOSPC (which does not wait) nor to
+ *                            data files, no buffered write fails at
+ *                            writeback for them, the holder's late device
+ *                            writes land in no other file, and they are
+ *                            free and allocatable again after the release
  *   bmap-probe quarantine-stop DIR
  *                            a revoked holder keeps its blocks quarantined
  *                            until the machine stops (a child lives on);
@@ -1538,6 +1540,71 @@ q_status(int fd, struct bmap_status *st)
 }
 
 /*
+ * Other files, QF_CHUNK each, file i holding pattern i + 1, written until
+ * a write fails: its -errno (ENOSPC expected), 0 if QF_MAX_FILES fit.
+ * Their paths in @data, sizes in @size, count in *@nfiles, total *@filled.
+ */
+static int
+q_write_files(const char *dir, char data[][512], uint64_t *size,
+	      unsigned int *nfiles, uint64_t *filled)
+{
+	int err = 0;
+
+	*nfiles = 0;
+	*filled = 0;
+	while (*nfiles < QF_MAX_FILES && !err) {
+		snprintf(data[*nfiles], sizeof(data[0]), "%s/q-data.%u", dir,
+			 *nfiles);
+		err = q_write_file(data[*nfiles], *nfiles + 1, QF_CHUNK,
+				   &size[*nfiles]);
+		*filled += size[*nfiles];
+		(*nfiles)++;
+	}
+	return err;
+}
+
+/*
+ * The revoked holder's late DMA: 'X' through the block device at @devpath
+ * with O_DIRECT, at every device range of @q.  True if all of it was
+ * written and flushed.
+ */
+static bool
+q_late_write(const char *devpath, const struct qmap *q)
+{
+	unsigned int j;
+	bool ok;
+	char *buf = NULL;
+	int devfd;
+
+	devfd = open(devpath, O_RDWR | O_DIRECT);
+	ok = devfd >= 0 && !posix_memalign((void **)&buf, 4096, QF_LEASED);
+	if (ok) {
+		memset(buf, 'X', QF_LEASED);
+		for (j = 0; j < q->nr && ok; j++)
+			ok = q->len[j] <= QF_LEASED &&
+			     pwrite(devfd, buf, q->len[j], q->off[j]) ==
+			     (ssize_t)q->len[j];
+		ok = ok && fdatasync(devfd) == 0;
+	}
+	free(buf);
+	if (devfd >= 0)
+		close(devfd);
+	return ok;
+}
+
+/* Every file of q_write_files() reads back its own pattern (O_DIRECT). */
+static bool
+q_files_intact(char data[][512], const uint64_t *size, unsigned int nfiles)
+{
+	unsigned int i;
+
+	for (i = 0; i < nfiles; i++)
+		if (!q_check_file(data[i], i + 1, 0, size[i], false))
+			return false;
+	return true;
+}
+
+/*
  * Take a lease on [0, QF_LEASED) of @path through *@hfd, map it
  * into @q, then punch it from a child and wait: the holder stays silent,
  * so the punch completes when the lease is revoked.  Return: the lease
@@ -1597,13 +1664,12 @@ xfs_quarantine(const char *dir)
 	struct bmap_status base, st;
 	struct statvfs s0, s1, s2, s3, s4;
 	struct bmap_device dev;
-	unsigned int nfiles = 0, i, j;
+	unsigned int nfiles = 0, i;
 	struct qmap q;
 	long long t0, t;
 	uint64_t id;
-	int dfd, hfd = -1, devfd = -1, fd, err = 0;
+	int dfd, hfd = -1, fd, err = 0;
 	bool ok;
-	char *buf;
 
 	snprintf(victim, sizeof(victim), "%s/q-victim", dir);
 	snprintf(filler, sizeof(filler), "%s/q-filler", dir);
@@ -1647,16 +1713,7 @@ xfs_quarantine(const char *dir)
 
 	/* other files fill the filesystem: ENOSPC, promptly, at write */
 	t0 = now_ms();
-	while (nfiles < QF_MAX_FILES) {
-		snprintf(data[nfiles], sizeof(data[nfiles]), "%s/q-data.%u",
-			 dir, nfiles);
-		err = q_write_file(data[nfiles], nfiles + 1, QF_CHUNK,
-				   &size[nfiles]);
-		filled += size[nfiles];
-		nfiles++;
-		if (err)
-			break;
-	}
+	err = q_write_files(dir, data, size, &nfiles, &filled);
 	t = now_ms() - t0;
 	printf("other files took %llu bytes in %u files, %lld ms, then %s\n",
 	       (unsigned long long)filled, nfiles, t, strerror(-err));
@@ -1677,22 +1734,11 @@ xfs_quarantine(const char *dir)
 	ok = ok && !fstatvfs(dfd, &s3);
 
 	/* the revoked holder's late DMA: its old device offsets */
-	devfd = open(dev.path, O_RDWR | O_DIRECT);
-	ok = devfd >= 0 && !posix_memalign((void **)&buf, 4096, QF_LEASED);
-	if (ok) {
-		memset(buf, 'X', QF_LEASED);
-		for (j = 0; j < q.nr && ok; j++)
-			ok = pwrite(devfd, buf, q.len[j], q.off[j]) ==
-			     (ssize_t)q.len[j];
-		ok = ok && fdatasync(devfd) == 0;
-		free(buf);
-	}
-	report(ok, "late DMA: the revoked holder writes its old device "
-	       "offsets", dev.path);
+	report(q_late_write(dev.path, &q), "late DMA: the revoked holder "
+	       "writes its old device offsets", dev.path);
 	ok = q_check_file(victim, 0, QF_LEASED, QF_SIZE, false) &&
-	     q_check_file(victim, 0, 0, QF_LEASED, true);
-	for (i = 0; i < nfiles && ok; i++)
-		ok = q_check_file(data[i], i + 1, 0, size[i], false);
+	     q_check_file(victim, 0, 0, QF_LEASED, true) &&
+	     q_files_intact(data, size, nfiles);
 	report(ok, "L7 xfs: the late device writes landed in no other file "
 	       "(every file read back with O_DIRECT)", NULL);
 
@@ -1721,8 +1767,6 @@ xfs_quarantine(const char *dir)
 		close(fd);
 	}
 out:
-	if (devfd >= 0)
-		close(devfd);
 	if (hfd >= 0)
 		close(hfd);
 	for (i = 0; i < nfiles; i++)
@@ -1985,17 +2029,24 @@ q_buffered_write(const char *dir)
  * silent holder's write lease; the blocks it had mapped are quarantined:
  * not free in statfs, not handed out by an allocation that fills the
  * filesystem (the metadata reserve set to 0 for it, so every free block
- * is allocatable), which ends in ENOSPC without waiting for the lease;
- * the release makes them free and allocatable again.
+ * is allocatable), which ends in ENOSPC without waiting for the lease,
+ * nor to data files written until ENOSPC; the holder then writes 'X'
+ * through the device at its old offsets and every other file still
+ * reads back its own bytes; the release makes them free and allocatable
+ * again.
  */
 static int
 quarantine(const char *dir, const char *dev)
 {
-	char path[4096], fill[4096], fill2[4096];
+	char path[4096], fill[4096], fill2[4096], dpath[300];
+	static char data[QF_MAX_FILES][512];
+	uint64_t size[QF_MAX_FILES], filled = 0, cut;
 	struct q_range r[Q_MAX];
 	struct bmap_status base, st;
 	uint64_t id, f0, f1, f2, t0, q;
-	unsigned int nr;
+	unsigned int nr, nfiles = 0, i;
+	static struct qmap qm;
+	struct stat sb;
 	int64_t ov;
 	long resv;
 	int fd, ffd = -1, f2fd = -1, err;
@@ -2040,6 +2091,61 @@ quarantine(const char *dir, const char *dev)
 	       "a quarantined block", why);
 	q_buffered_write(dir);
 
+	/*
+	 * Late DMA.  Files with data on disk, unlike the fill's unwritten
+	 * extents, show where the holder's device writes land: the fill
+	 * gives back the reserve and QF_FREE more, the reserve returns,
+	 * data files are written until ENOSPC, then the fill takes the
+	 * rest again with the reserve at 0.
+	 */
+	err = ffd < 0 || resv < 0 || fstat(ffd, &sb) ? -EINVAL : 0;
+	cut = (uint64_t)resv * 4096 + QF_FREE;
+	if (!err && ftruncate(ffd, (uint64_t)sb.st_size > cut ?
+			      sb.st_size - cut : 0))
+		err = -errno;
+	if (!err && (fsync(ffd) || syncfs(fd)))
+		err = -errno;
+	if (!err)
+		q_reserved(dev, resv);
+	t0 = ms_now();
+	if (!err)
+		err = q_write_files(dir, data, size, &nfiles, &filled);
+	t0 = ms_now() - t0;
+	snprintf(why, sizeof(why), "%llu bytes in %u files, %llu ms, then %s",
+		 (unsigned long long)filled, nfiles, (unsigned long long)t0,
+		 strerror(-err));
+	report(err == -ENOSPC, "L7 quarantine: data files fill the "
+	       "filesystem and get ENOSPC at write, not at writeback", why);
+	ov = 0;
+	for (i = 0; i < nfiles && ov >= 0; i++) {
+		int dfd = open(data[i], O_RDONLY);
+		int64_t o = dfd < 0 ? -1 : q_overlap(dfd, r, nr);
+
+		ov = o < 0 ? -1 : ov + o;
+		if (dfd >= 0)
+			close(dfd);
+	}
+	snprintf(why, sizeof(why), "%lld bytes of them", (long long)ov);
+	report(ov == 0, "L7 quarantine: no data file got a quarantined "
+	       "block", why);
+	q_reserved(dev, 0);
+	err = ffd < 0 ? -EBADF : q_fill(ffd);
+	report(!err, "L7 quarantine: the fill takes the rest of the space "
+	       "again", err ? strerror(-err) : NULL);
+
+	snprintf(dpath, sizeof(dpath), "/dev/%s", dev);
+	qm.nr = 0;
+	for (i = 0; i < nr && i < BMAP_MAP_MAX_EXTENTS; i++) {
+		qm.off[qm.nr] = r[i].start;
+		qm.len[qm.nr++] = r[i].len;
+	}
+	report(qm.nr == nr && q_late_write(dpath, &qm), "late DMA: the "
+	       "revoked holder writes its old device offsets", dpath);
+	report(q_check_file(path, 0, 0, Q_SIZE, true) &&
+	       q_files_intact(data, size, nfiles),
+	       "L7 quarantine: the late device writes landed in no other "
+	       "file (every file read back with O_DIRECT)", NULL);
+
 	f1 = free_bytes(fd);
 	report(lease_release(fd, id) == 0, "L7 quarantine: release", NULL);
 	lease_status(fd, &st);
@@ -2067,6 +2173,8 @@ quarantine(const char *dir, const char *dev)
 	if (ffd >= 0)
 		close(ffd);
 	close(fd);
+	for (i = 0; i < nfiles; i++)
+		unlink(data[i]);
 	unlink(fill2);
 	unlink(fill);
 	unlink(path);
