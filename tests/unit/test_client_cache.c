@@ -521,6 +521,13 @@ START_TEST(client_lookup_races_recalls)
 		bmap_client_map_free(map);
 		ck_assert_int_eq(bmap_client_lookup(&l[i], lo + BS, &e), 0);
 	}
+	/*
+	 * On a loaded machine the lookup threads may not have run yet: the
+	 * newest lease is mapped, so they must hit it once they do (10 s).
+	 */
+	for (i = 0; i < 10000 && !__atomic_load_n(&r.hits, __ATOMIC_RELAXED);
+	     i++)
+		usleep(1000);
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 	bg_join(&a);
 	bg_join(&b);
