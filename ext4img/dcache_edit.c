@@ -62,6 +62,7 @@ static int link_at(struct ext4img *img, struct dc_dir *d, const char *name,
 		   unsigned int len, ext2_ino_t ino, int type, char *buf)
 {
 	uint32_t lblk = block_with_room(d, EXT2_DIR_REC_LEN(len));
+	unsigned int room_after;
 	int64_t grown;
 	blk64_t pblk;
 	int ret, off;
@@ -77,13 +78,14 @@ static int link_at(struct ext4img *img, struct dc_dir *d, const char *name,
 		return ret;
 	if (!pblk)
 		return -ESTALE;
-	off = ext4img_dirblock_insert(img, buf, name, len, ino, type);
+	off = ext4img_dirblock_insert(img, buf, name, len, ino, type,
+				      &room_after);
 	if (off < 0)
 		return -ESTALE;	/* room[] promised space */
 	ret = ext4img_dirblock_write(img, d->ino, pblk, buf);
 	if (ret)
 		return ret;
-	d->room[lblk] = ext4img_dirblock_room(img, buf);
+	d->room[lblk] = room_after;
 	return ext4img_dc_add_ent(img->dcache, d, name, len, ino, lblk, off) ?
 		       1 :
 		       0;
@@ -150,6 +152,7 @@ static int edit_ent(struct ext4img *img, struct dc_dir *d, struct dc_ent *e,
 		    bool remove, ext2_ino_t ino, int type)
 {
 	char *buf = malloc(img->block_size);
+	unsigned int freed = 0;
 	blk64_t pblk;
 	int ret;
 
@@ -158,14 +161,15 @@ static int edit_ent(struct ext4img *img, struct dc_dir *d, struct dc_ent *e,
 	ret = read_ent_block(img, d, e, buf, &pblk);
 	if (!ret && remove)
 		ret = ext4img_dirblock_remove(img, buf, e->off, e->name, e->len,
-					      e->ino);
+					      e->ino, &freed);
 	else if (!ret)
 		ret = ext4img_dirblock_retarget(img, buf, e->off, e->name,
 						e->len, e->ino, ino, type);
 	if (!ret)
 		ret = ext4img_dirblock_write(img, d->ino, pblk, buf);
-	if (!ret && remove)
-		d->room[e->lblk] = ext4img_dirblock_room(img, buf);
+	/* d->room[] is exact, and a removal only grows one record */
+	if (!ret && remove && freed > d->room[e->lblk])
+		d->room[e->lblk] = freed;
 	free(buf);
 	if (ret) {
 		ext4img_dcache_forget(img, d->ino);
