@@ -74,6 +74,8 @@ static void free_dir(struct ext4img_dcache *dc, struct dc_dir *d)
 			n = e->next;
 			free(e);
 		}
+	if (dc->blk_dir == d)
+		dc->blk_dir = NULL;
 	dc->nents -= d->nents;
 	free(d->tab);
 	free(d->room);
@@ -350,6 +352,7 @@ void ext4img_dcache_destroy(struct ext4img *img)
 	if (!img->dcache)
 		return;
 	drop_all(img->dcache);
+	free(img->dcache->blk);
 	free(img->dcache);
 	img->dcache = NULL;
 }

@@ -21,6 +21,58 @@ static uint32_t block_with_room(struct dc_dir *d, unsigned int need)
 	return NO_POS;
 }
 
+/* The buffer for the block being edited; it no longer holds a kept one. */
+static char *block_buf(struct ext4img *img)
+{
+	struct ext4img_dcache *dc = img->dcache;
+
+	dc->blk_dir = NULL;
+	if (!dc->blk)
+		dc->blk = malloc(img->block_size);
+	return dc->blk;
+}
+
+/*
+ * Block @lblk of @d, to edit, in img->dcache->blk.  Creates and unlinks
+ * in one directory edit the same block over and over: the copy kept from
+ * the last edit saves reading it back from the image and checking its
+ * checksum again.  The copy is exact: it is kept only after a successful
+ * write of exactly those bytes, every change to the blocks of a cached
+ * linear directory goes through this file (or drops the directory, and
+ * the copy with it: free_dir), and the block's address is looked up
+ * again each time.  It is forgotten here and kept again by keep_block()
+ * once the edit is written.
+ * Return: 0 with *@pblk set (0: a hole); -errno.
+ */
+static int edit_block(struct ext4img *img, struct dc_dir *d, uint32_t lblk,
+		      blk64_t *pblk)
+{
+	struct ext4img_dcache *dc = img->dcache;
+	bool have = dc->blk_dir == d && dc->blk_lblk == lblk;
+	errcode_t err;
+
+	if (!block_buf(img))
+		return -ENOMEM;
+	if (have) {
+		*pblk = 0;
+		err = ext2fs_bmap2(img->fs, d->ino, NULL, NULL, 0, lblk, NULL,
+				   pblk);
+		if (err)
+			return ext4img_err(err);
+		if (*pblk && *pblk == dc->blk_pblk)
+			return 0;
+	}
+	return ext4img_dirblock_read(img, d->ino, lblk, dc->blk, pblk);
+}
+
+static void keep_block(struct ext4img_dcache *dc, struct dc_dir *d,
+		       uint32_t lblk, blk64_t pblk)
+{
+	dc->blk_dir = d;
+	dc->blk_lblk = lblk;
+	dc->blk_pblk = pblk;
+}
+
 /*
  * Grow the directory by one block (libext2fs writes it empty, with its
  * checksum tail) and learn its room.  Return: its logical block number.
@@ -59,31 +111,39 @@ static int64_t expand(struct ext4img *img, struct dc_dir *d, char *buf)
  * written; another -errno.
  */
 static int link_at(struct ext4img *img, struct dc_dir *d, const char *name,
-		   unsigned int len, ext2_ino_t ino, int type, char *buf)
+		   unsigned int len, ext2_ino_t ino, int type)
 {
+	char *buf;
 	uint32_t lblk = block_with_room(d, EXT2_DIR_REC_LEN(len));
+	unsigned int room_after;
 	int64_t grown;
 	blk64_t pblk;
 	int ret, off;
 
 	if (lblk == NO_POS) {
+		buf = block_buf(img);
+		if (!buf)
+			return -ENOMEM;
 		grown = expand(img, d, buf);
 		if (grown < 0)
 			return grown;
 		lblk = grown;
 	}
-	ret = ext4img_dirblock_read(img, d->ino, lblk, buf, &pblk);
+	ret = edit_block(img, d, lblk, &pblk);
 	if (ret)
 		return ret;
 	if (!pblk)
 		return -ESTALE;
-	off = ext4img_dirblock_insert(img, buf, name, len, ino, type);
+	buf = img->dcache->blk;
+	off = ext4img_dirblock_insert(img, buf, name, len, ino, type,
+				      &room_after);
 	if (off < 0)
 		return -ESTALE;	/* room[] promised space */
 	ret = ext4img_dirblock_write(img, d->ino, pblk, buf);
 	if (ret)
 		return ret;
-	d->room[lblk] = ext4img_dirblock_room(img, buf);
+	keep_block(img->dcache, d, lblk, pblk);
+	d->room[lblk] = room_after;
 	return ext4img_dc_add_ent(img->dcache, d, name, len, ino, lblk, off) ?
 		       1 :
 		       0;
@@ -94,7 +154,6 @@ int ext4img_dcache_link(struct ext4img *img, ext2_ino_t dir, const char *name,
 {
 	unsigned int len = strlen(name);
 	struct dc_dir *d = ext4img_dc_get_dir(img, dir);
-	char *buf;
 	int ret;
 
 	if (!d || !d->positions)
@@ -104,13 +163,7 @@ int ext4img_dcache_link(struct ext4img *img, ext2_ino_t dir, const char *name,
 	ret = ext4img_dc_charge_one(img, d);
 	if (ret)
 		return ret;
-	buf = malloc(img->block_size);
-	if (!buf) {
-		ext4img_dcache_forget(img, dir);
-		return -ENOMEM;
-	}
-	ret = link_at(img, d, name, len, ino, type, buf);
-	free(buf);
+	ret = link_at(img, d, name, len, ino, type);
 	if (ret) {
 		ext4img_dcache_forget(img, dir);
 		if (ret == 1)
@@ -121,18 +174,18 @@ int ext4img_dcache_link(struct ext4img *img, ext2_ino_t dir, const char *name,
 }
 
 /*
- * Read the directory block that holds @e into @buf.  Return: 0 with its
- * physical block in *@pblk, -ESTALE when the cache no longer matches the
- * directory's blocks, or -errno.
+ * Read the directory block that holds @e into img->dcache->blk.
+ * Return: 0 with its physical block in *@pblk, -ESTALE when the cache no
+ * longer matches the directory's blocks, or -errno.
  */
 static int read_ent_block(struct ext4img *img, struct dc_dir *d,
-			  const struct dc_ent *e, char *buf, blk64_t *pblk)
+			  const struct dc_ent *e, blk64_t *pblk)
 {
 	int ret;
 
 	if (e->lblk >= d->nblocks)
 		return -ESTALE;
-	ret = ext4img_dirblock_read(img, d->ino, e->lblk, buf, pblk);
+	ret = edit_block(img, d, e->lblk, pblk);
 	if (ret)
 		return ret;
 	return *pblk ? 0 : -ESTALE;
@@ -149,24 +202,26 @@ static int read_ent_block(struct ext4img *img, struct dc_dir *d,
 static int edit_ent(struct ext4img *img, struct dc_dir *d, struct dc_ent *e,
 		    bool remove, ext2_ino_t ino, int type)
 {
-	char *buf = malloc(img->block_size);
+	unsigned int freed = 0;
 	blk64_t pblk;
+	char *buf;
 	int ret;
 
-	if (!buf)
-		return -ENOMEM;
-	ret = read_ent_block(img, d, e, buf, &pblk);
+	ret = read_ent_block(img, d, e, &pblk);
+	buf = img->dcache->blk;
 	if (!ret && remove)
 		ret = ext4img_dirblock_remove(img, buf, e->off, e->name, e->len,
-					      e->ino);
+					      e->ino, &freed);
 	else if (!ret)
 		ret = ext4img_dirblock_retarget(img, buf, e->off, e->name,
 						e->len, e->ino, ino, type);
 	if (!ret)
 		ret = ext4img_dirblock_write(img, d->ino, pblk, buf);
-	if (!ret && remove)
-		d->room[e->lblk] = ext4img_dirblock_room(img, buf);
-	free(buf);
+	if (!ret)
+		keep_block(img->dcache, d, e->lblk, pblk);
+	/* d->room[] is exact, and a removal only grows one record */
+	if (!ret && remove && freed > d->room[e->lblk])
+		d->room[e->lblk] = freed;
 	if (ret) {
 		ext4img_dcache_forget(img, d->ino);
 		return ret == -ESTALE ? -ENODATA : ret;

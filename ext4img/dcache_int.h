@@ -41,6 +41,15 @@ struct ext4img_dcache {
 	uint64_t	nents;		/* in all directories */
 	struct dc_dir	*dirs[DCACHE_DIR_BUCKETS];
 	struct dc_dir	*lru_head, *lru_tail;
+	/*
+	 * The directory block dcache_edit.c wrote last, as it is on disk:
+	 * block @blk_lblk (at @blk_pblk) of @blk_dir, or nothing when
+	 * @blk_dir is NULL.  See edit_block().
+	 */
+	struct dc_dir	*blk_dir;
+	uint32_t	blk_lblk;
+	blk64_t		blk_pblk;
+	char		*blk;
 };
 
 static inline uint32_t name_hash(const char *name, unsigned int len)

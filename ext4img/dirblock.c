@@ -201,28 +201,14 @@ static unsigned int room(const struct ext2_dir_entry *de, unsigned int rec_len)
 	return rec_len - EXT2_DIR_REC_LEN(ext2fs_dirent_name_len(de));
 }
 
-struct gap_ctx {
-	unsigned int	need;	/* 0: find the largest room */
-	unsigned int	best;
-	unsigned int	off;	/* where a room of need starts */
-	struct ext2_dir_entry *de;
-	unsigned int	rec_len;
-};
-
-static int gap_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
-		  unsigned int rec_len)
+static int best_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
+		   unsigned int rec_len)
 {
-	struct gap_ctx *c = arg;
-	unsigned int r = room(de, rec_len);
+	unsigned int *best = arg, r = room(de, rec_len);
 
-	if (r > c->best)
-		c->best = r;
-	if (c->need && r >= c->need) {
-		c->off = off;
-		c->de = de;
-		c->rec_len = rec_len;
-		return 1;
-	}
+	(void)off;
+	if (r > *best)
+		*best = r;
 	return 0;
 }
 
@@ -233,40 +219,70 @@ static int gap_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
  */
 unsigned int ext4img_dirblock_room(struct ext4img *img, char *buf)
 {
-	struct gap_ctx c = { 0 };
+	unsigned int best = 0;
 
 	if (!entries_end(img, buf))
 		return 0;
-	if (ext4img_dirblock_walk(img, buf, gap_fn, &c) < 0)
+	if (ext4img_dirblock_walk(img, buf, best_fn, &best) < 0)
 		return 0;
-	return c.best;
+	return best;
+}
+
+struct fit_ctx {
+	unsigned int	need;
+	unsigned int	other;	/* largest room of every entry but the fit */
+	unsigned int	off;
+	struct ext2_dir_entry *de;	/* the first entry with room, or NULL */
+	unsigned int	rec_len;
+};
+
+static int fit_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
+		  unsigned int rec_len)
+{
+	struct fit_ctx *c = arg;
+	unsigned int r = room(de, rec_len);
+
+	if (!c->de && r >= c->need) {
+		c->off = off;
+		c->de = de;
+		c->rec_len = rec_len;
+	} else if (r > c->other) {
+		c->other = r;
+	}
+	return 0;
 }
 
 /*
  * ext4img_dirblock_insert - put the entry @name (@len bytes) -> @ino of
- * file type @type into @buf, in the first entry with room for it.
+ * file type @type into @buf, in the first entry with room for it, and
+ * set *@room_after to what ext4img_dirblock_room would now say.  One
+ * walk of the block does both: the entries it does not touch keep their
+ * room, and the one it fills is left with its slack.
  * Return: the new entry's offset; -ENOSPC when no entry has room.
  */
 int ext4img_dirblock_insert(struct ext4img *img, char *buf, const char *name,
-			    unsigned int len, ext2_ino_t ino, int type)
+			    unsigned int len, ext2_ino_t ino, int type,
+			    unsigned int *room_after)
 {
-	struct gap_ctx c = { .need = EXT2_DIR_REC_LEN(len) };
+	struct fit_ctx c = { .need = EXT2_DIR_REC_LEN(len) };
 	struct ext2_dir_entry *de;
-	unsigned int used, off;
+	unsigned int used, off, rec_len;
 
 	if (!entries_end(img, buf))
 		return -ENOSPC;
-	if (ext4img_dirblock_walk(img, buf, gap_fn, &c) != 1)
+	if (ext4img_dirblock_walk(img, buf, fit_fn, &c) || !c.de)
 		return -ENOSPC;
 	de = c.de;
 	off = c.off;
+	rec_len = c.rec_len;
 	if (de->inode) {
 		used = EXT2_DIR_REC_LEN(ext2fs_dirent_name_len(de));
 		if (ext2fs_set_rec_len(img->fs, used, de))
 			return -ENOSPC;
 		off += used;
+		rec_len -= used;
 		de = (struct ext2_dir_entry *)(buf + off);
-		if (ext2fs_set_rec_len(img->fs, c.rec_len - used, de))
+		if (ext2fs_set_rec_len(img->fs, rec_len, de))
 			return -ENOSPC;
 	}
 	de->inode = ino;
@@ -275,6 +291,8 @@ int ext4img_dirblock_insert(struct ext4img *img, char *buf, const char *name,
 	if (ext2fs_has_feature_filetype(img->fs->super))
 		ext2fs_dirent_set_file_type(de, type);
 	memcpy(de->name, name, len);
+	used = rec_len - c.need;
+	*room_after = used > c.other ? used : c.other;
 	return off;
 }
 
@@ -322,12 +340,16 @@ static int find_at(struct ext4img *img, char *buf, struct del_ctx *c,
 
 /*
  * ext4img_dirblock_remove - remove the entry at @off of @buf, which must
- * be @name (@len bytes) -> @ino.
+ * be @name (@len bytes) -> @ino, and set *@freed to the room of the
+ * record that took its place (the previous entry grown over it, or the
+ * entry itself, now unused).  No other entry changes, so the block's
+ * room afterwards is the larger of that and its room before.
  * Return: 0; -ESTALE when no such entry is at @off (the caller's idea of
  * the block is wrong), -EUCLEAN for a malformed block.
  */
 int ext4img_dirblock_remove(struct ext4img *img, char *buf, unsigned int off,
-			    const char *name, unsigned int len, ext2_ino_t ino)
+			    const char *name, unsigned int len, ext2_ino_t ino,
+			    unsigned int *freed)
 {
 	struct del_ctx c = { .off = off };
 	int ret;
@@ -338,8 +360,10 @@ int ext4img_dirblock_remove(struct ext4img *img, char *buf, unsigned int off,
 	if (c.prev) {
 		if (ext2fs_set_rec_len(img->fs, c.prev_len + c.rec_len, c.prev))
 			return -EUCLEAN;
+		*freed = room(c.prev, c.prev_len + c.rec_len);
 	} else {
 		c.de->inode = 0;
+		*freed = c.rec_len;
 	}
 	return 0;
 }

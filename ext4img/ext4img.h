@@ -324,10 +324,11 @@ int ext4img_dirblock_walk(struct ext4img *img, char *buf,
 			  void *arg);
 unsigned int ext4img_dirblock_room(struct ext4img *img, char *buf);
 int ext4img_dirblock_insert(struct ext4img *img, char *buf, const char *name,
-			    unsigned int len, ext2_ino_t ino, int type);
+			    unsigned int len, ext2_ino_t ino, int type,
+			    unsigned int *room_after);
 int ext4img_dirblock_remove(struct ext4img *img, char *buf, unsigned int off,
 			    const char *name, unsigned int len,
-			    ext2_ino_t ino);
+			    ext2_ino_t ino, unsigned int *freed);
 int ext4img_dirblock_retarget(struct ext4img *img, char *buf,
 			      unsigned int off, const char *name,
 			      unsigned int len, ext2_ino_t ino,
