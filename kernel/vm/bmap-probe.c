@@ -1515,21 +1515,46 @@ q_check_file(const char *path, unsigned int id, uint64_t from, uint64_t to,
 	return ok;
 }
 
-static bool
-q_overlaps(const struct qmap *q, int fd)
+/*
+ * Bytes of the file at @fd that lie in the device ranges of @q: FIEMAP in batches, since a
+ * file filling the filesystem has many extents.  -1 on an error.
+ */
+static int64_t
+q_overlap(int fd, const struct qmap *q)
 {
 	struct fiemap_req req;
+	uint64_t start = 0;
+	int64_t bytes = 0;
 	unsigned int i, j;
 
-	if (fiemap_read(fd, &req))
-		return true;
-	for (i = 0; i < req.fm.fm_mapped_extents; i++)
-		for (j = 0; j < q->nr; j++)
-			if (req.fe[i].fe_physical < q->off[j] + q->len[j] &&
-			    q->off[j] < req.fe[i].fe_physical +
-					req.fe[i].fe_length)
-				return true;
-	return false;
+	for (;;) {
+		memset(&req, 0, sizeof(req));
+		req.fm.fm_start = start;
+		req.fm.fm_length = FIEMAP_MAX_OFFSET - start;
+		req.fm.fm_flags = FIEMAP_FLAG_SYNC;
+		req.fm.fm_extent_count = MAX_EXTENTS;
+		if (ioctl(fd, FS_IOC_FIEMAP, &req.fm) < 0)
+			return -1;
+		if (!req.fm.fm_mapped_extents)
+			return bytes;
+		for (i = 0; i < req.fm.fm_mapped_extents; i++) {
+			const struct fiemap_extent *fe = &req.fe[i];
+
+			for (j = 0; j < q->nr; j++) {
+				uint64_t lo = fe->fe_physical > q->off[j] ?
+					      fe->fe_physical : q->off[j];
+				uint64_t a = fe->fe_physical + fe->fe_length;
+				uint64_t b = q->off[j] + q->len[j];
+				uint64_t hi = a < b ? a : b;
+
+				if (lo < hi)
+					bytes += hi - lo;
+			}
+			start = fe->fe_logical + fe->fe_length;
+			if (fe->fe_flags & FIEMAP_EXTENT_LAST)
+				return bytes;
+		}
+	}
 }
 
 static int
@@ -1725,7 +1750,7 @@ xfs_quarantine(const char *dir)
 	ok = true;
 	for (i = 0; i < nfiles && ok; i++) {
 		fd = open(data[i], O_RDONLY);
-		ok = fd >= 0 && !q_overlaps(&q, fd);
+		ok = fd >= 0 && !q_overlap(fd, &q);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -1763,7 +1788,7 @@ xfs_quarantine(const char *dir)
 	fd = open(extra, O_RDONLY);
 	if (fd >= 0) {
 		printf("the new file %s released blocks\n",
-		       q_overlaps(&q, fd) ? "reuses" : "does not reuse");
+		       q_overlap(fd, &q) ? "reuses" : "does not reuse");
 		close(fd);
 	}
 out:
@@ -1824,29 +1849,6 @@ quarantine_hold(const char *dir)
 }
 
 #define Q_SIZE		(1 << 20)
-#define Q_MAX		64	/* device ranges of the quarantined file */
-
-struct q_range {
-	uint64_t	start;
-	uint64_t	len;
-};
-
-static uint64_t
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
-static int
-lease_status(int fd, struct bmap_status *st)
-{
-	memset(st, 0, sizeof(*st));
-	return ioctl(fd, BMAP_IOC_STATUS, st);
-}
-
 static uint64_t
 free_bytes(int fd)
 {
@@ -1862,15 +1864,14 @@ free_bytes(int fd)
  * all of it; its device ranges in @r.  The descriptor, or -1.
  */
 static int
-q_leased_file(const char *path, uint64_t *id, struct q_range *r,
-	      unsigned int *nr)
+q_leased_file(const char *path, uint64_t *id, struct qmap *q)
 {
 	static char buf[Q_SIZE];
 	struct bmap_map_args m;
 	unsigned int i;
 	int fd;
 
-	*nr = 0;
+	q->nr = 0;
 	unlink(path);
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
 	memset(buf, 'q', sizeof(buf));
@@ -1880,11 +1881,11 @@ q_leased_file(const char *path, uint64_t *id, struct q_range *r,
 	if (!*id || lease_map(fd, *id, 0, Q_SIZE, 0, &m) ||
 	    m.next_offset != Q_SIZE)
 		goto fail;
-	for (i = 0; i < m.nr_extents && *nr < Q_MAX; i++) {
+	for (i = 0; i < m.nr_extents; i++) {
 		if (m.extents[i].type == BMAP_EXT_HOLE)
 			goto fail;
-		r[*nr].start = m.extents[i].dev_offset;
-		r[(*nr)++].len = m.extents[i].length;
+		q->off[q->nr] = m.extents[i].dev_offset;
+		q->len[q->nr++] = m.extents[i].length;
 	}
 	return fd;
 fail:
@@ -1906,48 +1907,6 @@ q_punch(const char *path)
 	if (fd >= 0)
 		close(fd);
 	return ret;
-}
-
-/*
- * Bytes of the file at @fd that lie in @r: FIEMAP in batches, since a
- * file filling the filesystem has many extents.  -1 on an error.
- */
-static int64_t
-q_overlap(int fd, const struct q_range *r, unsigned int nr)
-{
-	struct fiemap_req req;
-	uint64_t start = 0;
-	int64_t bytes = 0;
-	unsigned int i, j;
-
-	for (;;) {
-		memset(&req, 0, sizeof(req));
-		req.fm.fm_start = start;
-		req.fm.fm_length = FIEMAP_MAX_OFFSET - start;
-		req.fm.fm_flags = FIEMAP_FLAG_SYNC;
-		req.fm.fm_extent_count = MAX_EXTENTS;
-		if (ioctl(fd, FS_IOC_FIEMAP, &req.fm) < 0)
-			return -1;
-		if (!req.fm.fm_mapped_extents)
-			return bytes;
-		for (i = 0; i < req.fm.fm_mapped_extents; i++) {
-			const struct fiemap_extent *fe = &req.fe[i];
-
-			for (j = 0; j < nr; j++) {
-				uint64_t lo = fe->fe_physical > r[j].start ?
-					      fe->fe_physical : r[j].start;
-				uint64_t a = fe->fe_physical + fe->fe_length;
-				uint64_t b = r[j].start + r[j].len;
-				uint64_t hi = a < b ? a : b;
-
-				if (lo < hi)
-					bytes += hi - lo;
-			}
-			start = fe->fe_logical + fe->fe_length;
-			if (fe->fe_flags & FIEMAP_EXTENT_LAST)
-				return bytes;
-		}
-	}
 }
 
 /*
@@ -2041,10 +2000,9 @@ quarantine(const char *dir, const char *dev)
 	char path[4096], fill[4096], fill2[4096], dpath[300];
 	static char data[QF_MAX_FILES][512];
 	uint64_t size[QF_MAX_FILES], filled = 0, cut;
-	struct q_range r[Q_MAX];
 	struct bmap_status base, st;
 	uint64_t id, f0, f1, f2, t0, q;
-	unsigned int nr, nfiles = 0, i;
+	unsigned int nfiles = 0, i;
 	static struct qmap qm;
 	struct stat sb;
 	int64_t ov;
@@ -2055,8 +2013,8 @@ quarantine(const char *dir, const char *dev)
 	snprintf(path, sizeof(path), "%s/bmap-probe-q", dir);
 	snprintf(fill, sizeof(fill), "%s/bmap-probe-q-fill", dir);
 	snprintf(fill2, sizeof(fill2), "%s/bmap-probe-q-fill2", dir);
-	fd = q_leased_file(path, &id, r, &nr);
-	if (fd < 0 || lease_status(fd, &base)) {
+	fd = q_leased_file(path, &id, &qm);
+	if (fd < 0 || q_status(fd, &base)) {
 		report(false, "L7 quarantine setup: a mapped write lease", NULL);
 		return summary();
 	}
@@ -2064,7 +2022,7 @@ quarantine(const char *dir, const char *dev)
 	err = q_punch(path);
 	report(!err, "L7 quarantine: a punch revokes the silent holder",
 	       err ? strerror(-err) : NULL);
-	lease_status(fd, &st);
+	q_status(fd, &st);
 	q = st.quarantined_bytes - base.quarantined_bytes;
 	snprintf(why, sizeof(why), "%llu bytes", (unsigned long long)q);
 	report(q == Q_SIZE, "L7 quarantine: the 1 MiB the lease had mapped is "
@@ -2077,15 +2035,15 @@ quarantine(const char *dir, const char *dev)
 
 	resv = q_reserved(dev, 0);
 	ffd = open(fill, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	t0 = ms_now();
+	t0 = now_ms();
 	err = ffd < 0 ? -errno : q_fill(ffd);
-	t0 = ms_now() - t0;
+	t0 = now_ms() - t0;
 	snprintf(why, sizeof(why), "%s after %llu ms, %llu bytes free left",
 		 err ? strerror(-err) : "ENOSPC", (unsigned long long)t0,
 		 (unsigned long long)free_bytes(fd));
 	report(!err && resv >= 0, "L7 quarantine: allocating until ENOSPC "
 	       "does not wait for the lease", why);
-	ov = ffd < 0 ? -1 : q_overlap(ffd, r, nr);
+	ov = ffd < 0 ? -1 : q_overlap(ffd, &qm);
 	snprintf(why, sizeof(why), "%lld bytes of it", (long long)ov);
 	report(ov == 0, "L7 quarantine: the full filesystem did not hand out "
 	       "a quarantined block", why);
@@ -2107,10 +2065,10 @@ quarantine(const char *dir, const char *dev)
 		err = -errno;
 	if (!err)
 		q_reserved(dev, resv);
-	t0 = ms_now();
+	t0 = now_ms();
 	if (!err)
 		err = q_write_files(dir, data, size, &nfiles, &filled);
-	t0 = ms_now() - t0;
+	t0 = now_ms() - t0;
 	snprintf(why, sizeof(why), "%llu bytes in %u files, %llu ms, then %s",
 		 (unsigned long long)filled, nfiles, (unsigned long long)t0,
 		 strerror(-err));
@@ -2119,7 +2077,7 @@ quarantine(const char *dir, const char *dev)
 	ov = 0;
 	for (i = 0; i < nfiles && ov >= 0; i++) {
 		int dfd = open(data[i], O_RDONLY);
-		int64_t o = dfd < 0 ? -1 : q_overlap(dfd, r, nr);
+		int64_t o = dfd < 0 ? -1 : q_overlap(dfd, &qm);
 
 		ov = o < 0 ? -1 : ov + o;
 		if (dfd >= 0)
@@ -2134,12 +2092,7 @@ quarantine(const char *dir, const char *dev)
 	       "again", err ? strerror(-err) : NULL);
 
 	snprintf(dpath, sizeof(dpath), "/dev/%s", dev);
-	qm.nr = 0;
-	for (i = 0; i < nr && i < BMAP_MAP_MAX_EXTENTS; i++) {
-		qm.off[qm.nr] = r[i].start;
-		qm.len[qm.nr++] = r[i].len;
-	}
-	report(qm.nr == nr && q_late_write(dpath, &qm), "late DMA: the "
+	report(q_late_write(dpath, &qm), "late DMA: the "
 	       "revoked holder writes its old device offsets", dpath);
 	report(q_check_file(path, 0, 0, Q_SIZE, true) &&
 	       q_files_intact(data, size, nfiles),
@@ -2148,7 +2101,7 @@ quarantine(const char *dir, const char *dev)
 
 	f1 = free_bytes(fd);
 	report(lease_release(fd, id) == 0, "L7 quarantine: release", NULL);
-	lease_status(fd, &st);
+	q_status(fd, &st);
 	snprintf(why, sizeof(why), "%llu bytes left",
 		 (unsigned long long)st.quarantined_bytes);
 	report(st.quarantined_bytes == base.quarantined_bytes,
@@ -2160,7 +2113,7 @@ quarantine(const char *dir, const char *dev)
 	       "as free", why);
 	f2fd = open(fill2, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	err = f2fd < 0 || fallocate(f2fd, 0, 0, Q_SIZE / 2) ? errno : 0;
-	ov = err ? -1 : q_overlap(f2fd, r, nr);
+	ov = err ? -1 : q_overlap(f2fd, &qm);
 	snprintf(why, sizeof(why), "%s, %lld bytes of them",
 		 err ? strerror(err) : "allocated", (long long)ov);
 	report(ov == Q_SIZE / 2, "L7 quarantine: then the allocator hands "
@@ -2190,17 +2143,17 @@ quarantine(const char *dir, const char *dev)
 static int
 quarantine_stop(const char *dir)
 {
-	struct q_range r[Q_MAX];
+	static struct qmap qm;
 	struct bmap_status base, st;
 	char path[4096], why[64];
-	unsigned int i, nr;
+	unsigned int i;
 	uint64_t id;
 	int fd, err;
 	pid_t pid;
 
 	snprintf(path, sizeof(path), "%s/bmap-probe-unclean", dir);
-	fd = q_leased_file(path, &id, r, &nr);
-	if (fd < 0 || lease_status(fd, &base)) {
+	fd = q_leased_file(path, &id, &qm);
+	if (fd < 0 || q_status(fd, &base)) {
 		report(false, "L7 unclean stop setup: a mapped write lease",
 		       NULL);
 		return summary();
@@ -2214,16 +2167,16 @@ quarantine_stop(const char *dir)
 	err = pid < 0 ? -errno : q_punch(path);
 	report(!err, "L7 unclean stop: a punch revokes the silent holder",
 	       err ? strerror(-err) : NULL);
-	lease_status(fd, &st);
+	q_status(fd, &st);
 	snprintf(why, sizeof(why), "%llu bytes",
 		 (unsigned long long)st.quarantined_bytes);
 	report(st.quarantined_bytes >= base.quarantined_bytes + Q_SIZE,
 	       "L7 unclean stop: its blocks are quarantined", why);
 	sync();
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < qm.nr; i++)
 		printf("QRANGE %llu %llu\n",
-		       (unsigned long long)(r[i].start / 4096),
-		       (unsigned long long)(r[i].len / 4096));
+		       (unsigned long long)(qm.off[i] / 4096),
+		       (unsigned long long)(qm.len[i] / 4096));
 	close(fd);
 	return summary();
 }
@@ -2234,7 +2187,7 @@ status(const char *path)
 	struct bmap_status st;
 	int fd = open(path, O_RDONLY);
 
-	if (fd < 0 || lease_status(fd, &st)) {
+	if (fd < 0 || q_status(fd, &st)) {
 		perror(path);
 		return 1;
 	}

@@ -240,20 +240,14 @@ release_named(int fd, const struct bmap_event *ev, int n)
 	return n;
 }
 
-/* For filesystems without BMAP_EVENTS_RELEASE: the same, in steps. */
-static int
-events_release_slow(int fd, struct bmap_event *ev, unsigned int max)
-{
-	return release_named(fd, ev, events_read(fd, ev, max, 0));
-}
-
 int
 bmap_client_events_release(int fd, struct bmap_event *ev, unsigned int max)
 {
 	int n = events_read(fd, ev, max, BMAP_EVENTS_RELEASE);
 
+	/* a filesystem without BMAP_EVENTS_RELEASE: read, then release */
 	if (n == -EINVAL && max >= BMAP_EVENTS_MAX)
-		return events_release_slow(fd, ev, max);
+		return release_named(fd, ev, events_read(fd, ev, max, 0));
 	return n;
 }
 
