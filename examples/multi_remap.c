@@ -12,7 +12,8 @@
  * goes wrong then: an operation that recalls two sessions at once waits
  * for both, but the thread is stuck re-mapping the first, so the second
  * is revoked.  Prints "ready" once every range is mapped, a line per
- * re-map, and at the end "remaps N revoked N"; exits 0, or 3 when a lease
+ * re-map and per refused re-map ("wait"), each with the milliseconds since
+ * "ready", and at the end "remaps N revoked N"; exits 0, or 3 when a lease
  * was revoked, 1 on other errors.
  */
 #include <errno.h>
@@ -52,9 +53,9 @@ int main(int argc, char **argv)
 	int fds[MAX_RANGES];
 	uint32_t flags = BMAP_REMAP_NOWAIT;
 	uint64_t chunk, remaps = 0, revoked = 0;
-	double secs = 10, end;
+	double secs = 10, start, end;
 	int opt, n, i, err, ret = 1;
-	bool waiting;
+	bool waiting, was_waiting[MAX_RANGES] = { false };
 
 	while ((opt = getopt(argc, argv, "nt:h")) != -1) {
 		switch (opt) {
@@ -114,7 +115,8 @@ int main(int argc, char **argv)
 	}
 	printf("ready %d\n", n);
 	fflush(stdout);
-	for (end = now_s() + secs; now_s() < end;) {
+	start = now_s();
+	for (end = start + secs; now_s() < end;) {
 		waiting = false;
 		for (i = 0; i < n; i++)
 			waiting |= r[i] && bmap_remap_waiting(r[i]);
@@ -124,6 +126,11 @@ int main(int argc, char **argv)
 			if (!r[i])
 				continue;
 			err = bmap_remap_service(r[i], 0);
+			if (!err && bmap_remap_waiting(r[i]) &&
+			    !was_waiting[i])
+				printf("wait range %d at %.0f ms\n", i,
+				       (now_s() - start) * 1e3);
+			was_waiting[i] = err >= 0 && bmap_remap_waiting(r[i]);
 			if (err == -ESTALE) {
 				printf("revoked range %d\n", i);
 				revoked++;
@@ -131,13 +138,17 @@ int main(int argc, char **argv)
 				r[i] = NULL;
 				pfd[i].fd = -1;		/* poll skips it */
 			} else if (err < 0) {
-				fprintf(stderr, "multi_remap: range %d: %s\n",
-					i, strerror(-err));
+				fprintf(stderr,
+					"multi_remap: range %d: %s at %.0f ms\n",
+					i, strerror(-err),
+					(now_s() - start) * 1e3);
 				goto out;
 			} else if (err > 0) {
 				remaps += err;
-				printf("remap range %d lease %" PRIu64 "\n", i,
-				       bmap_remap_lease_id(r[i]));
+				printf("remap range %d lease %" PRIu64
+				       " at %.0f ms\n", i,
+				       bmap_remap_lease_id(r[i]),
+				       (now_s() - start) * 1e3);
 			}
 			fflush(stdout);
 		}
