@@ -14,7 +14,9 @@
 # caches are dropped before every run.  After the fio runs, bs_rread
 # reads $RREAD_N random 4 KiB blocks of the file with O_DIRECT through
 # the mount; for bmapfs, the same blocks are then read from the image
-# file at the offsets `debugfs -R blocks` gives (variant raw-image).
+# file at the offsets `debugfs -R blocks` gives (variant raw-image), with
+# one reader and with two (parameter 2): the device's own speed for the
+# random reads of the data section's one- and two-job fio runs.
 
 BUF_TESTS="buffered:write buffered:read buffered:randwrite buffered:randread
 buffered:fsync64 io_uring:write io_uring:read io_uring:randwrite
@@ -66,17 +68,17 @@ buf_fio() {
 	fi
 }
 
-# buf_rread VARIANT FILE REP [BLOCKS]: cold random reads with bs_rread
+# buf_rread VARIANT FILE REP [BLOCKS [JOBS]]: cold random reads, bs_rread
 buf_rread() {
-	local variant=$1 file=$2 rep=$3 blocks=${4:-} out
+	local variant=$1 file=$2 rep=$3 blocks=${4:-} jobs=${5:-1} out
 
 	drop_caches
-	out=$(guard 600 "$HERE/bs_rread" "$file" "$RREAD_N" "$RREAD_SEED" \
-		$blocks 2>>"$OUT/rread.err") || {
+	out=$(guard 600 "$HERE/bs_rread" -j "$jobs" "$file" "$RREAD_N" \
+		"$RREAD_SEED" $blocks 2>>"$OUT/rread.err") || {
 		note buffered "bs_rread failed on $variant: $(tail -1 "$OUT/rread.err")"
 		return 1
 	}
-	record buffered "$variant" rread 1 "$rep" \
+	record buffered "$variant" rread "$jobs" "$rep" \
 		"$(awk '$1 == "iops" { print $2 }' <<<"$out")" IOPS
 }
 
@@ -104,6 +106,7 @@ section_buffered() {
 				continue
 			}
 			buf_rread raw-image "$BUF_IMG" "$rep" "$blocks"
+			buf_rread raw-image "$BUF_IMG" "$rep" "$blocks" 2
 		done
 	done
 	rm -f "$BUF_IMG" "$blocks"

@@ -61,6 +61,10 @@ mount_fs() {
 		fuse2fs -f "$img" "$mnt" -o rw >>"$OUT/fuse2fs.log" 2>&1 &
 		FUSE_PID[$mnt]=$!
 		;;
+	nullfs)		# no image: FUSE with a server that does nothing
+		"$HERE/bs_nullfs" "$mnt" 2>>"$OUT/nullfs.log" &
+		FUSE_PID[$mnt]=$!
+		;;
 	ext4)
 		mount -t ext4 -o loop "$img" "$mnt" || return 1
 		;;

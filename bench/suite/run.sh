@@ -38,7 +38,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: must run as root (loop mounts, drop_caches)" >&2
 	exit 1
 fi
-for p in "$BMAPFS" "$HERE/bs_dma" "$HERE/bs_rread" debugfs fio fuse2fs gnuplot jq python3; do
+for p in "$BMAPFS" "$HERE/bs_dma" "$HERE/bs_rread" "$HERE/bs_nullfs" debugfs fio fuse2fs gnuplot jq python3; do
 	command -v "$p" >/dev/null || {
 		echo "bench: missing $p (run make at the top first)" >&2
 		exit 1
@@ -141,6 +141,12 @@ section_data_meta() {
 			fi
 			umount_fs "$MNT"
 		done
+		# the FUSE transport alone: the floor under the metadata rows
+		[ "$do_meta" = 1 ] && mount_fs nullfs "" "$MNT" && {
+			log "metadata: rep $rep/$REPS on a null FUSE server"
+			meta_one nullfs "$rep"
+			umount_fs "$MNT"
+		}
 	done
 }
 

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * bs_nullfs MOUNTPOINT: a FUSE server that does no work, for bs_meta.
+ *
+ * It keeps a flat tree of empty files and directories in memory and
+ * answers what bs_meta asks (mkdir, create, lookup, getattr, unlink,
+ * getxattr) at once, with the same transport settings as bmapfs:
+ * libfuse's multithreaded loop, default_permissions, one-second
+ * attribute and hour-long entry timeouts.  What create, stat and unlink
+ * cost on it is what FUSE itself costs on this machine, every round trip
+ * and kernel step included: the floor under any FUSE filesystem's
+ * metadata rate.  Runs in the foreground until unmounted.
+ */
+#define FUSE_USE_VERSION 314
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+static const char *prog = "bs_nullfs";
+
+#define NR_BUCKETS	(1u << 16)
+
+struct node {
+	struct node	*next;		/* hash chain */
+	fuse_ino_t	parent;
+	fuse_ino_t	ino;
+	mode_t		mode;
+	char		name[];
+};
+
+static struct node *buckets[NR_BUCKETS];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static fuse_ino_t next_ino = FUSE_ROOT_ID + 1;
+static mode_t *modes;		/* by inode number, for getattr */
+static size_t nr_modes;
+
+static unsigned int hash(fuse_ino_t parent, const char *name)
+{
+	unsigned int h = 2166136261u ^ (unsigned int)parent;
+
+	while (*name)
+		h = (h ^ (unsigned char)*name++) * 16777619u;
+	return h % NR_BUCKETS;
+}
+
+/* lock held */
+static struct node **find(fuse_ino_t parent, const char *name)
+{
+	struct node **p = &buckets[hash(parent, name)];
+
+	while (*p && ((*p)->parent != parent || strcmp((*p)->name, name)))
+		p = &(*p)->next;
+	return p;
+}
+
+static void fill_entry(struct fuse_entry_param *e, fuse_ino_t ino,
+		       mode_t mode)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = ino;
+	e->generation = 1;
+	e->attr.st_ino = ino;
+	e->attr.st_mode = mode;
+	e->attr.st_nlink = S_ISDIR(mode) ? 2 : 1;
+	e->attr.st_uid = getuid();
+	e->attr.st_gid = getgid();
+	e->attr_timeout = 1.0;
+	e->entry_timeout = 3600.0;
+}
+
+static void null_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	struct node *n;
+
+	pthread_mutex_lock(&lock);
+	n = *find(parent, name);
+	if (n)
+		fill_entry(&e, n->ino, n->mode);
+	pthread_mutex_unlock(&lock);
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fuse_reply_entry(req, &e);
+}
+
+/* Add @name under @parent; fills @e.  Return 0 or an errno. */
+static int add(fuse_ino_t parent, const char *name, mode_t mode,
+	       struct fuse_entry_param *e)
+{
+	struct node **p, *n;
+	int err = 0;
+
+	pthread_mutex_lock(&lock);
+	p = find(parent, name);
+	if (*p) {
+		err = EEXIST;
+		goto out;
+	}
+	if (next_ino >= nr_modes) {
+		mode_t *grown = realloc(modes, 2 * (next_ino + 1024) *
+					sizeof(*modes));
+
+		if (!grown) {
+			err = ENOMEM;
+			goto out;
+		}
+		modes = grown;
+		nr_modes = 2 * (next_ino + 1024);
+	}
+	n = malloc(sizeof(*n) + strlen(name) + 1);
+	if (!n) {
+		err = ENOMEM;
+		goto out;
+	}
+	modes[next_ino] = mode;
+	n->next = NULL;
+	n->parent = parent;
+	n->ino = next_ino++;
+	n->mode = mode;
+	strcpy(n->name, name);
+	*p = n;
+	fill_entry(e, n->ino, mode);
+out:
+	pthread_mutex_unlock(&lock);
+	return err;
+}
+
+static void null_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       mode_t mode)
+{
+	struct fuse_entry_param e;
+	int err = add(parent, name, S_IFDIR | (mode & 07777), &e);
+
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static void null_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+			mode_t mode, struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+	int err = add(parent, name, S_IFREG | (mode & 07777), &e);
+
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_create(req, &e, fi);
+}
+
+static void null_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct node **p, *n;
+
+	pthread_mutex_lock(&lock);
+	p = find(parent, name);
+	n = *p;
+	if (n)
+		*p = n->next;
+	pthread_mutex_unlock(&lock);
+	free(n);
+	fuse_reply_err(req, n ? 0 : ENOENT);
+}
+
+static void null_getattr(fuse_req_t req, fuse_ino_t ino,
+			 struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+	mode_t mode = S_IFDIR | 0755;
+
+	(void)fi;
+	pthread_mutex_lock(&lock);
+	if (ino != FUSE_ROOT_ID && ino < nr_modes)
+		mode = modes[ino];
+	pthread_mutex_unlock(&lock);
+	fill_entry(&e, ino, mode);
+	fuse_reply_attr(req, &e.attr, 1.0);
+}
+
+static void null_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			  size_t size)
+{
+	(void)ino;
+	(void)name;
+	(void)size;
+	fuse_reply_err(req, ENODATA);
+}
+
+static void null_release(fuse_req_t req, fuse_ino_t ino,
+			 struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static const struct fuse_lowlevel_ops null_ops = {
+	.lookup		= null_lookup,
+	.getattr	= null_getattr,
+	.mkdir		= null_mkdir,
+	.create		= null_create,
+	.unlink		= null_unlink,
+	.getxattr	= null_getxattr,
+	.release	= null_release,
+};
+
+int main(int argc, char **argv)
+{
+	char *fargv[] = { argv[0], "-o", "default_permissions,fsname=nullfs",
+			  NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
+	struct fuse_loop_config *lc;
+	struct fuse_session *se;
+	int ret;
+
+	if (argc != 2)
+		bench_die("usage: bs_nullfs MOUNTPOINT");
+	se = fuse_session_new(&args, &null_ops, sizeof(null_ops), NULL);
+	if (!se || fuse_session_mount(se, argv[1]))
+		bench_die("%s: cannot mount", argv[1]);
+	lc = fuse_loop_cfg_create();
+	if (!lc)
+		bench_die("out of memory");
+	ret = fuse_session_loop_mt(se, lc);
+	fuse_loop_cfg_destroy(lc);
+	fuse_session_unmount(se);
+	fuse_session_destroy(se);
+	return ret ? 1 : 0;
+}
