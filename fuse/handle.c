@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "bmapfs.h"
@@ -160,6 +161,12 @@ static bool replier_start_locked(void)
 	if (pthread_attr_init(&attr))
 		return false;
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/*
+	 * Batch: woken, it does not preempt the recalling operation that
+	 * woke it, which is what the holders are waiting for too.
+	 */
+	if (!pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED))
+		pthread_attr_setschedpolicy(&attr, SCHED_BATCH);
 	replier_running = !pthread_create(&t, &attr, replier, NULL);
 	pthread_attr_destroy(&attr);
 	return replier_running;

@@ -5,8 +5,9 @@
  * It keeps a flat tree of empty files and directories in memory and
  * answers what bs_meta asks (mkdir, create, lookup, getattr, unlink,
  * getxattr) at once, with the same transport settings as bmapfs:
- * libfuse's multithreaded loop, default_permissions, one-second
- * attribute and hour-long entry timeouts.  What create, stat and unlink
+ * libfuse's multithreaded loop with up to 16 workers, /dev/fuse read and
+ * written with read(2) and writev(2) (no splice), default_permissions,
+ * one-second attribute and hour-long entry timeouts.  What create, stat and unlink
  * cost on it is what FUSE itself costs on this machine, every round trip
  * and kernel step included: the floor under any FUSE filesystem's
  * metadata rate.  Runs in the foreground until unmounted.
@@ -15,6 +16,7 @@
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -210,8 +212,25 @@ static const struct fuse_lowlevel_ops null_ops = {
 	.release	= null_release,
 };
 
+static ssize_t dev_read(int fd, void *buf, size_t len, void *userdata)
+{
+	(void)userdata;
+	return read(fd, buf, len);
+}
+
+static ssize_t dev_writev(int fd, struct iovec *iov, int count,
+			  void *userdata)
+{
+	(void)userdata;
+	return writev(fd, iov, count);
+}
+
 int main(int argc, char **argv)
 {
+	static const struct fuse_custom_io io = {
+		.read = dev_read,
+		.writev = dev_writev,
+	};
 	char *fargv[] = { argv[0], "-o", "default_permissions,fsname=nullfs",
 			  NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
@@ -224,9 +243,12 @@ int main(int argc, char **argv)
 	se = fuse_session_new(&args, &null_ops, sizeof(null_ops), NULL);
 	if (!se || fuse_session_mount(se, argv[1]))
 		bench_die("%s: cannot mount", argv[1]);
+	if (fuse_session_custom_io(se, &io, fuse_session_fd(se)))
+		bench_die("%s: cannot take the channel", argv[1]);
 	lc = fuse_loop_cfg_create();
 	if (!lc)
 		bench_die("out of memory");
+	fuse_loop_cfg_set_max_threads(lc, 16);
 	ret = fuse_session_loop_mt(se, lc);
 	fuse_loop_cfg_destroy(lc);
 	fuse_session_unmount(se);
