@@ -39,6 +39,11 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double ms_since(double start)
+{
+	return (now_s() - start) * 1e3;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: multi_remap [-n] [-t SECONDS] FILE RANGES CHUNK\n"
@@ -55,6 +60,7 @@ int main(int argc, char **argv)
 	uint64_t chunk, remaps = 0, revoked = 0;
 	double secs = 10, start, end;
 	int opt, n, i, err, ret = 1;
+	/* was_waiting[i]: session i's last service left it waiting */
 	bool waiting, was_waiting[MAX_RANGES] = { false };
 
 	while ((opt = getopt(argc, argv, "nt:h")) != -1) {
@@ -119,18 +125,18 @@ int main(int argc, char **argv)
 	for (end = start + secs; now_s() < end;) {
 		waiting = false;
 		for (i = 0; i < n; i++)
-			waiting |= r[i] && bmap_remap_waiting(r[i]);
+			waiting |= was_waiting[i];
 		/* a waiting session learns of nothing: come back soon */
 		poll(pfd, n, waiting ? 1 : 50);
 		for (i = 0; i < n; i++) {
 			if (!r[i])
 				continue;
 			err = bmap_remap_service(r[i], 0);
-			if (!err && bmap_remap_waiting(r[i]) &&
-			    !was_waiting[i])
+			waiting = err >= 0 && bmap_remap_waiting(r[i]);
+			if (waiting && !was_waiting[i])
 				printf("wait range %d at %.0f ms\n", i,
-				       (now_s() - start) * 1e3);
-			was_waiting[i] = err >= 0 && bmap_remap_waiting(r[i]);
+				       ms_since(start));
+			was_waiting[i] = waiting;
 			if (err == -ESTALE) {
 				printf("revoked range %d\n", i);
 				revoked++;
@@ -140,15 +146,14 @@ int main(int argc, char **argv)
 			} else if (err < 0) {
 				fprintf(stderr,
 					"multi_remap: range %d: %s at %.0f ms\n",
-					i, strerror(-err),
-					(now_s() - start) * 1e3);
+					i, strerror(-err), ms_since(start));
 				goto out;
 			} else if (err > 0) {
 				remaps += err;
 				printf("remap range %d lease %" PRIu64
 				       " at %.0f ms\n", i,
 				       bmap_remap_lease_id(r[i]),
-				       (now_s() - start) * 1e3);
+				       ms_since(start));
 			}
 			fflush(stdout);
 		}

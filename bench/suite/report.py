@@ -182,7 +182,7 @@ META_RTTS = {"create": 3, "stat": 1, "unlink": 2}
 
 def section_meta():
     w("## 5. Metadata (create, stat, unlink of files in one directory)\n")
-    n = next((k[3] for k in samples if k[0] == "metadata"), "?")
+    n = meta_n("?")
     w(f"{n} empty files; caches dropped before the stat pass. ops/s, "
       "median (min–max). *null FUSE server* is bs_nullfs, a FUSE server "
       "that keeps names in a hash table and answers at once, with "
@@ -288,6 +288,17 @@ def section_buffered():
     w("")
 
 
+def meta_n(default=None):
+    """The file count of the metadata runs (their parameter), if any."""
+    return next((k[3] for k in samples if k[0] == "metadata"), default)
+
+
+def bmapfs_rtt():
+    """bmapfs's round trip in this run (ns), from the metadata section."""
+    n = meta_n()
+    return med("metadata", "bmapfs", "rtt", n) if n else None
+
+
 def fsync64_floor():
     """Best fsync/64 ratio to ext4 of a server that answers each write.
 
@@ -295,8 +306,7 @@ def fsync64_floor():
     fsync flushes the same bytes to the same disk: 64 round trips of
     this run plus the faster of the two filesystems' mean fsync.
     """
-    n = next((k[3] for k in samples if k[0] == "metadata"), None)
-    rtt = med("metadata", "bmapfs", "rtt", n) if n else None
+    rtt = bmapfs_rtt()
     syncs = [med("buffered", fs, "fsync64-sync-lat", 1)
              for fs in ("bmapfs", "ext4")]
     e = med("buffered", "ext4", "buffered-fsync64", 1)
@@ -307,8 +317,7 @@ def fsync64_floor():
 
 def rread_floor():
     """(rtt µs, raw read µs, floor ratio) for the cold random reads."""
-    n = next((k[3] for k in samples if k[0] == "metadata"), None)
-    rtt = med("metadata", "bmapfs", "rtt", n) if n else None
+    rtt = bmapfs_rtt()
     raw = med("buffered", "raw-image", "rread", 1)
     if not rtt or not raw:
         return None
@@ -323,7 +332,7 @@ def plot_data():
             e = med("data", "ext4", t, j)
             rows.append([f"{t}-{j}j"] + [fmt_ratio(med("data", fs, t, j), e)
                                          for fs in FS])
-    n = next((k[3] for k in samples if k[0] == "metadata"), None)
+    n = meta_n()
     for op in ("create", "stat", "unlink"):
         e = med("metadata", "ext4", op, n)
         rows.append([op] + [fmt_ratio(med("metadata", fs, op, n), e)
@@ -841,8 +850,7 @@ def section_profile():
 
 
 def meta_why():
-    n = next((k[3] for k in samples if k[0] == "metadata"), None)
-    rtt = med("metadata", "bmapfs", "rtt", n) if n else None
+    n, rtt = meta_n(), bmapfs_rtt()
     parts = []
     for op, k in META_RTTS.items():
         b, e = med("metadata", "bmapfs", op, n), \

@@ -141,7 +141,7 @@ section_data_meta() {
 			fi
 			umount_fs "$MNT"
 		done
-		# the FUSE transport alone: the floor under the metadata rows
+		# the FUSE transport with no storage work: the metadata rows' bound
 		[ "$do_meta" = 1 ] && mount_fs nullfs "" "$MNT" && {
 			log "metadata: rep $rep/$REPS on a null FUSE server"
 			meta_one nullfs "$rep"
