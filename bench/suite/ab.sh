@@ -36,6 +36,15 @@ if [ "$(id -u)" -ne 0 ] || [ $# -lt 2 ]; then
 	exit 1
 fi
 mkdir -p "$OUT"
+builds=()	# the binaries by absolute path: the runs happen in $OUT
+for v in "$@"; do
+	builds+=("${v%%=*}=$(realpath "${v#*=}")") || exit 1
+done
+set -- "${builds[@]}"
+# fio takes a job name that names a directory in its working directory
+# (bench/ at the top of the tree) as the one file of every job, whatever
+# --filename_format says: run where no such name exists.
+cd "$OUT" || exit 1
 trap 'umount_all' EXIT
 trap 'exit 130' INT TERM
 : >"$RES"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bs_nullfs MOUNTPOINT: a FUSE server that does no work, for bs_meta.
+ * bs_nullfs [-b DIR] MOUNTPOINT: a FUSE server that does no work, for
+ * bs_meta, and with -b the least work a FUSE server can do for a read.
  *
  * It keeps a flat tree of empty files and directories in memory and
  * answers what bs_meta asks (mkdir, create, lookup, getattr, unlink,
@@ -10,10 +11,23 @@
  * one-second attribute and hour-long entry timeouts.  What create, stat and unlink
  * cost on it is what FUSE itself costs on this machine, every round trip
  * and kernel step included: the floor under any FUSE filesystem's
- * metadata rate.  Runs in the foreground until unmounted.
+ * metadata rate.
+ *
+ * With -b, the root also holds DIR's regular files: a read is one pread
+ * of the backing file at the same offset, a write one pwrite, an fsync
+ * one fdatasync (O_DIRECT opens get direct_io, as on bmapfs; the files
+ * keep their size).  No extent lookup, no allocation, no locks, no
+ * bookkeeping: what a cold random read or a write with fsync costs
+ * through it is the disk's work plus FUSE's, the bound under any FUSE
+ * server's rate on the same disk.  getxattr answers ENOSYS there, which
+ * the kernel remembers, so that a write is one round trip (bmapfs gets
+ * the same with FUSE_HANDLE_KILLPRIV_V2).  Runs in the foreground until
+ * unmounted.
  */
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -30,6 +44,7 @@ struct node {
 	fuse_ino_t	parent;
 	fuse_ino_t	ino;
 	mode_t		mode;
+	int		fd;		/* backing file (-b), or -1 */
 	char		name[];
 };
 
@@ -38,6 +53,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static fuse_ino_t next_ino = FUSE_ROOT_ID + 1;
 static mode_t *modes;		/* by inode number, for getattr */
 static size_t nr_modes;
+static struct node **backed;	/* -b files by inode number */
+static size_t nr_backed;
 
 static unsigned int hash(fuse_ino_t parent, const char *name)
 {
@@ -61,7 +78,11 @@ static struct node **find(fuse_ino_t parent, const char *name)
 static void fill_entry(struct fuse_entry_param *e, fuse_ino_t ino,
 		       mode_t mode)
 {
+	struct stat st;
+
 	memset(e, 0, sizeof(*e));
+	if (ino < nr_backed && backed[ino] && !fstat(backed[ino]->fd, &st))
+		e->attr.st_size = st.st_size;
 	e->ino = ino;
 	e->generation = 1;
 	e->attr.st_ino = ino;
@@ -124,6 +145,7 @@ static int add(fuse_ino_t parent, const char *name, mode_t mode,
 	n->parent = parent;
 	n->ino = next_ino++;
 	n->mode = mode;
+	n->fd = -1;
 	strcpy(n->name, name);
 	*p = n;
 	fill_entry(e, n->ino, mode);
@@ -191,7 +213,7 @@ static void null_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	(void)ino;
 	(void)name;
 	(void)size;
-	fuse_reply_err(req, ENODATA);
+	fuse_reply_err(req, backed ? ENOSYS : ENODATA);
 }
 
 static void null_release(fuse_req_t req, fuse_ino_t ino,
@@ -199,6 +221,72 @@ static void null_release(fuse_req_t req, fuse_ino_t ino,
 {
 	(void)ino;
 	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+/* Only -b files hold data; everything else is empty. */
+static void null_open(fuse_req_t req, fuse_ino_t ino,
+		      struct fuse_file_info *fi)
+{
+	if (ino < nr_backed && backed[ino]) {
+		fi->fh = (uint64_t)backed[ino]->fd;
+		fi->direct_io = !!(fi->flags & O_DIRECT);
+	} else {
+		fi->fh = (uint64_t)-1;
+	}
+	fuse_reply_open(req, fi);
+}
+
+static void null_read(fuse_req_t req, fuse_ino_t ino, size_t size,
+		      off_t off, struct fuse_file_info *fi)
+{
+	char *buf;
+	ssize_t n;
+
+	(void)ino;
+	if (fi->fh == (uint64_t)-1) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = pread((int)fi->fh, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void null_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		       size_t size, off_t off, struct fuse_file_info *fi)
+{
+	ssize_t n;
+
+	(void)ino;
+	if (fi->fh == (uint64_t)-1) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	n = pwrite((int)fi->fh, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void null_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	if (fi->fh != (uint64_t)-1 && fdatasync((int)fi->fh)) {
+		fuse_reply_err(req, errno);
+		return;
+	}
 	fuse_reply_err(req, 0);
 }
 
@@ -210,6 +298,10 @@ static const struct fuse_lowlevel_ops null_ops = {
 	.unlink		= null_unlink,
 	.getxattr	= null_getxattr,
 	.release	= null_release,
+	.open		= null_open,
+	.read		= null_read,
+	.write		= null_write,
+	.fsync		= null_fsync,
 };
 
 static ssize_t dev_read(int fd, void *buf, size_t len, void *userdata)
@@ -225,6 +317,40 @@ static ssize_t dev_writev(int fd, struct iovec *iov, int count,
 	return writev(fd, iov, count);
 }
 
+/* -b DIR: DIR's regular files, by name, in the root. */
+static void add_backing(const char *dir)
+{
+	struct fuse_entry_param e;
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	int dfd, fd;
+
+	if (!dp)
+		bench_die("%s: %s", dir, strerror(errno));
+	dfd = dirfd(dp);
+	while ((d = readdir(dp))) {
+		if (d->d_type != DT_REG)
+			continue;
+		fd = openat(dfd, d->d_name, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			bench_die("%s/%s: %s", dir, d->d_name,
+				  strerror(errno));
+		if (add(FUSE_ROOT_ID, d->d_name, S_IFREG | 0644, &e))
+			bench_die("%s/%s: cannot add", dir, d->d_name);
+		if (e.ino >= nr_backed) {
+			backed = realloc(backed, (e.ino + 1) * sizeof(*backed));
+			if (!backed)
+				bench_die("out of memory");
+			memset(backed + nr_backed, 0,
+			       (e.ino + 1 - nr_backed) * sizeof(*backed));
+			nr_backed = e.ino + 1;
+		}
+		backed[e.ino] = *find(FUSE_ROOT_ID, d->d_name);
+		backed[e.ino]->fd = fd;
+	}
+	closedir(dp);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct fuse_custom_io io = {
@@ -238,8 +364,13 @@ int main(int argc, char **argv)
 	struct fuse_session *se;
 	int ret;
 
+	if (argc == 4 && !strcmp(argv[1], "-b")) {
+		add_backing(argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc != 2)
-		bench_die("usage: bs_nullfs MOUNTPOINT");
+		bench_die("usage: bs_nullfs [-b DIR] MOUNTPOINT");
 	se = fuse_session_new(&args, &null_ops, sizeof(null_ops), NULL);
 	if (!se || fuse_session_mount(se, argv[1]))
 		bench_die("%s: cannot mount", argv[1]);

@@ -16,7 +16,10 @@
 # the mount; for bmapfs, the same blocks are then read from the image
 # file at the offsets `debugfs -R blocks` gives (variant raw-image), with
 # one reader and with two (parameter 2): the device's own speed for the
-# random reads of the data section's one- and two-job fio runs.
+# random reads of the data section's one- and two-job fio runs.  Each
+# repetition ends with the fsync64 run and the bs_rread reads on the
+# pass-through server (bs_nullfs -b, a file of the same size on the same
+# disk): their bounds.
 
 BUF_TESTS="buffered:write buffered:read buffered:randwrite buffered:randread
 buffered:fsync64 io_uring:write io_uring:read io_uring:randwrite
@@ -86,6 +89,7 @@ section_buffered() {
 	local rep fs t blocks=$OUT/buffered.blocks
 
 	log "buffered/io_uring: ${DATA_MB} MiB file, ${RUNTIME}s per run, $RREAD_N random reads, $REPS reps"
+	make_pt_files buf.0
 	for rep in $(seq "$REPS"); do
 		for fs in ext4 fuse2fs bmapfs; do
 			mkimage "$BUF_IMG" 4G ext4
@@ -108,6 +112,13 @@ section_buffered() {
 			buf_rread raw-image "$BUF_IMG" "$rep" "$blocks"
 			buf_rread raw-image "$BUF_IMG" "$rep" "$blocks" 2
 		done
+		# one pwrite per write, one fdatasync per fsync: the bound
+		mount_fs passthrough "$PT_DIR" "$MNT" && {
+			log "buffered: rep $rep/$REPS on a pass-through FUSE server"
+			buf_fio passthrough buffered:fsync64 "$rep"
+			buf_rread passthrough "$MNT/buf.0" "$rep"
+			umount_fs "$MNT"
+		}
 	done
-	rm -f "$BUF_IMG" "$blocks"
+	rm -rf "$BUF_IMG" "$blocks" "$PT_DIR"
 }

@@ -65,6 +65,10 @@ mount_fs() {
 		"$HERE/bs_nullfs" "$mnt" 2>>"$OUT/nullfs.log" &
 		FUSE_PID[$mnt]=$!
 		;;
+	passthrough)	# IMAGE is a directory: its files, read by one pread
+		"$HERE/bs_nullfs" -b "$img" "$mnt" 2>>"$OUT/nullfs.log" &
+		FUSE_PID[$mnt]=$!
+		;;
 	ext4)
 		mount -t ext4 -o loop "$img" "$mnt" || return 1
 		;;

@@ -46,6 +46,10 @@ for p in "$BMAPFS" "$HERE/bs_dma" "$HERE/bs_rread" "$HERE/bs_nullfs" debugfs fio
 done
 
 mkdir -p "$OUT"
+# fio takes a job name that names a directory in its working directory
+# (bench/ at the top of the tree) as the one file of every job, whatever
+# --filename_format says: run where no such name exists.
+cd "$OUT" || exit 1
 trap 'umount_all' EXIT
 trap 'exit 130' INT TERM
 : >"$RES"
@@ -60,6 +64,7 @@ DATA_IMG=$OUT/data.img
 MAP_IMG=$OUT/map-ext4.img
 XFS_IMG=$OUT/map-xfs.img
 MNT=$OUT/mnt
+PT_DIR=$OUT/pt
 
 # fio_one FS RW JOBS REP: one fio run on the mounted $MNT
 fio_one() {
@@ -113,6 +118,22 @@ meta_one() {
 	done <<<"$out"
 }
 
+# make_pt_files NAME...: the pass-through server's files, $DATA_MB MiB
+# each, written out on the disk that holds the images, so that fio finds
+# them at its size and uses them as they are.
+make_pt_files() {
+	local n
+
+	rm -rf "$PT_DIR"
+	mkdir -p "$PT_DIR"
+	for n in "$@"; do
+		guard 600 fio --name=pt --filename="$PT_DIR/$n" --rw=write \
+			--bs=1M --size=${DATA_MB}M --direct=1 \
+			--output-format=terse >/dev/null 2>>"$OUT/fio.err" ||
+			note data "the pass-through server's $n could not be written"
+	done
+}
+
 # Data path and metadata: the same image, each filesystem in turn, the
 # repetitions interleaved so that background load hits all three alike.
 section_data_meta() {
@@ -120,6 +141,7 @@ section_data_meta() {
 
 	log "data/metadata: image $DATA_IMG, ${DATA_MB} MiB per job, ${RUNTIME}s per run, $REPS reps"
 	mkimage "$DATA_IMG" 4G ext4
+	[ "$do_data" = 1 ] && make_pt_files f.0 f.1
 	for rep in $(seq "$REPS"); do
 		for fs in ext4 fuse2fs bmapfs; do
 			mount_fs "$fs" "$DATA_IMG" "$MNT" || {
@@ -141,6 +163,14 @@ section_data_meta() {
 			fi
 			umount_fs "$MNT"
 		done
+		# one pread per read and nothing else: the random read rows' bound
+		[ "$do_data" = 1 ] && mount_fs passthrough "$PT_DIR" "$MNT" && {
+			log "data: rep $rep/$REPS on a pass-through FUSE server"
+			for jobs in 1 2; do
+				fio_one passthrough randread "$jobs" "$rep"
+			done
+			umount_fs "$MNT"
+		}
 		# the FUSE transport with no storage work: the metadata rows' bound
 		[ "$do_meta" = 1 ] && mount_fs nullfs "" "$MNT" && {
 			log "metadata: rep $rep/$REPS on a null FUSE server"
@@ -148,6 +178,7 @@ section_data_meta() {
 			umount_fs "$MNT"
 		}
 	done
+	rm -rf "$PT_DIR"
 }
 
 section_dma() {
