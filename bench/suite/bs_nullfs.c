@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * bs_nullfs [-b DIR] MOUNTPOINT: a FUSE server that does no work, for
- * bs_meta, and with -b the least work a FUSE server can do for a read.
+ * bs_meta, and with -b the least a FUSE server can do for a read, a
+ * write and an fsync.
  *
  * It keeps a flat tree of empty files and directories in memory and
  * answers what bs_meta asks (mkdir, create, lookup, getattr, unlink,

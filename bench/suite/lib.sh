@@ -65,7 +65,7 @@ mount_fs() {
 		"$HERE/bs_nullfs" "$mnt" 2>>"$OUT/nullfs.log" &
 		FUSE_PID[$mnt]=$!
 		;;
-	passthrough)	# IMAGE is a directory: its files, read by one pread
+	passthrough)	# IMAGE is a directory: its files, one syscall per I/O
 		"$HERE/bs_nullfs" -b "$img" "$mnt" 2>>"$OUT/nullfs.log" &
 		FUSE_PID[$mnt]=$!
 		;;
