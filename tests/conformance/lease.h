@@ -100,6 +100,12 @@ bool lease_find_event(int fd, uint64_t id, uint32_t flags, int ms,
 
 /* Write @len bytes of pattern @seed at @off; fsync.  Return: 0 or errno. */
 int lease_write_pattern(int fd, unsigned int seed, uint64_t off, size_t len);
+/*
+ * statvfs() of @path once f_bfree has held still for three readings
+ * 200 ms apart (gives up after 10 s).  Returns 0 or an errno.
+ */
+struct statvfs;
+int lease_statvfs_settled(const char *path, struct statvfs *sv);
 
 /* Does [@off, @off + @len) of @path hold pattern @seed? */
 bool lease_pattern_ok(const char *path, unsigned int seed, uint64_t off,

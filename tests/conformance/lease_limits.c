@@ -672,32 +672,6 @@ l10_content_ok(struct l10_file *f)
 }
 
 /*
- * statvfs() of @path once the free block count has settled: XFS frees the
- * blocks of unlinked files in the background (inode inactivation; statfs
- * only hurries it), so f_bfree keeps growing for a while after unlink
- * returned (here: the files of the pin limit checks just before, which
- * allocate up to the pin limit).  A leak does not settle away: three
- * readings 200 ms apart must agree, within 10 s.
- */
-static int
-l10_statvfs(const char *path, struct statvfs *sv)
-{
-	struct statvfs prev;
-	unsigned int i, same = 0;
-
-	if (statvfs(path, &prev))
-		return errno;
-	for (i = 0; i < 50 && same < 2; i++) {
-		usleep(200000);
-		if (statvfs(path, sv))
-			return errno;
-		same = sv->f_bfree == prev.f_bfree ? same + 1 : 0;
-		prev = *sv;
-	}
-	return 0;
-}
-
-/*
  * Create the files first and count free blocks only then, so that the
  * directory entries are not part of what must come back.
  */
@@ -717,7 +691,7 @@ l10_setup(struct conform *c, struct l10 *t, struct statvfs *sv)
 		if (f->fd < 0 || !f->model)
 			return f->fd < 0 ? errno : ENOMEM;
 	}
-	err = l10_statvfs(c->work, sv);
+	err = lease_statvfs_settled(c->work, sv);
 	if (err)
 		return err;
 	for (i = 0; i < NR_FILES; i++) {
@@ -809,7 +783,7 @@ check_storm(struct conform *c)
 		if (unlink(t.file[i].path) < 0)
 			failures++;
 	}
-	if (l10_statvfs(c->work, &sv1))
+	if (lease_statvfs_settled(c->work, &sv1))
 		failures++;
 	off = (long long)sv1.f_bfree - (long long)sv0.f_bfree;
 	report(!failures && !off, "free blocks differ",

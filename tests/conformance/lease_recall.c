@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/statvfs.h>
 
 #include "lease.h"
 
@@ -291,6 +292,50 @@ check_quarantine_reuse(struct conform *c, const struct bmap_client_map *dead)
 	unlink(path);
 }
 
+/*
+ * L7: the punched range of the same file is where an allocator looks
+ * first (ext4, XFS and libext2fs aim next to the neighbouring extent),
+ * so refilling it is the write most likely to be handed the quarantined
+ * blocks; a new file elsewhere may get other blocks anyway.
+ */
+static void
+check_refill_not_reused(const char *path, const struct bmap_client_map *dead)
+{
+	struct bmap_client_map *m = NULL;
+	int fd, err;
+
+	fd = open(path, O_RDWR);
+	err = fd < 0 ? errno : lease_write_pattern(fd, 73, 3 * CHUNK, CHUNK);
+	err = err ? err : -bmap_client_file_extents(fd, 3 * CHUNK, CHUNK, &m);
+	report(!err && lease_map_allocated(m) == CHUNK &&
+	       !ranges_overlap_map(m, dead),
+	       err ? errno_name(err) : "the refill got quarantined blocks",
+	       "L7 refilling the punched range does not reuse its "
+	       "quarantined blocks");
+	bmap_client_map_free(m);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Free bytes of the filesystem of @path once they hold still, after a
+ * sync: XFS hands released blocks back at its log commit.
+ */
+static int
+free_bytes(const char *path, uint64_t *bytes)
+{
+	struct statvfs sv;
+	int fd = open(path, O_RDONLY), err = 0;
+
+	if (fd < 0 || syncfs(fd))
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	err = err ? err : lease_statvfs_settled(path, &sv);
+	*bytes = err ? 0 : (uint64_t)sv.f_bfree * sv.f_frsize;
+	return err;
+}
+
 /* L7: a silent holder is revoked after lease_break_time. */
 static void
 check_revoke(struct conform *c, const struct bmap_status *base)
@@ -299,9 +344,9 @@ check_revoke(struct conform *c, const struct bmap_status *base)
 	struct bmap_client_map *m = NULL, *m2 = NULL;
 	struct bmap_client_lease l;
 	struct bmap_status st, after;
+	uint64_t t0, t1, id, free0 = 0, free1 = 0;
 	struct bmap_event ev;
 	char path[PATH_MAX];
-	uint64_t t0, t1, id;
 	int fd, err;
 
 	if (brk > MAX_BREAK_MS) {
@@ -342,6 +387,8 @@ check_revoke(struct conform *c, const struct bmap_status *base)
 	report(lease_pattern_ok(path, 72, 0, CHUNK), "data lost",
 	       "L7 data outside the punched range is intact");
 	check_quarantine_reuse(c, m);
+	check_refill_not_reused(path, m);
+	err = free_bytes(path, &free0);
 	id = l.id;
 	report_errno(-bmap_client_release(&l), 0,
 		     "L7 release of a revoked lease succeeds");
@@ -352,6 +399,12 @@ check_revoke(struct conform *c, const struct bmap_status *base)
 	       after.nr_revoked == base->nr_revoked, "still quarantined",
 	       "L7 release ends the quarantine (%llu bytes left)",
 	       (unsigned long long)after.quarantined_bytes);
+	/* quarantined blocks count as used until the release frees them */
+	err = err ? err : free_bytes(path, &free1);
+	report(!err && free1 >= free0 + CHUNK,
+	       err ? errno_name(err) : "blocks not given back",
+	       "L7 release gives the quarantined blocks back to the free "
+	       "space (%lld bytes)", (long long)(free1 - free0));
 out:
 	bmap_client_map_free(m);
 	bmap_client_map_free(m2);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -266,4 +267,30 @@ pid_t lease_fork_holder(const char *path, uint64_t map_len, const char *what)
 	}
 	close(ready[0]);
 	return pid;
+}
+
+/*
+ * statvfs() of @path once the free block count has settled: XFS frees the
+ * blocks of unlinked files in the background (inode inactivation; statfs
+ * only hurries it), so f_bfree keeps growing for a while after unlink
+ * returned (in L10: the files of the pin limit checks just before, which
+ * allocate up to the pin limit).  A leak does not settle away: three
+ * readings 200 ms apart must agree, within 10 s.
+ */
+int
+lease_statvfs_settled(const char *path, struct statvfs *sv)
+{
+	struct statvfs prev;
+	unsigned int i, same = 0;
+
+	if (statvfs(path, &prev))
+		return errno;
+	for (i = 0; i < 50 && same < 2; i++) {
+		usleep(200000);
+		if (statvfs(path, sv))
+			return errno;
+		same = sv->f_bfree == prev.f_bfree ? same + 1 : 0;
+		prev = *sv;
+	}
+	return 0;
 }
