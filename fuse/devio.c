@@ -32,6 +32,7 @@
 #include <linux/fuse.h>
 
 #include "bmapfs.h"
+#include "evwait.h"
 
 #ifndef FUSE_HANDLE_KILLPRIV_V2
 #define FUSE_HANDLE_KILLPRIV_V2	(1ULL << 28)
@@ -50,7 +51,11 @@ static ssize_t dev_read(int fd, void *buf, size_t len, void *userdata)
 	struct bmapfs *b = userdata;
 	const struct fuse_in_header *ih = buf;
 	const struct fuse_init_in *in;
-	ssize_t n = read(fd, buf, len);
+	ssize_t n;
+
+	/* a request that queued answers and sent no reply of its own */
+	bmapfs_events_flush();
+	n = read(fd, buf, len);
 
 	if (b->init_seen || n < (ssize_t)(sizeof(*ih) +
 				  offsetof(struct fuse_init_in, flags2)))
@@ -86,10 +91,15 @@ static ssize_t dev_writev(int fd, struct iovec *iov, int count,
 	const struct fuse_out_header *oh = iov[0].iov_base;
 	struct fuse_init_out out;
 	struct iovec v[2];
+	ssize_t n;
 
 	if (!b->init_seen || b->init_done || count != 2 ||
-	    iov[0].iov_len != sizeof(*oh) || oh->unique != b->init_unique)
-		return writev(fd, iov, count);
+	    iov[0].iov_len != sizeof(*oh) || oh->unique != b->init_unique) {
+		n = writev(fd, iov, count);
+		/* the operation is answered: now the holders it released */
+		bmapfs_events_flush();
+		return n;
+	}
 	b->init_done = true;
 	/* a reply shorter than flags2 is for a kernel that has none */
 	if (oh->error || iov[1].iov_len != sizeof(out))

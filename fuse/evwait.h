@@ -38,4 +38,12 @@ void bmapfs_events_answer(fuse_req_t req, struct bmapfs_handle *h,
 void bmapfs_events_reply_later(fuse_req_t req,
 			       const struct bmap_events_args *out);
 
+/*
+ * bmapfs_events_flush - have the replier send what this thread queued
+ * with bmapfs_events_reply_later; nothing when it queued nothing.  Never
+ * blocks but on the replier's queue lock, a leaf lock: safe under the
+ * engine's locks (the engine's recall_wait hook).
+ */
+void bmapfs_events_flush(void);
+
 #endif /* BMAPFS_EVWAIT_H */

@@ -114,7 +114,11 @@ int bmapfs_events_park(fuse_req_t req, struct bmapfs_handle *h,
  * Their leases are released already, so the recall has nothing left to
  * wait for; replying from the notify hook would put one wake-up of a
  * holder process per lease (a write to /dev/fuse each) on the recalling
- * operation's path.  The replier sends them while the operation goes on.
+ * operation's path.  Waking the replier costs a futex wake, a
+ * cross-CPU wake-up (7 us of a 50 us truncate here), so the thread that
+ * queued answers wakes it only once its own operation is over: when it
+ * replies, before it reads the next request, or before its recall sleeps
+ * for a holder that must answer (bmapfs_events_flush).
  */
 struct evreply {
 	fuse_req_t		req;
@@ -126,6 +130,7 @@ static pthread_mutex_t reply_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reply_cond = PTHREAD_COND_INITIALIZER;
 static struct evreply *replies, **reply_tail = &replies;
 static bool replier_running;
+static __thread bool flush_pending;	/* this thread queued answers */
 
 static void *replier(void *arg)
 {
@@ -184,7 +189,7 @@ void bmapfs_events_reply_later(fuse_req_t req,
 		r->next = NULL;
 		*reply_tail = r;
 		reply_tail = &r->next;
-		pthread_cond_signal(&reply_cond);
+		flush_pending = true;
 		r = NULL;
 		req = NULL;
 	}
@@ -193,6 +198,16 @@ void bmapfs_events_reply_later(fuse_req_t req,
 	if (req)
 		fuse_reply_ioctl(req, 0, out, sizeof(*out));
 	free(r);
+}
+
+void bmapfs_events_flush(void)
+{
+	if (!flush_pending)
+		return;
+	flush_pending = false;
+	pthread_mutex_lock(&reply_lock);
+	pthread_cond_signal(&reply_cond);
+	pthread_mutex_unlock(&reply_lock);
 }
 
 struct bmapfs_handle *bmapfs_handle_new(struct bmapfs *b, fuse_req_t req,

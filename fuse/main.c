@@ -22,6 +22,7 @@
 #include <bmap/version.h>
 
 #include "bmapfs.h"
+#include "evwait.h"
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(ext2_ino_t),
 	      "ext2 inode numbers must fit fuse_ino_t");
@@ -109,6 +110,7 @@ void bmapfs_op_destroy(void *userdata)
 
 static const struct bmap_frontend_ops bmapfs_frontend_ops = {
 	.notify = bmapfs_notify,
+	.recall_wait = bmapfs_events_flush,
 };
 
 static int start_engine(struct bmapfs *b)

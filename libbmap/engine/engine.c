@@ -99,6 +99,7 @@ struct bmap_engine *bmap_engine_new(const struct bmap_engine_config *cfg,
 	eng->ops = ops;
 	eng->be = be;
 	eng->notify = fops ? fops->notify : NULL;
+	eng->recall_wait = fops ? fops->recall_wait : NULL;
 	eng->bshift = __builtin_ctz(cfg->block_size);
 	eng->next_id = 1;
 	eng->st.pin_limit = eng->cfg.pin_limit;

@@ -32,6 +32,7 @@ struct bmap_engine {
 	const struct bmap_backend_ops	*ops;
 	void				*be;
 	void				(*notify)(void *cookie);
+	void				(*recall_wait)(void);
 	unsigned int			bshift;	/* log2(block_size) */
 
 	/* leaf lock: taken inside lease_lock, never around anything */

@@ -239,10 +239,13 @@ int bmap_recall(struct bmap_file *f, uint64_t start, uint64_t end,
 		 * it runs, and that wakeup is gone.  Look again before
 		 * sleeping, or sleep until the deadline with nothing left.
 		 */
-		if (ns.nr)
+		if (ns.nr) {
 			notify_run(eng, &ns);
-		else
+		} else {
+			if (eng->recall_wait)
+				eng->recall_wait();
 			wait_until(f, first);
+		}
 		first = recall_pass(f, start, end, reason, &ns);
 	}
 	notify_run(eng, &ns);

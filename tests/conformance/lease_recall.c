@@ -547,6 +547,105 @@ check_nowait(struct conform *c, const struct bmap_status *base)
 	close(fd);
 }
 
+struct wait_release_thread {
+	int			fd;
+	int			n;	/* events, or -errno */
+	uint64_t		done_ms;
+	struct bmap_event	ev[BMAP_EVENTS_MAX];
+};
+
+static void *
+wait_release_run(void *arg)
+{
+	struct wait_release_thread *t = arg;
+
+	t->n = bmap_client_events_wait_release(t->fd, t->ev, BMAP_EVENTS_MAX);
+	t->done_ms = lease_now_ms();
+	return NULL;
+}
+
+/*
+ * One recall of [0, CHUNK) of @path by a punch while a thread of ours
+ * waits in bmap_client_events_wait_release on @fd with a read lease of
+ * that range.  Return: 0 or errno; *@waited and *@took are how long the
+ * waiter and the punch took.
+ */
+static int
+wait_release_round(const char *path, int fd, uint64_t *waited,
+		   uint64_t *took)
+{
+	struct wait_release_thread t = { .fd = fd };
+	struct bmap_client_lease l;
+	uint64_t t0;
+	pthread_t th;
+	int err;
+
+	err = -bmap_client_lease_acquire(fd, BMAP_LEASE_READ, 0, CHUNK, &l);
+	err = err ? err : pthread_create(&th, NULL, wait_release_run, &t);
+	if (err)
+		return err;
+	usleep(100000);		/* the waiter is blocked in its call */
+	t0 = lease_now_ms();
+	err = run_op(OP_PUNCH, path, 0, CHUNK);
+	*took = lease_now_ms() - t0;
+	pthread_join(th, NULL);
+	*waited = t.done_ms - t0;
+	return err ? err : t.n < 1 ? (t.n < 0 ? -t.n : ENOENT) : 0;
+}
+
+/*
+ * L6: a holder blocked in bmap_client_events_wait_release hears of the
+ * recall at once, also when a silent holder of the same range keeps the
+ * operation waiting until its lease break: the one answer must not wait
+ * for the other's revoke.  A first round alone: the second must not be
+ * the first answer of its kind on the mount (bmapfs starts the thread
+ * that sends them on the first one).
+ */
+static void
+check_wait_release_beside_silent(struct conform *c,
+				 const struct bmap_status *base)
+{
+	const uint64_t brk = base->lease_break_time_ms;
+	struct bmap_client_lease silent;
+	uint64_t waited = 0, took = 0;
+	char path[PATH_MAX];
+	int fd, wfd = -1, err;
+
+	if (brk > MAX_BREAK_MS) {
+		report(false, "mount with lease_break_time=2",
+		       "L6 lease_break_time %llu ms is too long for the test",
+		       (unsigned long long)brk);
+		return;
+	}
+	conform_path(c, "l6wr", path, sizeof(path));
+	err = -conform_make_file(c, path, 66);
+	fd = err ? -1 : open(path, O_RDONLY);
+	wfd = fd < 0 ? -1 : open(path, O_RDONLY);
+	err = err ? err : wfd < 0 ? errno :
+		wait_release_round(path, wfd, &waited, &took);
+	report(!err && waited < brk / 2 && took < brk / 2, errno_name(err),
+	       "L6 a holder waiting with wait_release is answered by the "
+	       "recall (%llu ms; the punch took %llu ms)",
+	       (unsigned long long)waited, (unsigned long long)took);
+	if (err)
+		goto out;
+	err = -bmap_client_lease_acquire(fd, BMAP_LEASE_READ, 0, CHUNK,
+					 &silent);
+	err = err ? err : wait_release_round(path, wfd, &waited, &took);
+	report(!err && waited < brk / 2,
+	       err ? errno_name(err) : "answered late",
+	       "L6 a holder waiting with wait_release hears of the recall "
+	       "before a silent holder beside it is revoked (%llu ms; the "
+	       "punch took %llu ms)", (unsigned long long)waited,
+	       (unsigned long long)took);
+	bmap_client_release(&silent);
+out:
+	if (wfd >= 0)
+		close(wfd);
+	if (fd >= 0)
+		close(fd);
+}
+
 void
 conform_lease_recall(struct conform *c)
 {
@@ -577,6 +676,8 @@ conform_lease_recall(struct conform *c)
 	check_no_recall(c, &base);
 	lease_status(c, &base);
 	check_nowait(c, &base);
+	lease_status(c, &base);
+	check_wait_release_beside_silent(c, &base);
 	lease_status(c, &base);
 	check_revoke(c, &base);
 	lease_status(c, &base);

@@ -58,6 +58,15 @@ struct bmap_frontend_ops {
 	 * lock held; must not block and must not call into the engine.
 	 */
 	void (*notify)(void *owner_cookie);
+	/*
+	 * recall_wait - the recall that called notify() is about to sleep
+	 * until a holder answers or a lease break deadline passes: whatever
+	 * notify() left to be sent when the operation ends must go now, or
+	 * it waits for that deadline too.  Called with the engine's lease
+	 * lock held; must not block and must not call into the engine.  May
+	 * be NULL.
+	 */
+	void (*recall_wait)(void);
 };
 
 /* flags for map-changing operations */
