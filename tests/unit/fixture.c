@@ -25,8 +25,21 @@ static void holder_notify(void *cookie)
 	pthread_mutex_unlock(&h->lock);
 }
 
+static unsigned int recall_waits;	/* atomic */
+
+static void count_recall_wait(void)
+{
+	__atomic_add_fetch(&recall_waits, 1, __ATOMIC_RELAXED);
+}
+
+unsigned int fx_recall_waits(void)
+{
+	return __atomic_load_n(&recall_waits, __ATOMIC_RELAXED);
+}
+
 static const struct bmap_frontend_ops fx_fops = {
 	.notify = holder_notify,
+	.recall_wait = count_recall_wait,
 };
 
 void fx_init(struct fx *fx, uint64_t nr_blocks, uint64_t break_ms,

@@ -62,6 +62,8 @@ unsigned int holder_notified(struct holder *h);
 bool holder_wait_notified(struct holder *h, unsigned int n, unsigned int ms);
 
 uint64_t now_ms(void);
+/* How many times any engine's recall_wait hook ran, in this process. */
+unsigned int fx_recall_waits(void);
 
 /* Runs fn(arg) in a thread; thread_join returns its int result. */
 struct bg {

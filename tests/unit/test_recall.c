@@ -309,6 +309,35 @@ START_TEST(L6_release_during_notify_ends_the_wait)
 }
 END_TEST
 
+/*
+ * The frontend hears before a recall sleeps for a holder (recall_wait),
+ * so that what its notify hook left for later does not wait for the
+ * lease break: not when every holder answered inside notify, once at
+ * least when a silent one keeps the recall waiting.
+ */
+START_TEST(L6_recall_wait_hook_runs_before_the_recall_sleeps)
+{
+	struct fx fx;
+	struct bmap_file *f;
+	struct holder h;
+	unsigned int before;
+	uint64_t id;
+
+	f = fx_start(&fx, 64, 200, 16 * BS, 16 * BS, &h);
+	h.release_in_notify = true;
+	holder_take(&h, f, BMAP_LEASE_READ, 0, 4 * BS);
+	before = fx_recall_waits();
+	ck_assert_int_eq(bmap_file_punch(f, 0, 4 * BS, 0), 0);
+	ck_assert_uint_eq(fx_recall_waits(), before);
+	h.release_in_notify = false;
+	id = holder_take(&h, f, BMAP_LEASE_READ, 4 * BS, 4 * BS);
+	ck_assert_int_eq(bmap_file_punch(f, 4 * BS, 4 * BS, 0), 0);
+	ck_assert_uint_gt(fx_recall_waits(), before);
+	ck_assert_int_eq(bmap_lease_release(h.owner, id), 0);
+	fx_end(&fx, f, &h, NULL);
+}
+END_TEST
+
 START_TEST(L6_truncate_unlink_unseal_recall)
 {
 	static const struct bmap_cred cred = { .uid = 1000 };
@@ -411,6 +440,7 @@ Suite *recall_suite(void)
 			  L6_new_lease_waits_while_range_is_broken,
 			  L7_one_thread_answers_two_recalls_without_revoke,
 			  L6_release_during_notify_ends_the_wait,
+			  L6_recall_wait_hook_runs_before_the_recall_sleeps,
 			  L6_truncate_unlink_unseal_recall,
 			  L7_silent_holder_revoked_after_break_time,
 			  L8_pin_lease_refuses_recall_at_once);
