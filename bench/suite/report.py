@@ -773,14 +773,14 @@ def section_profile():
           "Random 4 KiB reads run with caches dropped, so each one is a "
           "read of the image file from the disk for every filesystem "
           "compared; bmapfs adds its round trip to a disk read, and "
-          "fuse2fs, ext4 and bmapfs end up close together (the same "
-          "bmapfs run on an image already in the page cache gave about "
-          "4x the IOPS: 36k against 8.5k). The daemon's CPU share above "
-          "shows how much of each request is the server itself. What "
-          "would close it: FUSE passthrough (`FUSE_PASSTHROUGH`, Linux "
-          "6.9+) or fuse-iomap, letting the kernel do the I/O at the "
-          "extents bmapfs hands out, and readahead of the extents a "
-          "reader is about to touch.")
+          "fuse2fs, ext4 and bmapfs end up close together; the "
+          "pass-through server's rows, same run, show what the round "
+          "trip alone leaves of the disk's speed. The daemon's CPU "
+          "share above shows how much of each request is the server "
+          "itself. What would close it: FUSE passthrough "
+          "(`FUSE_PASSTHROUGH`, Linux 6.9+) or fuse-iomap, letting the "
+          "kernel do the I/O at the extents bmapfs hands out, and "
+          "readahead of the extents a reader is about to touch.")
     if any(v[1].startswith("randread") and v[1].endswith("vs fuse2fs")
            and v[4] != "PASS" for v in verdicts):
         randread_why()
