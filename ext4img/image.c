@@ -105,17 +105,6 @@ static int open_fs(struct ext4img *img, char *why, size_t len)
 		return why_fail(why, len, "%s", error_message(err));
 	if (check_features(img->fs, why, len))
 		goto out_close;
-	/*
-	 * File data bypasses libext2fs (pwrite on img_fd), so its write-back
-	 * block cache must not hold a dirty copy of a block that is freed
-	 * and then reused for data: a late flush would overwrite the data.
-	 */
-	err = io_channel_set_options(img->fs->io, "cache=off");
-	if (err) {
-		why_fail(why, len, "cannot disable the block cache: %s",
-			 error_message(err));
-		goto out_close;
-	}
 	/* ext2fs_open2 trusts the descriptors; e2fsck checks them first */
 	err = ext2fs_check_desc(img->fs);
 	if (err) {
@@ -126,6 +115,20 @@ static int open_fs(struct ext4img *img, char *why, size_t len)
 	err = ext2fs_read_bitmaps(img->fs);
 	if (err) {
 		why_fail(why, len, "cannot read bitmaps: %s",
+			 error_message(err));
+		goto out_close;
+	}
+	/*
+	 * File data bypasses libext2fs (pwrite on img_fd), so its write-back
+	 * block cache must not hold a dirty copy of a block that is freed
+	 * and then reused for data: a late flush would overwrite the data.
+	 * Nor may it hold an inode that fsync is to make durable.  Only now:
+	 * reading the bitmaps with threads (more groups than CPUs) turns the
+	 * cache on when it is done, whatever it was before.
+	 */
+	err = io_channel_set_options(img->fs->io, "cache=off");
+	if (err) {
+		why_fail(why, len, "cannot disable the block cache: %s",
 			 error_message(err));
 		goto out_close;
 	}

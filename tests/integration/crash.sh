@@ -76,4 +76,23 @@ check "P3 fallocate past EOF reads zeroes" \
 check "P3 a written block past an aligned EOF reads zeroes after truncate up" \
 	cmp "$mnt/g.block" "$tmp/g.block"
 check "P2 clean unmount after the EOF cases" umount_bmapfs "$mnt"
+
+# An image with more block groups than CPUs and flex_bg 1: libext2fs
+# reads its bitmaps with threads and turns its write-back block cache
+# back on when done.  A write into preallocated blocks then rewrites
+# only the inode (new size, extents converted), which fsync has to put
+# in the image: the daemon dies right after it returns.
+mkdir "$tmp/mnt2"
+mke2fs -q -F -t ext4 -G 1 "$tmp/img2" 1G >/dev/null || die "mke2fs img2"
+mount_bmapfs "$tmp/img2" "$tmp/mnt2" || die "cannot mount img2"
+head -c 12288 /dev/urandom > "$tmp/d"
+xfs_io -f -c "falloc -k 0 1m" -c fsync "$tmp/mnt2/d" || no "fallocate d"
+xfs_io -c "pwrite -q -i $tmp/d 0 12288" -c fsync "$tmp/mnt2/d" || no "write d"
+kill -9 "$BMAPFS_PID"
+wait "$BMAPFS_PID" 2>/dev/null
+wait_daemon
+umount "$tmp/mnt2" 2>/dev/null || umount -l "$tmp/mnt2"
+"$DEBUGFS" -c -R "dump /d $tmp/d.out" "$tmp/img2" >/dev/null 2>&1
+check "P3 fsync of a write into preallocated blocks survives SIGKILL" \
+	cmp "$tmp/d.out" "$tmp/d"
 summary
