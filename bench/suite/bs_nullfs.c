@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bs_nullfs [-b DIR] MOUNTPOINT: a FUSE server that does no work, for
- * bs_meta, and with -b the least a FUSE server can do for a read, a
- * write and an fsync.
+ * bs_nullfs [-b DIR | -m IMAGE BLOCKS NAME] MOUNTPOINT: a FUSE server
+ * that does no work, for bs_meta, and with -b or -m the least a FUSE
+ * server can do for a read, a write and an fsync.
  *
  * It keeps a flat tree of empty files and directories in memory and
  * answers what bs_meta asks (mkdir, create, lookup, getattr, unlink,
@@ -22,14 +22,23 @@
  * through it is the disk's work plus FUSE's, the bound under any FUSE
  * server's rate on the same disk.  getxattr answers ENOSYS there, which
  * the kernel remembers, so that a write is one round trip (bmapfs gets
- * the same with FUSE_HANDLE_KILLPRIV_V2).  Runs in the foreground until
- * unmounted.
+ * the same with FUSE_HANDLE_KILLPRIV_V2).
+ *
+ * With -m, the root holds one file, NAME, whose 4 KiB block i is block
+ * i of the list in BLOCKS (whitespace-separated block numbers, as
+ * `debugfs -R "blocks FILE"` prints them) in IMAGE: a read or write is
+ * one pread or pwrite of IMAGE per run of blocks contiguous there, an
+ * fsync one fdatasync of IMAGE.  That is the bound under a server that
+ * keeps the file in that image, at those blocks: the host file and the
+ * disk under it are the same as for the filesystem that laid it out.
+ * Runs in the foreground until unmounted.
  */
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -56,6 +65,16 @@ static mode_t *modes;		/* by inode number, for getattr */
 static size_t nr_modes;
 static struct node **backed;	/* -b files by inode number */
 static size_t nr_backed;
+
+#define MAP_BS		4096u
+
+/* -m: the one file that lives at a list of blocks of an image */
+static struct {
+	fuse_ino_t	ino;		/* 0 without -m */
+	int		fd;		/* the image */
+	uint64_t	*blk;		/* image block of each file block */
+	size_t		nr;
+} mapped;
 
 static unsigned int hash(fuse_ino_t parent, const char *name)
 {
@@ -84,6 +103,8 @@ static void fill_entry(struct fuse_entry_param *e, fuse_ino_t ino,
 	memset(e, 0, sizeof(*e));
 	if (ino < nr_backed && backed[ino] && !fstat(backed[ino]->fd, &st))
 		e->attr.st_size = st.st_size;
+	if (mapped.ino && ino == mapped.ino)
+		e->attr.st_size = (off_t)(mapped.nr * MAP_BS);
 	e->ino = ino;
 	e->generation = 1;
 	e->attr.st_ino = ino;
@@ -214,7 +235,7 @@ static void null_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	(void)ino;
 	(void)name;
 	(void)size;
-	fuse_reply_err(req, backed ? ENOSYS : ENODATA);
+	fuse_reply_err(req, backed || mapped.ino ? ENOSYS : ENODATA);
 }
 
 static void null_release(fuse_req_t req, fuse_ino_t ino,
@@ -225,11 +246,14 @@ static void null_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
-/* Only -b files hold data; everything else is empty. */
+/* Only -b and -m files hold data; everything else is empty. */
 static void null_open(fuse_req_t req, fuse_ino_t ino,
 		      struct fuse_file_info *fi)
 {
-	if (ino < nr_backed && backed[ino]) {
+	if (mapped.ino && ino == mapped.ino) {
+		fi->fh = (uint64_t)mapped.fd;
+		fi->direct_io = !!(fi->flags & O_DIRECT);
+	} else if (ino < nr_backed && backed[ino]) {
 		fi->fh = (uint64_t)backed[ino]->fd;
 		fi->direct_io = !!(fi->flags & O_DIRECT);
 	} else {
@@ -238,13 +262,52 @@ static void null_open(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_open(req, fi);
 }
 
+/*
+ * pread or pwrite of the -m file: one call per run of blocks that are
+ * contiguous in the image.  Returns the bytes done, or -1 with errno
+ * when nothing was.
+ */
+static ssize_t mapped_io(bool write, char *buf, size_t size, off_t off)
+{
+	uint64_t end = mapped.nr * MAP_BS, pos = (uint64_t)off;
+	size_t done = 0;
+
+	if (pos >= end)
+		return 0;
+	if (size > end - pos)
+		size = end - pos;
+	while (done < size) {
+		uint64_t i = pos / MAP_BS;
+		off_t dev = (off_t)(mapped.blk[i] * MAP_BS + pos % MAP_BS);
+		size_t len = MAP_BS - pos % MAP_BS;
+		ssize_t n;
+
+		/* block i + 1 exists while the run ends before size */
+		while (done + len < size &&
+		       mapped.blk[i + 1] == mapped.blk[i] + 1) {
+			len += MAP_BS;
+			i++;
+		}
+		if (len > size - done)
+			len = size - done;
+		n = write ? pwrite(mapped.fd, buf + done, len, dev) :
+			    pread(mapped.fd, buf + done, len, dev);
+		if (n <= 0)
+			return done ? (ssize_t)done : n;
+		done += (size_t)n;
+		pos += (uint64_t)n;
+		if ((size_t)n < len)
+			break;
+	}
+	return (ssize_t)done;
+}
+
 static void null_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 		      off_t off, struct fuse_file_info *fi)
 {
 	char *buf;
 	ssize_t n;
 
-	(void)ino;
 	if (fi->fh == (uint64_t)-1) {
 		fuse_reply_buf(req, NULL, 0);
 		return;
@@ -254,7 +317,10 @@ static void null_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	n = pread((int)fi->fh, buf, size, off);
+	if (mapped.ino && ino == mapped.ino)
+		n = mapped_io(false, buf, size, off);
+	else
+		n = pread((int)fi->fh, buf, size, off);
 	if (n < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -267,12 +333,14 @@ static void null_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 {
 	ssize_t n;
 
-	(void)ino;
 	if (fi->fh == (uint64_t)-1) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	n = pwrite((int)fi->fh, buf, size, off);
+	if (mapped.ino && ino == mapped.ino)
+		n = mapped_io(true, (char *)buf, size, off);
+	else
+		n = pwrite((int)fi->fh, buf, size, off);
 	if (n < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -352,6 +420,38 @@ static void add_backing(const char *dir)
 	closedir(dp);
 }
 
+/* -m IMAGE BLOCKS NAME: NAME in the root, at IMAGE's blocks in BLOCKS. */
+static void add_mapped(const char *image, const char *blocks,
+		       const char *name)
+{
+	struct fuse_entry_param e;
+	unsigned long long b;
+	size_t cap = 0;
+	FILE *f = fopen(blocks, "r");
+
+	if (!f)
+		bench_die("%s: %s", blocks, strerror(errno));
+	while (fscanf(f, "%llu", &b) == 1) {
+		if (mapped.nr == cap) {
+			cap = cap ? 2 * cap : 4096;
+			mapped.blk = realloc(mapped.blk,
+					     cap * sizeof(*mapped.blk));
+			if (!mapped.blk)
+				bench_die("out of memory");
+		}
+		mapped.blk[mapped.nr++] = b;
+	}
+	if (!feof(f) || !mapped.nr)
+		bench_die("%s: not a list of block numbers", blocks);
+	fclose(f);
+	mapped.fd = open(image, O_RDWR | O_CLOEXEC);
+	if (mapped.fd < 0)
+		bench_die("%s: %s", image, strerror(errno));
+	if (add(FUSE_ROOT_ID, name, S_IFREG | 0644, &e))
+		bench_die("%s: cannot add", name);
+	mapped.ino = e.ino;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct fuse_custom_io io = {
@@ -369,9 +469,14 @@ int main(int argc, char **argv)
 		add_backing(argv[2]);
 		argv += 2;
 		argc -= 2;
+	} else if (argc == 6 && !strcmp(argv[1], "-m")) {
+		add_mapped(argv[2], argv[3], argv[4]);
+		argv += 4;
+		argc -= 4;
 	}
 	if (argc != 2)
-		bench_die("usage: bs_nullfs [-b DIR] MOUNTPOINT");
+		bench_die("usage: bs_nullfs [-b DIR | -m IMAGE BLOCKS NAME] "
+			  "MOUNTPOINT");
 	se = fuse_session_new(&args, &null_ops, sizeof(null_ops), NULL);
 	if (!se || fuse_session_mount(se, argv[1]))
 		bench_die("%s: cannot mount", argv[1]);

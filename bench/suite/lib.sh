@@ -69,6 +69,11 @@ mount_fs() {
 		"$HERE/bs_nullfs" -b "$img" "$mnt" 2>>"$OUT/nullfs.log" &
 		FUSE_PID[$mnt]=$!
 		;;
+	passthrough-image)	# IMAGE is IMG:BLOCKS:NAME, see bs_nullfs -m
+		"$HERE/bs_nullfs" -m "${img%%:*}" "$(cut -d: -f2 <<<"$img")" \
+			"${img##*:}" "$mnt" 2>>"$OUT/nullfs.log" &
+		FUSE_PID[$mnt]=$!
+		;;
 	ext4)
 		mount -t ext4 -o loop "$img" "$mnt" || return 1
 		;;
