@@ -16,10 +16,10 @@
 # the mount; for bmapfs, the same blocks are then read from the image
 # file at the offsets `debugfs -R blocks` gives (variant raw-image), with
 # one reader and with two (parameter 2): the device's own speed for the
-# random reads of the data section's one- and two-job fio runs, and the
-# fsync64 run on a pass-through server whose file is buf.0's blocks of
-# that image (bs_nullfs -m).  Each repetition ends with the fsync64 run
-# and the bs_rread reads on the pass-through server over a file of the
+# random reads of the data section's one- and two-job fio runs; then
+# the bs_rread reads and the fsync64 run on a pass-through server whose
+# file is buf.0's blocks of that image (bs_nullfs -m).  Each repetition
+# ends with the same two on the pass-through server over a file of the
 # same size on the same disk (bs_nullfs -b).  These are the bounds.
 
 BUF_TESTS="buffered:write buffered:read buffered:randwrite buffered:randread
@@ -112,10 +112,11 @@ section_buffered() {
 			}
 			buf_rread raw-image "$BUF_IMG" "$rep" "$blocks"
 			buf_rread raw-image "$BUF_IMG" "$rep" "$blocks" 2
-			# the fsync/64 bound in this image: the same writes
-			# at buf.0's own blocks, one pwrite each
+			# the bounds in this image: the same reads, then the
+			# same writes, at buf.0's own blocks, one call each
 			mount_fs passthrough-image "$BUF_IMG:$blocks:buf.0" \
 				"$MNT" && {
+				buf_rread passthrough-image "$MNT/buf.0" "$rep"
 				buf_fio passthrough-image buffered:fsync64 "$rep"
 				umount_fs "$MNT"
 			}
