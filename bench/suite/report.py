@@ -817,6 +817,7 @@ def section_profile():
              f"any FUSE server at {fl[2]:.2f}× the raw image, below the "
              "0.9 target whenever the disk answers faster than about "
              f"{9 * fl[0]:.0f} µs." if fl else "")
+          + rread_image_text()
           + " What would close it is no round trip per read: FUSE "
           "passthrough maps a FUSE file onto a whole backing file, not "
           "onto extents of an image, and fuse-iomap (the kernel doing the "
@@ -1078,6 +1079,23 @@ def fsync64_floor_text():
         text += ("That run is the *floor* of the row; bmapfs's own share "
                  "is what it adds to it. ")
     return text
+
+
+def rread_image_text():
+    """The pass-through over the image's blocks against bmapfs, if run."""
+    b, raw, pi = (med("buffered", v, "rread", 1)
+                  for v in ("bmapfs", "raw-image", "passthrough-image"))
+    if not (b and raw and pi):
+        return ""
+    return (f" The pass-through server over the image's own blocks read "
+            f"{pi / raw:.2f}× the raw image (the disk's spread between "
+            "repetitions is wide: see the min–max), and bmapfs "
+            f"{b / pi:.2f}× that server, with the same system calls per "
+            "read (one read of /dev/fuse, one pread of the image, one "
+            "writev, counted with strace) and the same page cache use "
+            "(one image page per read: readahead does not engage on "
+            "random reads). What makes up that difference is not found "
+            "yet.")
 
 
 def fsync64_split():
