@@ -76,6 +76,11 @@ static struct {
 	size_t		nr;
 } mapped;
 
+static bool is_mapped(fuse_ino_t ino)
+{
+	return mapped.ino && ino == mapped.ino;
+}
+
 static unsigned int hash(fuse_ino_t parent, const char *name)
 {
 	unsigned int h = 2166136261u ^ (unsigned int)parent;
@@ -103,7 +108,7 @@ static void fill_entry(struct fuse_entry_param *e, fuse_ino_t ino,
 	memset(e, 0, sizeof(*e));
 	if (ino < nr_backed && backed[ino] && !fstat(backed[ino]->fd, &st))
 		e->attr.st_size = st.st_size;
-	if (mapped.ino && ino == mapped.ino)
+	if (is_mapped(ino))
 		e->attr.st_size = (off_t)(mapped.nr * MAP_BS);
 	e->ino = ino;
 	e->generation = 1;
@@ -250,7 +255,7 @@ static void null_release(fuse_req_t req, fuse_ino_t ino,
 static void null_open(fuse_req_t req, fuse_ino_t ino,
 		      struct fuse_file_info *fi)
 {
-	if (mapped.ino && ino == mapped.ino) {
+	if (is_mapped(ino)) {
 		fi->fh = (uint64_t)mapped.fd;
 		fi->direct_io = !!(fi->flags & O_DIRECT);
 	} else if (ino < nr_backed && backed[ino]) {
@@ -317,7 +322,7 @@ static void null_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (mapped.ino && ino == mapped.ino)
+	if (is_mapped(ino))
 		n = mapped_io(false, buf, size, off);
 	else
 		n = pread((int)fi->fh, buf, size, off);
@@ -337,7 +342,7 @@ static void null_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if (mapped.ino && ino == mapped.ino)
+	if (is_mapped(ino))
 		n = mapped_io(true, (char *)buf, size, off);
 	else
 		n = pwrite((int)fi->fh, buf, size, off);
