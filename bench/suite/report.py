@@ -307,7 +307,11 @@ def section_buffered():
       "order, read with O_DIRECT through each mount (bs_rread), and for "
       "bmapfs's file also straight from the image file at the offsets "
       "`debugfs -R blocks` gives (*raw image*): the disk's own speed for "
-      "that pattern. IOPS, median (min–max).\n")
+      "that pattern. Every variant reads its blocks twice, caches "
+      "dropped before each pass, and the second pass is the figure: the "
+      "disk under this machine answers blocks read shortly before "
+      "faster, which favoured whichever variant came second. IOPS, "
+      "median (min–max).\n")
     w("| raw image | ext4 | fuse2fs | bmapfs | pass-through FUSE server "
       "| bmapfs/raw (≥0.9) |")
     w("|---|---|---|---|---|---|")
