@@ -1045,43 +1045,48 @@ def buffered_why():
       "at once, where ext4 converts at writeback.")
 
 
+def fsync64_lat(variant):
+    """Mean (write ns, fsync ns) of @variant's fsync/64 runs."""
+    return (med("buffered", variant, "fsync64-write-lat", 1),
+            med("buffered", variant, "fsync64-sync-lat", 1))
+
+
+def fsync64_pt_text(variant, e):
+    """' reached R× ext4 (W µs per write, S ms per fsync)', or ''."""
+    v = med("buffered", variant, "buffered-fsync64", 1)
+    if not (v and e):
+        return ""
+    lat = fsync64_lat(variant)
+    return (f" reached {v / e:.2f}× ext4"
+            + (f" ({lat[0] / 1e3:.1f} µs per write, "
+               f"{lat[1] / 1e6:.2f} ms per fsync)" if all(lat) else ""))
+
+
 def fsync64_floor_text():
     fl = fsync64_floor()
-    pt = med("buffered", "passthrough", "buffered-fsync64", 1)
     e = med("buffered", "ext4", "buffered-fsync64", 1)
-    lat = (med("buffered", "passthrough", "fsync64-write-lat", 1),
-           med("buffered", "passthrough", "fsync64-sync-lat", 1))
+    pt = fsync64_pt_text("passthrough", e)
+    pi = fsync64_pt_text("passthrough-image", e)
     text = (f"A server that answered every write and fsync in no time "
             f"would still pay 64 round trips and the disk's flush per "
             f"batch: at best {fl:.2f}× ext4 in this run. "
             if fl is not None else "")
-    pi = med("buffered", "passthrough-image", "buffered-fsync64", 1)
-    lat_i = (med("buffered", "passthrough-image", "fsync64-write-lat", 1),
-             med("buffered", "passthrough-image", "fsync64-sync-lat", 1))
-    if pt and e:
-        text += (f"The pass-through server, which only pwrites each write "
-                 f"to a file of the same size on the same disk and "
-                 f"fdatasyncs it on fsync, reached {pt / e:.2f}× ext4"
-                 + (f" ({lat[0] / 1e3:.1f} µs per write, "
-                    f"{lat[1] / 1e6:.2f} ms per fsync)" if all(lat) else "")
-                 + ". ")
-    if pi and e:
-        text += (f"Over bmapfs's image instead, each write a pwrite at "
-                 f"buf.0's own block and each fsync an fdatasync of the "
-                 f"image, the same server reached {pi / e:.2f}× ext4"
-                 + (f" ({lat_i[0] / 1e3:.1f} µs per write, "
-                    f"{lat_i[1] / 1e6:.2f} ms per fsync)"
-                    if all(lat_i) else "")
-                 + ": the same writes cost more in the image file (a "
-                 "sparse file made by mkfs and filled through the host's "
-                 "page cache) than in a file written for the purpose, "
-                 "for any server that keeps its data there (kernel ext4 "
-                 "on loop writes the same kind of image). That run is the "
-                 "*floor* of the row; bmapfs's own share is what it adds "
-                 "to it. ")
-    elif pt and e:
-        text += ("That run is the *floor* of the row; bmapfs's own share "
-                 "is what it adds to it. ")
+    if pt:
+        text += ("The pass-through server, which only pwrites each write "
+                 "to a file of the same size on the same disk and "
+                 f"fdatasyncs it on fsync,{pt}. ")
+    if pi:
+        text += ("Over bmapfs's image instead, each write a pwrite at "
+                 "buf.0's own block and each fsync an fdatasync of the "
+                 f"image, the same server{pi}: the same writes cost more "
+                 "in the image file (a sparse file made by mkfs and "
+                 "filled through the host's page cache) than in a file "
+                 "written for the purpose, for any server that keeps its "
+                 "data there (kernel ext4 on loop writes the same kind of "
+                 "image). ")
+    if pt or pi:
+        text += ("The last of these runs is the *floor* of the row; "
+                 "bmapfs's own share is what it adds to it. ")
     return text
 
 
@@ -1092,21 +1097,17 @@ def rread_image_text():
     if not (b and raw and pi):
         return ""
     return (f" The pass-through server over the image's own blocks read "
-            f"{pi / raw:.2f}× the raw image (the disk's spread between "
-            "repetitions is wide: see the min–max), and bmapfs "
-            f"{b / pi:.2f}× that server, with the same system calls per "
-            "read (one read of /dev/fuse, one pread of the image, one "
-            "writev, counted with strace) and the same page cache use "
-            "(one image page per read: readahead does not engage on "
-            "random reads). What makes up that difference is not found "
-            "yet.")
+            f"{pi / raw:.2f}× the raw image, and bmapfs {b / pi:.2f}× that "
+            "server, with the same system calls per read (one read of "
+            "/dev/fuse, one pread of the image, one writev) and the same "
+            "page cache use (one image page per read: readahead does not "
+            "engage on random reads); the disk's spread between "
+            "repetitions is wide (see the min–max).")
 
 
 def fsync64_split():
     """Mean write and fsync latency of the fsync/64 runs, as a sentence."""
-    lat = {fs: (med("buffered", fs, "fsync64-write-lat", 1),
-                med("buffered", fs, "fsync64-sync-lat", 1))
-           for fs in ("bmapfs", "ext4")}
+    lat = {fs: fsync64_lat(fs) for fs in ("bmapfs", "ext4")}
     if not all(all(v) for v in lat.values()):
         return ""
     (bw, bs), (ew, es) = lat["bmapfs"], lat["ext4"]
