@@ -37,6 +37,26 @@ for line in open(notes_path):
     notes[sec].append(text)
 
 
+def run_param(name):
+    """A value of the run's meta note (reps, recall_rounds...), or None."""
+    for line in notes.get("meta", []):
+        f = line.split()
+        for k, v in zip(f[::2], f[1::2]):
+            if k == name:
+                return v
+    return None
+
+
+def p99_rank_text(n):
+    """Which sample bench_pct() calls the p99 of N, in words."""
+    worst = n - int(0.99 * (n - 1) + 0.5)
+    if worst == 1:
+        return f"the worst of {n} rounds"
+    if worst == 2:
+        return f"the second-worst of {n} rounds"
+    return f"the {worst}th-worst of {n} rounds"
+
+
 def med(sec, var, test, param):
     v = samples.get((sec, var, test, str(param)))
     return statistics.median(v) if v else None
@@ -618,9 +638,10 @@ def section_recall():
     w("*truncate alone* is the same ftruncate on the same mount with no "
       "holder and no lease: the FUSE round trip of the operation itself, "
       "which a recall whose holders need not run cannot go under "
-      "(the floor named for the *wait + release* rows). p99 is the "
-      "second-worst of 100 rounds, so on a busy host it is mostly the "
-      "host's own noise; the p50 rows are the steadier comparison. "
+      "(the floor named for the *wait + release* rows). p99 is "
+      f"{p99_rank_text(int(run_param('recall_rounds') or 100))}, so on a "
+      "busy host its swings are mostly the host's own noise; the p50 rows "
+      "are the steadier comparison. "
       f"Truncate alone: p50 {cell('recall', 'fuse-truncate', 'p50', '0', 1e-3)}"
       f" µs, p99 {cell('recall', 'fuse-truncate', 'p99', '0', 1e-3)} µs.\n")
     w("| holders | bmapfs p50 | bmapfs p99 | bmapfs last wake | "

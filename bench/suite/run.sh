@@ -23,12 +23,12 @@ NOTES=$OUT/notes.tsv
 if [ "${QUICK:-0}" != 0 ] && [ -n "${QUICK:-}" ]; then
 	QUICK=1
 	REPS=${REPS:-1} DATA_MB=32 RUNTIME=1 META_N=1000 DMA_MB=32
-	FRAG="1 1000 10000" MAP_ITERS=300 RECALL_ROUNDS=20 SCALE_N=100000
+	FRAG="1 1000 10000" MAP_ITERS=300 RECALL_ROUNDS=100 SCALE_N=100000
 	RREAD_N=3000
 else
 	QUICK=0
 	REPS=${REPS:-5} DATA_MB=256 RUNTIME=2 META_N=10000 DMA_MB=256
-	FRAG="1 1000 100000" MAP_ITERS=1000 RECALL_ROUNDS=100 SCALE_N=1000000
+	FRAG="1 1000 100000" MAP_ITERS=1000 RECALL_ROUNDS=1000 SCALE_N=1000000
 	RREAD_N=20000
 fi
 SECTIONS=${SECTIONS:-data buffered meta dma map recall scale profile}
@@ -57,7 +57,7 @@ trap 'exit 130' INT TERM
 : >"$OUT/bmapfs.log"
 : >"$OUT/fuse2fs.log"
 T0=$(date +%s)
-note meta "reps $REPS quick $QUICK data_mb $DATA_MB runtime_s $RUNTIME"
+note meta "reps $REPS quick $QUICK data_mb $DATA_MB runtime_s $RUNTIME recall_rounds $RECALL_ROUNDS"
 note meta "host $(nproc) cpus, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 DATA_IMG=$OUT/data.img
