@@ -160,6 +160,37 @@ umount_all() {
 	MOUNTS=()
 }
 
+# A guest whose idle vCPUs halt at once pays the hypervisor's wake-up
+# (tens of µs) on every cross-CPU wake-up: each FUSE request and reply,
+# each lease-break signal.  Linux's haltpoll cpuidle driver polls for
+# guest_halt_poll_ns first (200 µs by default); a host may start its
+# guests with 0.  The suite runs with the kernel's default, or
+# $BENCH_HALT_POLL_NS, for every filesystem alike, and puts the host's
+# value back when it ends.
+HALT_POLL=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+HALT_POLL_SAVED=
+HALT_POLL_RUN=${BENCH_HALT_POLL_NS:-200000}
+
+halt_poll_set() {
+	local want=$HALT_POLL_RUN
+
+	[ -w "$HALT_POLL" ] || {
+		note meta "idle vCPU polling: no haltpoll driver, left as is"
+		return 0
+	}
+	HALT_POLL_SAVED=$(cat "$HALT_POLL")
+	echo "$want" >"$HALT_POLL" || {
+		log "cannot set $HALT_POLL to $want"
+		exit 1
+	}
+	note meta "halt_poll_ns $want host_halt_poll_ns $HALT_POLL_SAVED (haltpoll's guest_halt_poll_ns: for the run, and the host's own)"
+}
+
+halt_poll_restore() {
+	[ -n "$HALT_POLL_SAVED" ] && echo "$HALT_POLL_SAVED" >"$HALT_POLL"
+	HALT_POLL_SAVED=
+}
+
 # mkimage PATH SIZE KIND: a fresh sparse image (ext4 as bmapfs makes it)
 mkimage() {
 	rm -f "$1"

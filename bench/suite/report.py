@@ -765,6 +765,16 @@ def section_profile():
     misses = [v for v in verdicts if v[4] != "PASS"]
     if not misses:
         w("Every target passed in this run.\n")
+    poll = run_param("halt_poll_ns")
+    host = run_param("host_halt_poll_ns")
+    if poll is not None:
+        w(f"- **Wake-ups on this host.** The run polled {int(poll) / 1000:g} "
+          "µs before halting an idle vCPU (the host's own setting: "
+          f"{int(host or 0) / 1000:g} µs; see the top). Every FUSE request "
+          "and reply, and every lease-break signal, wakes a thread that may "
+          "sleep on the other vCPU; on a guest that halts at once, each "
+          "such wake-up is a trip through the hypervisor. "
+          + halt_poll_text())
     for line in notes.get("profile", []):
         w(f"- {line}")
     cu = {k[2]: med(*k) for k in samples if k[0] == "profile"}
@@ -1158,6 +1168,26 @@ def deepest_hot(what):
         if pct >= 30:
             best = (f[-1].split(":")[-1], pct)
     return best
+
+
+def halt_poll_text():
+    """The recall section's one-holder runs under both idle settings."""
+    f = {k: (med("recall", f"halt-{k}-fuse-floor1", "p50", "1"),
+             med("recall", f"halt-{k}-kernel-ext4", "p50", "1"))
+         for k in ("host", "run")}
+    if None in f["host"] + f["run"]:
+        return ""
+    return ("Measured in the recall section, one holder, p50: the FUSE "
+            f"floor {f['host'][0] / 1e3:.1f} µs with the host's setting "
+            f"against {f['run'][0] / 1e3:.1f} µs with the run's, the "
+            f"kernel's lease break {f['host'][1] / 1e3:.1f} against "
+            f"{f['run'][1] / 1e3:.1f} µs (floor/kernel "
+            f"{ratio(f['host'][0], f['host'][1]):.2f} against "
+            f"{ratio(f['run'][0], f['run'][1]):.2f}). The absolute latencies "
+            "follow this setting of the machine more than either "
+            "filesystem; a ratio moves less when both sides wake threads, "
+            "and most against kernel calls that wake none (FIEMAP, a "
+            "cached stat), which polling does not speed up.")
 
 
 def section_verdicts():

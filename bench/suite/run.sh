@@ -6,6 +6,9 @@
 #   SECTIONS="..." a subset of: data buffered meta dma map recall scale
 #                  profile
 #   REPS=N         repetitions (default 5; QUICK: 1)
+#   BENCH_HALT_POLL_NS=N  idle vCPU polling for the run (haltpoll
+#                  guest_halt_poll_ns; default 200000, the kernel's own;
+#                  the host's value is put back at the end)
 #
 # Runs as root.  Images live in bench/out/suite/; everything mounted is
 # unmounted on exit.  Raw samples go to bench/out/suite/results.tsv (one
@@ -50,7 +53,7 @@ mkdir -p "$OUT"
 # (bench/ at the top of the tree) as the one file of every job, whatever
 # --filename_format says: run where no such name exists.
 cd "$OUT" || exit 1
-trap 'umount_all' EXIT
+trap 'umount_all; halt_poll_restore' EXIT
 trap 'exit 130' INT TERM
 : >"$RES"
 : >"$NOTES"
@@ -59,6 +62,7 @@ trap 'exit 130' INT TERM
 T0=$(date +%s)
 note meta "reps $REPS quick $QUICK data_mb $DATA_MB runtime_s $RUNTIME recall_rounds $RECALL_ROUNDS"
 note meta "host $(nproc) cpus, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+halt_poll_set
 
 DATA_IMG=$OUT/data.img
 MAP_IMG=$OUT/map-ext4.img
@@ -312,6 +316,28 @@ recall_bare() {
 	done <<<"$out"
 }
 
+# The host's idle vCPU setting against the run's: the FUSE floor and the
+# kernel's lease break with one holder under each, one repetition.
+recall_halt_poll() {
+	local which ns HOLDERS=1
+
+	[ -n "$HALT_POLL_SAVED" ] || return 0
+	for which in host run; do
+		ns=$HALT_POLL_SAVED
+		[ $which = run ] && ns=$HALT_POLL_RUN
+		echo "$ns" >"$HALT_POLL"
+		mount_fs bmapfs "$DATA_IMG" "$MNT" &&
+			recall_measure "halt-$which-fuse-floor1" floor1 \
+				"$MNT/recall" 1
+		umount_fs "$MNT"
+		mount_fs ext4 "$DATA_IMG" "$MNT" &&
+			recall_measure "halt-$which-kernel-ext4" kernel \
+				"$MNT/recall" 1
+		umount_fs "$MNT"
+	done
+	echo "$HALT_POLL_RUN" >"$HALT_POLL"
+}
+
 # Recall on bmapfs (holders blocked in the events call; blocked in it
 # with BMAP_EVENTS_RELEASE, so bmapfs releases as it posts the recall;
 # waiting in poll() and answering in one call, or in two), the FUSE
@@ -340,6 +366,7 @@ section_recall() {
 			recall_measure kernel-ext4 kernel "$MNT/recall" "$rep"
 		umount_fs "$MNT"
 	done
+	recall_halt_poll
 }
 
 section_scale() {
