@@ -170,11 +170,13 @@ result $? "VM: init ran to the end"
 vm_summary xfs
 vm_summary xfs-extra
 vm_summary xfs-race
+vm_summary xfs-seal-commit
 vm_summary xfs-reflink
 vm_summary xfs-lease
 vm_summary ext4
 vm_summary ext4-extra
 vm_summary ext4-race
+vm_summary ext4-seal-commit
 vm_summary ext4-leases
 vm_summary ext4-q
 vm_summary xfs-dma

@@ -22,6 +22,10 @@
  *                            extending a file while it is sealed and
  *                            unsealed over and over; while sealed, its map
  *                            and size must not change
+ *   bmap-probe seal-commit DIR  a seal and a growing BMAP_IOC_COMMIT under
+ *                            a write lease wait on a frozen filesystem and
+ *                            run in either order at the thaw; the file
+ *                            must keep the size it had when sealed
  *   bmap-probe nofeature DIR on a filesystem without the on-disk feature
  *                            that marks sealed files (ext4 sealed_maps,
  *                            XFS SEALED), both ways to seal a new file with
@@ -73,7 +77,8 @@
  *                            prints them as "QRANGE block count"
  *   bmap-probe status PATH   BMAP_IOC_STATUS's counters, one line
  *
- * "check", "extra", "reflink", "race", "nofeature", "xfs-lease", "ext4",
+ * "check", "extra", "reflink", "race", "seal-commit", "nofeature",
+ * "xfs-lease", "ext4",
  * "journal", "xfs-quarantine" and "quarantine-hold" print PASS/FAIL lines
  * and one "N passed, N failed" line.  Exit status 0 on success, 1 on a
  * failed check or error, 2 on a usage error.
@@ -92,6 +97,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
@@ -734,6 +740,113 @@ lease_commit(int fd, uint64_t id, uint64_t off, uint64_t len,
 	c.new_size = new_size;
 	c.flags = new_size ? BMAP_COMMIT_SIZE : 0;
 	return ioctl(fd, BMAP_IOC_COMMIT, &c) < 0 ? -errno : 0;
+}
+
+#define SC_SIZE		(64 << 10)
+#define SC_ROUNDS	8
+
+/* A child's result through its exit status: 0, 1 for ETXTBSY, else 2. */
+static int
+exit_code(int ret)
+{
+	return ret == 0 ? 0 : ret == -ETXTBSY ? 1 : 2;
+}
+
+/*
+ * S3 against a growing commit in flight: BMAP_IOC_COMMIT checks the seal
+ * before it waits for write access, so a seal may land in between; the
+ * filesystem must check again under the lock the seal takes.  Both calls
+ * are parked on a frozen filesystem, the seal first; at the thaw the
+ * commit runs as SCHED_IDLE, so that the seal usually lands first, but
+ * either order may come.  The sealer reads the size as soon as its seal
+ * returns; the file, sealed from then on, must keep that size.
+ */
+static int
+seal_commit(const char *dir)
+{
+	unsigned int i, parked = 0, grew = 0, refused = 0, rounds = 0;
+	int fd, dfd, p[2], sa, sb;
+	struct bmap_map_args m;
+	struct stat st;
+	pid_t a, b;
+	off_t sealed_size;
+	char path[4096];
+	uint64_t id;
+
+	snprintf(path, sizeof(path), "%s/bmap-probe-seal-commit", dir);
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || dfd < 0 || pipe(p) < 0) {
+		perror(path);
+		return 1;
+	}
+	for (i = 0; i < SC_ROUNDS; i++) {
+		if (ftruncate(fd, 0) < 0 || fallocate(fd, 0, 0, SC_SIZE) < 0)
+			break;
+		id = lease_take(fd, 0, 2 * SC_SIZE, BMAP_LEASE_WRITE);
+		if (!id || lease_map(fd, id, SC_SIZE, SC_SIZE,
+				     BMAP_MAP_ALLOCATE, &m) ||
+		    ioctl(dfd, FIFREEZE, 0) < 0)
+			break;
+		b = fork();
+		if (b == 0) {
+			int ret = ioctl(fd, BMAP_IOC_SEAL) ? -errno : 0;
+
+			if (!ret && fstat(fd, &st) == 0 &&
+			    write(p[1], &st.st_size, sizeof(st.st_size)) !=
+			    sizeof(st.st_size))
+				ret = -EIO;
+			_exit(exit_code(ret));
+		}
+		usleep(100000);
+		a = fork();
+		if (a == 0) {
+			struct sched_param sp = { 0 };
+
+			/* at the thaw, the seal goes first where it can */
+			sched_setscheduler(0, SCHED_IDLE, &sp);
+			_exit(exit_code(lease_commit(fd, id, SC_SIZE, SC_SIZE,
+						     2 * SC_SIZE)));
+		}
+		usleep(100000);
+		if (a > 0 && b > 0 && waitpid(a, &sa, WNOHANG) == 0 &&
+		    waitpid(b, &sb, WNOHANG) == 0)
+			parked++;
+		ioctl(dfd, FITHAW, 0);
+		if (a < 0 || b < 0 || waitpid(a, &sa, 0) != a ||
+		    waitpid(b, &sb, 0) != b || !WIFEXITED(sa) ||
+		    !WIFEXITED(sb) || WEXITSTATUS(sb) != 0 ||
+		    WEXITSTATUS(sa) > 1 ||
+		    read(p[0], &sealed_size, sizeof(sealed_size)) !=
+		    sizeof(sealed_size) || fstat(fd, &st) < 0 ||
+		    !is_sealed(fd))
+			break;
+		rounds++;
+		refused += WEXITSTATUS(sa) == 1;
+		if (st.st_size != sealed_size && !grew++)
+			printf("# sealed at size %lld, then %lld\n",
+			       (long long)sealed_size, (long long)st.st_size);
+		/* before the unseal, which would recall it */
+		if (lease_release(fd, id) < 0 ||
+		    ioctl(fd, BMAP_IOC_UNSEAL) < 0)
+			break;
+	}
+	ioctl(dfd, FITHAW, 0);
+	printf("# of %u rounds: commit refused with ETXTBSY %u, file grew "
+	       "while sealed %u\n", rounds, refused, grew);
+	report(rounds == SC_ROUNDS && parked == SC_ROUNDS,
+	       "S3 race setup: a seal and a growing commit both wait on a "
+	       "frozen filesystem, then both run", NULL);
+	report(!grew, "S3 a growing BMAP_IOC_COMMIT does not grow a file "
+	       "sealed while it waited", NULL);
+	ioctl(fd, BMAP_IOC_UNSEAL);
+	close(p[0]);
+	close(p[1]);
+	close(dfd);
+	close(fd);
+	unlink(path);
+	return summary();
 }
 
 static bool
@@ -2222,7 +2335,8 @@ main(int argc, char **argv)
 		return quarantine(argv[2], argv[3]);
 	if (argc != 3) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal|"
+		      "extra|reflink|race|seal-commit|nofeature|xfs-lease|"
+		      "ext4|journal|"
 		      "xfs-quarantine|quarantine-hold|quarantine-stop DIR | "
 		      "status PATH | punch FILE OFF LEN | quarantine DIR DEV\n",
 		      stderr);
@@ -2236,6 +2350,8 @@ main(int argc, char **argv)
 		return reflink(argv[2]);
 	if (!strcmp(argv[1], "race"))
 		return race(argv[2]);
+	if (!strcmp(argv[1], "seal-commit"))
+		return seal_commit(argv[2]);
 	if (!strcmp(argv[1], "nofeature"))
 		return nofeature(argv[2]);
 	if (!strcmp(argv[1], "xfs-lease"))
@@ -2269,7 +2385,8 @@ main(int argc, char **argv)
 	close(fd);
 	if (ret == -2) {
 		fputs("usage: bmap-probe seal|unseal|map|check FILE | "
-		      "extra|reflink|race|nofeature|xfs-lease|ext4|journal|"
+		      "extra|reflink|race|seal-commit|nofeature|xfs-lease|"
+		      "ext4|journal|"
 		      "xfs-quarantine|quarantine-hold|quarantine-stop DIR | "
 		      "status PATH | punch FILE OFF LEN | quarantine DIR DEV\n",
 		      stderr);
