@@ -984,18 +984,16 @@ def waitrel_miss_text():
         return ""
     return (" Where a *wait + release* row misses: " + "; ".join(parts)
             + ". The difference to the truncate alone is bmapfs's own: "
-            "the release inside the recall (about 6 µs, timed inside the "
-            "engine), and the wake-ups that follow the truncate's reply "
-            "(the thread that answers the holders, then the holder "
-            "process) competing with the breaker's return for the 2 CPUs; "
-            "sampling the daemon with perf finds its time in the kernel's "
-            "task switching, not in bmapfs's code. The thread that answers "
-            "the holders is woken only after the truncate's reply (it cost "
-            "6.7 µs inside the truncate before), which took the p50 at 100 "
-            "holders from about 150 to 90-110 µs but is within the noise "
-            "at one holder. With one holder the kernel's own figure is a "
-            "few tens of microseconds, so the ratio moves with the host's "
-            "noise from run to run.")
+            "the release inside the recall (the engine finds the waiter, "
+            "releases its lease and queues the answer, taking its lease "
+            "lock several times and allocating the notification), and the "
+            "wake-ups that follow the truncate's reply (the thread that "
+            "answers the holders, then the holder process) competing with "
+            "the breaker's return for the 2 CPUs. The thread that answers "
+            "the holders is woken only after the truncate's reply, so what "
+            "is left on the truncate's path is the engine's work. With one "
+            "holder the kernel's own figure is a few tens of microseconds, "
+            "so the ratio moves with the host's noise from run to run.")
 
 
 def randread_why():
