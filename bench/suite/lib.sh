@@ -172,23 +172,23 @@ HALT_POLL_SAVED=
 HALT_POLL_RUN=${BENCH_HALT_POLL_NS:-200000}
 
 halt_poll_set() {
-	local want=$HALT_POLL_RUN
-
 	[ -w "$HALT_POLL" ] || {
 		note meta "idle vCPU polling: no haltpoll driver, left as is"
 		return 0
 	}
 	HALT_POLL_SAVED=$(cat "$HALT_POLL")
-	echo "$want" >"$HALT_POLL" || {
-		log "cannot set $HALT_POLL to $want"
+	echo "$HALT_POLL_RUN" >"$HALT_POLL" || {
+		log "cannot set $HALT_POLL to $HALT_POLL_RUN"
 		exit 1
 	}
-	note meta "halt_poll_ns $want host_halt_poll_ns $HALT_POLL_SAVED (haltpoll's guest_halt_poll_ns: for the run, and the host's own)"
+	note meta "halt_poll_ns $HALT_POLL_RUN host_halt_poll_ns $HALT_POLL_SAVED (haltpoll's guest_halt_poll_ns: for the run, and the host's own)"
 }
 
 halt_poll_restore() {
-	[ -n "$HALT_POLL_SAVED" ] && echo "$HALT_POLL_SAVED" >"$HALT_POLL"
-	HALT_POLL_SAVED=
+	if [ -n "$HALT_POLL_SAVED" ]; then
+		echo "$HALT_POLL_SAVED" >"$HALT_POLL"
+		HALT_POLL_SAVED=
+	fi
 }
 
 # mkimage PATH SIZE KIND: a fresh sparse image (ext4 as bmapfs makes it)
