@@ -406,8 +406,7 @@ def fsync64_floor():
     this run plus the faster of the two filesystems' mean fsync.
     """
     rtt = bmapfs_rtt()
-    syncs = [med("buffered", fs, "fsync64-sync-lat", 1)
-             for fs in ("bmapfs", "ext4")]
+    syncs = [fsync64_lat(fs)[1] for fs in ("bmapfs", "ext4")]
     e = med("buffered", "ext4", "buffered-fsync64", 1)
     if not rtt or not all(syncs) or not e:
         return None
