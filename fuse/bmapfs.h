@@ -27,11 +27,8 @@
 #define BMAPFS_H
 
 /*
- * 3.12: below it the header maps fuse_session_loop_mt() to the 3.2 symbol,
- * which reads fuse_loop_cfg_create()'s opaque config as the old public
- * struct (its version tag becomes clone_fd, its clone_fd max_idle_threads
- * 0: a thread and a /dev/fuse clone per request, max_threads ignored), and
- * fuse_parse_cmdline() to the 3.0 one, which drops -o max_threads.
+ * 3.12: below it the header maps fuse_parse_cmdline() to the 3.0 symbol,
+ * which drops -o max_threads (loop.c's bound on workers).
  */
 #define FUSE_USE_VERSION 312
 
@@ -138,6 +135,9 @@ int bmapfs_parse_size(const char *s, uint64_t *out);
 
 /* devio.c */
 int bmapfs_devio_attach(struct bmapfs *b);
+
+/* loop.c */
+int bmapfs_loop(struct fuse_session *se, unsigned int max_threads);
 
 /* cred.c */
 struct bmap_cred bmapfs_cred(fuse_req_t req);

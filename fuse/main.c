@@ -129,35 +129,6 @@ static int start_engine(struct bmapfs *b)
 	return b->engine ? 0 : -errno;
 }
 
-/*
- * Workers are never destroyed (libfuse's default, max_idle_threads -1):
- * the pool grows to the peak number of requests in flight, at most
- * max_threads (bmapfs_parse_opts sets the default), and stays, so a
- * request costs no thread start or exit.  A worker that waits in a lease
- * recall is busy, not idle, so whenever fewer than max_threads wait,
- * another worker reads /dev/fuse and the holder's map, poll and release
- * get through.  A positive -o max_idle_threads would let a worker exit
- * even when it was the only one reading; it is honoured, but documented
- * as unsafe with leases.
- */
-static int loop_mt(struct bmapfs *b, const struct fuse_cmdline_opts *copts)
-{
-	struct fuse_loop_config *lc;
-	int ret;
-
-	lc = fuse_loop_cfg_create();
-	if (!lc)
-		return -ENOMEM;
-	fuse_loop_cfg_set_max_threads(lc, copts->max_threads);
-	/* UINT_MAX is libfuse's "unset"; passing it back only logs an error */
-	if (copts->max_idle_threads != UINT_MAX)
-		fuse_loop_cfg_set_idle_threads(lc, copts->max_idle_threads);
-	fuse_loop_cfg_set_clone_fd(lc, copts->clone_fd);
-	ret = fuse_session_loop_mt(b->se, lc);
-	fuse_loop_cfg_destroy(lc);
-	return ret;
-}
-
 static int serve(struct bmapfs *b, struct fuse_args *args)
 {
 	struct fuse_cmdline_opts copts = { 0 };
@@ -165,6 +136,13 @@ static int serve(struct bmapfs *b, struct fuse_args *args)
 
 	if (fuse_parse_cmdline(args, &copts))
 		return 1;
+	/* loop.c: one reader at a time, and workers kept for the mount */
+	if (copts.clone_fd || copts.max_idle_threads != UINT_MAX) {
+		fprintf(stderr, "bmapfs: -o %s: not supported by bmapfs's "
+			"request loop\n",
+			copts.clone_fd ? "clone_fd" : "max_idle_threads");
+		goto out_free;
+	}
 	b->se = fuse_session_new(args, &bmapfs_ops, sizeof(bmapfs_ops), b);
 	if (!b->se)
 		goto out_free;
@@ -187,7 +165,7 @@ static int serve(struct bmapfs *b, struct fuse_args *args)
 	if (copts.singlethread)
 		ret = fuse_session_loop(b->se);
 	else
-		ret = loop_mt(b, &copts);
+		ret = bmapfs_loop(b->se, copts.max_threads);
 	ret = ret ? 1 : 0;
 out_unmount:
 	fuse_session_unmount(b->se);

@@ -80,8 +80,12 @@ static void set_io_mode(struct bmapfs *b, struct bmap_file *bf,
 		fi->direct_io = 1;
 }
 
+/*
+ * Open @ino for @fi; with @trunc (O_TRUNC on a writable open of an
+ * existing file) truncate it to 0 first, which may recall leases.
+ */
 static int do_open_file(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
-			struct fuse_file_info *fi)
+			struct fuse_file_info *fi, bool trunc)
 {
 	struct bmapfs_handle *h;
 	int ret;
@@ -94,7 +98,7 @@ static int do_open_file(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 		ret = -errno;
 		goto out_free;
 	}
-	if ((fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY) {
+	if (trunc) {
 		ret = bmap_file_truncate(h->bf, 0, 0);
 		if (ret)
 			goto out_free;
@@ -112,13 +116,14 @@ out_free:
 static int do_open(struct bmapfs *b, fuse_req_t req, ext2_ino_t ino,
 		   struct fuse_file_info *fi)
 {
+	bool trunc = (fi->flags & O_TRUNC) &&
+		     (fi->flags & O_ACCMODE) != O_RDONLY;
 	int ret = ext4img_check_regular(&b->img, ino, -ENXIO);
 
 	if (!ret)
-		ret = do_open_file(b, req, ino, fi);
+		ret = do_open_file(b, req, ino, fi, trunc);
 	/* with atomic O_TRUNC the kernel leaves set-user-ID to us */
-	if (!ret && (fi->flags & O_TRUNC) &&
-	    (fi->flags & O_ACCMODE) != O_RDONLY)
+	if (!ret && trunc)
 		bmapfs_data_changed(b, req, ino);
 	return ret;
 }
@@ -184,9 +189,14 @@ void bmapfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fuse_entry_param e = { 0 };
 	int ret;
 
+	/*
+	 * The file is new (do_create_inode refuses an existing name), so
+	 * O_TRUNC has nothing to do: no recall, which lets loop.c serve
+	 * every CREATE on the thread that read it.
+	 */
 	ret = do_create_inode(b, req, bmapfs_ino(parent), name, mode, &e);
 	if (!ret)
-		ret = do_open_file(b, req, bmapfs_ino(e.ino), fi);
+		ret = do_open_file(b, req, bmapfs_ino(e.ino), fi, false);
 	if (ret)
 		fuse_reply_err(req, -ret);
 	else if (fuse_reply_create(req, &e, fi) == -ENOENT)
