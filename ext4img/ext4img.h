@@ -225,6 +225,14 @@ void ext4img_fill_stat(struct ext4img *img, ext2_ino_t ino,
 void ext4img_set_time(struct ext2_inode_large *in, int which,
 		      const struct timespec *ts);
 void ext4img_touch(struct ext2_inode_large *in, int which);
+/*
+ * ext4img_times_current - whether mtime and ctime of @in (inode @ino)
+ * already lie in the current tick of the coarse clock, as encoded in
+ * this inode: a change now would stamp no later time, and the inode
+ * write can be skipped.
+ */
+bool ext4img_times_current(struct ext4img *img, ext2_ino_t ino,
+			   const struct ext2_inode_large *in);
 int ext4img_stat(struct ext4img *img, ext2_ino_t ino, struct stat *st);
 int ext4img_stat_entry(struct ext4img *img, ext2_ino_t ino, struct stat *st,
 		       uint64_t *gen);

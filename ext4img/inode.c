@@ -124,6 +124,33 @@ void ext4img_touch(struct ext2_inode_large *in, int which)
 	ext4img_set_time(in, which, &now);
 }
 
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Stamping with the fine clock makes every change a new time, and so an
+ * inode write; ext4 stamps coarse times and skips the update when nothing
+ * changes.  Times set by the fine clock may be newer than the tick: they
+ * count as current and are never moved back.
+ */
+bool ext4img_times_current(struct ext4img *img, ext2_ino_t ino,
+			   const struct ext2_inode_large *in)
+{
+	struct ext2_inode_large tick = *in;
+	struct stat cur, want;
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	ext4img_set_time(&tick, EXT4IMG_MTIME | EXT4IMG_CTIME, &now);
+	ext4img_fill_stat(img, ino, in, &cur);
+	ext4img_fill_stat(img, ino, &tick, &want);
+	return !ts_before(&cur.st_mtim, &want.st_mtim) &&
+	       !ts_before(&cur.st_ctim, &want.st_ctim);
+}
+
 /*
  * new_generation - the i_generation of an inode being made.  The
  * kernel puts it in file handles next to the inode number; random like

@@ -348,35 +348,6 @@ static int kill_caps(struct bmapfs *b, ext2_ino_t ino)
 	return ret ? ret : 1;
 }
 
-static bool ts_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
-/*
- * Whether mtime and ctime of @in already lie in the current tick of the
- * coarse clock (as encoded in this inode), like ext4's, whose write path
- * stamps coarse times and skips the inode update when nothing changes.
- * Saves the metadata write of all but the first of a run of small
- * writes; the next tick stamps again.  Times set by other operations
- * with the fine clock may be newer: never move them back.
- */
-static bool times_current(struct bmapfs *b, ext2_ino_t ino,
-			  const struct ext2_inode_large *in)
-{
-	struct ext2_inode_large tick = *in;
-	struct stat cur, want;
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME_COARSE, &now);
-	ext4img_set_time(&tick, EXT4IMG_MTIME | EXT4IMG_CTIME, &now);
-	ext4img_fill_stat(&b->img, ino, in, &cur);
-	ext4img_fill_stat(&b->img, ino, &tick, &want);
-	return !ts_before(&cur.st_mtim, &want.st_mtim) &&
-	       !ts_before(&cur.st_ctim, &want.st_ctim);
-}
-
 /*
  * The caller of @req changed the data of @ino: clear set-user-ID and
  * set-group-ID as ext4 does (ext4img_kill_suid) and update ctime.  After
@@ -404,8 +375,8 @@ static void data_changed(struct bmapfs *b, ext2_ino_t ino, fuse_req_t req,
 	}
 	cred = bmapfs_cred(req);
 	mode_changed = ext4img_kill_suid(&cred, &in);
-	if (mode_changed ||
-	    (by_write && (caps_gone || !times_current(b, ino, &in)))) {
+	if (mode_changed || (by_write && (caps_gone ||
+	    !ext4img_times_current(&b->img, ino, &in)))) {
 		ext4img_touch(&in, by_write ? EXT4IMG_MTIME | EXT4IMG_CTIME :
 			      EXT4IMG_CTIME);
 		ext4img_write_inode(&b->img, ino, &in);
