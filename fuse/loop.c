@@ -1,26 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The request loop: one thread reads /dev/fuse at a time (the leader)
- * and serves the short requests itself; before any request that may
- * wait, it hands the reading over to an idle worker.
+ * The request loop: workers read /dev/fuse and serve what they read, but
+ * a run of short requests is served by one thread rather than going
+ * round all of them.
  *
  * libfuse's multi-threaded loop has every idle worker blocked in read(2)
  * on /dev/fuse, and the kernel wakes them in the order they started
  * waiting, so a caller's requests go round the workers one after the
  * other: each lands on a thread that slept longest, often on the other
  * CPU, with the image's caches cold there.  A create (lookup, create,
- * release) took 32-48 us that way on the 2-CPU test machine, and 25-27 us
- * with one thread serving everything (-s).  Here the requests of a
- * metadata-bound caller stay on one thread, as with -s, while requests
- * that wait (a recall for a holder's answer, fsync, reads and writes of
- * the image) still run side by side and never keep the holders' own
- * requests from being read.
+ * getattr of the directory, release) took 32-48 us that way on the 2-CPU
+ * test machine, and 25-27 us with one thread serving everything (-s).
  *
- * A request is served inline only if it cannot wait for another request:
- * nothing on the inline list reaches a lease recall (truncate, punch,
- * unlink, rename, setattr, ioctl and O_TRUNC opens of existing files
- * are handed off).  The
- * engine and the image take no lock across a recall, so an inline
+ * Here a thread that served a short request reads again only if nobody
+ * else is reading; otherwise it steps aside.  A metadata-bound caller
+ * thus ends up with one reader serving it, as with -s.  A request that
+ * may wait (a recall for a holder's answer, fsync, the image's reads and
+ * writes) first makes sure another thread reads, waking or starting one
+ * only if none does, and its thread reads again when done, as in
+ * libfuse's loop: under data traffic every idle worker reads and no
+ * request pays for a wake-up of ours.
+ *
+ * A request is short only if it cannot wait for another request: nothing
+ * on the list reaches a lease recall (truncate, punch, unlink, rename,
+ * setattr, ioctls and O_TRUNC opens of existing files are not short).
+ * The engine and the image take no lock across a recall, so a short
  * request never queues behind a waiting one.
  */
 #include <errno.h>
@@ -37,11 +41,11 @@
 struct loop {
 	struct fuse_session	*se;
 	pthread_mutex_t		lock;
-	pthread_cond_t		idle;		/* followers wait here */
+	pthread_cond_t		idle;		/* workers not reading */
 	sem_t			finish;		/* posted when a thread ends it */
-	bool			leader;		/* a thread reads /dev/fuse */
 	bool			stop;
-	unsigned int		waiting;	/* followers in idle */
+	unsigned int		readers;	/* threads in read(2) */
+	unsigned int		waiting;	/* threads in idle */
 	unsigned int		nthreads;
 	unsigned int		max_threads;
 	int			error;
@@ -98,7 +102,7 @@ static bool serve_inline(const struct fuse_buf *buf)
 static void *worker(void *arg);
 
 /*
- * Start a worker, which leads at once (nobody leads when this is called).
+ * Start a worker, which reads at once (nobody reads when this is called).
  * Signals stay with the main thread, which ends the loop on them.
  * Lock held.
  */
@@ -120,10 +124,9 @@ static void start_worker_locked(struct loop *lp)
 	lp->nthreads++;
 }
 
-/* Give up reading: an idle worker, or a new one, reads next. Lock held. */
+/* Nobody reads: an idle worker, or a new one, reads next. Lock held. */
 static void hand_off_locked(struct loop *lp)
 {
-	lp->leader = false;
 	if (lp->waiting)
 		pthread_cond_signal(&lp->idle);
 	else if (!lp->stop && lp->nthreads < lp->max_threads)
@@ -136,39 +139,47 @@ static void end_locked(struct loop *lp, int error)
 	if (error && !lp->error)
 		lp->error = error;
 	lp->stop = true;
-	lp->leader = false;
 	pthread_cond_broadcast(&lp->idle);
 	sem_post(&lp->finish);
 }
 
 /*
- * Read and serve requests until one must be handed off; serve that one
- * too and return.  Entered with the lead taken, lock not held.
+ * Read and serve requests.  After a short request the thread reads again
+ * if it is the only reader, and returns to wait while others read: a run
+ * of short requests drains the readers to one, which then serves them
+ * all.  A request that may wait leaves a reader behind first (waking or
+ * starting one only when none is left), and the thread reads again once
+ * it is done, as in libfuse's loop: under a stream of such requests
+ * every idle worker reads and nobody has to be woken.  Lock held.
  */
-static void lead(struct loop *lp, struct fuse_buf *buf)
+static void serve(struct loop *lp, struct fuse_buf *buf)
 {
+	bool short_one;
 	int res;
 
 	for (;;) {
+		lp->readers++;
+		pthread_mutex_unlock(&lp->lock);
 		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		res = fuse_session_receive_buf(lp->se, buf);
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		pthread_mutex_lock(&lp->lock);
+		lp->readers--;
 		if (res == -EINTR)
 			continue;
 		if (res <= 0) {
-			pthread_mutex_lock(&lp->lock);
 			end_locked(lp, res);
-			pthread_mutex_unlock(&lp->lock);
 			return;
 		}
-		if (!serve_inline(buf))
-			break;
+		short_one = serve_inline(buf);
+		if (!short_one && !lp->readers)
+			hand_off_locked(lp);
+		pthread_mutex_unlock(&lp->lock);
 		fuse_session_process_buf(lp->se, buf);
+		pthread_mutex_lock(&lp->lock);
+		if (lp->stop || (short_one && lp->readers))
+			return;
 	}
-	pthread_mutex_lock(&lp->lock);
-	hand_off_locked(lp);
-	pthread_mutex_unlock(&lp->lock);
-	fuse_session_process_buf(lp->se, buf);
 }
 
 static void free_buf(void *arg)
@@ -184,18 +195,14 @@ static void *worker(void *arg)
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	pthread_cleanup_push(free_buf, &buf);
 	pthread_mutex_lock(&lp->lock);
-	for (;;) {
-		while (lp->leader && !lp->stop) {
+	while (!lp->stop) {
+		if (lp->readers) {
 			lp->waiting++;
 			pthread_cond_wait(&lp->idle, &lp->lock);
 			lp->waiting--;
+			continue;
 		}
-		if (lp->stop)
-			break;
-		lp->leader = true;
-		pthread_mutex_unlock(&lp->lock);
-		lead(lp, &buf);
-		pthread_mutex_lock(&lp->lock);
+		serve(lp, &buf);
 	}
 	pthread_mutex_unlock(&lp->lock);
 	pthread_cleanup_pop(1);
@@ -232,7 +239,7 @@ int bmapfs_loop(struct fuse_session *se, unsigned int max_threads)
 		if (!sem_wait(&lp.finish) || errno != EINTR)
 			break;
 
-	/* a signal ended the session: the leader may sit in read(2) */
+	/* a signal ended the session: readers may sit in read(2) */
 	pthread_mutex_lock(&lp.lock);
 	end_locked(&lp, 0);
 	n = lp.nthreads;

@@ -14,17 +14,27 @@
 # libfuse's loop then had every idle worker read /dev/fuse, and the
 # kernel hands each request to the worker that waited longest, so one
 # caller's creates went round the workers (cold caches, other CPU; 32-48
-# us a create against 25-27 us single-threaded).  bmapfs's own loop
-# (fuse/loop.c) serves short requests on the thread that read them: a
-# run of creates must put nearly all of its thread switches on one
-# thread.  A request that may wait hands the reading over first: while a
-# truncate waits for a silent holder, creates, stats and a listing in
-# another directory must all be served, with max_threads=3.
+# us a create against 25-27 us single-threaded).  In bmapfs's own loop
+# (fuse/loop.c) a worker that served a short request reads again only if
+# no other worker reads: a run of creates must put nearly all of its
+# thread switches on one thread.  A request that may wait leaves a
+# reader behind first: while a truncate waits for a silent holder,
+# creates, stats and a listing in another directory must all be served,
+# with max_threads=3.
 . "$(dirname "$0")/lib.sh"
 need dd python3 truncate
 setup_mount create=64M,max_threads=3,lease_break_time=20
 
 tids() { ls "/proc/$BMAPFS_PID/task" | sort; }
+# voluntary context switches of each thread: one per request read
+switches() {
+	local t
+
+	for t in /proc/"$BMAPFS_PID"/task/*; do
+		echo "${t##*/} $(awk '/^voluntary_ctxt_switches/ { print $2 }' \
+			"$t/status")"
+	done | sort
+}
 
 dd if=/dev/urandom of="$mnt/f" bs=1M count=8 status=none ||
 	die "cannot write the test file"
@@ -32,12 +42,18 @@ dd if=/dev/urandom of="$mnt/f" bs=1M count=8 status=none ||
 dd if="$mnt/f" of=/dev/null bs=4k count=8 iflag=direct status=none
 idle=$(tids | wc -l)
 before=$(tids)
+s0=$(switches | awk '{ s += $2 } END { print s }')
 dd if="$mnt/f" of=/dev/null bs=4k count=300 iflag=direct status=none ||
 	no "300 sequential O_DIRECT reads"
+s1=$(switches | awk '{ s += $2 } END { print s }')
 after=$(tids)
 gone=$(comm -23 <(echo "$before") <(echo "$after") | wc -l)
 check "workers live on through 300 sequential requests ($gone exited)" \
 	test "$gone" -eq 0
+# each read is one wake-up of a reader, none of a helper (a loop that
+# woke a worker to read before each such request: 2.3 switches a read)
+check "300 O_DIRECT reads, $((s1 - s0)) thread switches: no wake-up of ours" \
+	test "$((s1 - s0))" -le 450
 
 # four readers at once want four workers; max_threads=3 allows three,
 # which with the main thread and the warm pool's own is at most idle + 2
@@ -55,16 +71,6 @@ done
 wait "${readers[@]}"
 check "max_threads=3 bounds the pool ($peak threads, $idle idle)" \
 	test "$peak" -le $((idle + 2))
-
-# voluntary context switches of each thread: one per request read
-switches() {
-	local t
-
-	for t in /proc/"$BMAPFS_PID"/task/*; do
-		echo "${t##*/} $(awk '/^voluntary_ctxt_switches/ { print $2 }' \
-			"$t/status")"
-	done | sort
-}
 
 mkdir "$mnt/c"
 for i in 1 2 3 4 5; do : > "$mnt/c/w$i"; done	# warm up
