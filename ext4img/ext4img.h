@@ -196,6 +196,11 @@ bool ext4img_may_have_xattrs(struct ext4img *img, ext2_ino_t ino,
 extern const struct bmap_backend_ops ext4img_engine_ops;
 
 /* extents.c: extent trees; lock held */
+/*
+ * ext4img_maps_nothing - @in has an extent tree that is only its empty
+ * root (a new file's): nothing to walk, punch or free.
+ */
+bool ext4img_maps_nothing(const struct ext2_inode *in);
 int ext4img_ext_count_holes(struct ext4img *img, ext2_ino_t ino,
 			    uint64_t lblk, uint64_t n, uint64_t *holes);
 int ext4img_ext_walk(struct ext4img *img, ext2_ino_t ino, uint64_t lblk,

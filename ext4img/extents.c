@@ -13,7 +13,28 @@
 
 #include "ext4img.h"
 
-static int ext_open(struct ext4img *img, ext2_ino_t ino,
+/*
+ * Whether @in maps no block: an extent tree that is only its empty root,
+ * as a new file's.
+ */
+bool ext4img_maps_nothing(const struct ext2_inode *in)
+{
+	const struct ext3_extent_header *eh = (const void *)in->i_block;
+
+	return (in->i_flags & EXT4_EXTENTS_FL) &&
+	       ext2fs_le16_to_cpu(eh->eh_magic) == EXT3_EXT_MAGIC &&
+	       !ext2fs_le16_to_cpu(eh->eh_depth) &&
+	       !ext2fs_le16_to_cpu(eh->eh_entries);
+}
+
+/*
+ * Open the extent tree of @ino.  With @skip_empty,
+ * an empty tree gets no handle: libext2fs would allocate one, and its
+ * path, for every new file the engine loads.
+ * Return: 0 with @h open; 1 (no handle) for an empty tree with
+ * @skip_empty; -EOPNOTSUPP without extents; another -errno.
+ */
+static int ext_open(struct ext4img *img, ext2_ino_t ino, bool skip_empty,
 		    ext2_extent_handle_t *h)
 {
 	struct ext2_inode in;
@@ -24,6 +45,9 @@ static int ext_open(struct ext4img *img, ext2_ino_t ino,
 		return ext4img_err(err);
 	if (!(in.i_flags & EXT4_EXTENTS_FL))
 		return -EOPNOTSUPP;
+	if (skip_empty && ext4img_maps_nothing(&in))
+		return 1;
+	/* not &in: the handle would keep pointing at it */
 	return ext4img_err(ext2fs_extent_open2(img->fs, ino, NULL, h));
 }
 
@@ -84,9 +108,9 @@ int ext4img_ext_walk(struct ext4img *img, ext2_ino_t ino, uint64_t lblk,
 	struct bmap_xrec x;
 	int ret;
 
-	ret = ext_open(img, ino, &h);
+	ret = ext_open(img, ino, true, &h);
 	if (ret)
-		return ret;
+		return ret == 1 ? 0 : ret;
 	for (ret = ext_seek(h, lblk, &e); ret > 0; ret = ext_next(h, &e)) {
 		if (e.e_lblk >= end || e.e_lblk < last) {
 			ret = 0;	/* past the range, or wrapped around */
@@ -289,7 +313,7 @@ int ext4img_ext_convert(struct ext4img *img, ext2_ino_t ino, uint64_t lblk,
 	struct ext2fs_extent e;
 	int ret;
 
-	ret = ext_open(img, ino, &h);
+	ret = ext_open(img, ino, false, &h);
 	if (ret)
 		return ret;
 	/* seek afresh each time: the tree changes under the handle */

@@ -344,6 +344,23 @@ void ext4img_drop_new_inode(struct ext4img *img, ext2_ino_t ino,
  * Write the whole on-disk inode @ino, zero past @in, so that no stale
  * in-inode xattr of a former owner of the number survives.
  */
+/*
+ * The extent tree of a new file: a root with no entries in i_block, as
+ * ext2fs_extent_open2() makes it, without its handle and path.
+ */
+static void empty_extent_root(struct ext2_inode_large *in)
+{
+	struct ext3_extent_header *eh = (void *)in->i_block;
+
+	in->i_flags |= EXT4_EXTENTS_FL;
+	eh->eh_magic = ext2fs_cpu_to_le16(EXT3_EXT_MAGIC);
+	eh->eh_entries = 0;
+	eh->eh_depth = 0;
+	eh->eh_max = ext2fs_cpu_to_le16((sizeof(in->i_block) - sizeof(*eh)) /
+					 sizeof(struct ext3_extent));
+	eh->eh_generation = 0;
+}
+
 static int write_whole_inode(struct ext4img *img, ext2_ino_t ino,
 			     const struct ext2_inode_large *in)
 {
@@ -374,7 +391,6 @@ int ext4img_new_inode(struct ext4img *img, const struct bmap_cred *cred,
 {
 	struct ext2_inode_large dir;
 	struct ext4img_acl_new acl;
-	ext2_extent_handle_t h;
 	int ret, err;
 
 	ret = ext4img_read_inode(img, parent, &dir);
@@ -403,19 +419,14 @@ int ext4img_new_inode(struct ext4img *img, const struct bmap_cred *cred,
 	in->i_crtime_extra = in->i_ctime_extra;
 	if (S_ISCHR(mode) || S_ISBLK(mode))
 		encode_rdev(in, rdev);
-	if (S_ISREG(mode) && ext2fs_has_feature_extents(img->fs->super)) {
-		in->i_flags |= EXT4_EXTENTS_FL;
-		ret = ext4img_err(ext2fs_extent_open2(img->fs, *ino,
-						      (struct ext2_inode *)in,
-						      &h));
-		if (ret)
-			goto out_acl;
-		ext2fs_extent_free(h);
-	}
+	if (S_ISREG(mode) && ext2fs_has_feature_extents(img->fs->super))
+		empty_extent_root(in);
 	ret = write_whole_inode(img, *ino, in);
 	if (ret)
 		goto out_acl;
 	ext2fs_inode_alloc_stats2(img->fs, *ino, +1, S_ISDIR(mode));
+	if (!acl.acl && !acl.def)
+		return 0;
 	/* the ACLs may have taken an xattr block: read the inode back */
 	ret = ext4img_acl_init(img, *ino, &acl);
 	err = ext4img_read_inode(img, *ino, in);

@@ -275,21 +275,6 @@ static bool drop_one_link(struct ext4img *img, ext2_ino_t ino,
 }
 
 /*
- * Whether @in maps no block: an extent tree that is only its empty root.
- * ext2fs_punch would find nothing to free but still rewrite the inode,
- * which for a newly created, empty file was a third write per unlink.
- */
-static bool maps_nothing(const struct ext2_inode_large *in)
-{
-	const struct ext3_extent_header *eh = (const void *)in->i_block;
-
-	return (in->i_flags & EXT4_EXTENTS_FL) &&
-	       ext2fs_le16_to_cpu(eh->eh_magic) == EXT3_EXT_MAGIC &&
-	       !ext2fs_le16_to_cpu(eh->eh_depth) &&
-	       !ext2fs_le16_to_cpu(eh->eh_entries);
-}
-
-/*
  * Free @ino, whose inode with no link left is @in (maybe not written
  * yet): xattr block, blocks, then the inode itself in one write.
  */
@@ -304,7 +289,8 @@ static int free_loaded(struct ext4img *img, ext2_ino_t ino,
 	err = ext2fs_free_ext_attr(img->fs, ino, in);
 	if (err)
 		return ext4img_err(err);
-	if (!maps_nothing(in) &&
+	/* ext2fs_punch would rewrite the inode even with nothing to free */
+	if (!ext4img_maps_nothing(EXT2_INODE(in)) &&
 	    ext2fs_inode_has_valid_blocks2(img->fs, (struct ext2_inode *)in)) {
 		err = ext2fs_punch(img->fs, ino, (struct ext2_inode *)in, NULL,
 				   0, ~0ULL);
