@@ -28,9 +28,9 @@ bool ext4img_maps_nothing(const struct ext2_inode *in)
 }
 
 /*
- * Open the extent tree of @ino.  With @skip_empty,
- * an empty tree gets no handle: libext2fs would allocate one, and its
- * path, for every new file the engine loads.
+ * Open the extent tree of @ino.  With @skip_empty, an empty tree gets no
+ * handle: libext2fs would allocate one, and its path, for every new file
+ * the engine loads.
  * Return: 0 with @h open; 1 (no handle) for an empty tree with
  * @skip_empty; -EOPNOTSUPP without extents; another -errno.
  */
