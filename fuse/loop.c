@@ -62,7 +62,8 @@ static bool opens_without_trunc(const struct fuse_in_header *ih, size_t len)
 	return !(in->flags & O_TRUNC);
 }
 
-static bool serve_inline(const struct fuse_buf *buf)
+/* A short request: one that cannot wait for another (see the top). */
+static bool is_short(const struct fuse_buf *buf)
 {
 	const struct fuse_in_header *ih = buf->mem;
 
@@ -171,7 +172,7 @@ static void serve(struct loop *lp, struct fuse_buf *buf)
 			end_locked(lp, res);
 			return;
 		}
-		short_one = serve_inline(buf);
+		short_one = is_short(buf);
 		if (!short_one && !lp->readers)
 			hand_off_locked(lp);
 		pthread_mutex_unlock(&lp->lock);
