@@ -267,7 +267,11 @@ int ext4img_acl_create(struct ext4img *img, const struct bmap_cred *cred,
 	/* the kernel applied the umask itself; symlinks take neither */
 	if (!img->acl || LINUX_S_ISLNK(*mode))
 		return 0;
-	ret = acl_get(img, dir, ACL_NAME_DEFAULT, &def);
+	/* most directories have no xattrs: skip opening them every create */
+	if (!ext4img_may_have_xattrs(img, dir))
+		ret = -ENODATA;
+	else
+		ret = acl_get(img, dir, ACL_NAME_DEFAULT, &def);
 	if (ret == -ENODATA) {
 		*mode &= ~(cred->umask & 0777);
 		return 0;

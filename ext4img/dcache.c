@@ -292,7 +292,8 @@ static int fill_dir(struct ext4img *img, struct ext4img_dcache *dc,
 			ret = ext4img_dirblock_walk(img, buf, fill_fn, &c);
 		if (ret)
 			goto out_free;
-		d->room[c.lblk] = pblk ? ext4img_dirblock_room(img, buf) : 0;
+		if (pblk)
+			ext4img_dirblock_room(img, buf, &d->room[c.lblk]);
 	}
 	free(buf);
 	*out = d;

@@ -16,7 +16,7 @@
 static uint32_t block_with_room(struct dc_dir *d, unsigned int need)
 {
 	for (uint32_t i = 0; i < d->nblocks; i++)
-		if (d->room[i] >= need)
+		if (d->room[i].len >= need)
 			return i;
 	return NO_POS;
 }
@@ -80,7 +80,8 @@ static void keep_block(struct ext4img_dcache *dc, struct dc_dir *d,
 static int64_t expand(struct ext4img *img, struct dc_dir *d, char *buf)
 {
 	struct ext2_inode_large in;
-	uint32_t nblocks, *room;
+	struct ext4img_dir_room *room;
+	uint32_t nblocks;
 	blk64_t pblk;
 	int ret;
 
@@ -100,7 +101,9 @@ static int64_t expand(struct ext4img *img, struct dc_dir *d, char *buf)
 	ret = ext4img_dirblock_read(img, d->ino, nblocks - 1, buf, &pblk);
 	if (ret)
 		return ret;
-	room[nblocks - 1] = pblk ? ext4img_dirblock_room(img, buf) : 0;
+	room[nblocks - 1] = (struct ext4img_dir_room){ 0 };
+	if (pblk)
+		ext4img_dirblock_room(img, buf, &room[nblocks - 1]);
 	return nblocks - 1;
 }
 
@@ -115,7 +118,6 @@ static int link_at(struct ext4img *img, struct dc_dir *d, const char *name,
 {
 	char *buf;
 	uint32_t lblk = block_with_room(d, EXT2_DIR_REC_LEN(len));
-	unsigned int room_after;
 	int64_t grown;
 	blk64_t pblk;
 	int ret, off;
@@ -136,14 +138,13 @@ static int link_at(struct ext4img *img, struct dc_dir *d, const char *name,
 		return -ESTALE;
 	buf = img->dcache->blk;
 	off = ext4img_dirblock_insert(img, buf, name, len, ino, type,
-				      &room_after);
+				      &d->room[lblk]);
 	if (off < 0)
 		return -ESTALE;	/* room[] promised space */
 	ret = ext4img_dirblock_write(img, d->ino, pblk, buf);
 	if (ret)
 		return ret;
 	keep_block(img->dcache, d, lblk, pblk);
-	d->room[lblk] = room_after;
 	return ext4img_dc_add_ent(img->dcache, d, name, len, ino, lblk, off) ?
 		       1 :
 		       0;
@@ -202,7 +203,6 @@ static int read_ent_block(struct ext4img *img, struct dc_dir *d,
 static int edit_ent(struct ext4img *img, struct dc_dir *d, struct dc_ent *e,
 		    bool remove, ext2_ino_t ino, int type)
 {
-	unsigned int freed = 0;
 	blk64_t pblk;
 	char *buf;
 	int ret;
@@ -211,7 +211,7 @@ static int edit_ent(struct ext4img *img, struct dc_dir *d, struct dc_ent *e,
 	buf = img->dcache->blk;
 	if (!ret && remove)
 		ret = ext4img_dirblock_remove(img, buf, e->off, e->name, e->len,
-					      e->ino, &freed);
+					      e->ino, &d->room[e->lblk]);
 	else if (!ret)
 		ret = ext4img_dirblock_retarget(img, buf, e->off, e->name,
 						e->len, e->ino, ino, type);
@@ -219,9 +219,6 @@ static int edit_ent(struct ext4img *img, struct dc_dir *d, struct dc_ent *e,
 		ret = ext4img_dirblock_write(img, d->ino, pblk, buf);
 	if (!ret)
 		keep_block(img->dcache, d, e->lblk, pblk);
-	/* d->room[] is exact, and a removal only grows one record */
-	if (!ret && remove && freed > d->room[e->lblk])
-		d->room[e->lblk] = freed;
 	if (ret) {
 		ext4img_dcache_forget(img, d->ino);
 		return ret == -ESTALE ? -ENODATA : ret;

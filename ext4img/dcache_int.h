@@ -31,7 +31,7 @@ struct dc_dir {
 	uint32_t	mask;		/* buckets - 1 */
 	uint32_t	nents;
 	uint32_t	nblocks;
-	uint32_t	*room;		/* per block, see dirblock_room */
+	struct ext4img_dir_room *room;	/* per block */
 };
 
 struct ext4img_dcache {

@@ -204,33 +204,32 @@ static unsigned int room(const struct ext2_dir_entry *de, unsigned int rec_len)
 static int best_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
 		   unsigned int rec_len)
 {
-	unsigned int *best = arg, r = room(de, rec_len);
+	struct ext4img_dir_room *best = arg;
+	unsigned int r = room(de, rec_len);
 
-	(void)off;
-	if (r > *best)
-		*best = r;
+	if (r > best->len) {
+		best->len = r;
+		best->at = off;
+	}
 	return 0;
 }
 
 /*
- * ext4img_dirblock_room - the largest record a new entry may take in
- * @buf: 0 for a block we must not change (metadata_csum without a tail,
- * malformed).
+ * ext4img_dirblock_room - set *@r to the exact room of @buf: len 0 for a
+ * block we must not change (metadata_csum without a tail, malformed).
  */
-unsigned int ext4img_dirblock_room(struct ext4img *img, char *buf)
+void ext4img_dirblock_room(struct ext4img *img, char *buf,
+			   struct ext4img_dir_room *r)
 {
-	unsigned int best = 0;
-
-	if (!entries_end(img, buf))
-		return 0;
-	if (ext4img_dirblock_walk(img, buf, best_fn, &best) < 0)
-		return 0;
-	return best;
+	*r = (struct ext4img_dir_room){ 0 };
+	if (!entries_end(img, buf) ||
+	    ext4img_dirblock_walk(img, buf, best_fn, r) < 0)
+		*r = (struct ext4img_dir_room){ 0 };
 }
 
 struct fit_ctx {
 	unsigned int	need;
-	unsigned int	other;	/* largest room of every entry but the fit */
+	struct ext4img_dir_room other;	/* best room but the fit's */
 	unsigned int	off;
 	struct ext2_dir_entry *de;	/* the first entry with room, or NULL */
 	unsigned int	rec_len;
@@ -246,31 +245,60 @@ static int fit_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
 		c->off = off;
 		c->de = de;
 		c->rec_len = rec_len;
-	} else if (r > c->other) {
-		c->other = r;
+	} else if (r > c->other.len) {
+		c->other.len = r;
+		c->other.at = off;
 	}
 	return 0;
 }
 
 /*
+ * Whether the entry at @at of @buf is whole and has room for @c->need
+ * bytes; if so, make it @c's fit.  One entry checked as the walk checks
+ * each, so that an insert need not walk the block.
+ */
+static bool fits_at(struct ext4img *img, char *buf, unsigned int end,
+		    unsigned int at, struct fit_ctx *c)
+{
+	struct ext2_dir_entry *de = (struct ext2_dir_entry *)(buf + at);
+	unsigned int rec_len;
+
+	if (at % 4 || at + 8 > end)
+		return false;
+	rec_len = rec_len_of(img, de);
+	if (rec_len < 8 || rec_len % 4 || at + rec_len > end ||
+	    EXT2_DIR_REC_LEN(ext2fs_dirent_name_len(de)) > rec_len ||
+	    room(de, rec_len) < c->need)
+		return false;
+	c->off = at;
+	c->de = de;
+	c->rec_len = rec_len;
+	return true;
+}
+
+/*
  * ext4img_dirblock_insert - put the entry @name (@len bytes) -> @ino of
- * file type @type into @buf, in the first entry with room for it, and
- * set *@room_after to what ext4img_dirblock_room would now say.  One
- * walk of the block does both: the entries it does not touch keep their
- * room, and the one it fills is left with its slack.
+ * file type @type into @buf, and update *@r, @buf's room as this file
+ * last reported it.  The entry goes where *@r says the room is when that
+ * entry has it, else into the first entry with room.  Splitting the
+ * last entry's slack is the common case: while what is left could still
+ * take any name, *@r becomes that, without a walk of the block; below
+ * that, the exact room of the block, which one walk finds.
  * Return: the new entry's offset; -ENOSPC when no entry has room.
  */
 int ext4img_dirblock_insert(struct ext4img *img, char *buf, const char *name,
 			    unsigned int len, ext2_ino_t ino, int type,
-			    unsigned int *room_after)
+			    struct ext4img_dir_room *r)
 {
 	struct fit_ctx c = { .need = EXT2_DIR_REC_LEN(len) };
+	unsigned int end = entries_end(img, buf), used, off, rec_len;
 	struct ext2_dir_entry *de;
-	unsigned int used, off, rec_len;
+	bool hinted;
 
-	if (!entries_end(img, buf))
+	if (!end)
 		return -ENOSPC;
-	if (ext4img_dirblock_walk(img, buf, fit_fn, &c) || !c.de)
+	hinted = fits_at(img, buf, end, r->at, &c);
+	if (!hinted && (ext4img_dirblock_walk(img, buf, fit_fn, &c) || !c.de))
 		return -ENOSPC;
 	de = c.de;
 	off = c.off;
@@ -292,14 +320,21 @@ int ext4img_dirblock_insert(struct ext4img *img, char *buf, const char *name,
 		ext2fs_dirent_set_file_type(de, type);
 	memcpy(de->name, name, len);
 	used = rec_len - c.need;
-	*room_after = used > c.other ? used : c.other;
+	if (hinted && used >= EXT4IMG_ROOM_ANY)
+		*r = (struct ext4img_dir_room){ .len = used, .at = off };
+	else if (hinted)
+		ext4img_dirblock_room(img, buf, r);
+	else if (used > c.other.len)
+		*r = (struct ext4img_dir_room){ .len = used, .at = off };
+	else
+		*r = c.other;
 	return off;
 }
 
 struct del_ctx {
 	unsigned int		off;
 	struct ext2_dir_entry	*prev, *de;
-	unsigned int		prev_len, rec_len;
+	unsigned int		prev_off, prev_len, rec_len;
 };
 
 static int del_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
@@ -315,6 +350,7 @@ static int del_fn(void *arg, struct ext2_dir_entry *de, unsigned int off,
 	if (off > c->off)
 		return -EUCLEAN;
 	c->prev = de;
+	c->prev_off = off;
 	c->prev_len = rec_len;
 	return 0;
 }
@@ -340,18 +376,19 @@ static int find_at(struct ext4img *img, char *buf, struct del_ctx *c,
 
 /*
  * ext4img_dirblock_remove - remove the entry at @off of @buf, which must
- * be @name (@len bytes) -> @ino, and set *@freed to the room of the
- * record that took its place (the previous entry grown over it, or the
- * entry itself, now unused).  No other entry changes, so the block's
- * room afterwards is the larger of that and its room before.
+ * be @name (@len bytes) -> @ino, and update *@r, @buf's room as this
+ * file last reported it.  Only the record that takes the entry's place
+ * changes (the previous entry grown over it, or the entry itself, now
+ * unused), so the room afterwards is the larger of its room and *@r.
  * Return: 0; -ESTALE when no such entry is at @off (the caller's idea of
  * the block is wrong), -EUCLEAN for a malformed block.
  */
 int ext4img_dirblock_remove(struct ext4img *img, char *buf, unsigned int off,
 			    const char *name, unsigned int len, ext2_ino_t ino,
-			    unsigned int *freed)
+			    struct ext4img_dir_room *r)
 {
 	struct del_ctx c = { .off = off };
+	struct ext4img_dir_room freed;
 	int ret;
 
 	ret = find_at(img, buf, &c, name, len, ino);
@@ -360,11 +397,15 @@ int ext4img_dirblock_remove(struct ext4img *img, char *buf, unsigned int off,
 	if (c.prev) {
 		if (ext2fs_set_rec_len(img->fs, c.prev_len + c.rec_len, c.prev))
 			return -EUCLEAN;
-		*freed = room(c.prev, c.prev_len + c.rec_len);
+		freed.len = room(c.prev, c.prev_len + c.rec_len);
+		freed.at = c.prev_off;
 	} else {
 		c.de->inode = 0;
-		*freed = c.rec_len;
+		freed.len = c.rec_len;
+		freed.at = off;
 	}
+	if (freed.len > r->len)
+		*r = freed;
 	return 0;
 }
 

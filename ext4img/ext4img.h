@@ -186,11 +186,11 @@ int ext4img_xattr_list(struct ext4img *img, ext2_ino_t ino,
 int ext4img_xattr_remove(struct ext4img *img, ext2_ino_t ino,
 			 const char *name);
 /*
- * ext4img_may_have_xattrs - false only when @ino (read as @in) has no
- * extended attribute at all; cheap, for the write path.
+ * ext4img_may_have_xattrs - false only when @ino has no extended
+ * attribute at all (and true when it cannot be read); cheap, for the
+ * write and create paths.
  */
-bool ext4img_may_have_xattrs(struct ext4img *img, ext2_ino_t ino,
-			     const struct ext2_inode_large *in);
+bool ext4img_may_have_xattrs(struct ext4img *img, ext2_ino_t ino);
 
 /* engine_ops.c: the engine's backend; the cookie is the struct ext4img */
 extern const struct bmap_backend_ops ext4img_engine_ops;
@@ -335,13 +335,26 @@ int ext4img_dirblock_walk(struct ext4img *img, char *buf,
 			  int (*fn)(void *arg, struct ext2_dir_entry *de,
 				    unsigned int off, unsigned int rec_len),
 			  void *arg);
-unsigned int ext4img_dirblock_room(struct ext4img *img, char *buf);
+/*
+ * Where a directory block has room for a new entry: the largest record
+ * one may take (@len, 0: none) and the offset of the entry that has it
+ * (@at).  @len is exact below EXT4IMG_ROOM_ANY; from there on it may be
+ * less than the block's largest room, but then every name fits, so a
+ * search for a block with room decides as with the exact figure.
+ */
+struct ext4img_dir_room {
+	uint32_t	len;
+	uint32_t	at;
+};
+#define EXT4IMG_ROOM_ANY	EXT2_DIR_REC_LEN(EXT2_NAME_LEN)
+void ext4img_dirblock_room(struct ext4img *img, char *buf,
+			   struct ext4img_dir_room *r);
 int ext4img_dirblock_insert(struct ext4img *img, char *buf, const char *name,
 			    unsigned int len, ext2_ino_t ino, int type,
-			    unsigned int *room_after);
+			    struct ext4img_dir_room *r);
 int ext4img_dirblock_remove(struct ext4img *img, char *buf, unsigned int off,
 			    const char *name, unsigned int len,
-			    ext2_ino_t ino, unsigned int *freed);
+			    ext2_ino_t ino, struct ext4img_dir_room *r);
 int ext4img_dirblock_retarget(struct ext4img *img, char *buf,
 			      unsigned int off, const char *name,
 			      unsigned int len, ext2_ino_t ino,

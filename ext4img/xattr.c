@@ -133,26 +133,31 @@ int ext4img_xattr_remove(struct ext4img *img, ext2_ino_t ino,
 /*
  * ext4img_may_have_xattrs - whether @ino may carry extended attributes:
  * an xattr block, or the in-inode xattr magic after the large inode's
- * extra fields.  Cheap (the
- * inode is in libext2fs's cache), so that a write looks for a file
- * capability only in inodes that can have one.  Call with the lock held.
+ * extra fields.  One read of the whole on-disk inode from libext2fs's
+ * cache, so that a write looks for a file capability, and a create for
+ * a default ACL, only in inodes that can have one.  Lock held.
  */
-bool ext4img_may_have_xattrs(struct ext4img *img, ext2_ino_t ino,
-			     const struct ext2_inode_large *in)
+bool ext4img_may_have_xattrs(struct ext4img *img, ext2_ino_t ino)
 {
 	size_t isize = EXT2_INODE_SIZE(img->fs->super);
-	size_t at = EXT2_GOOD_OLD_INODE_SIZE + in->i_extra_isize;
-	char raw[1024];
+	union {
+		struct ext2_inode_large	in;
+		char			raw[1024];
+	} u;
+	size_t at;
 	uint32_t magic;
 
-	if (ext2fs_file_acl_block(img->fs, (const struct ext2_inode *)in))
-		return true;
-	if (isize <= EXT2_GOOD_OLD_INODE_SIZE || at + sizeof(magic) > isize)
-		return false;
-	if (isize > sizeof(raw) ||
-	    ext2fs_read_inode_full(img->fs, ino, (struct ext2_inode *)raw,
+	if (isize > sizeof(u) || isize < sizeof(struct ext2_inode) ||
+	    ext2fs_read_inode_full(img->fs, ino, (struct ext2_inode *)&u,
 				   isize))
 		return true;
-	memcpy(&magic, raw + at, sizeof(magic));
+	if (ext2fs_file_acl_block(img->fs, (struct ext2_inode *)&u.in))
+		return true;
+	if (isize <= EXT2_GOOD_OLD_INODE_SIZE)
+		return false;
+	at = EXT2_GOOD_OLD_INODE_SIZE + u.in.i_extra_isize;
+	if (at + sizeof(magic) > isize)
+		return false;
+	memcpy(&magic, u.raw + at, sizeof(magic));
 	return ext2fs_le32_to_cpu(magic) == EXT2_EXT_ATTR_MAGIC;
 }

@@ -367,7 +367,7 @@ static void data_changed(struct bmapfs *b, ext2_ino_t ino, fuse_req_t req,
 	ext4img_lock(&b->img);
 	if (ext4img_read_inode(&b->img, ino, &in))
 		goto out_unlock;
-	if (by_write && ext4img_may_have_xattrs(&b->img, ino, &in) &&
+	if (by_write && ext4img_may_have_xattrs(&b->img, ino) &&
 	    kill_caps(b, ino) > 0) {
 		if (ext4img_read_inode(&b->img, ino, &in))
 			goto out_unlock;
