@@ -138,6 +138,7 @@ int bmapfs_devio_attach(struct bmapfs *b);
 
 /* loop.c */
 int bmapfs_loop(struct fuse_session *se, unsigned int max_threads);
+void bmapfs_loop_before_wait(void);
 
 /* cred.c */
 struct bmap_cred bmapfs_cred(fuse_req_t req);

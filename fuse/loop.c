@@ -15,17 +15,21 @@
  * Here a thread that served a short request reads again only if nobody
  * else is reading; otherwise it steps aside.  A metadata-bound caller
  * thus ends up with one reader serving it, as with -s.  A request that
- * may wait (a recall for a holder's answer, fsync, the image's reads and
- * writes) first makes sure another thread reads, waking or starting one
- * only if none does, and its thread reads again when done, as in
- * libfuse's loop: under data traffic every idle worker reads and no
- * request pays for a wake-up of ours.
+ * may wait (fsync, the image's reads and writes, ioctls) first makes sure
+ * another thread reads, waking or starting one only if none does, and
+ * its thread reads again when done, as in libfuse's loop: under data
+ * traffic every idle worker reads and no request pays for a wake-up of
+ * ours.
  *
- * A request is short only if it cannot wait for another request: nothing
- * on the list reaches a lease recall (truncate, punch, unlink, rename,
- * setattr, ioctls and O_TRUNC opens of existing files are not short).
- * The engine and the image take no lock across a recall, so a short
- * request never queues behind a waiting one.
+ * A request is short only if it cannot wait for another request.  A
+ * lazy one (truncate, punch, unlink, rename, setattr, O_TRUNC opens of
+ * existing files) waits for another only inside a lease recall, for a
+ * holder's answer: it leaves a reader behind just before the recall
+ * sleeps (bmapfs_loop_before_wait, from the engine's recall_wait hook),
+ * so that one with no lease to recall, by far the common case, costs no
+ * wake-up.  Otherwise it is served as a short one.  The engine and the
+ * image take no lock across a recall, so neither kind ever queues behind
+ * a waiting request.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,13 +66,19 @@ static bool opens_without_trunc(const struct fuse_in_header *ih, size_t len)
 	return !(in->flags & O_TRUNC);
 }
 
-/* A short request: one that cannot wait for another (see the top). */
-static bool is_short(const struct fuse_buf *buf)
+/* What a request may wait for (see the top). */
+enum req_class {
+	REQ_SHORT,	/* nothing */
+	REQ_LAZY,	/* a holder's answer, only inside a recall */
+	REQ_EAGER,	/* anything: I/O, locks, a lease being broken */
+};
+
+static enum req_class classify(const struct fuse_buf *buf)
 {
 	const struct fuse_in_header *ih = buf->mem;
 
 	if (buf->flags & FUSE_BUF_IS_FD)
-		return false;
+		return REQ_EAGER;
 	switch (ih->opcode) {
 	case FUSE_LOOKUP:
 	case FUSE_FORGET:
@@ -88,17 +98,29 @@ static bool is_short(const struct fuse_buf *buf)
 	case FUSE_MKNOD:
 	case FUSE_SYMLINK:
 	case FUSE_LINK:
+	case FUSE_POLL:
 	case FUSE_INTERRUPT:
 	case FUSE_INIT:
 	case FUSE_DESTROY:
 	case FUSE_CREATE:	/* a new file: O_TRUNC is moot (ops_file.c) */
-		return true;
+		return REQ_SHORT;
 	case FUSE_OPEN:
-		return opens_without_trunc(ih, buf->size);
+		return opens_without_trunc(ih, buf->size) ? REQ_SHORT :
+							    REQ_LAZY;
+	case FUSE_SETATTR:
+	case FUSE_FALLOCATE:
+	case FUSE_UNLINK:
+	case FUSE_RMDIR:
+	case FUSE_RENAME:
+	case FUSE_RENAME2:
+		return REQ_LAZY;
 	default:
-		return false;
+		return REQ_EAGER;
 	}
 }
+
+/* Set while this thread serves a lazy request that left no reader yet. */
+static __thread struct loop *lazy_loop;
 
 static void *worker(void *arg);
 
@@ -145,17 +167,36 @@ static void end_locked(struct loop *lp, int error)
 }
 
 /*
- * Read and serve requests.  After a short request the thread reads again
- * if it is the only reader, and returns to wait while others read: a run
- * of short requests drains the readers to one, which then serves them
- * all.  A request that may wait leaves a reader behind first (waking or
+ * bmapfs_loop_before_wait - the request this thread serves is about to
+ * sleep until another request comes: if it is a lazy one that left no
+ * reader behind, make sure somebody reads.  Does nothing on any other
+ * thread, or when bmapfs_loop does not run (-s).
+ */
+void bmapfs_loop_before_wait(void)
+{
+	struct loop *lp = lazy_loop;
+
+	if (!lp)
+		return;
+	lazy_loop = NULL;
+	pthread_mutex_lock(&lp->lock);
+	if (!lp->readers)
+		hand_off_locked(lp);
+	pthread_mutex_unlock(&lp->lock);
+}
+
+/*
+ * Read and serve requests.  After a short or lazy request the thread
+ * reads again if it is the only reader, and returns to wait while others
+ * read: a run of them drains the readers to one, which then serves them
+ * all.  An eager request leaves a reader behind first (waking or
  * starting one only when none is left), and the thread reads again once
  * it is done, as in libfuse's loop: under a stream of such requests
  * every idle worker reads and nobody has to be woken.  Lock held.
  */
 static void serve(struct loop *lp, struct fuse_buf *buf)
 {
-	bool short_one;
+	enum req_class cls;
 	int res;
 
 	for (;;) {
@@ -172,13 +213,15 @@ static void serve(struct loop *lp, struct fuse_buf *buf)
 			end_locked(lp, res);
 			return;
 		}
-		short_one = is_short(buf);
-		if (!short_one && !lp->readers)
+		cls = classify(buf);
+		if (cls == REQ_EAGER && !lp->readers)
 			hand_off_locked(lp);
 		pthread_mutex_unlock(&lp->lock);
+		lazy_loop = cls == REQ_LAZY ? lp : NULL;
 		fuse_session_process_buf(lp->se, buf);
+		lazy_loop = NULL;
 		pthread_mutex_lock(&lp->lock);
-		if (lp->stop || (short_one && lp->readers))
+		if (lp->stop || (cls != REQ_EAGER && lp->readers))
 			return;
 	}
 }

@@ -108,9 +108,16 @@ void bmapfs_op_destroy(void *userdata)
 	(void)userdata;
 }
 
+/* A recall sleeps until a holder answers: someone must read the answer. */
+static void recall_wait(void)
+{
+	bmapfs_loop_before_wait();
+	bmapfs_events_flush();
+}
+
 static const struct bmap_frontend_ops bmapfs_frontend_ops = {
 	.notify = bmapfs_notify,
-	.recall_wait = bmapfs_events_flush,
+	.recall_wait = recall_wait,
 };
 
 static int start_engine(struct bmapfs *b)

@@ -17,8 +17,11 @@
 # us a create against 25-27 us single-threaded).  In bmapfs's own loop
 # (fuse/loop.c) a worker that served a short request reads again only if
 # no other worker reads: a run of creates must put nearly all of its
-# thread switches on one thread.  A request that may wait leaves a
-# reader behind first: while a truncate waits for a silent holder,
+# thread switches on one thread, and so must a run of O_TRUNC opens,
+# truncates, chmods and unlinks, which wait for another request only
+# inside a recall.  A request that may wait leaves a reader behind
+# first, a truncate just before its recall sleeps: while it waits for a
+# silent holder,
 # creates, stats and a listing in another directory must all be served,
 # with max_threads=3.
 . "$(dirname "$0")/lib.sh"
@@ -81,6 +84,25 @@ read -r busiest total < <(join "$tmp/sw.before" "$tmp/sw.after" |
 	awk '{ d = $3 - $2; t += d; if (d > m) m = d } END { print m, t }')
 check "300 creates are served by one thread ($busiest of $total switches)" \
 	test "$((busiest * 10))" -ge "$((total * 9))" -a "$total" -ge 100
+
+# truncates, setattrs and unlinks may wait only inside a recall: with no
+# lease to recall they are served as the creates were
+one_thread() {
+	local what=$1 cmd=$2 busiest total i
+
+	switches > "$tmp/sw.before"
+	for i in $(seq 300); do $cmd "$mnt/c/f$i" || return 1; done
+	switches > "$tmp/sw.after"
+	read -r busiest total < <(join "$tmp/sw.before" "$tmp/sw.after" |
+		awk '{ d = $3 - $2; t += d; if (d > m) m = d } END { print m, t }')
+	check "300 $what are served by one thread ($busiest of $total switches)" \
+		test "$((busiest * 10))" -ge "$((total * 9))" -a "$total" -ge 100
+}
+trunc_open() { : > "$1"; }
+one_thread "O_TRUNC opens" trunc_open
+one_thread "truncates" "truncate -s 4096"
+one_thread "chmods" "chmod 600"
+one_thread "unlinks" "rm"
 
 head -c 1M /dev/urandom > "$mnt/r"
 python3 "$top/tests/integration/workers_recall.py" "$mnt/r" "$mnt/m" 100 \
