@@ -35,12 +35,14 @@ static char *block_buf(struct ext4img *img)
 /*
  * Block @lblk of @d, to edit, in img->dcache->blk.  Creates and unlinks
  * in one directory edit the same block over and over: the copy kept from
- * the last edit saves reading it back from the image and checking its
- * checksum again.  The copy is exact: it is kept only after a successful
- * write of exactly those bytes, every change to the blocks of a cached
- * linear directory goes through this file (or drops the directory, and
- * the copy with it: free_dir), and the block's address is looked up
- * again each time.  It is forgotten here and kept again by keep_block()
+ * the last edit saves reading it back from the image, checking its
+ * checksum again and mapping it (libext2fs opens the extent tree for
+ * that, as costly as the rest of an unlink's edit).  The copy and its
+ * address are exact: they are kept only after a successful write of
+ * exactly those bytes there, and every change to the blocks of a cached
+ * linear directory, to their contents or to where they are, goes
+ * through this file (or drops the directory, and the copy with it:
+ * free_dir).  The copy is forgotten here and kept again by keep_block()
  * once the edit is written.
  * Return: 0 with *@pblk set (0: a hole); -errno.
  */
@@ -49,19 +51,12 @@ static int edit_block(struct ext4img *img, struct dc_dir *d, uint32_t lblk,
 {
 	struct ext4img_dcache *dc = img->dcache;
 	bool have = dc->blk_dir == d && dc->blk_lblk == lblk;
-	errcode_t err;
 
+	*pblk = dc->blk_pblk;
 	if (!block_buf(img))
 		return -ENOMEM;
-	if (have) {
-		*pblk = 0;
-		err = ext2fs_bmap2(img->fs, d->ino, NULL, NULL, 0, lblk, NULL,
-				   pblk);
-		if (err)
-			return ext4img_err(err);
-		if (*pblk && *pblk == dc->blk_pblk)
-			return 0;
-	}
+	if (have)
+		return 0;
 	return ext4img_dirblock_read(img, d->ino, lblk, dc->blk, pblk);
 }
 
