@@ -774,6 +774,16 @@ def section_profile():
           "sleep on the other vCPU; on a guest that halts at once, each "
           "such wake-up is a trip through the hypervisor. "
           + halt_poll_text())
+    else:
+        w("- **Wake-ups on this host.** Idle vCPUs halted at once in this "
+          "run (no haltpoll cpuidle driver; see the top): every FUSE "
+          "request and reply, and every lease-break signal, that wakes a "
+          "thread sleeping on the other vCPU is a trip through the "
+          "hypervisor, tens of µs. Kernel calls that wake nobody (a create "
+          "or a cached stat on ext4, FIEMAP) do not pay it, so the ratios "
+          "of FUSE against them come out lower than on a guest that polls "
+          "before halting; compare with the null FUSE server and the FUSE "
+          "floors of the same run.")
     for line in notes.get("profile", []):
         w(f"- {line}")
     cu = {k[2]: med(*k) for k in samples if k[0] == "profile"}
