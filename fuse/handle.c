@@ -298,6 +298,13 @@ void bmapfs_notify(void *cookie)
 	 */
 	if (req)
 		bmapfs_events_answer(req, h, flags);
+	/*
+	 * Otherwise the recall ends only once the holder comes back with a
+	 * request: have a reader ready for it, waking one now while the
+	 * holder wakes rather than when the recall sleeps.
+	 */
+	if (!req || !(flags & BMAP_EVENTS_RELEASE))
+		bmapfs_loop_before_wait();
 	pthread_mutex_lock(&h->lock);
 	if (h->ph) {
 		fuse_lowlevel_notify_poll(h->ph);

@@ -24,10 +24,11 @@
  * A request is short only if it cannot wait for another request.  A
  * lazy one (truncate, punch, unlink, rename, setattr, O_TRUNC opens of
  * existing files) waits for another only inside a lease recall, for a
- * holder's answer: it leaves a reader behind just before the recall
- * sleeps (bmapfs_loop_before_wait, from the engine's recall_wait hook),
- * so that one with no lease to recall, by far the common case, costs no
- * wake-up.  Otherwise it is served as a short one.  The engine and the
+ * holder's answer: it leaves a reader behind once it tells a holder that
+ * must answer, or just before the recall sleeps
+ * (bmapfs_loop_before_wait, from the engine's notify and recall_wait
+ * hooks), so that one with no lease to recall, by far the common case,
+ * costs no wake-up.  Otherwise it is served as a short one.  The engine and the
  * image take no lock across a recall, so neither kind ever queues behind
  * a waiting request.
  */
@@ -167,9 +168,9 @@ static void end_locked(struct loop *lp, int error)
 }
 
 /*
- * bmapfs_loop_before_wait - the request this thread serves is about to
- * sleep until another request comes: if it is a lazy one that left no
- * reader behind, make sure somebody reads.  Does nothing on any other
+ * bmapfs_loop_before_wait - the request this thread serves will wait
+ * for another request: if it is a lazy one that left no reader behind,
+ * make sure somebody reads.  Does nothing on any other
  * thread, or when bmapfs_loop does not run (-s).
  */
 void bmapfs_loop_before_wait(void)
