@@ -247,18 +247,26 @@ static void ref_remove(struct ref_model *ref, uint64_t lblk, uint64_t n)
 
 struct ref_walk {
 	const struct ref_model *ref;
+	uint64_t lo, hi;	/* the window asked for; hi 0: all */
 	uint64_t prev_end;
-	uint64_t blocks;
+	uint64_t blocks;	/* in the window */
 	bool bad;
 };
 
 static int ref_walk_fn(void *arg, const struct bmap_xrec *r)
 {
 	struct ref_walk *w = arg;
-	uint64_t i;
+	uint64_t i, s = r->lblk, e = r->lblk + r->len;
 
 	if (r->lblk < w->prev_end || !r->len)
 		w->bad = true;
+	if (w->hi) {
+		/* every record handed out overlaps the window */
+		s = s > w->lo ? s : w->lo;
+		e = e < w->hi ? e : w->hi;
+		if (s >= e)
+			w->bad = true;
+	}
 	w->prev_end = r->lblk + r->len;
 	for (i = 0; i < r->len; i++) {
 		uint64_t l = r->lblk + i;
@@ -267,7 +275,7 @@ static int ref_walk_fn(void *arg, const struct bmap_xrec *r)
 		    w->ref->unwritten[l] != !!(r->flags & BMAP_XREC_UNWRITTEN))
 			w->bad = true;
 	}
-	w->blocks += r->len;
+	w->blocks += e > s ? e - s : 0;
 	return 0;
 }
 
@@ -295,6 +303,17 @@ static void ref_compare(struct bmap_xmap *m, const struct ref_model *ref,
 	bmap_xmap_iter(m, 0, UINT64_MAX, ref_walk_fn, &w);
 	ck_assert_msg(!w.bad && w.blocks == mapped,
 		      "seed %u step %d: iteration disagrees", seed, step);
+
+	/* a window, which mostly starts and ends inside records */
+	w = (struct ref_walk){ .ref = ref, .lo = rand() % REF_BLOCKS };
+	w.hi = w.lo + 1 + rand() % (REF_BLOCKS - w.lo);
+	for (l = w.lo, mapped = 0; l < w.hi; l++)
+		mapped += ref->pblk[l] >= 0;
+	bmap_xmap_iter(m, w.lo, w.hi - w.lo, ref_walk_fn, &w);
+	ck_assert_msg(!w.bad && w.blocks == mapped,
+		      "seed %u step %d: iteration of [%llu, %llu) disagrees",
+		      seed, step, (unsigned long long)w.lo,
+		      (unsigned long long)w.hi);
 }
 
 START_TEST(xmap_random_ops_vs_reference)
