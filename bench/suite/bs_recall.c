@@ -38,7 +38,8 @@
  * holders poll() for POLLPRI, then read the event and give the lease back
  * in one call (bmap_client_events_release), bmap2 holders in two;
  * kernel holders wait for SIGIO and drop the lease with F_UNLCK.  Each
- * round the parent waits until every holder holds its lease, then times
+ * round the parent waits until every holder holds its lease, gives them
+ * 200 us + 20 us per holder to get into their waiting call, then times
  * the truncating call (which returns only once all leases are gone), puts
  * 64 KiB back and starts the next round.  Prints p50_ns, p99_ns, max_ns
  * of that latency, and wake_p50_ns: the median time from the start of the
@@ -48,6 +49,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
@@ -178,6 +180,20 @@ static void refill(int fd)
 }
 
 /*
+ * A holder reports its lease before it enters the call it waits in: give
+ * every holder time to get there, so that the recall finds them waiting,
+ * as a recall in use does (it seldom comes the moment a lease is taken).
+ * The same pause for every mode, kernel leases included, outside the
+ * timed call.
+ */
+static void settle(unsigned int holders)
+{
+	struct timespec ts = { .tv_nsec = 200000 + 20000L * holders };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
  * One round's breaking call; returns its latency and sets *start to when
  * it began.
  */
@@ -285,6 +301,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < holders; i++)
 			if (read(ready[0], &c, 1) != 1)
 				bench_die("a holder died");
+		settle(holders);
 		s[r] = break_once(argv[2], rwfd, &start, holders, woke[0]);
 		last = floor_rtts ? floor_woke : start;
 		for (i = 0; i < holders && !floor_rtts; i++) {
