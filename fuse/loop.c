@@ -21,16 +21,15 @@
  * traffic every idle worker reads and no request pays for a wake-up of
  * ours.
  *
- * A request is short only if it cannot wait for another request.  A
- * lazy one (truncate, punch, unlink, rename, setattr, O_TRUNC opens of
+ * A request is short only if it cannot wait for another request.  A lazy
+ * one (truncate, punch, unlink, rename, setattr, O_TRUNC opens of
  * existing files) waits for another only inside a lease recall, for a
  * holder's answer: it leaves a reader behind once it tells a holder that
- * must answer, or just before the recall sleeps
- * (bmapfs_loop_before_wait, from the engine's notify and recall_wait
- * hooks), so that one with no lease to recall, by far the common case,
- * costs no wake-up.  Otherwise it is served as a short one.  The engine and the
- * image take no lock across a recall, so neither kind ever queues behind
- * a waiting request.
+ * must answer, or just before the recall sleeps (bmapfs_loop_before_wait,
+ * from the engine's notify and recall_wait hooks), so that one with no
+ * lease to recall, by far the common case, costs no wake-up.  Otherwise
+ * it is served as a short one.  The engine and the image take no lock
+ * across a recall, so neither kind ever queues behind a waiting request.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -168,10 +167,10 @@ static void end_locked(struct loop *lp, int error)
 }
 
 /*
- * bmapfs_loop_before_wait - the request this thread serves will wait
- * for another request: if it is a lazy one that left no reader behind,
- * make sure somebody reads.  Does nothing on any other
- * thread, or when bmapfs_loop does not run (-s).
+ * bmapfs_loop_before_wait - the request this thread serves will wait for
+ * another request: if it is a lazy one that left no reader behind, make
+ * sure somebody reads.  Does nothing on any other thread, or when
+ * bmapfs_loop does not run (-s).
  */
 void bmapfs_loop_before_wait(void)
 {

@@ -110,7 +110,8 @@ static size_t mapped_first(const struct bmap_lease *l, uint64_t pblk,
 	const struct bmap_prange *m = l->mapped;
 	size_t lo = 0, hi = l->nr_mapped, mid;
 
-	if (hint <= hi && (!hint || m[hint - 1].pblk + m[hint - 1].len <= pblk) &&
+	if (hint <= hi &&
+	    (!hint || m[hint - 1].pblk + m[hint - 1].len <= pblk) &&
 	    (hint == hi || m[hint].pblk + m[hint].len > pblk))
 		return hint;
 	while (lo < hi) {
