@@ -5,24 +5,27 @@
  * No libext2fs here.  Each request brackets itself with
  * bmap_file_io_begin/end (so no block it looked up can be freed under
  * it), finds extents with the engine's lock-free lookup and moves bytes
- * with pread/pwrite on the image.  Holes and unwritten extents read as
- * zeroes.  A write that finds holes, or extends the file, asks the engine
- * to allocate (holes become unwritten); it zeroes the parts of unwritten
- * blocks it does not cover, writes, and lets the engine convert the
- * blocks and grow the size; one that starts past EOF first zeroes what
- * written blocks hold before it (bmapfs_zero_grown: data a crash left
- * past the size).  An overwrite of written blocks only writes.
+ * with pread/pwrite on the image; a large read's reply comes straight
+ * from the mapped image (reply_mapped).  Holes and unwritten extents
+ * read as zeroes.  A write that finds holes, or extends the file, asks
+ * the engine to allocate (holes become unwritten); it zeroes the parts of
+ * unwritten blocks it does not cover, writes, and lets the engine convert
+ * the blocks and grow the size; one that starts past EOF first zeroes
+ * what written blocks hold before it (bmapfs_zero_grown: data a crash
+ * left past the size).  An overwrite of written blocks only writes.
  * The kernel serialises writes to one inode, so two writes never zero
  * each other's half of a block.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include <linux/xattr.h>
 
 #include "bmapfs.h"
@@ -131,28 +134,71 @@ static int read_range(struct bmapfs *b, struct bmap_file *bf, char *buf,
 	return ret;
 }
 
+/* Reads from this size on are answered from the mapped image. */
+#define MAPPED_MIN	(64 * 1024)
+/* A read in more pieces than this is copied. */
+#define MAPPED_PIECES	64
+
+/*
+ * reply_mapped - answer a read of [@off, @off + @len) with the mapped
+ * image's bytes as the reply's source: the kernel copies them once,
+ * from the image's page cache into the reader's pages, where pread and
+ * a reply from our buffer copy twice.  Uncached blocks come in by fault
+ * with read-around, which suits large reads only.  Only reads that
+ * written extents hold whole, in at most MAPPED_PIECES pieces, go this
+ * way.  Call inside the I/O bracket, as the copy happens in the reply.
+ * An I/O error of the image reaches the reader as EIO (the kernel fails
+ * the reply's copy).
+ * Return: true when the request is answered, false when the caller must
+ * answer it with a copy.
+ */
+static bool reply_mapped(fuse_req_t req, struct bmapfs *b,
+			 struct bmap_file *bf, uint64_t off, size_t len)
+{
+	struct extent_iter it = { .bf = bf, .pos = off, .end = off + len };
+	struct iovec iov[MAPPED_PIECES];
+	int n = 0;
+
+	if (!b->img.img_map)
+		return false;
+	while (extent_next(&it) > 0) {
+		if (it.x.type != BMAP_EXT_MAPPED || n == MAPPED_PIECES ||
+		    extent_dev(&it) + it.len > b->img.img_map_len)
+			break;
+		iov[n].iov_base = (void *)(b->img.img_map + extent_dev(&it));
+		iov[n++].iov_len = it.len;
+	}
+	/* a hole, too many pieces, or a failed lookup (the copy reports it) */
+	if (it.pos < it.end)
+		return false;
+	fuse_reply_iov(req, iov, n);
+	return true;
+}
+
 void bmapfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct bmapfs *b = bmapfs_of(req);
 	struct bmap_file *bf = handle_of(fi)->bf;
+	char *buf = NULL;
 	uint64_t fsize;
-	char *buf;
 	int ret = 0;
 
 	(void)ino;
-	buf = malloc(size ? size : 1);
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
 	bmap_file_io_begin(bf);
 	fsize = bmap_file_size(bf);
 	if ((uint64_t)off >= fsize)
 		size = 0;
 	else if (size > fsize - off)
 		size = fsize - off;
-	if (size)
+	if (size >= MAPPED_MIN && reply_mapped(req, b, bf, off, size)) {
+		bmap_file_io_end(bf);
+		return;
+	}
+	buf = malloc(size ? size : 1);
+	if (!buf)
+		ret = -ENOMEM;
+	else if (size)
 		ret = read_range(b, bf, buf, off, size);
 	bmap_file_io_end(bf);
 	if (ret)

@@ -167,11 +167,14 @@ section_data_meta() {
 			fi
 			umount_fs "$MNT"
 		done
-		# one pread per read and nothing else: the random read rows' bound
+		# one pread or pwrite per request and nothing else: the
+		# random rows' bound
 		[ "$do_data" = 1 ] && mount_fs passthrough "$PT_DIR" "$MNT" && {
 			log "data: rep $rep/$REPS on a pass-through FUSE server"
-			for jobs in 1 2; do
-				fio_one passthrough randread "$jobs" "$rep"
+			for rw in randwrite randread; do
+				for jobs in 1 2; do
+					fio_one passthrough "$rw" "$jobs" "$rep"
+				done
 			done
 			umount_fs "$MNT"
 		}
