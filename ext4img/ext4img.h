@@ -8,8 +8,8 @@
  * engine's backend ops (struct bmap_backend_ops, engine_ops.c).  It
  * depends on libext2fs and libbmap's engine types only, never on FUSE:
  * a caller's identity arrives as the engine's struct bmap_cred.  File
- * data never goes through here: the frontend pread/pwrite()s img_fd, or
- * replies from img_map, at the offsets the engine's maps give.
+ * data never goes through here: the frontend pread/pwrite()s img_fd at
+ * the offsets the engine's maps give.
  *
  * Locking hierarchy (outermost first):
  *   ext4img.lock        every libext2fs call and every field marked
@@ -55,14 +55,6 @@ struct ext4img {
 	ext2_filsys		fs;		/* protected by lock */
 	pthread_mutex_t		lock;		/* libext2fs; see above */
 	int			img_fd;		/* data I/O only */
-	/*
-	 * The whole image mapped shared and read-only, so that a large read
-	 * is answered with the image's page cache as the reply's source (one
-	 * copy, by the kernel, into the reader's pages); NULL when it could
-	 * not be mapped.  Bytes past img_map_len are not mapped.
-	 */
-	const char		*img_map;
-	uint64_t		img_map_len;
 	uint32_t		block_size;
 	uint64_t		generation;	/* changes every open */
 	char			image_path[PATH_MAX];	/* absolute */

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -141,34 +140,6 @@ out_close:
 }
 
 /*
- * Map the image for the data path's replies (see img_map).  Only a
- * fault, read-around included, brings uncached blocks in, so the
- * frontend keeps pread for small reads.  An image that cannot be mapped
- * (address space, a device without mmap) is read with pread alone.
- */
-static void map_image(struct ext4img *img)
-{
-	off_t len = lseek(img->img_fd, 0, SEEK_END);
-	void *p;
-
-	if (len <= 0)
-		return;
-	p = mmap(NULL, len, PROT_READ, MAP_SHARED, img->img_fd, 0);
-	if (p == MAP_FAILED)
-		return;
-	img->img_map = p;
-	img->img_map_len = len;
-}
-
-static void unmap_image(struct ext4img *img)
-{
-	if (img->img_map)
-		munmap((void *)img->img_map, img->img_map_len);
-	img->img_map = NULL;
-	img->img_map_len = 0;
-}
-
-/*
  * ext4img_init - an image not opened yet: locks made, no descriptor.
  */
 int ext4img_init(struct ext4img *img)
@@ -228,7 +199,6 @@ int ext4img_open(struct ext4img *img, const char *image, bool create,
 	if (open_fs(img, why, len))
 		goto out_close;
 	img->block_size = img->fs->blocksize;
-	map_image(img);
 	if (getrandom(&img->generation, sizeof(img->generation), 0) !=
 	    sizeof(img->generation))
 		img->generation = (uint64_t)time(NULL) << 20 ^ getpid();
@@ -249,7 +219,6 @@ out_busy:
 	goto out_close;
 out_fs:
 	ext2fs_close_free(&img->fs);
-	unmap_image(img);
 out_close:
 	close(img->img_fd);
 	img->img_fd = -1;
@@ -278,7 +247,6 @@ void ext4img_close(struct ext4img *img, bool clean)
 		fprintf(stderr, "bmapfs: %s: close: %s\n", img->image_path,
 			error_message(err));
 	ext4img_unlock(img);
-	unmap_image(img);
 	fsync(img->img_fd);
 	close(img->img_fd);
 	img->img_fd = -1;

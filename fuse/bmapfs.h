@@ -34,6 +34,7 @@
 
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -78,8 +79,22 @@ struct bmapfs_opts {
 	char		*bad_opt;	/* first option with a bad value */
 };
 
+/* The image mapped for read replies (imgmap.c). */
+struct bmapfs_imgmap {
+	const char		*base;		/* NULL: not mapped */
+	uint64_t		len;
+	atomic_ulong		replies;	/* mapped replies made */
+	atomic_bool		armed;		/* pages may be mapped */
+	pthread_mutex_t		lock;
+	pthread_cond_t		cond;		/* armed, or stop */
+	pthread_condattr_t	cattr;
+	bool			stop;		/* protected by lock */
+	pthread_t		thread;		/* the release thread */
+};
+
 struct bmapfs {
 	struct ext4img		img;		/* the image and its locks */
+	struct bmapfs_imgmap	imgmap;
 	struct bmap_engine	*engine;
 	struct fuse_session	*se;
 	struct bmapfs_opts	opts;
@@ -135,6 +150,20 @@ int bmapfs_parse_size(const char *s, uint64_t *out);
 
 /* devio.c */
 int bmapfs_devio_attach(struct bmapfs *b);
+
+/*
+ * imgmap.c - the whole image mapped read-only for large read replies,
+ * its page-table entries dropped IMGMAP_IDLE_MS after the last one.
+ * bmapfs_imgmap_start maps it and starts the release thread (after the
+ * daemon forked); when it cannot, it says so and reads copy with pread.
+ * bmapfs_imgmap_at gives the address of the image's bytes [@dev, @dev +
+ * @len), NULL when they are not all mapped (no mapping, past its end).
+ * Call bmapfs_imgmap_used after each reply made from such addresses.
+ */
+void bmapfs_imgmap_start(struct bmapfs *b);
+void bmapfs_imgmap_stop(struct bmapfs *b);
+const char *bmapfs_imgmap_at(struct bmapfs *b, uint64_t dev, uint64_t len);
+void bmapfs_imgmap_used(struct bmapfs *b);
 
 /* loop.c */
 int bmapfs_loop(struct fuse_session *se, unsigned int max_threads);

@@ -141,14 +141,13 @@ static int read_range(struct bmapfs *b, struct bmap_file *bf, char *buf,
 
 /*
  * reply_mapped - answer a read of [@off, @off + @len) with the mapped
- * image's bytes as the reply's source: the kernel copies them once,
- * from the image's page cache into the reader's pages, where pread and
- * a reply from our buffer copy twice.  Uncached blocks come in by fault
- * with read-around, which suits large reads only.  Only reads that
- * written extents hold whole, in at most MAPPED_PIECES pieces, go this
- * way.  Call inside the I/O bracket, as the copy happens in the reply.
- * An I/O error of the image reaches the reader as EIO (the kernel fails
- * the reply's copy).
+ * image's bytes as the reply's source (imgmap.c): the kernel copies
+ * them once, from the image's page cache into the reader's pages.
+ * Uncached blocks come in by fault with read-around, which suits large
+ * reads only.  Only reads that written extents hold whole, in at most
+ * MAPPED_PIECES pieces, go this way.  Call inside the I/O bracket, as
+ * the copy happens in the reply.  An I/O error of the image reaches the
+ * reader as EIO (the kernel fails the reply's copy).
  * Return: true when the request is answered, false when the caller must
  * answer it with a copy.
  */
@@ -157,21 +156,23 @@ static bool reply_mapped(fuse_req_t req, struct bmapfs *b,
 {
 	struct extent_iter it = { .bf = bf, .pos = off, .end = off + len };
 	struct iovec iov[MAPPED_PIECES];
+	const char *p;
 	int n = 0;
 
-	if (!b->img.img_map)
-		return false;
 	while (extent_next(&it) > 0) {
-		if (it.x.type != BMAP_EXT_MAPPED || n == MAPPED_PIECES ||
-		    extent_dev(&it) + it.len > b->img.img_map_len)
+		if (it.x.type != BMAP_EXT_MAPPED || n == MAPPED_PIECES)
 			break;
-		iov[n].iov_base = (void *)(b->img.img_map + extent_dev(&it));
+		p = bmapfs_imgmap_at(b, extent_dev(&it), it.len);
+		if (!p)
+			break;
+		iov[n].iov_base = (void *)p;
 		iov[n++].iov_len = it.len;
 	}
 	/* a hole, too many pieces, or a failed lookup (the copy reports it) */
-	if (it.pos < it.end)
+	if (it.pos < it.end || !n)
 		return false;
 	fuse_reply_iov(req, iov, n);
+	bmapfs_imgmap_used(b);
 	return true;
 }
 

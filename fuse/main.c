@@ -169,10 +169,12 @@ static int serve(struct bmapfs *b, struct fuse_args *args)
 	if (bmapfs_devio_attach(b))
 		goto out_unmount;
 	fuse_daemonize(copts.foreground);
+	bmapfs_imgmap_start(b);
 	if (copts.singlethread)
 		ret = fuse_session_loop(b->se);
 	else
 		ret = bmapfs_loop(b->se, copts.max_threads);
+	bmapfs_imgmap_stop(b);
 	ret = ret ? 1 : 0;
 out_unmount:
 	fuse_session_unmount(b->se);

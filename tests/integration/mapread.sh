@@ -8,12 +8,13 @@
 # more pieces are copied through pread.  Either way the reader gets the
 # file's bytes: a contiguous file, one in 32 KiB pieces, one in 4 KiB
 # pieces, holes and unwritten extents between data, a read across EOF,
-# and buffered reads.  The reply is written inside the read's I/O
+# and buffered reads.  Shortly after mapped reads stop, bmapfs unmaps the
+# pages again, so that drop_caches empties the image's cache.  The reply is written inside the read's I/O
 # bracket: while gdb holds a reply back, a truncate of the file waits,
 # so the blocks it frees cannot be another file's yet when the reply
 # copies them.
 . "$(dirname "$0")/lib.sh"
-need strace xfs_io cmp gdb python3
+need strace xfs_io cmp gdb python3 fincore
 setup_mount create=64M
 
 # preads CMD...: run CMD and print how many pread64 calls bmapfs made
@@ -72,6 +73,15 @@ dd if="$tmp/contig" of="$mnt/contig" bs=1M oflag=direct status=none ||
 n=$(preads direct "$mnt/contig")
 check "16 1 MiB O_DIRECT reads: no pread of the data ($n)" test "$n" -lt 8
 check "... and the reader gets the file's bytes" same contig
+# the release thread unmaps the pages soon after the last mapped reply:
+# otherwise drop_caches would keep every page the reads touched
+direct "$mnt/contig" >/dev/null
+sleep 0.2
+sync
+echo 3 > /proc/sys/vm/drop_caches
+kib=$(($(fincore -bn -o RES "$img") / 1024))
+check "pages are let go after the reads: drop_caches leaves $kib KiB" \
+	test "$kib" -lt 4096
 
 pieces p32 $((2 << 20)) 32768 || die "write p32"
 check "a file written in 32 KiB pieces has 64 extents ($(mapped p32))" \
