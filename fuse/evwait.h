@@ -39,11 +39,19 @@ void bmapfs_events_reply_later(fuse_req_t req,
 			       const struct bmap_events_args *out);
 
 /*
- * bmapfs_events_flush - have the replier send what this thread queued
- * with bmapfs_events_reply_later; nothing when it queued nothing.  Never
- * blocks but on the replier's queue lock, a leaf lock: safe under the
- * engine's locks (the engine's recall_wait hook).
+ * bmapfs_events_flush - send what this thread queued with
+ * bmapfs_events_reply_later: a single answer with one write to
+ * /dev/fuse here, more through the replier; nothing when it queued
+ * nothing.  For the /dev/fuse paths, once the operation is answered.
  */
 void bmapfs_events_flush(void);
+
+/*
+ * bmapfs_events_kick - have the replier send what this thread queued;
+ * nothing when it queued nothing.  Never blocks but on the replier's
+ * queue lock, a leaf lock, and makes no system call but the wake-up:
+ * safe under the engine's locks (the engine's recall_wait hook).
+ */
+void bmapfs_events_kick(void);
 
 #endif /* BMAPFS_EVWAIT_H */

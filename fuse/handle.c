@@ -110,15 +110,21 @@ int bmapfs_events_park(fuse_req_t req, struct bmapfs_handle *h,
 }
 
 /*
- * Answers to BMAP_EVENTS_RELEASE waiters, sent by a thread of their own.
- * Their leases are released already, so the recall has nothing left to
- * wait for; replying from the notify hook would put one wake-up of a
- * holder process per lease (a write to /dev/fuse each) on the recalling
- * operation's path.  Waking the replier costs a futex wake, a
- * cross-CPU wake-up (7 us of a 50 us truncate here), so the thread that
- * queued answers wakes it only once its own operation is over: when it
- * replies, before it reads the next request, or before its recall sleeps
- * for a holder that must answer (bmapfs_events_flush).
+ * Answers to BMAP_EVENTS_RELEASE waiters, sent after the recalling
+ * operation.  Their leases are released already, so the recall has
+ * nothing left to wait for; replying from the notify hook would put one
+ * wake-up of a holder process per lease (a write to /dev/fuse each) on
+ * the recalling operation's path.  The thread that queued answers sends
+ * them only once its own operation is over: when it replies or before it
+ * reads the next request (bmapfs_events_flush), or before its recall
+ * sleeps for a holder that must answer (bmapfs_events_kick).  A single
+ * answer it writes itself after its reply; more, and those of a recall
+ * about to sleep under the engine's lease lock, go to a thread of their
+ * own, the replier.  Waking the replier is a futex wake and a cross-CPU
+ * wake-up, which for one answer cost more than the write: with one
+ * holder (A/B runs on the 2-CPU test machine) the truncate's median fell
+ * by 1-4 us, its p99 mostly by more, and the holder learnt of the recall
+ * 10-20 us sooner.
  */
 struct evreply {
 	fuse_req_t		req;
@@ -200,14 +206,37 @@ void bmapfs_events_reply_later(fuse_req_t req,
 	free(r);
 }
 
-void bmapfs_events_flush(void)
+static void flush(bool write_one)
 {
+	struct evreply *r;
+
 	if (!flush_pending)
 		return;
 	flush_pending = false;
 	pthread_mutex_lock(&reply_lock);
-	pthread_cond_signal(&reply_cond);
+	r = replies;
+	if (write_one && r && !r->next) {
+		replies = NULL;
+		reply_tail = &replies;
+	} else {
+		r = NULL;
+		pthread_cond_signal(&reply_cond);
+	}
 	pthread_mutex_unlock(&reply_lock);
+	if (r) {
+		fuse_reply_ioctl(r->req, 0, &r->out, sizeof(r->out));
+		free(r);
+	}
+}
+
+void bmapfs_events_flush(void)
+{
+	flush(true);
+}
+
+void bmapfs_events_kick(void)
+{
+	flush(false);
 }
 
 struct bmapfs_handle *bmapfs_handle_new(struct bmapfs *b, fuse_req_t req,

@@ -112,7 +112,7 @@ void bmapfs_op_destroy(void *userdata)
 static void recall_wait(void)
 {
 	bmapfs_loop_before_wait();
-	bmapfs_events_flush();
+	bmapfs_events_kick();
 }
 
 static const struct bmap_frontend_ops bmapfs_frontend_ops = {
