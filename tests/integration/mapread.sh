@@ -83,21 +83,24 @@ kib=$(($(fincore -bn -o RES "$img") / 1024))
 check "pages are let go after the reads: drop_caches leaves $kib KiB" \
 	test "$kib" -lt 4096
 
-pieces p32 $((2 << 20)) 32768 || die "write p32"
-check "a file written in 32 KiB pieces has 64 extents ($(mapped p32))" \
-	test "$(mapped p32)" -eq 64
-n=$(preads direct "$mnt/p32")
-check "reads of 32 pieces each come from the mapped image ($n preads)" \
-	test "$n" -lt 8
-check "... with the file's bytes" same p32
+# pieced NAME PIECE SIZE EXTENTS WHAT OP N: NAME written in PIECE-byte
+# pieces has EXTENTS extents, and 1 MiB reads of it give its bytes with
+# a count of preads that passes "test COUNT OP N"
+pieced() {
+	local name=$1 piece=$2 ext=$4 what=$5 n
 
-pieces p4 $((1 << 20)) 4096 || die "write p4"
-check "a file written in 4 KiB pieces has 256 extents ($(mapped p4))" \
-	test "$(mapped p4)" -eq 256
-n=$(preads direct "$mnt/p4")
-check "a read of 256 pieces is copied, one pread each ($n)" \
-	test "$n" -ge 256
-check "... with the file's bytes" same p4
+	pieces "$name" "$3" "$piece" || die "write $name"
+	n=$(mapped "$name")
+	check "a file written in $((piece / 1024)) KiB pieces has $ext extents ($n)" \
+		test "$n" -eq "$ext"
+	n=$(preads direct "$mnt/$name")
+	check "$what ($n preads)" test "$n" "$6" "$7"
+	check "... with the file's bytes" same "$name"
+}
+pieced p32 32768 $((2 << 20)) 64 \
+	"reads of 32 pieces each come from the mapped image" -lt 8
+pieced p4 4096 $((1 << 20)) 256 \
+	"a read of 256 pieces is copied, one pread each" -ge 256
 
 n=$(preads dd if="$mnt/contig" bs=4k count=1 skip=9 iflag=direct \
 	status=none)
