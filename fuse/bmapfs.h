@@ -87,7 +87,6 @@ struct bmapfs_imgmap {
 	atomic_bool		armed;		/* pages may be mapped */
 	pthread_mutex_t		lock;
 	pthread_cond_t		cond;		/* armed, or stop */
-	pthread_condattr_t	cattr;
 	bool			stop;		/* protected by lock */
 	pthread_t		thread;		/* the release thread */
 };

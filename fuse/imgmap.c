@@ -84,6 +84,7 @@ void bmapfs_imgmap_start(struct bmapfs *b)
 {
 	struct bmapfs_imgmap *m = &b->imgmap;
 	off_t len = lseek(b->img.img_fd, 0, SEEK_END);
+	pthread_condattr_t cattr;
 	void *p;
 	int err;
 
@@ -98,15 +99,15 @@ void bmapfs_imgmap_start(struct bmapfs *b)
 	m->base = p;
 	m->len = len;
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_condattr_init(&m->cattr);
-	pthread_condattr_setclock(&m->cattr, CLOCK_MONOTONIC);
-	pthread_cond_init(&m->cond, &m->cattr);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cond, &cattr);
+	pthread_condattr_destroy(&cattr);
 	err = pthread_create(&m->thread, NULL, release_thread, m);
 	if (err) {
 		fprintf(stderr, "bmapfs: %s: large reads copy, cannot start a thread: %s\n",
 			b->img.image_path, strerror(err));
 		pthread_cond_destroy(&m->cond);
-		pthread_condattr_destroy(&m->cattr);
 		pthread_mutex_destroy(&m->lock);
 		munmap(p, len);
 		m->base = NULL;
@@ -127,7 +128,6 @@ void bmapfs_imgmap_stop(struct bmapfs *b)
 	munmap((void *)m->base, m->len);
 	m->base = NULL;
 	pthread_cond_destroy(&m->cond);
-	pthread_condattr_destroy(&m->cattr);
 	pthread_mutex_destroy(&m->lock);
 }
 

@@ -169,7 +169,7 @@ static bool reply_mapped(fuse_req_t req, struct bmapfs *b,
 		iov[n++].iov_len = it.len;
 	}
 	/* a hole, too many pieces, or a failed lookup (the copy reports it) */
-	if (it.pos < it.end || !n)
+	if (it.pos < it.end)
 		return false;
 	fuse_reply_iov(req, iov, n);
 	bmapfs_imgmap_used(b);

@@ -223,8 +223,8 @@ struct walk {
 };
 
 /*
- * Hand @w->fn every record of @n with lblk >= @key, in order, until one
- * starts at @w->end or @w->fn returns non-zero.  One pass over the
+ * Hand @w->fn every record of @n with lblk >= @key (0: all of them), in
+ * order, until one starts at @w->end or @w->fn returns non-zero.  One pass over the
  * leaves rather than a descent from the root per record, which was most
  * of the cost of a large map call.  Return: true to go on.
  */
@@ -246,7 +246,9 @@ static bool walk_from(const struct xnode *n, uint64_t key, struct walk *w)
 		}
 		return true;
 	}
-	for (i = inner_index((const struct xinner *)n, key); i < n->nr; i++)
+	/* past the first child every record is >= @key: no more searches */
+	for (i = key ? inner_index((const struct xinner *)n, key) : 0;
+	     i < n->nr; i++, key = 0)
 		if (!walk_from(((const struct xinner *)n)->child[i], key, w))
 			return false;
 	return true;
