@@ -153,12 +153,15 @@ int bmapfs_devio_attach(struct bmapfs *b);
 /*
  * imgmap.c - the whole image mapped read-only for large read replies,
  * its page-table entries dropped IMGMAP_IDLE_MS after the last one.
- * bmapfs_imgmap_start maps it and starts the release thread (after the
- * daemon forked); when it cannot, it says so and reads copy with pread.
+ * bmapfs_imgmap_map maps it, before the daemon forks so that a failure
+ * reaches the terminal; bmapfs_imgmap_start starts the release thread
+ * after the fork.  When either cannot, it says so and reads copy with
+ * pread.
  * bmapfs_imgmap_at gives the address of the image's bytes [@dev, @dev +
  * @len), NULL when they are not all mapped (no mapping, past its end).
  * Call bmapfs_imgmap_used after each reply made from such addresses.
  */
+void bmapfs_imgmap_map(struct bmapfs *b);
 void bmapfs_imgmap_start(struct bmapfs *b);
 void bmapfs_imgmap_stop(struct bmapfs *b);
 const char *bmapfs_imgmap_at(struct bmapfs *b, uint64_t dev, uint64_t len);

@@ -80,13 +80,11 @@ static void *release_thread(void *arg)
 	return NULL;
 }
 
-void bmapfs_imgmap_start(struct bmapfs *b)
+void bmapfs_imgmap_map(struct bmapfs *b)
 {
 	struct bmapfs_imgmap *m = &b->imgmap;
 	off_t len = lseek(b->img.img_fd, 0, SEEK_END);
-	pthread_condattr_t cattr;
 	void *p;
-	int err;
 
 	if (len <= 0)
 		return;
@@ -98,6 +96,16 @@ void bmapfs_imgmap_start(struct bmapfs *b)
 	}
 	m->base = p;
 	m->len = len;
+}
+
+void bmapfs_imgmap_start(struct bmapfs *b)
+{
+	struct bmapfs_imgmap *m = &b->imgmap;
+	pthread_condattr_t cattr;
+	int err;
+
+	if (!m->base)
+		return;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
@@ -109,7 +117,7 @@ void bmapfs_imgmap_start(struct bmapfs *b)
 			b->img.image_path, strerror(err));
 		pthread_cond_destroy(&m->cond);
 		pthread_mutex_destroy(&m->lock);
-		munmap(p, len);
+		munmap((void *)m->base, m->len);
 		m->base = NULL;
 	}
 }

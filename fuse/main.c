@@ -168,6 +168,7 @@ static int serve(struct bmapfs *b, struct fuse_args *args)
 	 */
 	if (bmapfs_devio_attach(b))
 		goto out_unmount;
+	bmapfs_imgmap_map(b);
 	fuse_daemonize(copts.foreground);
 	bmapfs_imgmap_start(b);
 	if (copts.singlethread)

@@ -9,10 +9,11 @@
 # file's bytes: a contiguous file, one in 32 KiB pieces, one in 4 KiB
 # pieces, holes and unwritten extents between data, a read across EOF,
 # and buffered reads.  Shortly after mapped reads stop, bmapfs unmaps the
-# pages again, so that drop_caches empties the image's cache.  The reply is written inside the read's I/O
-# bracket: while gdb holds a reply back, a truncate of the file waits,
-# so the blocks it frees cannot be another file's yet when the reply
-# copies them.
+# pages again, so that drop_caches empties the image's cache.  The reply
+# is written inside the read's I/O bracket: while gdb holds a reply back,
+# a truncate of the file waits, so the blocks it frees cannot be another
+# file's yet when the reply copies them.  An image bmapfs cannot map is
+# named on the terminal, also by a daemon that forks, and reads copy.
 . "$(dirname "$0")/lib.sh"
 need strace xfs_io cmp gdb python3 fincore
 setup_mount create=64M
@@ -153,4 +154,22 @@ fi
 
 check "P2 clean unmount" umount_bmapfs "$mnt"
 check "P2 e2fsck -fn" fsck_clean "$img"
+
+# An image that cannot be mapped (here: larger than the address space
+# the limit leaves) is said so on the terminal, by a daemon that forks
+# away from it too, and its large reads copy.
+mkdir "$tmp/mnt-nomap"
+(ulimit -v 1572864; "$BMAPFS" -o create=3G "$tmp/nomap.img" \
+	"$tmp/mnt-nomap") 2> "$tmp/nomap.err"
+if mountpoint -q "$tmp/mnt-nomap"; then
+	check "an image that cannot be mapped is named on the terminal" \
+		grep -q "nomap.img: large reads copy, cannot map the image" \
+		"$tmp/nomap.err"
+	cp "$tmp/aa" "$tmp/mnt-nomap/f"
+	check "... and its large reads copy the file's bytes" \
+		cmp -s <(direct "$tmp/mnt-nomap/f") "$tmp/aa"
+	umount "$tmp/mnt-nomap"
+else
+	no "bmapfs did not mount under a 1.5 GiB address-space limit: $(cat "$tmp/nomap.err")"
+fi
 summary
