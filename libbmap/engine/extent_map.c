@@ -224,9 +224,9 @@ struct walk {
 
 /*
  * Hand @w->fn every record of @n with lblk >= @key (0: all of them), in
- * order, until one starts at @w->end or @w->fn returns non-zero.  One pass over the
- * leaves rather than a descent from the root per record, which was most
- * of the cost of a large map call.  Return: true to go on.
+ * order, until one starts at @w->end or @w->fn returns non-zero.  One
+ * pass over the leaves rather than a descent from the root per record,
+ * which was most of the cost of a large map call.  Return: true to go on.
  */
 static bool walk_from(const struct xnode *n, uint64_t key, struct walk *w)
 {
