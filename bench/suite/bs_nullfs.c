@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * bs_nullfs [-b DIR | -m IMAGE BLOCKS NAME] MOUNTPOINT: a FUSE server
+ * bs_nullfs [-b DIR | -m IMAGE LISTS] MOUNTPOINT: a FUSE server
  * that does no work, for bs_meta, and with -b or -m the least a FUSE
  * server can do for a read, a write and an fsync.
  *
@@ -9,10 +9,10 @@
  * getxattr) at once, with the same transport settings as bmapfs:
  * libfuse's multithreaded loop with up to 16 workers, /dev/fuse read and
  * written with read(2) and writev(2) (no splice), default_permissions,
- * one-second attribute and hour-long entry timeouts.  What create, stat and unlink
- * cost on it is what FUSE itself costs on this machine, every round trip
- * and kernel step included: the floor under any FUSE filesystem's
- * metadata rate.
+ * one-second attribute and hour-long entry timeouts.  What create, stat
+ * and unlink cost on it is what FUSE itself costs on this machine, every
+ * round trip and kernel step included: the floor under any FUSE
+ * filesystem's metadata rate.
  *
  * With -b, the root also holds DIR's regular files: a read is one pread
  * of the backing file at the same offset, a write one pwrite, an fsync
@@ -24,13 +24,14 @@
  * the kernel remembers, so that a write is one round trip (bmapfs gets
  * the same with FUSE_HANDLE_KILLPRIV_V2).
  *
- * With -m, the root holds one file, NAME, whose 4 KiB block i is block
- * i of the list in BLOCKS (whitespace-separated block numbers, as
- * `debugfs -R "blocks FILE"` prints them) in IMAGE: a read or write is
+ * With -m, the root holds a file for each regular file in LISTS, by the
+ * same name: its 4 KiB block i is block i of IMAGE's blocks listed in
+ * that file (whitespace-separated block numbers in file order, the data
+ * blocks alone: image_blocks in lib.sh writes them).  A read or write is
  * one pread or pwrite of IMAGE per run of blocks contiguous there, an
  * fsync one fdatasync of IMAGE.  That is the bound under a server that
- * keeps the file in that image, at those blocks: the host file and the
- * disk under it are the same as for the filesystem that laid it out.
+ * keeps the files in that image, at those blocks: the host file and the
+ * disk under it are the same as for the filesystem that laid them out.
  * Runs in the foreground until unmounted.
  */
 #define FUSE_USE_VERSION 314
@@ -68,17 +69,19 @@ static size_t nr_backed;
 
 #define MAP_BS		4096u
 
-/* -m: the one file that lives at a list of blocks of an image */
-static struct {
-	fuse_ino_t	ino;		/* 0 without -m */
-	int		fd;		/* the image */
+/* -m: files that live at lists of blocks of an image */
+struct mapped {
 	uint64_t	*blk;		/* image block of each file block */
 	size_t		nr;
-} mapped;
+};
 
-static bool is_mapped(fuse_ino_t ino)
+static int image_fd = -1;
+static struct mapped **mapped;	/* by inode number */
+static size_t nr_mapped;
+
+static struct mapped *mapped_of(fuse_ino_t ino)
 {
-	return mapped.ino && ino == mapped.ino;
+	return ino < nr_mapped ? mapped[ino] : NULL;
 }
 
 static unsigned int hash(fuse_ino_t parent, const char *name)
@@ -108,8 +111,8 @@ static void fill_entry(struct fuse_entry_param *e, fuse_ino_t ino,
 	memset(e, 0, sizeof(*e));
 	if (ino < nr_backed && backed[ino] && !fstat(backed[ino]->fd, &st))
 		e->attr.st_size = st.st_size;
-	if (is_mapped(ino))
-		e->attr.st_size = (off_t)(mapped.nr * MAP_BS);
+	if (mapped_of(ino))
+		e->attr.st_size = (off_t)(mapped_of(ino)->nr * MAP_BS);
 	e->ino = ino;
 	e->generation = 1;
 	e->attr.st_ino = ino;
@@ -240,7 +243,7 @@ static void null_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	(void)ino;
 	(void)name;
 	(void)size;
-	fuse_reply_err(req, backed || mapped.ino ? ENOSYS : ENODATA);
+	fuse_reply_err(req, backed || mapped ? ENOSYS : ENODATA);
 }
 
 static void null_release(fuse_req_t req, fuse_ino_t ino,
@@ -255,8 +258,8 @@ static void null_release(fuse_req_t req, fuse_ino_t ino,
 static void null_open(fuse_req_t req, fuse_ino_t ino,
 		      struct fuse_file_info *fi)
 {
-	if (is_mapped(ino)) {
-		fi->fh = (uint64_t)mapped.fd;
+	if (mapped_of(ino)) {
+		fi->fh = (uint64_t)image_fd;
 		fi->direct_io = !!(fi->flags & O_DIRECT);
 	} else if (ino < nr_backed && backed[ino]) {
 		fi->fh = (uint64_t)backed[ino]->fd;
@@ -272,9 +275,10 @@ static void null_open(fuse_req_t req, fuse_ino_t ino,
  * contiguous in the image.  Returns the bytes done, or -1 with errno
  * when nothing was.
  */
-static ssize_t mapped_io(bool write, char *buf, size_t size, off_t off)
+static ssize_t mapped_io(const struct mapped *m, bool write, char *buf,
+			 size_t size, off_t off)
 {
-	uint64_t end = mapped.nr * MAP_BS, pos = (uint64_t)off;
+	uint64_t end = m->nr * MAP_BS, pos = (uint64_t)off;
 	size_t done = 0;
 
 	if (pos >= end)
@@ -283,20 +287,20 @@ static ssize_t mapped_io(bool write, char *buf, size_t size, off_t off)
 		size = end - pos;
 	while (done < size) {
 		uint64_t i = pos / MAP_BS;
-		off_t dev = (off_t)(mapped.blk[i] * MAP_BS + pos % MAP_BS);
+		off_t dev = (off_t)(m->blk[i] * MAP_BS + pos % MAP_BS);
 		size_t len = MAP_BS - pos % MAP_BS;
 		ssize_t n;
 
 		/* block i + 1 exists while the run ends before size */
 		while (done + len < size &&
-		       mapped.blk[i + 1] == mapped.blk[i] + 1) {
+		       m->blk[i + 1] == m->blk[i] + 1) {
 			len += MAP_BS;
 			i++;
 		}
 		if (len > size - done)
 			len = size - done;
-		n = write ? pwrite(mapped.fd, buf + done, len, dev) :
-			    pread(mapped.fd, buf + done, len, dev);
+		n = write ? pwrite(image_fd, buf + done, len, dev) :
+			    pread(image_fd, buf + done, len, dev);
 		if (n <= 0)
 			return done ? (ssize_t)done : n;
 		done += (size_t)n;
@@ -322,8 +326,8 @@ static void null_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (is_mapped(ino))
-		n = mapped_io(false, buf, size, off);
+	if (mapped_of(ino))
+		n = mapped_io(mapped_of(ino), false, buf, size, off);
 	else
 		n = pread((int)fi->fh, buf, size, off);
 	if (n < 0)
@@ -342,8 +346,8 @@ static void null_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if (is_mapped(ino))
-		n = mapped_io(true, (char *)buf, size, off);
+	if (mapped_of(ino))
+		n = mapped_io(mapped_of(ino), true, (char *)buf, size, off);
 	else
 		n = pwrite((int)fi->fh, buf, size, off);
 	if (n < 0)
@@ -391,70 +395,84 @@ static ssize_t dev_writev(int fd, struct iovec *iov, int count,
 	return writev(fd, iov, count);
 }
 
-/* -b DIR: DIR's regular files, by name, in the root. */
-static void add_backing(const char *dir)
+/* Make room for entry @ino in the table @tab of *@nr pointers. */
+static void *grow_table(void *tab, size_t *nr, fuse_ino_t ino)
+{
+	void **t = tab;
+
+	if (ino < *nr)
+		return t;
+	t = realloc(t, (ino + 1) * sizeof(*t));
+	if (!t)
+		bench_die("out of memory");
+	memset(t + *nr, 0, (ino + 1 - *nr) * sizeof(*t));
+	*nr = ino + 1;
+	return t;
+}
+
+/*
+ * Call @add_one with each regular file of @dir, opened read-write, and the
+ * inode it gets in the root by the same name.
+ */
+static void each_file(const char *dir, void (*add_one)(const char *dir,
+		      const char *name, int fd, fuse_ino_t ino))
 {
 	struct fuse_entry_param e;
 	struct dirent *d;
 	DIR *dp = opendir(dir);
-	int dfd, fd;
+	int fd;
 
 	if (!dp)
 		bench_die("%s: %s", dir, strerror(errno));
-	dfd = dirfd(dp);
 	while ((d = readdir(dp))) {
 		if (d->d_type != DT_REG)
 			continue;
-		fd = openat(dfd, d->d_name, O_RDWR | O_CLOEXEC);
+		fd = openat(dirfd(dp), d->d_name, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			bench_die("%s/%s: %s", dir, d->d_name,
 				  strerror(errno));
 		if (add(FUSE_ROOT_ID, d->d_name, S_IFREG | 0644, &e))
 			bench_die("%s/%s: cannot add", dir, d->d_name);
-		if (e.ino >= nr_backed) {
-			backed = realloc(backed, (e.ino + 1) * sizeof(*backed));
-			if (!backed)
-				bench_die("out of memory");
-			memset(backed + nr_backed, 0,
-			       (e.ino + 1 - nr_backed) * sizeof(*backed));
-			nr_backed = e.ino + 1;
-		}
-		backed[e.ino] = *find(FUSE_ROOT_ID, d->d_name);
-		backed[e.ino]->fd = fd;
+		add_one(dir, d->d_name, fd, e.ino);
 	}
 	closedir(dp);
 }
 
-/* -m IMAGE BLOCKS NAME: NAME in the root, at IMAGE's blocks in BLOCKS. */
-static void add_mapped(const char *image, const char *blocks,
-		       const char *name)
+/* -b DIR: DIR's regular files, by name, in the root. */
+static void add_backed(const char *dir, const char *name, int fd,
+		       fuse_ino_t ino)
 {
-	struct fuse_entry_param e;
+	(void)dir;
+	backed = grow_table(backed, &nr_backed, ino);
+	backed[ino] = *find(FUSE_ROOT_ID, name);
+	backed[ino]->fd = fd;
+}
+
+/* -m IMAGE LISTS: a file for each block list in LISTS. */
+static void add_mapped(const char *dir, const char *name, int fd,
+		       fuse_ino_t ino)
+{
+	struct mapped *m = calloc(1, sizeof(*m));
 	unsigned long long b;
 	size_t cap = 0;
-	FILE *f = fopen(blocks, "r");
+	FILE *f = fdopen(fd, "r");
 
-	if (!f)
-		bench_die("%s: %s", blocks, strerror(errno));
+	if (!m || !f)
+		bench_die("%s/%s: %s", dir, name, strerror(errno));
 	while (fscanf(f, "%llu", &b) == 1) {
-		if (mapped.nr == cap) {
+		if (m->nr == cap) {
 			cap = cap ? 2 * cap : 4096;
-			mapped.blk = realloc(mapped.blk,
-					     cap * sizeof(*mapped.blk));
-			if (!mapped.blk)
+			m->blk = realloc(m->blk, cap * sizeof(*m->blk));
+			if (!m->blk)
 				bench_die("out of memory");
 		}
-		mapped.blk[mapped.nr++] = b;
+		m->blk[m->nr++] = b;
 	}
-	if (!feof(f) || !mapped.nr)
-		bench_die("%s: not a list of block numbers", blocks);
+	if (!feof(f) || !m->nr)
+		bench_die("%s/%s: not a list of block numbers", dir, name);
 	fclose(f);
-	mapped.fd = open(image, O_RDWR | O_CLOEXEC);
-	if (mapped.fd < 0)
-		bench_die("%s: %s", image, strerror(errno));
-	if (add(FUSE_ROOT_ID, name, S_IFREG | 0644, &e))
-		bench_die("%s: cannot add", name);
-	mapped.ino = e.ino;
+	mapped = grow_table(mapped, &nr_mapped, ino);
+	mapped[ino] = m;
 }
 
 int main(int argc, char **argv)
@@ -471,16 +489,19 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (argc == 4 && !strcmp(argv[1], "-b")) {
-		add_backing(argv[2]);
+		each_file(argv[2], add_backed);
 		argv += 2;
 		argc -= 2;
-	} else if (argc == 6 && !strcmp(argv[1], "-m")) {
-		add_mapped(argv[2], argv[3], argv[4]);
-		argv += 4;
-		argc -= 4;
+	} else if (argc == 5 && !strcmp(argv[1], "-m")) {
+		image_fd = open(argv[2], O_RDWR | O_CLOEXEC);
+		if (image_fd < 0)
+			bench_die("%s: %s", argv[2], strerror(errno));
+		each_file(argv[3], add_mapped);
+		argv += 3;
+		argc -= 3;
 	}
 	if (argc != 2)
-		bench_die("usage: bs_nullfs [-b DIR | -m IMAGE BLOCKS NAME] "
+		bench_die("usage: bs_nullfs [-b DIR | -m IMAGE LISTS] "
 			  "MOUNTPOINT");
 	se = fuse_session_new(&args, &null_ops, sizeof(null_ops), NULL);
 	if (!se || fuse_session_mount(se, argv[1]))

@@ -14,7 +14,7 @@
 # caches are dropped before every run.  After the fio runs, bs_rread
 # reads $RREAD_N random 4 KiB blocks of the file with O_DIRECT through
 # the mount; for bmapfs, the same blocks are then read from the image
-# file at the offsets `debugfs -R blocks` gives (variant raw-image), with
+# file at the blocks its extents name (variant raw-image), with
 # one reader and with two (parameter 2): the device's own speed for the
 # random reads of the data section's one- and two-job fio runs; then
 # the bs_rread reads and the fsync64 run on a pass-through server whose
@@ -93,7 +93,7 @@ buf_rread() {
 }
 
 section_buffered() {
-	local rep fs t blocks=$OUT/buffered.blocks
+	local rep fs t lists=$OUT/buffered.blocks
 
 	log "buffered/io_uring: ${DATA_MB} MiB file, ${RUNTIME}s per run, $RREAD_N random reads, $REPS reps"
 	make_pt_files buf.0
@@ -111,17 +111,15 @@ section_buffered() {
 			buf_rread "$fs" "$MNT/buf.0" "$rep"
 			umount_fs "$MNT"
 			[ "$fs" = bmapfs ] || continue
-			debugfs -R "blocks /buf.0" "$BUF_IMG" >"$blocks" \
-				2>/dev/null && [ -s "$blocks" ] || {
+			image_blocks "$BUF_IMG" "$lists" buf.0 || {
 				note buffered "debugfs could not list the blocks of buf.0"
 				continue
 			}
-			buf_rread raw-image "$BUF_IMG" "$rep" "$blocks"
-			buf_rread raw-image "$BUF_IMG" "$rep" "$blocks" 2
+			buf_rread raw-image "$BUF_IMG" "$rep" "$lists/buf.0"
+			buf_rread raw-image "$BUF_IMG" "$rep" "$lists/buf.0" 2
 			# the bounds in this image: the same reads, then the
 			# same writes, at buf.0's own blocks, one call each
-			mount_fs passthrough-image "$BUF_IMG:$blocks:buf.0" \
-				"$MNT" && {
+			mount_fs passthrough-image "$BUF_IMG:$lists" "$MNT" && {
 				buf_rread passthrough-image "$MNT/buf.0" "$rep"
 				buf_fio passthrough-image buffered:fsync64 "$rep"
 				umount_fs "$MNT"
@@ -135,5 +133,5 @@ section_buffered() {
 			umount_fs "$MNT"
 		}
 	done
-	rm -rf "$BUF_IMG" "$blocks" "$PT_DIR"
+	rm -rf "$BUF_IMG" "$lists" "$PT_DIR"
 }

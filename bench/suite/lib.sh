@@ -22,6 +22,39 @@ drop_caches() {
 	echo 3 >/proc/sys/vm/drop_caches
 }
 
+# image_blocks IMG DIR NAME...: write DIR/NAME, the image blocks that
+# hold the data of /NAME in the ext4 image IMG, in file order, one per
+# line (the lists bs_nullfs -m and bs_rread take).  From the extent
+# tree's leaves: debugfs's "blocks" lists the tree's own blocks too,
+# which would put a file's extent block among its data.  Fails on a file
+# with holes, whose blocks would not line up with its offsets.
+image_blocks() {
+	local img=$1 dir=$2 name
+
+	shift 2
+	mkdir -p "$dir"
+	for name in "$@"; do
+		"${DEBUGFS:-debugfs}" -R "ex -l /$name" "$img" 2>/dev/null |
+		awk -v f="$name" '
+		NR == 1 { next }
+		{
+			sub(/^ *[0-9]+\/ *[0-9]+ +[0-9]+\/ *[0-9]+ +/, "")
+			gsub(/ *- */, "-")
+			split($1, l, "-"); split($2, p, "-")
+			if (l[1] != next_lblk) {
+				printf "%s: hole at block %d\n", f, next_lblk \
+					>"/dev/stderr"
+				exit 1
+			}
+			for (i = 0; i < $3; i++)
+				print p[1] + i
+			next_lblk = l[1] + $3
+		}
+		END { if (!next_lblk) exit 1 }' >"$dir/$name" ||
+			return 1
+	done
+}
+
 # record SECTION VARIANT TEST PARAM REP VALUE UNIT
 record() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"
@@ -72,9 +105,9 @@ mount_fs() {
 		"$HERE/bs_nullfs" -b "$img" "$mnt" 2>>"$OUT/nullfs.log" &
 		FUSE_PID[$mnt]=$!
 		;;
-	passthrough-image)	# IMAGE is IMG:BLOCKS:NAME, see bs_nullfs -m
-		"$HERE/bs_nullfs" -m "${img%%:*}" "$(cut -d: -f2 <<<"$img")" \
-			"${img##*:}" "$mnt" 2>>"$OUT/nullfs.log" &
+	passthrough-image)	# IMAGE is IMG:LISTS, see bs_nullfs -m
+		"$HERE/bs_nullfs" -m "${img%%:*}" "${img#*:}" "$mnt" \
+			2>>"$OUT/nullfs.log" &
 		FUSE_PID[$mnt]=$!
 		;;
 	ext4)
