@@ -138,6 +138,40 @@ make_pt_files() {
 	done
 }
 
+# data_bound REP: the random rows' bounds, one pread or pwrite per
+# request and nothing else.  Writes: a pass-through FUSE server whose f.0
+# and f.1 are bmapfs's, at their blocks of the same image, so that the
+# host's page cache and file are bmapfs's own.  Reads: the same server
+# over host files of the same size on the same disk, written beforehand;
+# bmapfs's blocks would be read a moment after bmapfs read the same ones
+# (fio's offsets repeat), which this disk answers faster.  Then bmapfs
+# deletes its files.
+data_bound() {
+	local rep=$1 jobs lists=$OUT/data.blocks
+
+	log "data: rep $rep/$REPS on a pass-through FUSE server"
+	if image_blocks "$DATA_IMG" "$lists" f.0 f.1 &&
+		mount_fs passthrough-image "$DATA_IMG:$lists" "$MNT"; then
+		for jobs in 1 2; do
+			fio_one passthrough-image randwrite "$jobs" "$rep"
+		done
+		umount_fs "$MNT"
+	else
+		note data "the pass-through server could not run on bmapfs's f.0 and f.1"
+	fi
+	rm -rf "$lists"
+	mount_fs bmapfs "$DATA_IMG" "$MNT" && {
+		rm -f "$MNT"/f.*
+		umount_fs "$MNT"
+	}
+	mount_fs passthrough "$PT_DIR" "$MNT" && {
+		for jobs in 1 2; do
+			fio_one passthrough randread "$jobs" "$rep"
+		done
+		umount_fs "$MNT"
+	}
+}
+
 # Data path and metadata: the same image, each filesystem in turn, the
 # repetitions interleaved so that background load hits all three alike.
 section_data_meta() {
@@ -159,7 +193,7 @@ section_data_meta() {
 						fio_one "$fs" "$rw" "$jobs" "$rep"
 					done
 				done
-				rm -f "$MNT"/f.*
+				[ "$fs" = bmapfs ] || rm -f "$MNT"/f.*
 			fi
 			if [ "$do_meta" = 1 ]; then
 				log "metadata: rep $rep/$REPS on $fs ($META_N files)"
@@ -167,17 +201,7 @@ section_data_meta() {
 			fi
 			umount_fs "$MNT"
 		done
-		# one pread or pwrite per request and nothing else: the
-		# random rows' bound
-		[ "$do_data" = 1 ] && mount_fs passthrough "$PT_DIR" "$MNT" && {
-			log "data: rep $rep/$REPS on a pass-through FUSE server"
-			for rw in randwrite randread; do
-				for jobs in 1 2; do
-					fio_one passthrough "$rw" "$jobs" "$rep"
-				done
-			done
-			umount_fs "$MNT"
-		}
+		[ "$do_data" = 1 ] && data_bound "$rep"
 		# the FUSE transport with no storage work: the metadata rows' bound
 		[ "$do_meta" = 1 ] && mount_fs nullfs "" "$MNT" && {
 			log "metadata: rep $rep/$REPS on a null FUSE server"
@@ -341,33 +365,48 @@ recall_halt_poll() {
 	echo "$HALT_POLL_RUN" >"$HALT_POLL"
 }
 
+# The bmapfs recall modes and the FUSE floors, as VARIANT:MODE for
+# recall_measure
+RECALL_MODES="bmapfs:bmap bmapfs-waitrel:bmapwr bmapfs-poll:bmappoll
+bmapfs-2calls:bmap2 fuse-floor1:floor1 fuse-floor2:floor2"
+
 # Recall on bmapfs (holders blocked in the events call; blocked in it
 # with BMAP_EVENTS_RELEASE, so bmapfs releases as it posts the recall;
 # waiting in poll() and answering in one call, or in two), the FUSE
 # floor (signal wake + one or two ioctl round trips per holder, no lease)
-# on the same mount, then the kernel's lease break on ext4.
+# on the same mount, then the kernel's lease break on ext4: each holder
+# count in turn.
 section_recall() {
-	local rep
+	local rep h vm n revokes all=$HOLDERS
 
 	log "recall: $HOLDERS holders, $RECALL_ROUNDS rounds each"
 	[ -f "$DATA_IMG" ] || mkimage "$DATA_IMG" 4G ext4
 	for rep in $(seq "$REPS"); do
 		log "recall: rep $rep/$REPS"
-		mount_fs bmapfs "$DATA_IMG" "$MNT" &&
-			recall_measure bmapfs bmap "$MNT/recall" "$rep" &&
-			recall_measure bmapfs-waitrel bmapwr "$MNT/recall" "$rep" &&
-			recall_measure bmapfs-poll bmappoll "$MNT/recall" "$rep" &&
-			recall_measure bmapfs-2calls bmap2 "$MNT/recall" "$rep" &&
-			record recall bmapfs revokes all "$rep" "$(guard 30 \
-				"$ROOT/tools/bmapctl" status --json "$MNT" |
-				jq .revokes)" n &&
-			recall_bare "$MNT/recall" "$rep" &&
-			recall_measure fuse-floor1 floor1 "$MNT/recall" "$rep" &&
-			recall_measure fuse-floor2 floor2 "$MNT/recall" "$rep"
-		umount_fs "$MNT"
-		mount_fs ext4 "$DATA_IMG" "$MNT" &&
-			recall_measure kernel-ext4 kernel "$MNT/recall" "$rep"
-		umount_fs "$MNT"
+		revokes=0
+		# each holder count's modes, floors and kernel run one after
+		# the other, so that the host's quieter and busier spells hit
+		# them alike; the truncate alone, the one-holder rows' floor,
+		# with the first
+		for h in $all; do
+			if mount_fs bmapfs "$DATA_IMG" "$MNT"; then
+				[ "$h" = "${all%% *}" ] &&
+					recall_bare "$MNT/recall" "$rep"
+				for vm in $RECALL_MODES; do
+					HOLDERS=$h recall_measure "${vm%%:*}" \
+						"${vm#*:}" "$MNT/recall" "$rep"
+				done
+				n=$(guard 30 "$ROOT/tools/bmapctl" status \
+					--json "$MNT" | jq .revokes)
+				revokes=$((revokes + ${n:-0}))
+			fi
+			umount_fs "$MNT"
+			mount_fs ext4 "$DATA_IMG" "$MNT" &&
+				HOLDERS=$h recall_measure kernel-ext4 kernel \
+					"$MNT/recall" "$rep"
+			umount_fs "$MNT"
+		done
+		record recall bmapfs revokes all "$rep" "$revokes" n
 	done
 	recall_halt_poll
 }
