@@ -68,6 +68,8 @@ DATA_IMG=$OUT/data.img
 MAP_IMG=$OUT/map-ext4.img
 XFS_IMG=$OUT/map-xfs.img
 MNT=$OUT/mnt
+KERN_IMG=$OUT/recall-ext4.img
+KMNT=$OUT/kmnt
 PT_DIR=$OUT/pt
 
 # fio_one FS RW JOBS REP: one fio run on the mounted $MNT
@@ -313,98 +315,97 @@ section_map() {
 	done
 }
 
-# recall_measure VARIANT MODE FILE REP
-recall_measure() {
-	local variant=$1 mode=$2 file=$3 rep=$4 h out k v
+# recall_run HOLDERS REP VARIANT:MODE:DIR...: one bs_recall run, its
+# modes taking turns round by round, each on DIR/recall.MODE; records
+# each VARIANT's figures under HOLDERS (under 0 for bare, which has none)
+recall_run() {
+	local h=$1 rep=$2 spec v m d k x n out args=()
+	local -A variant
 
-	for h in $HOLDERS; do
-		out=$(guard 300 "$HERE/bs_recall" "$mode" "$file" "$h" \
-			"$RECALL_ROUNDS" 2>>"$OUT/recall.err") || {
-			note recall "$variant with $h holders failed: $(tail -1 "$OUT/recall.err")"
-			continue
-		}
-		while read -r k v; do
-			record recall "$variant" "${k%_ns}" "$h" "$rep" "$v" ns
-		done <<<"$out"
+	shift 2
+	for spec in "$@"; do
+		IFS=: read -r v m d <<<"$spec"
+		variant[$m]=$v
+		args+=("$m:$d/recall.$m")
 	done
-}
-
-# recall_bare FILE REP: the truncate alone through FUSE (no holder)
-recall_bare() {
-	local out k v
-
-	out=$(guard 300 "$HERE/bs_recall" bare "$1" 0 "$RECALL_ROUNDS" \
-		2>>"$OUT/recall.err") || {
-		note recall "bare truncate failed: $(tail -1 "$OUT/recall.err")"
+	out=$(guard $((300 * $#)) "$HERE/bs_recall" "$h" "$RECALL_ROUNDS" \
+		"${args[@]}" 2>>"$OUT/recall.err") || {
+		note recall "recall with $h holders failed: $(tail -1 "$OUT/recall.err")"
 		return 0
 	}
-	while read -r k v; do
-		record recall fuse-truncate "${k%_ns}" 0 "$2" "$v" ns
+	while read -r m k x; do
+		n=$h
+		[ "$m" = bare ] && n=0
+		record recall "${variant[$m]}" "${k%_ns}" "$n" "$rep" "$x" ns
 	done <<<"$out"
+}
+
+# recall_mount / recall_umount: bmapfs on the data image at $MNT, and
+# beside it kernel ext4 on an image of its own at $KMNT, for the kernel's
+# lease break to take turns with bmapfs's recalls
+recall_mount() {
+	[ -f "$DATA_IMG" ] || mkimage "$DATA_IMG" 4G ext4
+	[ -f "$KERN_IMG" ] || mkimage "$KERN_IMG" 256M ext4
+	mount_fs bmapfs "$DATA_IMG" "$MNT" && mount_fs ext4 "$KERN_IMG" "$KMNT"
+}
+
+recall_umount() {
+	umount_fs "$KMNT"
+	umount_fs "$MNT"
 }
 
 # The host's idle vCPU setting against the run's: the FUSE floor and the
 # kernel's lease break with one holder under each, one repetition.
 recall_halt_poll() {
-	local which ns HOLDERS=1
+	local which ns
 
 	[ -n "$HALT_POLL_SAVED" ] || return 0
 	for which in host run; do
 		ns=$HALT_POLL_SAVED
 		[ $which = run ] && ns=$HALT_POLL_RUN
 		echo "$ns" >"$HALT_POLL"
-		mount_fs bmapfs "$DATA_IMG" "$MNT" &&
-			recall_measure "halt-$which-fuse-floor1" floor1 \
-				"$MNT/recall" 1
-		umount_fs "$MNT"
-		mount_fs ext4 "$DATA_IMG" "$MNT" &&
-			recall_measure "halt-$which-kernel-ext4" kernel \
-				"$MNT/recall" 1
-		umount_fs "$MNT"
+		recall_mount && recall_run 1 1 \
+			"halt-$which-fuse-floor1:floor1:$MNT" \
+			"halt-$which-kernel-ext4:kernel:$KMNT"
+		recall_umount
 	done
 	echo "$HALT_POLL_RUN" >"$HALT_POLL"
 }
 
-# The bmapfs recall modes and the FUSE floors, as VARIANT:MODE for
-# recall_measure
+# The bmapfs recall modes and the FUSE floors, as VARIANT:MODE
 RECALL_MODES="bmapfs:bmap bmapfs-waitrel:bmapwr bmapfs-poll:bmappoll
 bmapfs-2calls:bmap2 fuse-floor1:floor1 fuse-floor2:floor2"
 
 # Recall on bmapfs (holders blocked in the events call; blocked in it
 # with BMAP_EVENTS_RELEASE, so bmapfs releases as it posts the recall;
 # waiting in poll() and answering in one call, or in two), the FUSE
-# floor (signal wake + one or two ioctl round trips per holder, no lease)
-# on the same mount, then the kernel's lease break on ext4: each holder
-# count in turn.
+# floors (signal wake + one or two ioctl round trips per holder, no
+# lease), the truncate alone (with the first holder count) and the
+# kernel's lease break on ext4, all taking turns round by round, so that
+# the host's quieter and busier spells reach them alike; each holder
+# count on fresh mounts.
 section_recall() {
-	local rep h vm n revokes all=$HOLDERS
+	local rep h vm n revokes specs
 
 	log "recall: $HOLDERS holders, $RECALL_ROUNDS rounds each"
-	[ -f "$DATA_IMG" ] || mkimage "$DATA_IMG" 4G ext4
 	for rep in $(seq "$REPS"); do
 		log "recall: rep $rep/$REPS"
 		revokes=0
-		# each holder count's modes, floors and kernel run one after
-		# the other, so that the host's quieter and busier spells hit
-		# them alike; the truncate alone, the one-holder rows' floor,
-		# with the first
-		for h in $all; do
-			if mount_fs bmapfs "$DATA_IMG" "$MNT"; then
-				[ "$h" = "${all%% *}" ] &&
-					recall_bare "$MNT/recall" "$rep"
-				for vm in $RECALL_MODES; do
-					HOLDERS=$h recall_measure "${vm%%:*}" \
-						"${vm#*:}" "$MNT/recall" "$rep"
-				done
+		for h in $HOLDERS; do
+			specs=()
+			for vm in $RECALL_MODES; do
+				specs+=("${vm%%:*}:${vm#*:}:$MNT")
+			done
+			[ "$h" = "${HOLDERS%% *}" ] &&
+				specs+=("fuse-truncate:bare:$MNT")
+			specs+=("kernel-ext4:kernel:$KMNT")
+			if recall_mount; then
+				recall_run "$h" "$rep" "${specs[@]}"
 				n=$(guard 30 "$ROOT/tools/bmapctl" status \
 					--json "$MNT" | jq .revokes)
 				revokes=$((revokes + ${n:-0}))
 			fi
-			umount_fs "$MNT"
-			mount_fs ext4 "$DATA_IMG" "$MNT" &&
-				HOLDERS=$h recall_measure kernel-ext4 kernel \
-					"$MNT/recall" "$rep"
-			umount_fs "$MNT"
+			recall_umount
 		done
 		record recall bmapfs revokes all "$rep" "$revokes" n
 	done
