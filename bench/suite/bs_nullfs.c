@@ -314,6 +314,7 @@ static ssize_t mapped_io(const struct mapped *m, bool write, char *buf,
 static void null_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 		      off_t off, struct fuse_file_info *fi)
 {
+	const struct mapped *m = mapped_of(ino);
 	char *buf;
 	ssize_t n;
 
@@ -326,8 +327,8 @@ static void null_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (mapped_of(ino))
-		n = mapped_io(mapped_of(ino), false, buf, size, off);
+	if (m)
+		n = mapped_io(m, false, buf, size, off);
 	else
 		n = pread((int)fi->fh, buf, size, off);
 	if (n < 0)
@@ -340,14 +341,15 @@ static void null_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void null_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		       size_t size, off_t off, struct fuse_file_info *fi)
 {
+	const struct mapped *m = mapped_of(ino);
 	ssize_t n;
 
 	if (fi->fh == (uint64_t)-1) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if (mapped_of(ino))
-		n = mapped_io(mapped_of(ino), true, (char *)buf, size, off);
+	if (m)
+		n = mapped_io(m, true, (char *)buf, size, off);
 	else
 		n = pwrite((int)fi->fh, buf, size, off);
 	if (n < 0)

@@ -76,7 +76,6 @@ struct recall_set {
 	int		rwfd;		/* the breaker's, but for kernel */
 	uint64_t	*lat;		/* per round */
 	uint64_t	*wake;
-	uint64_t	floor_woke;	/* floor: last holder's wake, this round */
 };
 
 static struct recall_set sets[MAX_SETS];
@@ -254,9 +253,11 @@ static void settle(unsigned int holders)
 
 /*
  * One round's breaking call of @s; returns its latency and sets *start to
- * when it began.
+ * when it began, *last to the latest holder wake-up it waited for (the
+ * floor modes wait for them before the call), else to *start.
  */
-static uint64_t break_once(struct recall_set *s, uint64_t *start)
+static uint64_t break_once(struct recall_set *s, uint64_t *start,
+			   uint64_t *last)
 {
 	uint64_t t, w;
 	unsigned int i;
@@ -266,11 +267,11 @@ static uint64_t break_once(struct recall_set *s, uint64_t *start)
 		t = *start = bench_now_ns();
 		for (i = 0; i < s->holders; i++)
 			kill(s->pid[i], SIGIO);
-		for (s->floor_woke = t, i = 0; i < s->holders; i++) {
+		for (*last = t, i = 0; i < s->holders; i++) {
 			if (read(s->woke, &w, sizeof(w)) != sizeof(w))
 				bench_die("a holder died");
-			if (w > s->floor_woke)
-				s->floor_woke = w;
+			if (w > *last)
+				*last = w;
 		}
 		if (ftruncate(s->rwfd, 0))
 			bench_die("ftruncate: %s", strerror(errno));
@@ -279,14 +280,14 @@ static uint64_t break_once(struct recall_set *s, uint64_t *start)
 		return t;
 	}
 	if (!s->kernel) {
-		t = *start = bench_now_ns();
+		t = *last = *start = bench_now_ns();
 		if (ftruncate(s->rwfd, 0))
 			bench_die("ftruncate: %s", strerror(errno));
 		t = bench_now_ns() - t;
 		refill(s->rwfd);
 		return t;
 	}
-	t = *start = bench_now_ns();
+	t = *last = *start = bench_now_ns();
 	fd = open(s->path, O_WRONLY | O_TRUNC);
 	t = bench_now_ns() - t;
 	if (fd < 0)
@@ -309,8 +310,7 @@ static void run_round(struct recall_set *s, unsigned int r)
 		if (read(s->ready, &c, 1) != 1)
 			bench_die("a holder died");
 	settle(s->holders);
-	s->lat[r] = break_once(s, &start);
-	last = s->floor_rtts ? s->floor_woke : start;
+	s->lat[r] = break_once(s, &start, &last);
 	for (i = 0; i < s->holders && !s->floor_rtts; i++) {
 		if (read(s->woke, &w, sizeof(w)) != sizeof(w))
 			bench_die("a holder died");
